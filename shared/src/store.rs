@@ -1,0 +1,266 @@
+//! The store API's bodies (`/api/products`, `/api/cart…`) and its error body.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A product of the catalogue. Prices are in minor units (cents) of `currency`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Price in minor units of `currency`.
+    pub price: i64,
+    /// ISO 4217 code, e.g. `EUR`.
+    pub currency: String,
+    /// Path or URL of the product's image.
+    pub image: String,
+}
+
+/// `GET /api/products` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductList {
+    pub products: Vec<Product>,
+}
+
+/// How many of one product a cart holds: 1 to 99.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "u32")]
+pub struct Quantity(u32);
+
+impl Quantity {
+    pub const MIN: u32 = 1;
+    pub const MAX: u32 = 99;
+
+    /// Parses a quantity, refusing anything outside 1–99.
+    ///
+    /// # Errors
+    /// [`QuantityError`] when `value` is below 1 or above 99.
+    pub fn parse(value: i64) -> Result<Self, QuantityError> {
+        match u32::try_from(value) {
+            Ok(v) if (Self::MIN..=Self::MAX).contains(&v) => Ok(Self(v)),
+            _ => Err(QuantityError(value)),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<i64> for Quantity {
+    type Error = QuantityError;
+
+    fn try_from(value: i64) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<Quantity> for u32 {
+    fn from(quantity: Quantity) -> Self {
+        quantity.0
+    }
+}
+
+/// A quantity outside 1–99.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuantityError(pub i64);
+
+impl fmt::Display for QuantityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "quantity must be between {} and {}, got {}",
+            Quantity::MIN,
+            Quantity::MAX,
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for QuantityError {}
+
+/// One line of a cart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartLine {
+    pub product: Product,
+    pub quantity: Quantity,
+    /// `product.price × quantity`, minor units.
+    pub line_total: i64,
+}
+
+/// `GET /api/cart` body (and the answer of every cart change).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Cart {
+    pub lines: Vec<CartLine>,
+    /// Number of items (sum of quantities).
+    pub item_count: u32,
+    /// Sum of line totals, minor units.
+    pub total: i64,
+    pub currency: String,
+}
+
+impl Cart {
+    /// Builds a cart from its lines, computing the count and totals.
+    pub fn from_lines(lines: Vec<CartLine>, currency: &str) -> Self {
+        Self {
+            item_count: lines.iter().map(|l| l.quantity.get()).sum(),
+            total: lines.iter().map(|l| l.line_total).sum(),
+            currency: currency.to_owned(),
+            lines,
+        }
+    }
+}
+
+/// `POST /api/cart/items` body: adds `quantity` of a product to the cart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddCartItem {
+    pub product_id: String,
+    pub quantity: Quantity,
+}
+
+/// `PATCH /api/cart/items/{productId}` body: sets the quantity of a line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetCartQuantity {
+    pub quantity: Quantity,
+}
+
+/// What went wrong, for programs; the message is for people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body or a parameter is malformed or out of range.
+    InvalidRequest,
+    /// 401: no usable credentials; the client should log in.
+    Unauthorized,
+    /// 401: the session is over (refresh refused); the client should wipe its tokens.
+    SessionExpired,
+    /// 404: no such product or cart line.
+    NotFound,
+    /// 413: the body is too large.
+    PayloadTooLarge,
+    /// 429: too many attempts.
+    TooManyRequests,
+    /// 503: FusionAuth or the database is unreachable; keep the session and retry later.
+    Unavailable,
+    /// 500: a bug or an unexpected failure; details are in the server's log.
+    Internal,
+    /// A code this client does not know yet.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The error body of every non-2xx store API answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// `GET /app-config.json`: what the PWA needs to know about its deployment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppConfig {
+    /// Base URL of FusionAuth (or the emulator), without a trailing slash.
+    pub fusion_auth_url: String,
+    /// The FusionAuth application the PWA logs in to.
+    pub application_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantity_accepts_one_to_ninety_nine_only() {
+        for ok in [1, 2, 50, 99] {
+            assert_eq!(Quantity::parse(ok).map(Quantity::get), Ok(ok as u32));
+        }
+        for bad in [i64::MIN, -1, 0, 100, 4_294_967_297] {
+            assert_eq!(Quantity::parse(bad), Err(QuantityError(bad)));
+        }
+    }
+
+    #[test]
+    fn add_cart_item_rejects_bad_quantities_and_unknown_fields() {
+        let ok: AddCartItem =
+            serde_json::from_str(r#"{"productId":"p1","quantity":3}"#).expect("valid body");
+        assert_eq!(ok.quantity.get(), 3);
+        for bad in [
+            r#"{"productId":"p1","quantity":0}"#,
+            r#"{"productId":"p1","quantity":100}"#,
+            r#"{"productId":"p1","quantity":-4}"#,
+            r#"{"productId":"p1","quantity":"3"}"#,
+            r#"{"productId":"p1"}"#,
+            r#"{"productId":"p1","quantity":3,"price":0}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<AddCartItem>(bad).is_err(),
+                "{bad} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn cart_totals_are_derived_from_lines() {
+        let product = Product {
+            id: "p1".into(),
+            name: "Mug".into(),
+            description: "A mug".into(),
+            price: 1250,
+            currency: "EUR".into(),
+            image: "/img/mug.svg".into(),
+        };
+        let line = |q| CartLine {
+            product: product.clone(),
+            quantity: Quantity::parse(q).expect("valid"),
+            line_total: 1250 * q,
+        };
+        let cart = Cart::from_lines(vec![line(2), line(3)], "EUR");
+        assert_eq!((cart.item_count, cart.total), (5, 6250));
+        let json = serde_json::to_value(&cart).expect("serializes");
+        assert_eq!(json["itemCount"], 5);
+        assert_eq!(json["lines"][0]["lineTotal"], 2500);
+        assert_eq!(
+            serde_json::from_value::<Cart>(json).expect("round trip"),
+            cart
+        );
+    }
+
+    #[test]
+    fn api_error_codes_are_snake_case_and_tolerate_new_ones() {
+        let error = ApiError::new(ErrorCode::SessionExpired, "Your session has ended.");
+        assert_eq!(
+            serde_json::to_value(&error).expect("serializes"),
+            serde_json::json!({"code": "session_expired", "message": "Your session has ended."})
+        );
+        let future: ApiError =
+            serde_json::from_str(r#"{"code":"brand_new","message":"x"}"#).expect("parses");
+        assert_eq!(future.code, ErrorCode::Unknown);
+    }
+}
