@@ -1,1 +1,366 @@
+//! Harness for the end-to-end tests: the real FusionAuth emulator and the real backend on free
+//! ports (the backend serving the built PWA), driven by headless Chromium through ChromeDriver.
+//!
+//! The PWA must have been built first (`cargo xtask test` does it): the tests read it from
+//! `STORE_DIST_DIR`, by default `target/dist`.
 
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// How long a condition may take to become true in the browser before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+/// Pause between two checks of a condition.
+const POLL: Duration = Duration::from_millis(100);
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map_or_else(|| here.clone(), Path::to_path_buf)
+}
+
+/// Values of the project's Kickstart file that the tests need.
+#[derive(Debug, Clone)]
+pub struct KickstartFacts {
+    pub application_id: String,
+    pub issuer: String,
+    pub demo_email: String,
+    pub demo_password: String,
+}
+
+impl KickstartFacts {
+    pub fn path() -> PathBuf {
+        workspace_root().join("fusionauth/kickstart.json")
+    }
+
+    /// Reads the variables of `fusionauth/kickstart.json`.
+    pub fn load() -> anyhow::Result<Self> {
+        let path = Self::path();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let json: Value = serde_json::from_str(&text).context("parsing the Kickstart file")?;
+        let variable = |name: &str| -> anyhow::Result<String> {
+            json["variables"][name]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("the Kickstart file has no variable `{name}`"))
+        };
+        Ok(Self {
+            application_id: variable("applicationId")?,
+            issuer: variable("issuer")?,
+            demo_email: variable("demoEmail")?,
+            demo_password: variable("demoPassword")?,
+        })
+    }
+}
+
+/// The running system: emulator + backend (serving the PWA), each on a free port.
+#[derive(Debug)]
+pub struct Stack {
+    /// Origin of the app and its API, e.g. `http://127.0.0.1:41234`.
+    pub app_url: String,
+    /// Base URL of the FusionAuth emulator.
+    pub fusionauth_url: String,
+    pub facts: KickstartFacts,
+    data_dir: PathBuf,
+}
+
+impl Stack {
+    /// Starts both services inside the current tokio runtime.
+    pub async fn start() -> anyhow::Result<Self> {
+        let dist = dist_dir()?;
+        let facts = KickstartFacts::load()?;
+        let data_dir = scratch_dir("stack")?;
+
+        // Bind both first: each service's settings name the other's address.
+        let app_listener = TcpListener::bind("127.0.0.1:0")?;
+        let emulator_listener = TcpListener::bind("127.0.0.1:0")?;
+        let app_url = format!("http://{}", app_listener.local_addr()?);
+        let emulator_address = emulator_listener.local_addr()?;
+
+        let mut kickstart = fusionauth_emulator::Kickstart::from_path(&KickstartFacts::path())?;
+        kickstart.set_variable("storeOrigin", app_url.clone());
+        let emulator = fusionauth_emulator::Application::build_on(
+            emulator_listener,
+            fusionauth_emulator::Settings {
+                listen: emulator_address,
+                database_url: sqlite_url(&data_dir.join("fusionauth.db")),
+                kickstart: Some(kickstart),
+                test_hooks: true,
+            },
+        )
+        .await
+        .context("starting the FusionAuth emulator")?;
+        let fusionauth_url = emulator.base_url();
+        tokio::spawn(emulator.run_until_stopped());
+
+        let mut settings = backend::Settings::for_fusionauth(
+            fusionauth_url.clone(),
+            facts.application_id.clone(),
+            facts.issuer.clone(),
+            sqlite_url(&data_dir.join("store.db")),
+        );
+        settings.static_dir = Some(dist);
+        let backend = backend::Application::build_on(app_listener, settings)
+            .await
+            .context("starting the backend")?;
+        tokio::spawn(backend.run_until_stopped());
+
+        Ok(Self {
+            app_url,
+            fusionauth_url,
+            facts,
+            data_dir,
+        })
+    }
+
+    /// An absolute URL of the app.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app_url)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite:{}?mode=rwc", path.display())
+}
+
+/// The built PWA, or a clear error saying how to build it.
+pub fn dist_dir() -> anyhow::Result<PathBuf> {
+    let dist = std::env::var_os("STORE_DIST_DIR")
+        .map_or_else(|| workspace_root().join("target/dist"), PathBuf::from);
+    if !dist.join("index.html").is_file() {
+        bail!(
+            "the PWA is not built at {}: run `cargo xtask test` (or `trunk build --release`) first",
+            dist.display()
+        );
+    }
+    Ok(dist)
+}
+
+/// A fresh directory under the system's temp dir.
+pub fn scratch_dir(purpose: &str) -> anyhow::Result<PathBuf> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "store-e2e-{purpose}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Headless Chromium driven through its own ChromeDriver process.
+///
+/// ChromeDriver runs in its own process group, which is killed when the browser is dropped (also
+/// when a test panics), so no Chromium is left behind.
+#[derive(Debug)]
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    profile_dir: PathBuf,
+}
+
+/// A phone-sized viewport for every test: the app is mobile-first.
+const WINDOW_SIZE: &str = "--window-size=390,844";
+
+impl Browser {
+    pub async fn start() -> anyhow::Result<Self> {
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| {
+                format!("starting {chromedriver} (install chromium-driver, or run `cargo xtask test`)")
+            })?;
+        let profile_dir = scratch_dir("chromium")?;
+        let mut browser = BrowserGuard {
+            driver: Some(driver),
+            profile_dir: profile_dir.clone(),
+        };
+        wait_for_port(port, Duration::from_secs(20)).context("ChromeDriver did not start")?;
+
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--disable-quic",
+                    WINDOW_SIZE,
+                    format!("--user-data-dir={}", profile_dir.display()),
+                ],
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            bail!("capabilities must be a JSON object");
+        };
+        let client = ClientBuilder::rustls()
+            .context("setting up the WebDriver client")?
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("opening a Chromium session")?;
+        let driver = browser.driver.take().context("driver already taken")?;
+        Ok(Self {
+            client,
+            driver,
+            profile_dir,
+        })
+    }
+
+    /// Waits until an element matching `css` is present and returns it.
+    pub async fn element(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for `{css}`"))
+    }
+
+    /// Waits until the element matching `css` has exactly the text `expected` (trimmed).
+    pub async fn text_becomes(&self, css: &str, expected: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + PATIENCE;
+        let mut last = None;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                let text = element.text().await.unwrap_or_default();
+                if text.trim() == expected {
+                    return Ok(());
+                }
+                last = Some(text);
+            }
+            if Instant::now() > deadline {
+                bail!("timed out waiting for `{css}` to read {expected:?}; last seen: {last:?}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until the browser's path (without origin) is `path`.
+    pub async fn path_becomes(&self, path: &str) -> anyhow::Result<()> {
+        eventually(&format!("the page to be {path}"), || async {
+            let url = self.client.current_url().await?;
+            Ok((url.path() == path).then_some(()))
+        })
+        .await
+    }
+
+    /// True if an element matching `css` is on the page now.
+    pub async fn has(&self, css: &str) -> anyhow::Result<bool> {
+        Ok(!self.client.find_all(Locator::Css(css)).await?.is_empty())
+    }
+
+    /// Saves a screenshot of the current screen as `target/e2e-screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let dir = workspace_root().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Ends the WebDriver session, then the driver.
+    pub async fn close(self) -> anyhow::Result<()> {
+        let Self {
+            client,
+            driver,
+            profile_dir,
+        } = self;
+        let closed = client.close().await;
+        drop(BrowserGuard {
+            driver: Some(driver),
+            profile_dir,
+        });
+        closed.context("closing the browser")
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        kill_group(&mut self.driver);
+        let _ = std::fs::remove_dir_all(&self.profile_dir);
+    }
+}
+
+/// Kills ChromeDriver (and the Chromium it started) if starting the session fails half-way.
+struct BrowserGuard {
+    driver: Option<Child>,
+    profile_dir: PathBuf,
+}
+
+impl Drop for BrowserGuard {
+    fn drop(&mut self) {
+        if let Some(driver) = &mut self.driver {
+            kill_group(driver);
+            let _ = std::fs::remove_dir_all(&self.profile_dir);
+        }
+    }
+}
+
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .status();
+    let _ = child.wait();
+}
+
+fn wait_for_port(port: u16, patience: Duration) -> anyhow::Result<()> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + patience;
+    while TcpStream::connect_timeout(&address, Duration::from_millis(100)).is_err() {
+        if Instant::now() > deadline {
+            bail!("nothing listens on port {port} after {patience:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// Polls `check` until it yields a value or [`PATIENCE`] runs out. This waits on a condition;
+/// the short pause between polls only keeps it from spinning.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if Instant::now() > deadline {
+            bail!("timed out after {PATIENCE:?} waiting for {what}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}

@@ -1,0 +1,173 @@
+//! Installs the tools a fresh machine lacks, each at the version that is known to work here
+//! (see `../shared/TOOLCHAIN.md`): nothing is downloaded from anywhere but the package
+//! registries.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use crate::steps::{self, output};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const BINARYEN_VERSION: &str = "132.0.0";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// npm's binaryen goes here; Debian's own (108) corrupts wasm-bindgen output and must never win.
+const BINARYEN_PREFIX: &str = "/usr/local";
+
+/// What the PWA build needs: the wasm32 target, trunk, wasm-bindgen-cli and wasm-opt.
+pub fn ensure_wasm_toolchain(root: &Path) -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    ensure_trunk()?;
+    ensure_wasm_bindgen(root)?;
+    ensure_binaryen()?;
+    Ok(())
+}
+
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .context("rustup is needed to add the wasm32 target")?;
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    steps::run(
+        "installing the wasm32-unknown-unknown target",
+        Command::new("rustup").args(["target", "add", WASM_TARGET]),
+    )?;
+    Ok(())
+}
+
+fn ensure_trunk() -> anyhow::Result<()> {
+    let wanted = format!("trunk {TRUNK_VERSION}");
+    if output(tool("trunk").arg("--version")).as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    steps::run(
+        &format!("installing trunk {TRUNK_VERSION} from crates.io (about 6 minutes, once)"),
+        Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]),
+    )?;
+    Ok(())
+}
+
+fn ensure_wasm_bindgen(root: &Path) -> anyhow::Result<()> {
+    let version = locked_version(root, "wasm-bindgen")?;
+    let wanted = format!("wasm-bindgen {version}");
+    if output(tool("wasm-bindgen").arg("--version")).as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    // `--locked` fails for wasm-bindgen-cli here (a pinned dependency is missing from the
+    // registry mirror), so the version pin is the only lock.
+    steps::run(
+        &format!("installing wasm-bindgen-cli {version} from crates.io (about 2 minutes, once)"),
+        Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--force",
+        ]),
+    )?;
+    Ok(())
+}
+
+fn ensure_binaryen() -> anyhow::Result<()> {
+    let wasm_opt = binaryen_bin().join("wasm-opt");
+    let major = BINARYEN_VERSION
+        .split('.')
+        .next()
+        .unwrap_or(BINARYEN_VERSION);
+    let reported = output(Command::new(&wasm_opt).arg("--version")).unwrap_or_default();
+    if reported.contains(&format!("version {major}")) {
+        return Ok(());
+    }
+    steps::run(
+        &format!("installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) under {BINARYEN_PREFIX}"),
+        Command::new("npm").args([
+            "install",
+            "--global",
+            "--prefix",
+            BINARYEN_PREFIX,
+            &format!("binaryen@{BINARYEN_VERSION}"),
+        ]),
+    )?;
+    Ok(())
+}
+
+/// Chromium and ChromeDriver from Debian, for the end-to-end tests.
+pub fn ensure_chromium() -> anyhow::Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    apt_install(
+        &["chromium", "chromium-driver"],
+        "Chromium and ChromeDriver (about a minute)",
+    )
+}
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {
+    if output(Command::new("id").arg("-u")).as_deref() != Some("0") {
+        bail!(
+            "{what} missing: install them with `sudo apt-get install -y {}`",
+            packages.join(" ")
+        );
+    }
+    steps::run(
+        "refreshing Debian's package lists",
+        Command::new("apt-get").args(["update", "-q"]),
+    )?;
+    steps::run(
+        &format!("installing {what}"),
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    Ok(())
+}
+
+/// Where npm's binaryen puts `wasm-opt`.
+fn binaryen_bin() -> PathBuf {
+    Path::new(BINARYEN_PREFIX).join("bin")
+}
+
+/// A PATH in which npm's wasm-opt and cargo-installed tools come before anything else.
+pub fn tool_path() -> std::ffi::OsString {
+    let mut dirs = vec![binaryen_bin()];
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(home).join("bin"));
+    } else if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
+/// A command for one of the installed tools, found through [`tool_path`].
+pub fn tool(program: &str) -> Command {
+    let mut command = Command::new(program);
+    command.env("PATH", tool_path());
+    command
+}
+
+/// The version of `package` recorded in Cargo.lock.
+pub fn locked_version(root: &Path, package: &str) -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let name_line = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == name_line
+            && let Some(version) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+        {
+            return Ok(version.to_owned());
+        }
+    }
+    bail!("{package} is not in Cargo.lock")
+}
