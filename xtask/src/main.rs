@@ -10,6 +10,7 @@
 
 mod bench;
 mod dev;
+mod postgres;
 mod steps;
 mod test;
 mod tools;

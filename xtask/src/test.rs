@@ -5,8 +5,12 @@ use std::time::Instant;
 
 use anyhow::bail;
 
+use crate::postgres;
 use crate::steps::{self, Summary};
 use crate::tools;
+
+/// Tests that can run on PostgreSQL read its URL from this variable.
+pub const POSTGRES_URL_VARIABLE: &str = "STORE_TEST_POSTGRES_URL";
 
 #[derive(Debug, Default)]
 pub struct Options {
@@ -77,17 +81,23 @@ fn run_steps(
             "warnings",
         ]),
     )?;
+    let started = Instant::now();
+    let postgres = postgres::Cluster::start()?;
+    summary.record("PostgreSQL for the tests", started.elapsed());
     summary.run(
-        "unit and integration tests",
-        cargo().args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "frontend",
-            "--exclude",
-            "tests",
-        ]),
+        "unit and integration tests (SQLite and PostgreSQL)",
+        cargo()
+            .args([
+                "test",
+                "--workspace",
+                "--exclude",
+                "frontend",
+                "--exclude",
+                "tests",
+            ])
+            .env(POSTGRES_URL_VARIABLE, postgres.url()),
     )?;
+    drop(postgres);
     if !options.e2e {
         return Ok(());
     }

@@ -107,7 +107,7 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {
+pub fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {
     if output(Command::new("id").arg("-u")).as_deref() != Some("0") {
         bail!(
             "{what} missing: install them with `sudo apt-get install -y {}`",
