@@ -1,1 +1,62 @@
-fn main() {}
+//! `fusionauth-emulator`: a FusionAuth-compatible server for development and tests.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use fusionauth_emulator::{Application, Kickstart, Settings};
+
+/// A FusionAuth-compatible server: Login, JWT, user and Kickstart APIs.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "FUSIONAUTH_EMULATOR_LISTEN",
+        default_value = "127.0.0.1:9011"
+    )]
+    listen: SocketAddr,
+    /// FusionAuth Kickstart file, applied once to an empty database.
+    #[arg(long, env = "FUSIONAUTH_EMULATOR_KICKSTART")]
+    kickstart: Option<PathBuf>,
+    /// SQLite database URL (`sqlite::memory:` for a throwaway one).
+    #[arg(
+        long = "database",
+        env = "FUSIONAUTH_EMULATOR_DATABASE_URL",
+        default_value = "sqlite:fusionauth-emulator.db?mode=rwc"
+    )]
+    database_url: String,
+    /// Enable `POST /_emulator/clock` (loopback addresses only).
+    #[arg(long)]
+    test_hooks: bool,
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let kickstart = cli
+        .kickstart
+        .as_deref()
+        .map(Kickstart::from_path)
+        .transpose()?;
+    let application = Application::build(Settings {
+        listen: cli.listen,
+        database_url: cli.database_url,
+        kickstart,
+        test_hooks: cli.test_hooks,
+    })
+    .await?;
+    println!(
+        "FusionAuth emulator listening on {}",
+        application.base_url()
+    );
+    application.run_until_stopped().await?;
+    Ok(())
+}

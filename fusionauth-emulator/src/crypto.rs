@@ -1,0 +1,308 @@
+//! All cryptography, with aws-lc-rs: RSA signing keys and RS256 JWTs, PBKDF2 password hashes,
+//! random values, SHA-256 and HMAC.
+
+use std::num::NonZeroU32;
+
+use anyhow::anyhow;
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::{self, KeyPair as _, RsaPublicKeyComponents};
+use aws_lc_rs::{digest, hmac, pbkdf2};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::Value;
+
+/// FusionAuth's default password scheme and work factor.
+pub const DEFAULT_SCHEME: &str = "salted-pbkdf2-hmac-sha256";
+pub const DEFAULT_FACTOR: u32 = 24_000;
+
+/// `N` bytes from the system's secure random generator.
+pub fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow!("the system random generator failed"))?;
+    Ok(bytes)
+}
+
+pub fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// A random opaque string of `N` bytes, base64url without padding.
+pub fn random_string<const N: usize>() -> anyhow::Result<String> {
+    Ok(b64url(&random_bytes::<N>()?))
+}
+
+/// SHA-256 of `text`, base64url: how secrets (API keys, refresh tokens) are stored.
+pub fn sha256_b64(text: &str) -> String {
+    b64url(digest::digest(&digest::SHA256, text.as_bytes()).as_ref())
+}
+
+/// HMAC-SHA256 of `data` under `secret`, base64url.
+pub fn hmac_b64(secret: &[u8], data: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+    b64url(hmac::sign(&key, data).as_ref())
+}
+
+/// A stored password hash.
+#[derive(Clone)]
+pub struct PasswordHash {
+    pub scheme: String,
+    pub factor: u32,
+    /// Base64 (standard) of the salt bytes.
+    pub salt: String,
+    /// Base64 (standard) of the derived key.
+    pub hash: String,
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHash")
+            .field("scheme", &self.scheme)
+            .field("factor", &self.factor)
+            .finish_non_exhaustive()
+    }
+}
+
+fn iterations(factor: u32) -> NonZeroU32 {
+    NonZeroU32::new(factor).unwrap_or(NonZeroU32::MIN)
+}
+
+/// Hashes `password` with `salted-pbkdf2-hmac-sha256` and a fresh 32-byte salt.
+pub fn hash_password(password: &str, factor: u32) -> anyhow::Result<PasswordHash> {
+    let salt = random_bytes::<32>()?;
+    let mut out = [0u8; 32];
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations(factor),
+        &salt,
+        password.as_bytes(),
+        &mut out,
+    );
+    Ok(PasswordHash {
+        scheme: DEFAULT_SCHEME.to_owned(),
+        factor,
+        salt: STANDARD.encode(salt),
+        hash: STANDARD.encode(out),
+    })
+}
+
+/// Constant-time check of `password` against a stored hash.
+pub fn verify_password(password: &str, stored: &PasswordHash) -> bool {
+    if stored.scheme != DEFAULT_SCHEME {
+        return false;
+    }
+    let (Ok(salt), Ok(expected)) = (STANDARD.decode(&stored.salt), STANDARD.decode(&stored.hash))
+    else {
+        return false;
+    };
+    if expected.is_empty() || expected.len() > 64 {
+        return false;
+    }
+    pbkdf2::verify(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations(stored.factor),
+        &salt,
+        password.as_bytes(),
+        &expected,
+    )
+    .is_ok()
+}
+
+/// An RSA key pair used to sign JWTs (RS256), with its public forms precomputed.
+pub struct SigningKey {
+    pub id: String,
+    pub kid: String,
+    pub algorithm: String,
+    pub name: String,
+    pub insert_instant: i64,
+    pair: KeyPair,
+    n: Vec<u8>,
+    e: Vec<u8>,
+    public_pem: String,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("id", &self.id)
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Generates a new RSA-2048 key; returns it with its PKCS#8 encoding for storage.
+    pub fn generate(
+        id: &str,
+        name: &str,
+        bits: u32,
+        insert_instant: i64,
+    ) -> anyhow::Result<(Self, Vec<u8>)> {
+        let size = match bits {
+            3072 => KeySize::Rsa3072,
+            4096 => KeySize::Rsa4096,
+            _ => KeySize::Rsa2048,
+        };
+        let pair = KeyPair::generate(size).map_err(|_| anyhow!("RSA key generation failed"))?;
+        let pkcs8 = pair
+            .as_der()
+            .map_err(|_| anyhow!("RSA key encoding failed"))?
+            .as_ref()
+            .to_vec();
+        let kid = random_string::<20>()?;
+        let key = Self::from_pkcs8(id, &kid, "RS256", name, insert_instant, &pkcs8)?;
+        Ok((key, pkcs8))
+    }
+
+    /// Loads a stored key.
+    pub fn from_pkcs8(
+        id: &str,
+        kid: &str,
+        algorithm: &str,
+        name: &str,
+        insert_instant: i64,
+        pkcs8: &[u8],
+    ) -> anyhow::Result<Self> {
+        let pair = KeyPair::from_pkcs8(pkcs8).map_err(|e| anyhow!("bad stored RSA key: {e}"))?;
+        let components: RsaPublicKeyComponents<Vec<u8>> = pair.public_key().into();
+        let spki = pair
+            .public_key()
+            .as_der()
+            .map_err(|_| anyhow!("public key encoding failed"))?;
+        let public_pem = pem("PUBLIC KEY", spki.as_ref());
+        Ok(Self {
+            id: id.to_owned(),
+            kid: kid.to_owned(),
+            algorithm: algorithm.to_owned(),
+            name: name.to_owned(),
+            insert_instant,
+            pair,
+            n: components.n,
+            e: components.e,
+            public_pem,
+        })
+    }
+
+    /// The public key as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) block.
+    pub fn public_pem(&self) -> &str {
+        &self.public_pem
+    }
+
+    /// The public key as a JWK.
+    pub fn jwk(&self) -> shared::fusionauth::Jwk {
+        shared::fusionauth::Jwk {
+            kty: "RSA".to_owned(),
+            alg: Some(self.algorithm.clone()),
+            use_: Some("sig".to_owned()),
+            kid: self.kid.clone(),
+            n: Some(b64url(&self.n)),
+            e: Some(b64url(&self.e)),
+            ..Default::default()
+        }
+    }
+
+    /// Signs `claims` as a compact RS256 JWT with this key's `kid`.
+    pub fn sign_jwt(&self, claims: &Value) -> anyhow::Result<String> {
+        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
+        let mut message = b64url(&serde_json::to_vec(&header)?);
+        message.push('.');
+        message.push_str(&b64url(&serde_json::to_vec(claims)?));
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| anyhow!("RSA signing failed"))?;
+        message.push('.');
+        message.push_str(&b64url(&signature));
+        Ok(message)
+    }
+
+    /// Checks an RS256 signature over `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        RsaPublicKeyComponents {
+            n: &self.n,
+            e: &self.e,
+        }
+        .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
+        .is_ok()
+    }
+}
+
+/// The parts of a compact JWT, decoded but not yet verified.
+#[derive(Debug)]
+pub struct ParsedJwt {
+    pub kid: Option<String>,
+    pub alg: String,
+    pub claims: serde_json::Map<String, Value>,
+    pub signed_part: String,
+    pub signature: Vec<u8>,
+}
+
+/// Splits and decodes a compact JWT; `None` when it is malformed.
+pub fn parse_jwt(token: &str) -> Option<ParsedJwt> {
+    let mut parts = token.split('.');
+    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let header: Value = serde_json::from_slice(&b64url_decode(header)?).ok()?;
+    let claims: Value = serde_json::from_slice(&b64url_decode(payload)?).ok()?;
+    Some(ParsedJwt {
+        kid: header.get("kid").and_then(Value::as_str).map(str::to_owned),
+        alg: header.get("alg").and_then(Value::as_str)?.to_owned(),
+        claims: claims.as_object()?.clone(),
+        signed_part: token[..header_payload_len(token)?].to_owned(),
+        signature: b64url_decode(signature)?,
+    })
+}
+
+fn header_payload_len(token: &str) -> Option<usize> {
+    token.rfind('.')
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in body.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_only_against_its_own_hash() {
+        let stored = hash_password("correct horse", 1000).expect("hash");
+        assert!(verify_password("correct horse", &stored));
+        assert!(!verify_password("wrong horse", &stored));
+    }
+
+    #[test]
+    fn a_signed_jwt_verifies_with_its_key() {
+        let (key, _) = SigningKey::generate("id", "test", 2048, 0).expect("key");
+        let jwt = key
+            .sign_jwt(&serde_json::json!({"sub": "x"}))
+            .expect("sign");
+        let parsed = parse_jwt(&jwt).expect("parse");
+        assert_eq!(parsed.kid.as_deref(), Some(key.kid.as_str()));
+        assert!(key.verify(parsed.signed_part.as_bytes(), &parsed.signature));
+        assert!(!key.verify(b"other", &parsed.signature));
+    }
+}

@@ -1,0 +1,93 @@
+//! The emulator's one error type, mapped to FusionAuth's statuses and bodies in one place.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use shared::fusionauth::Errors;
+
+use crate::http::json_response;
+
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 with a FusionAuth `Errors` body.
+    #[error("the request is invalid")]
+    Validation(Errors),
+    /// 401, empty body: API key (or JWT) missing or invalid.
+    #[error("not authorized")]
+    Unauthorized,
+    /// 404, empty body.
+    #[error("not found")]
+    NotFound,
+    /// 410, empty body: the user has expired.
+    #[error("the user has expired")]
+    Expired,
+    /// 413, empty body: the request body is over the limit.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// 423, empty body: the user is deactivated.
+    #[error("the user is locked")]
+    Locked,
+    /// 500 with a `[Exception]` general error; the cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// 400 with one field error.
+    pub fn field(path: &str, code: &str, message: &str) -> Self {
+        Self::Validation(Errors::field(path, code, message))
+    }
+
+    /// 400 `[invalid]refreshToken`.
+    pub fn invalid_refresh_token() -> Self {
+        Self::field(
+            "refreshToken",
+            "[invalid]refreshToken",
+            "The refresh token is invalid, expired or revoked.",
+        )
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Expired => StatusCode::GONE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Locked => StatusCode::LOCKED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Validation(errors) => json_response(StatusCode::BAD_REQUEST, errors),
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed");
+                json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &Errors::general(
+                        "[Exception]",
+                        "FusionAuth emulator encountered an unexpected error.",
+                    ),
+                )
+            }
+            other => HttpResponse::build(other.status_code()).finish(),
+        }
+    }
+}

@@ -1,0 +1,830 @@
+//! The administrative APIs Kickstart files use (API key): keys, tenants, applications,
+//! users + registrations, system configuration — <https://fusionauth.io/docs/apis/>
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use shared::fusionauth::Errors;
+
+use crate::crypto::{self, SigningKey};
+use crate::error::{ApiError, Result};
+use crate::http::{ApiKey, ApiKeyStatus, Json, bearer_jwt, json_response};
+use crate::model::{self, CorsConfiguration};
+use crate::routes::jwt::verify_jwt;
+use crate::routes::resolve_tenant;
+use crate::state::AppState;
+use crate::store::{self, RegistrationRow, UserRow};
+use crate::tokens::{self, JwtRequest};
+
+fn ok_json(body: &Value) -> HttpResponse {
+    json_response(StatusCode::OK, body)
+}
+
+fn object<'a>(body: &'a Value, name: &str) -> Result<&'a Map<String, Value>> {
+    body.get(name).and_then(Value::as_object).ok_or_else(|| {
+        ApiError::field(
+            name,
+            &format!("[missing]{name}"),
+            &format!("You must specify the [{name}] object."),
+        )
+    })
+}
+
+fn string<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+// ------------------------------------------------------------------------------------ keys
+
+/// `POST /api/key/generate/{keyId}`: generates an RSA key pair (RS256).
+#[post("/api/key/generate/{key_id}")]
+#[tracing::instrument(skip_all)]
+pub async fn generate_key(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    let id = parse_uuid(&path, "keyId")?;
+    let key = object(&body, "key")?;
+    let algorithm = string(key, "algorithm").unwrap_or("RS256");
+    if algorithm != "RS256" {
+        return Err(ApiError::field(
+            "key.algorithm",
+            "[invalid]key.algorithm",
+            "The emulator generates RS256 keys only.",
+        ));
+    }
+    let name = string(key, "name").ok_or_else(|| {
+        ApiError::field(
+            "key.name",
+            "[blank]key.name",
+            "You must specify the [key.name] property.",
+        )
+    })?;
+    let bits = key.get("length").and_then(Value::as_u64).unwrap_or(2048);
+    let bits = match bits {
+        2048 | 3072 | 4096 => u32::try_from(bits).unwrap_or(2048),
+        _ => {
+            return Err(ApiError::field(
+                "key.length",
+                "[invalid]key.length",
+                "The key length must be 2048, 3072 or 4096.",
+            ));
+        }
+    };
+    if store::key_exists(&state.pool, &id).await? {
+        return Err(ApiError::field(
+            "keyId",
+            "[duplicate]keyId",
+            "A key with this id already exists.",
+        ));
+    }
+    let now = state.clock.now_ms();
+    let (owned_id, owned_name) = (id.clone(), name.to_owned());
+    let (signing_key, pkcs8) =
+        web::block(move || SigningKey::generate(&owned_id, &owned_name, bits, now))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))??;
+    store::insert_key(&state.pool, &signing_key, &pkcs8).await?;
+    let response = key_json(&signing_key, bits);
+    state.add_key(signing_key);
+    tracing::info!(key_id = id, "signing key generated");
+    Ok(ok_json(&json!({ "key": response })))
+}
+
+fn key_json(key: &SigningKey, bits: u32) -> Value {
+    json!({
+        "id": key.id,
+        "algorithm": key.algorithm,
+        "name": key.name,
+        "kid": key.kid,
+        "length": bits,
+        "type": "RSA",
+        "publicKey": key.public_pem(),
+        "hasPrivateKey": true,
+        "insertInstant": key.insert_instant
+    })
+}
+
+/// `GET /api/key/{keyId}`.
+#[get("/api/key/{key_id}")]
+pub async fn retrieve_key(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let key = state.key(&path).ok_or(ApiError::NotFound)?;
+    Ok(ok_json(&json!({ "key": key_json(&key, 2048) })))
+}
+
+fn parse_uuid(text: &str, field: &str) -> Result<String> {
+    uuid::Uuid::parse_str(text)
+        .map(|id| id.to_string())
+        .map_err(|_| {
+            ApiError::field(
+                field,
+                &format!("[invalid]{field}"),
+                "The id is not a valid UUID.",
+            )
+        })
+}
+
+// ------------------------------------------------------------------------------------ tenants
+
+/// `PATCH /api/tenant/{tenantId}`: merges `tenant` into the stored tenant.
+#[patch("/api/tenant/{tenant_id}")]
+#[tracing::instrument(skip_all)]
+pub async fn patch_tenant(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    let mut tenant = store::tenant(&state.pool, &path)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut patch = Value::Object(object(&body, "tenant")?.clone());
+    if let Some(patch) = patch.as_object_mut() {
+        patch.remove("id");
+    }
+    let mut data = tenant.data.clone();
+    model::merge(&mut data, patch);
+    let mut errors = Errors::default();
+    for field in ["accessTokenKeyId", "idTokenKeyId"] {
+        if let Some(key_id) = data
+            .pointer(&format!("/jwtConfiguration/{field}"))
+            .and_then(Value::as_str)
+            && state.key(key_id).is_none()
+        {
+            let path = format!("tenant.jwtConfiguration.{field}");
+            errors.add_field(
+                &path,
+                &format!("[invalid]{path}"),
+                "No key with this id exists.",
+            );
+        }
+    }
+    if data
+        .get("issuer")
+        .and_then(Value::as_str)
+        .is_none_or(|s| s.trim().is_empty())
+    {
+        errors.add_field(
+            "tenant.issuer",
+            "[blank]tenant.issuer",
+            "You must specify the [tenant.issuer] property.",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if let Some(object) = data.as_object_mut() {
+        object.insert("lastUpdateInstant".into(), json!(state.clock.now_ms()));
+    }
+    store::update_tenant(&state.pool, &tenant.id, &data).await?;
+    tenant.data = data;
+    tracing::info!(tenant_id = tenant.id, "tenant updated");
+    Ok(ok_json(&json!({ "tenant": tenant.data })))
+}
+
+/// `GET /api/tenant/{tenantId}`.
+#[get("/api/tenant/{tenant_id}")]
+pub async fn retrieve_tenant(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let tenant = store::tenant(&state.pool, &path)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(ok_json(&json!({ "tenant": tenant.data })))
+}
+
+// ------------------------------------------------------------------------------------ applications
+
+/// `POST /api/application/{applicationId}`.
+#[post("/api/application/{application_id}")]
+#[tracing::instrument(skip_all)]
+pub async fn create_application(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    path: web::Path<String>,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    let id = parse_uuid(&path, "applicationId")?;
+    new_application(&req, &state, &key, id, body).await
+}
+
+/// `POST /api/application`.
+#[post("/api/application")]
+pub async fn create_application_without_id(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    new_application(&req, &state, &key, uuid::Uuid::new_v4().to_string(), body).await
+}
+
+async fn new_application(
+    req: &HttpRequest,
+    state: &AppState,
+    key: &ApiKey,
+    id: String,
+    body: Value,
+) -> Result<HttpResponse> {
+    let request = object(&body, "application")?.clone();
+    if string(&request, "name").is_none() {
+        return Err(ApiError::field(
+            "application.name",
+            "[blank]application.name",
+            "You must specify the [application.name] property.",
+        ));
+    }
+    if store::application(&state.pool, &id).await?.is_some() {
+        return Err(ApiError::field(
+            "applicationId",
+            "[duplicate]applicationId",
+            "An application with this id already exists.",
+        ));
+    }
+    let tenant = match string(&request, "tenantId") {
+        Some(tenant_id) => store::tenant(&state.pool, tenant_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::field(
+                    "application.tenantId",
+                    "[invalid]application.tenantId",
+                    "No such tenant.",
+                )
+            })?,
+        None => resolve_tenant(state, req, Some(key)).await?,
+    };
+    let now = state.clock.now_ms();
+    let mut data = model::default_application(&id, &tenant.id, now);
+    let mut patch = Value::Object(request);
+    let mut roles = Vec::new();
+    if let Some(object) = patch.as_object_mut() {
+        object.remove("id");
+        object.remove("tenantId");
+        if let Some(Value::Array(requested)) = object.remove("roles") {
+            for role in requested {
+                let mut role = match role {
+                    Value::Object(role) => role,
+                    Value::String(name) => {
+                        let mut role = Map::new();
+                        role.insert("name".into(), json!(name));
+                        role
+                    }
+                    _ => continue,
+                };
+                if role
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    return Err(ApiError::field(
+                        "application.roles",
+                        "[blank]application.roles.name",
+                        "Every role needs a name.",
+                    ));
+                }
+                role.entry("id")
+                    .or_insert_with(|| json!(uuid::Uuid::new_v4().to_string()));
+                role.entry("isDefault").or_insert(json!(false));
+                role.entry("isSuperRole").or_insert(json!(false));
+                role.insert("insertInstant".into(), json!(now));
+                roles.push(Value::Object(role));
+            }
+        }
+    }
+    model::merge(&mut data, patch);
+    if let Some(object) = data.as_object_mut() {
+        object.insert("roles".into(), Value::Array(roles));
+    }
+    let application = model::Application {
+        id: id.clone(),
+        tenant_id: tenant.id.clone(),
+        data,
+    };
+    store::insert_application(&state.pool, &application).await?;
+    tracing::info!(application_id = id, "application created");
+    Ok(ok_json(&json!({ "application": application.data })))
+}
+
+/// `GET /api/application/{applicationId}`.
+#[get("/api/application/{application_id}")]
+pub async fn retrieve_application(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let application = store::application(&state.pool, &path)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(ok_json(&json!({ "application": application.data })))
+}
+
+// ------------------------------------------------------------------------------------ registrations
+
+/// `POST /api/user/registration/{userId}`: creates the user and the registration (combined
+/// form), or registers an existing user (only `registration` given).
+#[post("/api/user/registration/{user_id}")]
+#[tracing::instrument(skip_all)]
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    path: web::Path<String>,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    let id = parse_uuid(&path, "userId")?;
+    registration(&req, &state, &key, Some(id), body).await
+}
+
+/// `POST /api/user/registration` (combined form, new user id).
+#[post("/api/user/registration")]
+pub async fn register_without_id(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    registration(&req, &state, &key, None, body).await
+}
+
+/// Fields of `user` that are never stored in the profile blob.
+const USER_RESERVED: &[&str] = &[
+    "id",
+    "tenantId",
+    "email",
+    "username",
+    "password",
+    "encryptionScheme",
+    "factor",
+    "salt",
+    "active",
+    "verified",
+    "registrations",
+    "identities",
+    "insertInstant",
+    "lastLoginInstant",
+    "lastUpdateInstant",
+    "passwordLastUpdateInstant",
+    "twoFactor",
+];
+
+async fn registration(
+    req: &HttpRequest,
+    state: &AppState,
+    key: &ApiKey,
+    path_user_id: Option<String>,
+    body: Value,
+) -> Result<HttpResponse> {
+    let tenant = resolve_tenant(state, req, Some(key)).await?;
+    let request = object(&body, "registration")?.clone();
+    let mut errors = Errors::default();
+    let application = match string(&request, "applicationId") {
+        None => {
+            errors.add_field(
+                "registration.applicationId",
+                "[blank]registration.applicationId",
+                "You must specify the [registration.applicationId] property.",
+            );
+            None
+        }
+        Some(app_id) => {
+            let app = store::application(&state.pool, app_id).await?;
+            if app.is_none() {
+                errors.add_field(
+                    "registration.applicationId",
+                    "[invalid]registration.applicationId",
+                    "No application with this id exists.",
+                );
+            }
+            app
+        }
+    };
+    let mut roles: Vec<String> = match request.get("roles") {
+        Some(Value::Array(roles)) => roles
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if let Some(app) = &application {
+        let known = app.role_names();
+        if roles.iter().any(|role| !known.contains(role)) {
+            errors.add_field(
+                "registration.roles",
+                "[invalid]registration.roles",
+                "The registration names roles the application does not have.",
+            );
+        }
+        if roles.is_empty() {
+            roles = app
+                .data
+                .get("roles")
+                .and_then(Value::as_array)
+                .map(|all| {
+                    all.iter()
+                        .filter(|r| r.get("isDefault").and_then(Value::as_bool) == Some(true))
+                        .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+    }
+    roles.sort();
+    roles.dedup();
+    let skip_verification = body
+        .get("skipRegistrationVerification")
+        .or_else(|| body.get("skipVerification"))
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let now = state.clock.now_ms();
+
+    let new_user = match body.get("user").and_then(Value::as_object) {
+        Some(user) => {
+            Some(validate_new_user(state, &tenant, user, path_user_id.clone(), &mut errors).await?)
+        }
+        None => None,
+    };
+    let user_id = match (&new_user, &path_user_id) {
+        (Some((row, _)), _) => row.id.clone(),
+        (None, Some(id)) => id.clone(),
+        (None, None) => {
+            errors.add_field(
+                "user",
+                "[missing]user",
+                "You must specify the [user] object.",
+            );
+            String::new()
+        }
+    };
+    if new_user.is_none() && !user_id.is_empty() {
+        if store::user(&state.pool, &user_id).await?.is_none() {
+            return Err(ApiError::NotFound);
+        }
+        if let Some(app) = &application
+            && store::registration(&state.pool, &user_id, &app.id)
+                .await?
+                .is_some()
+        {
+            errors.add_field(
+                "registration",
+                "[duplicate]registration",
+                "The user is already registered to this application.",
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let Some(application) = application else {
+        return Err(ApiError::Validation(errors));
+    };
+
+    let mut registration_data = request.clone();
+    for field in [
+        "id",
+        "applicationId",
+        "roles",
+        "verified",
+        "insertInstant",
+        "lastLoginInstant",
+    ] {
+        registration_data.remove(field);
+    }
+    let registration = RegistrationRow {
+        id: string(&request, "id")
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            .unwrap_or_else(uuid::Uuid::new_v4)
+            .to_string(),
+        user_id: user_id.clone(),
+        application_id: application.id.clone(),
+        roles: serde_json::to_string(&roles)?,
+        data: Value::Object(registration_data).to_string(),
+        verified: skip_verification,
+        insert_instant: now,
+        last_login_instant: None,
+    };
+    let mut tx = state.pool.begin().await?;
+    if let Some((user, password)) = new_user {
+        let hashed = web::block(move || crypto::hash_password(&password, crypto::DEFAULT_FACTOR))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))??;
+        let user = UserRow {
+            password_scheme: hashed.scheme,
+            password_factor: i64::from(hashed.factor),
+            password_salt: hashed.salt,
+            password_hash: hashed.hash,
+            ..user
+        };
+        store::insert_user(&mut tx, &user).await?;
+    }
+    store::insert_registration(&mut tx, &registration).await?;
+    tx.commit().await?;
+
+    let user = store::user(&state.pool, &user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let registrations = store::registrations(&state.pool, &user_id).await?;
+    let mut response = Map::new();
+    let auth_time = state.clock.now_s();
+    let mut sid = None;
+    if application.generate_refresh_tokens() {
+        let (row, value) =
+            tokens::create_refresh_token(state, &user, &application, auth_time, json!({})).await?;
+        response.insert("refreshToken".into(), json!(value));
+        response.insert("refreshTokenId".into(), json!(row.id));
+        sid = Some(row.id);
+    }
+    let jwt = tokens::issue_jwt(
+        state,
+        &JwtRequest {
+            tenant: &tenant,
+            registered: Some((&application, &registration)),
+            user: &user,
+            authentication_type: tokens::REGISTRATION,
+            auth_time,
+            sid: sid.as_deref(),
+        },
+    )?;
+    response.insert("token".into(), json!(jwt.token));
+    response.insert("tokenExpirationInstant".into(), json!(jwt.expiration_ms));
+    response.insert("user".into(), tokens::user_json(&user, &registrations));
+    response.insert(
+        "registration".into(),
+        tokens::registration_json(&registration),
+    );
+    tracing::info!(user_id, application_id = application.id, "user registered");
+    Ok(ok_json(&Value::Object(response)))
+}
+
+/// Validates the `user` of a combined registration; returns the row (password not yet hashed)
+/// and the password.
+async fn validate_new_user(
+    state: &AppState,
+    tenant: &model::Tenant,
+    user: &Map<String, Value>,
+    path_user_id: Option<String>,
+    errors: &mut Errors,
+) -> Result<(UserRow, String)> {
+    let email = string(user, "email").map(str::to_lowercase);
+    let username = string(user, "username").map(str::to_owned);
+    match &email {
+        None if username.is_none() => errors.add_field(
+            "user.email",
+            "[blank]user.email",
+            "You must specify either the [user.email] or [user.username] property.",
+        ),
+        Some(email) if !looks_like_email(email) => errors.add_field(
+            "user.email",
+            "[notEmail]user.email",
+            "The [user.email] property is not a valid email address.",
+        ),
+        Some(email)
+            if store::user_by_email(&state.pool, &tenant.id, email)
+                .await?
+                .is_some() =>
+        {
+            errors.add_field(
+                "user.email",
+                "[duplicate]user.email",
+                "A user with this email already exists.",
+            );
+        }
+        _ => {}
+    }
+    if let Some(username) = &username
+        && store::user_by_username(&state.pool, &tenant.id, username)
+            .await?
+            .is_some()
+    {
+        errors.add_field(
+            "user.username",
+            "[duplicate]user.username",
+            "A user with this username already exists.",
+        );
+    }
+    let password = user
+        .get("password")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let length = password.chars().count();
+    if password.is_empty() {
+        errors.add_field(
+            "user.password",
+            "[blank]user.password",
+            "You must specify the [user.password] property.",
+        );
+    } else if length < tenant.password_min_length() {
+        errors.add_field(
+            "user.password",
+            "[tooShort]user.password",
+            &format!(
+                "The [user.password] must be at least {} characters.",
+                tenant.password_min_length()
+            ),
+        );
+    } else if length > tenant.password_max_length() {
+        errors.add_field(
+            "user.password",
+            "[tooLong]user.password",
+            &format!(
+                "The [user.password] must be at most {} characters.",
+                tenant.password_max_length()
+            ),
+        );
+    }
+    let id = match path_user_id.or_else(|| string(user, "id").map(str::to_owned)) {
+        Some(id) => parse_uuid(&id, "userId")?,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    if store::user(&state.pool, &id).await?.is_some() {
+        errors.add_field(
+            "userId",
+            "[duplicate]userId",
+            "A user with this id already exists.",
+        );
+    }
+    let mut profile = user.clone();
+    for field in USER_RESERVED {
+        profile.remove(*field);
+    }
+    let now = state.clock.now_ms();
+    let row = UserRow {
+        id,
+        tenant_id: tenant.id.clone(),
+        email,
+        username,
+        active: user.get("active").and_then(Value::as_bool).unwrap_or(true),
+        verified: true,
+        password_scheme: String::new(),
+        password_factor: 0,
+        password_salt: String::new(),
+        password_hash: String::new(),
+        data: Value::Object(profile).to_string(),
+        insert_instant: now,
+        last_login_instant: None,
+        last_update_instant: now,
+        password_last_update_instant: now,
+    };
+    Ok((row, password))
+}
+
+fn looks_like_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && !domain.is_empty() && !email.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// `GET /api/user/registration/{userId}/{applicationId}`.
+#[get("/api/user/registration/{user_id}/{application_id}")]
+pub async fn retrieve_registration(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (user_id, application_id) = path.into_inner();
+    let registration = store::registration(&state.pool, &user_id, &application_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(ok_json(
+        &json!({ "registration": tokens::registration_json(&registration) }),
+    ))
+}
+
+// ------------------------------------------------------------------------------------ users
+
+/// `GET /api/user/{userId}`.
+#[get("/api/user/{user_id}")]
+pub async fn retrieve_user(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let user = store::user(&state.pool, &path)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    user_response(&state, &user).await
+}
+
+async fn user_response(state: &AppState, user: &UserRow) -> Result<HttpResponse> {
+    let registrations = store::registrations(&state.pool, &user.id).await?;
+    Ok(ok_json(
+        &json!({ "user": tokens::user_json(user, &registrations) }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct UserQuery {
+    email: Option<String>,
+    login_id: Option<String>,
+    username: Option<String>,
+}
+
+/// `GET /api/user?email=|loginId=|username=` (API key), or `GET /api/user` with a JWT: its owner.
+#[get("/api/user")]
+pub async fn search_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    api_key: ApiKeyStatus,
+    query: web::Query<UserQuery>,
+) -> Result<HttpResponse> {
+    let key = match api_key {
+        ApiKeyStatus::Valid(key) => key,
+        _ => {
+            let claims = bearer_jwt(&req)
+                .and_then(|jwt| verify_jwt(&state, &jwt))
+                .ok_or(ApiError::Unauthorized)?;
+            let sub = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .ok_or(ApiError::Unauthorized)?;
+            let user = store::user(&state.pool, sub)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            return user_response(&state, &user).await;
+        }
+    };
+    let tenant = resolve_tenant(&state, &req, Some(&key)).await?;
+    let query = query.into_inner();
+    let user = if let Some(email) = query.email {
+        store::user_by_email(&state.pool, &tenant.id, &email).await?
+    } else if let Some(login_id) = query.login_id {
+        store::user_by_login_id(&state.pool, &tenant.id, &login_id).await?
+    } else if let Some(username) = query.username {
+        store::user_by_username(&state.pool, &tenant.id, &username).await?
+    } else {
+        return Err(ApiError::NotFound);
+    };
+    let user = user.ok_or(ApiError::NotFound)?;
+    user_response(&state, &user).await
+}
+
+// ------------------------------------------------------------------------------------ system configuration
+
+/// `PATCH /api/system-configuration`.
+#[patch("/api/system-configuration")]
+#[tracing::instrument(skip_all)]
+pub async fn patch_system_configuration(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    let patch = Value::Object(object(&body, "systemConfiguration")?.clone());
+    let mut data = store::system_configuration(&state.pool)
+        .await?
+        .unwrap_or_else(model::default_system_configuration);
+    model::merge(&mut data, patch);
+    let cors: CorsConfiguration = serde_json::from_value(
+        data.get("corsConfiguration")
+            .cloned()
+            .unwrap_or_else(|| json!({})),
+    )
+    .map_err(|e| {
+        ApiError::field(
+            "systemConfiguration.corsConfiguration",
+            "[invalid]systemConfiguration.corsConfiguration",
+            &e.to_string(),
+        )
+    })?;
+    if cors.allowed_origins.len() > 1 && cors.allowed_origins.iter().any(|o| o == "*") {
+        return Err(ApiError::field(
+            "systemConfiguration.corsConfiguration.allowedOrigins",
+            "[invalid]systemConfiguration.corsConfiguration.allowedOrigins",
+            "[*] cannot be combined with other origins.",
+        ));
+    }
+    store::set_system_configuration(&state.pool, &data).await?;
+    state.set_cors(cors);
+    tracing::info!("system configuration updated");
+    Ok(ok_json(&json!({ "systemConfiguration": data })))
+}
+
+/// `GET /api/system-configuration`.
+#[get("/api/system-configuration")]
+pub async fn retrieve_system_configuration(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+) -> Result<HttpResponse> {
+    let data = store::system_configuration(&state.pool)
+        .await?
+        .unwrap_or_else(model::default_system_configuration);
+    Ok(ok_json(&json!({ "systemConfiguration": data })))
+}

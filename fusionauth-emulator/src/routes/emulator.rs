@@ -1,0 +1,32 @@
+//! Test hooks (only with `--test-hooks`, only on a loopback listener): under `/_emulator` so
+//! they can never collide with FusionAuth's routes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::Result;
+use crate::http::{Json, json_response};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClockRequest {
+    advance_seconds: i64,
+}
+
+/// `POST /_emulator/clock {"advanceSeconds": N}` moves the emulator's clock forward.
+#[post("/_emulator/clock")]
+#[tracing::instrument(skip_all)]
+pub async fn clock(
+    state: web::Data<AppState>,
+    Json(body): Json<ClockRequest>,
+) -> Result<HttpResponse> {
+    state.clock.advance_seconds(body.advance_seconds);
+    tracing::info!(advance_seconds = body.advance_seconds, "clock moved");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"nowMillis": state.clock.now_ms()}),
+    ))
+}

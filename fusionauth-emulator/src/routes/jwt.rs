@@ -1,0 +1,415 @@
+//! The JWT API: refresh, revoke, retrieve, validate, public keys —
+//! <https://fusionauth.io/docs/apis/jwt>
+
+use actix_web::http::header::{CONTENT_TYPE, SET_COOKIE};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::fusionauth::RefreshRequest;
+
+use crate::crypto::{parse_jwt, sha256_b64};
+use crate::error::{ApiError, Result};
+use crate::http::{
+    ApiKeyStatus, Json, bearer_jwt, cookie, empty_ok, json_builder, json_response, set_cookie,
+};
+use crate::model::JwtConfiguration;
+use crate::state::AppState;
+use crate::store::{self, RefreshTokenRow};
+use crate::tokens::{self, JwtRequest, successor_value};
+
+/// `POST /api/jwt/refresh`: a new access token for a refresh token (cookie wins over body).
+#[post("/api/jwt/refresh")]
+#[tracing::instrument(skip_all, fields(refresh_token_id))]
+pub async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<RefreshRequest>,
+) -> Result<HttpResponse> {
+    let value = cookie(&req, "refresh_token")
+        .or(body.refresh_token)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    let hash = sha256_b64(&value);
+    let (row, current) = match store::refresh_token_by_hash(&state.pool, &hash).await? {
+        Some(row) => {
+            let config = check_usable(&state, &row).await?;
+            if config.one_time_use() {
+                let next = successor_value(&state, &value);
+                let now = state.clock.now_ms();
+                if store::rotate_refresh_token(&state.pool, &row.id, &hash, &sha256_b64(&next), now)
+                    .await?
+                {
+                    (row, next)
+                } else {
+                    // Another caller rotated it first: this value is now the previous one.
+                    match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
+                        Some(row) => grace(&state, row, &hash, &value).await?,
+                        None => return Err(ApiError::invalid_refresh_token()),
+                    }
+                }
+            } else {
+                store::touch_refresh_token(&state.pool, &row.id, state.clock.now_ms()).await?;
+                (row, value)
+            }
+        }
+        None => match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
+            Some(row) => grace(&state, row, &hash, &value).await?,
+            None => return Err(ApiError::invalid_refresh_token()),
+        },
+    };
+    tracing::Span::current().record("refresh_token_id", row.id.as_str());
+
+    let tenant = store::tenant(&state.pool, &row.tenant_id)
+        .await?
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    let application = store::application(&state.pool, &row.application_id)
+        .await?
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    let user = store::user(&state.pool, &row.user_id)
+        .await?
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    let registration = store::registration(&state.pool, &user.id, &application.id)
+        .await?
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    let jwt = tokens::issue_jwt(
+        &state,
+        &JwtRequest {
+            tenant: &tenant,
+            registered: Some((&application, &registration)),
+            user: &user,
+            authentication_type: tokens::REFRESH_TOKEN,
+            auth_time: row.auth_time,
+            sid: Some(&row.id),
+        },
+    )?;
+    let config = JwtConfiguration::effective(&tenant, Some(&application));
+    let now = state.clock.now_ms();
+    let max_age = (config.refresh_expiry_ms(row.start_instant, now) - now) / 1000;
+    let mut builder = HttpResponse::Ok();
+    builder
+        .append_header((
+            SET_COOKIE,
+            set_cookie(&req, "access_token", &jwt.token, None),
+        ))
+        .append_header((
+            SET_COOKIE,
+            set_cookie(&req, "refresh_token", &current, Some(max_age)),
+        ));
+    tracing::info!("access token refreshed");
+    Ok(json_builder(
+        builder,
+        &json!({"token": jwt.token, "refreshToken": current, "refreshTokenId": row.id}),
+    ))
+}
+
+/// Checks that `row` may be used now (application allows refresh, not expired, user active);
+/// an expired token is deleted.
+async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<JwtConfiguration> {
+    let tenant = store::tenant(&state.pool, &row.tenant_id)
+        .await?
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    let application = store::application(&state.pool, &row.application_id)
+        .await?
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    if !application.allow_token_refresh() || !application.active() {
+        return Err(ApiError::invalid_refresh_token());
+    }
+    let config = JwtConfiguration::effective(&tenant, Some(&application));
+    if config.refresh_expiry_ms(row.start_instant, row.last_used_instant) <= state.clock.now_ms() {
+        store::delete_refresh_token(&state.pool, &row.id).await?;
+        return Err(ApiError::invalid_refresh_token());
+    }
+    let active = store::user(&state.pool, &row.user_id)
+        .await?
+        .is_some_and(|user| user.active);
+    if !active {
+        return Err(ApiError::invalid_refresh_token());
+    }
+    Ok(config)
+}
+
+/// A rotated-away value was presented: within the grace period the immediately previous value
+/// yields the current one (no new rotation); otherwise it is refused, and with
+/// `onOneTimeTokenReuse` the whole token is revoked.
+async fn grace(
+    state: &AppState,
+    row: RefreshTokenRow,
+    hash: &str,
+    value: &str,
+) -> Result<(RefreshTokenRow, String)> {
+    let config = check_usable(state, &row).await?;
+    let grace_ms = config
+        .refresh_token_one_time_use_configuration
+        .grace_period_in_seconds
+        .clamp(0, 86_400)
+        * 1000;
+    let now = state.clock.now_ms();
+    let within = row.previous_hash.as_deref() == Some(hash)
+        && row
+            .rotated_instant
+            .is_some_and(|rotated| now < rotated.saturating_add(grace_ms));
+    if within {
+        let current = successor_value(state, value);
+        if sha256_b64(&current) == row.current_hash {
+            return Ok((row, current));
+        }
+    }
+    if config
+        .refresh_token_revocation_policy
+        .on_one_time_token_reuse
+    {
+        store::delete_refresh_token(&state.pool, &row.id).await?;
+        tracing::warn!(
+            refresh_token_id = row.id,
+            "one-time refresh token reused: revoked"
+        );
+    }
+    Err(ApiError::invalid_refresh_token())
+}
+
+/// Who may revoke: an API key (anything) or a valid JWT (its owner's tokens only).
+enum Revoker {
+    Admin,
+    Owner(String),
+}
+
+async fn revoker(state: &AppState, req: &HttpRequest, api_key: ApiKeyStatus) -> Result<Revoker> {
+    if let ApiKeyStatus::Valid(_) = api_key {
+        return Ok(Revoker::Admin);
+    }
+    let claims = bearer_jwt(req)
+        .and_then(|jwt| verify_jwt(state, &jwt))
+        .ok_or(ApiError::Unauthorized)?;
+    claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .map(|sub| Revoker::Owner(sub.to_owned()))
+        .ok_or(ApiError::Unauthorized)
+}
+
+impl Revoker {
+    fn may_revoke(&self, token: &RefreshTokenRow) -> bool {
+        match self {
+            Self::Admin => true,
+            Self::Owner(user_id) => *user_id == token.user_id,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct RevokeParameters {
+    token: Option<String>,
+    user_id: Option<String>,
+    application_id: Option<String>,
+}
+
+/// `DELETE /api/jwt/refresh` by `token` (query, form or JSON body), `userId`,
+/// `userId`+`applicationId` or `applicationId`. 200 without a body.
+#[delete("/api/jwt/refresh")]
+#[tracing::instrument(skip_all)]
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    api_key: ApiKeyStatus,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let who = revoker(&state, &req, api_key).await?;
+    let mut params = web::Query::<RevokeParameters>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    if !body.is_empty() {
+        let is_form = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let from_body: RevokeParameters = if is_form {
+            std::str::from_utf8(&body)
+                .ok()
+                .and_then(|text| web::Query::<RevokeParameters>::from_query(text).ok())
+                .map(web::Query::into_inner)
+                .unwrap_or_default()
+        } else {
+            serde_json::from_slice(&body).unwrap_or_default()
+        };
+        params.token = params.token.or(from_body.token);
+        params.user_id = params.user_id.or(from_body.user_id);
+        params.application_id = params.application_id.or(from_body.application_id);
+    }
+    if let Some(value) = params.token.filter(|t| !t.is_empty()) {
+        let hash = sha256_b64(&value);
+        let token = match store::refresh_token_by_hash(&state.pool, &hash).await? {
+            Some(token) => Some(token),
+            None => store::refresh_token_by_old_hash(&state.pool, &hash).await?,
+        };
+        let token = token.ok_or(ApiError::NotFound)?;
+        if !who.may_revoke(&token) {
+            return Err(ApiError::Unauthorized);
+        }
+        store::delete_refresh_token(&state.pool, &token.id).await?;
+        tracing::info!(refresh_token_id = token.id, "refresh token revoked");
+        return Ok(empty_ok());
+    }
+    match (params.user_id, params.application_id, who) {
+        (Some(user_id), application_id, who) => {
+            if let Revoker::Owner(owner) = &who
+                && *owner != user_id
+            {
+                return Err(ApiError::Unauthorized);
+            }
+            let count = store::delete_refresh_tokens_of_user(
+                &state.pool,
+                &user_id,
+                application_id.as_deref(),
+            )
+            .await?;
+            tracing::info!(count, "refresh tokens of a user revoked");
+            Ok(empty_ok())
+        }
+        (None, Some(application_id), Revoker::Admin) => {
+            let count =
+                store::delete_refresh_tokens_of_application(&state.pool, &application_id).await?;
+            tracing::info!(count, "refresh tokens of an application revoked");
+            Ok(empty_ok())
+        }
+        (None, Some(_), Revoker::Owner(_)) => Err(ApiError::Unauthorized),
+        (None, None, _) => Err(ApiError::field(
+            "token",
+            "[missing]token",
+            "You must specify a token, userId or applicationId.",
+        )),
+    }
+}
+
+/// `DELETE /api/jwt/refresh/{tokenId}`.
+#[delete("/api/jwt/refresh/{token_id}")]
+#[tracing::instrument(skip_all)]
+pub async fn revoke_by_id(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    api_key: ApiKeyStatus,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let who = revoker(&state, &req, api_key).await?;
+    let token = store::refresh_token_by_id(&state.pool, &path)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !who.may_revoke(&token) {
+        return Err(ApiError::Unauthorized);
+    }
+    store::delete_refresh_token(&state.pool, &token.id).await?;
+    tracing::info!(refresh_token_id = token.id, "refresh token revoked");
+    Ok(empty_ok())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserParameter {
+    user_id: String,
+}
+
+/// `GET /api/jwt/refresh?userId=` (API key).
+#[get("/api/jwt/refresh")]
+pub async fn retrieve_for_user(
+    state: web::Data<AppState>,
+    _key: crate::http::ApiKey,
+    query: web::Query<UserParameter>,
+) -> Result<HttpResponse> {
+    let tokens = store::refresh_tokens_of_user(&state.pool, &query.user_id).await?;
+    let tokens: Vec<Value> = tokens.iter().map(tokens::refresh_token_json).collect();
+    Ok(json_response(
+        actix_web::http::StatusCode::OK,
+        &json!({"refreshTokens": tokens}),
+    ))
+}
+
+/// `GET /api/jwt/refresh/{tokenId}` (API key).
+#[get("/api/jwt/refresh/{token_id}")]
+pub async fn retrieve_by_id(
+    state: web::Data<AppState>,
+    _key: crate::http::ApiKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let token = store::refresh_token_by_id(&state.pool, &path)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_response(
+        actix_web::http::StatusCode::OK,
+        &json!({"refreshToken": tokens::refresh_token_json(&token)}),
+    ))
+}
+
+/// Verifies an RS256 JWT signed by one of our keys and not expired; returns its claims.
+pub fn verify_jwt(state: &AppState, token: &str) -> Option<serde_json::Map<String, Value>> {
+    let parsed = parse_jwt(token)?;
+    if parsed.alg != "RS256" {
+        return None;
+    }
+    let key = state.key_by_kid(parsed.kid.as_deref()?)?;
+    if !key.verify(parsed.signed_part.as_bytes(), &parsed.signature) {
+        return None;
+    }
+    let exp = parsed.claims.get("exp")?.as_i64()?;
+    (exp > state.clock.now_s()).then_some(parsed.claims)
+}
+
+/// `GET /api/jwt/validate`: 200 `{"jwt":{claims}}` or 401 without a body.
+#[get("/api/jwt/validate")]
+#[tracing::instrument(skip_all)]
+pub async fn validate(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let claims = bearer_jwt(&req)
+        .and_then(|jwt| verify_jwt(&state, &jwt))
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(json_response(
+        actix_web::http::StatusCode::OK,
+        &json!({"jwt": claims}),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct PublicKeyParameters {
+    kid: Option<String>,
+    key_id: Option<String>,
+    application_id: Option<String>,
+}
+
+/// `GET /api/jwt/public-key[?kid=|?applicationId=]`.
+#[get("/api/jwt/public-key")]
+pub async fn public_key(
+    state: web::Data<AppState>,
+    query: web::Query<PublicKeyParameters>,
+) -> Result<HttpResponse> {
+    let query = query.into_inner();
+    let ok = actix_web::http::StatusCode::OK;
+    if let Some(kid) = query.kid.or(query.key_id) {
+        let key = state.key_by_kid(&kid).ok_or(ApiError::NotFound)?;
+        return Ok(json_response(ok, &json!({"publicKey": key.public_pem()})));
+    }
+    if let Some(application_id) = query.application_id {
+        let application = store::application(&state.pool, &application_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let key_id = application
+            .data
+            .pointer("/jwtConfiguration/accessTokenKeyId")
+            .and_then(Value::as_str)
+            .filter(|_| {
+                application
+                    .data
+                    .pointer("/jwtConfiguration/enabled")
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            })
+            .ok_or(ApiError::NotFound)?;
+        let key = state.key(key_id).ok_or(ApiError::NotFound)?;
+        return Ok(json_response(ok, &json!({"publicKey": key.public_pem()})));
+    }
+    let keys: serde_json::Map<String, Value> = state
+        .keys()
+        .iter()
+        .map(|key| (key.kid.clone(), json!(key.public_pem())))
+        .collect();
+    Ok(json_response(ok, &json!({"publicKeys": keys})))
+}

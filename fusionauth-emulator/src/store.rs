@@ -1,0 +1,670 @@
+//! SQL, one small function per statement.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::crypto::{PasswordHash, SigningKey, sha256_b64};
+use crate::http::ApiKey;
+use crate::model::{Application, Tenant};
+
+/// Opens (creating if needed) the database and runs the embedded migrations.
+pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("invalid database URL {url:?}"))?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let pool = if in_memory {
+        // Every connection to `:memory:` is its own database: keep exactly one, forever.
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+    } else {
+        SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.journal_mode(SqliteJournalMode::Wal))
+            .await
+    }
+    .with_context(|| format!("cannot open the database {url:?}"))?;
+    sqlx::migrate!()
+        .run(&pool)
+        .await
+        .context("cannot migrate the database")?;
+    Ok(pool)
+}
+
+pub async fn meta(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT value FROM emulator_meta WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn set_meta(pool: &SqlitePool, name: &str, value: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO emulator_meta (name, value) VALUES (?, ?)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )
+    .bind(name)
+    .bind(value)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn count_tenants(pool: &SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+        .fetch_one(pool)
+        .await
+}
+
+// ---------------------------------------------------------------------------- keys
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    id: String,
+    kid: String,
+    algorithm: String,
+    name: String,
+    private_pkcs8: Vec<u8>,
+    insert_instant: i64,
+}
+
+pub async fn load_keys(pool: &SqlitePool) -> anyhow::Result<Vec<SigningKey>> {
+    let rows: Vec<KeyRow> = sqlx::query_as(
+        "SELECT id, kid, algorithm, name, private_pkcs8, insert_instant FROM signing_keys",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            SigningKey::from_pkcs8(
+                &row.id,
+                &row.kid,
+                &row.algorithm,
+                &row.name,
+                row.insert_instant,
+                &row.private_pkcs8,
+            )
+        })
+        .collect()
+}
+
+pub async fn key_exists(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM signing_keys WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(found.is_some())
+}
+
+pub async fn insert_key(pool: &SqlitePool, key: &SigningKey, pkcs8: &[u8]) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO signing_keys (id, kid, algorithm, name, private_pkcs8, insert_instant)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&key.id)
+    .bind(&key.kid)
+    .bind(&key.algorithm)
+    .bind(&key.name)
+    .bind(pkcs8)
+    .bind(key.insert_instant)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- API keys
+
+pub async fn find_api_key(pool: &SqlitePool, raw: &str) -> sqlx::Result<Option<ApiKey>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT tenant_id FROM api_keys WHERE key_hash = ?")
+            .bind(sha256_b64(raw))
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(tenant_id,)| ApiKey { tenant_id }))
+}
+
+pub async fn insert_api_key(
+    pool: &SqlitePool,
+    id: &str,
+    raw: &str,
+    description: Option<&str>,
+    tenant_id: Option<&str>,
+    permissions: Option<&Value>,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, key_hash, description, tenant_id, permissions, insert_instant)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(sha256_b64(raw))
+    .bind(description)
+    .bind(tenant_id)
+    .bind(permissions.map(Value::to_string))
+    .bind(now_ms)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- tenants
+
+fn parse_json(text: &str) -> sqlx::Result<Value> {
+    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+pub async fn tenant(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<Tenant>> {
+    let row: Option<(String, String)> = sqlx::query_as("SELECT id, data FROM tenants WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|(id, data)| {
+        Ok(Tenant {
+            id,
+            data: parse_json(&data)?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn default_tenant(pool: &SqlitePool) -> sqlx::Result<Option<Tenant>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, data FROM tenants ORDER BY is_default DESC, id LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+    row.map(|(id, data)| {
+        Ok(Tenant {
+            id,
+            data: parse_json(&data)?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn insert_tenant(
+    pool: &SqlitePool,
+    id: &str,
+    is_default: bool,
+    data: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO tenants (id, is_default, data) VALUES (?, ?, ?)")
+        .bind(id)
+        .bind(is_default)
+        .bind(data.to_string())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_tenant(pool: &SqlitePool, id: &str, data: &Value) -> sqlx::Result<()> {
+    sqlx::query("UPDATE tenants SET data = ? WHERE id = ?")
+        .bind(data.to_string())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- applications
+
+pub async fn application(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<Application>> {
+    let row: Option<(String, String, String)> =
+        sqlx::query_as("SELECT id, tenant_id, data FROM applications WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    row.map(|(id, tenant_id, data)| {
+        Ok(Application {
+            id,
+            tenant_id,
+            data: parse_json(&data)?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn insert_application(pool: &SqlitePool, app: &Application) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO applications (id, tenant_id, data) VALUES (?, ?, ?)")
+        .bind(&app.id)
+        .bind(&app.tenant_id)
+        .bind(app.data.to_string())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- system configuration
+
+pub async fn system_configuration(pool: &SqlitePool) -> sqlx::Result<Option<Value>> {
+    let row: Option<String> =
+        sqlx::query_scalar("SELECT data FROM system_configuration WHERE id = 1")
+            .fetch_optional(pool)
+            .await?;
+    row.map(|data| parse_json(&data)).transpose()
+}
+
+pub async fn set_system_configuration(pool: &SqlitePool, data: &Value) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO system_configuration (id, data) VALUES (1, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+    )
+    .bind(data.to_string())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- users
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub active: bool,
+    pub verified: bool,
+    pub password_scheme: String,
+    pub password_factor: i64,
+    pub password_salt: String,
+    pub password_hash: String,
+    pub data: String,
+    pub insert_instant: i64,
+    pub last_login_instant: Option<i64>,
+    pub last_update_instant: i64,
+    pub password_last_update_instant: i64,
+}
+
+impl UserRow {
+    pub fn password(&self) -> PasswordHash {
+        PasswordHash {
+            scheme: self.password_scheme.clone(),
+            factor: u32::try_from(self.password_factor).unwrap_or(1),
+            salt: self.password_salt.clone(),
+            hash: self.password_hash.clone(),
+        }
+    }
+
+    /// `user.expiry` (epoch ms), if set.
+    pub fn expiry(&self) -> Option<i64> {
+        serde_json::from_str::<Value>(&self.data)
+            .ok()?
+            .get("expiry")?
+            .as_i64()
+    }
+}
+
+const USER_COLUMNS: &str = "id, tenant_id, email, username, active, verified, password_scheme, \
+    password_factor, password_salt, password_hash, data, insert_instant, last_login_instant, \
+    last_update_instant, password_last_update_instant";
+
+pub async fn user(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Finds a user of `tenant_id` by email (case-insensitive) or username (as given).
+pub async fn user_by_login_id(
+    pool: &SqlitePool,
+    tenant_id: &str,
+    login_id: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND (email = ? OR username = ?)
+         ORDER BY email = ? DESC LIMIT 1"
+    ))
+    .bind(tenant_id)
+    .bind(login_id.to_lowercase())
+    .bind(login_id)
+    .bind(login_id.to_lowercase())
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn user_by_email(
+    pool: &SqlitePool,
+    tenant_id: &str,
+    email: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND email = ?"
+    ))
+    .bind(tenant_id)
+    .bind(email.to_lowercase())
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn user_by_username(
+    pool: &SqlitePool,
+    tenant_id: &str,
+    username: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND username = ?"
+    ))
+    .bind(tenant_id)
+    .bind(username)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn insert_user(conn: &mut SqliteConnection, user: &UserRow) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&user.id)
+    .bind(&user.tenant_id)
+    .bind(&user.email)
+    .bind(&user.username)
+    .bind(user.active)
+    .bind(user.verified)
+    .bind(&user.password_scheme)
+    .bind(user.password_factor)
+    .bind(&user.password_salt)
+    .bind(&user.password_hash)
+    .bind(&user.data)
+    .bind(user.insert_instant)
+    .bind(user.last_login_instant)
+    .bind(user.last_update_instant)
+    .bind(user.password_last_update_instant)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_login(
+    pool: &SqlitePool,
+    user_id: &str,
+    application_id: Option<&str>,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET last_login_instant = ? WHERE id = ?")
+        .bind(now_ms)
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    if let Some(application_id) = application_id {
+        sqlx::query(
+            "UPDATE registrations SET last_login_instant = ? WHERE user_id = ? AND application_id = ?",
+        )
+        .bind(now_ms)
+        .bind(user_id)
+        .bind(application_id)
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- registrations
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RegistrationRow {
+    pub id: String,
+    pub user_id: String,
+    pub application_id: String,
+    pub roles: String,
+    pub data: String,
+    pub verified: bool,
+    pub insert_instant: i64,
+    pub last_login_instant: Option<i64>,
+}
+
+impl RegistrationRow {
+    pub fn role_names(&self) -> Vec<String> {
+        serde_json::from_str(&self.roles).unwrap_or_default()
+    }
+}
+
+const REGISTRATION_COLUMNS: &str =
+    "id, user_id, application_id, roles, data, verified, insert_instant, last_login_instant";
+
+pub async fn registrations(pool: &SqlitePool, user_id: &str) -> sqlx::Result<Vec<RegistrationRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE user_id = ? ORDER BY insert_instant, id"
+    ))
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn registration(
+    pool: &SqlitePool,
+    user_id: &str,
+    application_id: &str,
+) -> sqlx::Result<Option<RegistrationRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE user_id = ? AND application_id = ?"
+    ))
+    .bind(user_id)
+    .bind(application_id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn insert_registration(
+    conn: &mut SqliteConnection,
+    registration: &RegistrationRow,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO registrations ({REGISTRATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&registration.id)
+    .bind(&registration.user_id)
+    .bind(&registration.application_id)
+    .bind(&registration.roles)
+    .bind(&registration.data)
+    .bind(registration.verified)
+    .bind(registration.insert_instant)
+    .bind(registration.last_login_instant)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- refresh tokens
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub application_id: String,
+    pub tenant_id: String,
+    pub current_hash: String,
+    pub previous_hash: Option<String>,
+    pub rotated_instant: Option<i64>,
+    pub insert_instant: i64,
+    pub start_instant: i64,
+    pub last_used_instant: i64,
+    pub auth_time: i64,
+    pub meta_data: String,
+}
+
+const REFRESH_COLUMNS: &str = "id, user_id, application_id, tenant_id, current_hash, previous_hash, \
+    rotated_instant, insert_instant, start_instant, last_used_instant, auth_time, meta_data";
+
+pub async fn insert_refresh_token(pool: &SqlitePool, token: &RefreshTokenRow) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&token.id)
+    .bind(&token.user_id)
+    .bind(&token.application_id)
+    .bind(&token.tenant_id)
+    .bind(&token.current_hash)
+    .bind(&token.previous_hash)
+    .bind(token.rotated_instant)
+    .bind(token.insert_instant)
+    .bind(token.start_instant)
+    .bind(token.last_used_instant)
+    .bind(token.auth_time)
+    .bind(&token.meta_data)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn refresh_token_by_hash(
+    pool: &SqlitePool,
+    hash: &str,
+) -> sqlx::Result<Option<RefreshTokenRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE current_hash = ?"
+    ))
+    .bind(hash)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn refresh_token_by_id(
+    pool: &SqlitePool,
+    id: &str,
+) -> sqlx::Result<Option<RefreshTokenRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The token a past (rotated-away) value belonged to, with the instant it was rotated.
+pub async fn refresh_token_by_old_hash(
+    pool: &SqlitePool,
+    hash: &str,
+) -> sqlx::Result<Option<RefreshTokenRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM refresh_tokens t JOIN refresh_token_history h ON h.token_id = t.id
+         WHERE h.hash = ?",
+        REFRESH_COLUMNS
+            .split(", ")
+            .map(|c| format!("t.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .bind(hash)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Replaces the current value of token `id` if it is still `expected_hash`. Returns false when
+/// another caller rotated it first (nothing is changed then).
+pub async fn rotate_refresh_token(
+    pool: &SqlitePool,
+    id: &str,
+    expected_hash: &str,
+    new_hash: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    // The UPDATE comes first so the transaction takes SQLite's write lock straight away.
+    let updated = sqlx::query(
+        "UPDATE refresh_tokens
+         SET current_hash = ?, previous_hash = ?, rotated_instant = ?, last_used_instant = ?
+         WHERE id = ? AND current_hash = ?",
+    )
+    .bind(new_hash)
+    .bind(expected_hash)
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(id)
+    .bind(expected_hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO refresh_token_history (hash, token_id, rotated_instant) VALUES (?, ?, ?)
+         ON CONFLICT (hash) DO NOTHING",
+    )
+    .bind(expected_hash)
+    .bind(id)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn touch_refresh_token(pool: &SqlitePool, id: &str, now_ms: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE refresh_tokens SET last_used_instant = ? WHERE id = ?")
+        .bind(now_ms)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_refresh_token(pool: &SqlitePool, id: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM refresh_tokens WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected())
+}
+
+pub async fn delete_refresh_tokens_of_user(
+    pool: &SqlitePool,
+    user_id: &str,
+    application_id: Option<&str>,
+) -> sqlx::Result<u64> {
+    let result = match application_id {
+        Some(application_id) => {
+            sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ? AND application_id = ?")
+                .bind(user_id)
+                .bind(application_id)
+                .execute(pool)
+                .await?
+        }
+        None => {
+            sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ?")
+                .bind(user_id)
+                .execute(pool)
+                .await?
+        }
+    };
+    Ok(result.rows_affected())
+}
+
+pub async fn delete_refresh_tokens_of_application(
+    pool: &SqlitePool,
+    application_id: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM refresh_tokens WHERE application_id = ?")
+            .bind(application_id)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}
+
+pub async fn refresh_tokens_of_user(
+    pool: &SqlitePool,
+    user_id: &str,
+) -> sqlx::Result<Vec<RefreshTokenRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE user_id = ? ORDER BY insert_instant, id"
+    ))
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
