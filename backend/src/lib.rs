@@ -1,1 +1,144 @@
+//! The store backend: products and carts behind FusionAuth-issued JWTs (the "mobile login"
+//! workflow, steps 4–20), plus the built PWA so app and API share one origin.
+//!
+//! [`Application::build`] is the one entry point, used by `main.rs` and by the tests.
 
+pub mod auth;
+mod clock;
+pub mod error;
+mod routes;
+pub mod settings;
+mod state;
+pub mod store;
+pub mod telemetry;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use shared::store::AppConfig;
+
+pub use crate::auth::AuthUser;
+pub use crate::clock::Clock;
+pub use crate::error::Error;
+pub use crate::routes::configure;
+pub use crate::settings::Settings;
+pub use crate::state::AppState;
+
+/// A built, bound, not yet running backend.
+pub struct Application {
+    port: u16,
+    server: Server,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Binds `settings.listen` (port 0 picks a free port), then as [`Application::build_on`].
+    ///
+    /// # Errors
+    /// When the address cannot be bound, or as [`Application::build_on`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        Self::build_on(listener, settings).await
+    }
+
+    /// Connects to and migrates the database, seeds the catalogue, fetches FusionAuth's keys
+    /// (a failure there is only logged) and prepares the server on `listener`.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or migrated, or the server cannot start.
+    pub async fn build_on(listener: TcpListener, settings: Settings) -> anyhow::Result<Self> {
+        // jsonwebtoken needs exactly one crypto provider; install ours in case features unify.
+        let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+        let port = listener
+            .local_addr()
+            .context("listener has no address")?
+            .port();
+        let pool = store::connect_and_migrate(&settings.database_url).await?;
+        store::seed_catalogue(&pool)
+            .await
+            .context("cannot seed the catalogue")?;
+
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("cannot build the HTTP client")?;
+        let clock = Clock::default();
+        let auth = auth::Authenticator::new(&settings, client, clock.clone());
+        auth.prefetch_keys().await;
+
+        let state = web::Data::new(AppState {
+            pool,
+            auth,
+            clock: clock.clone(),
+            app_config: AppConfig {
+                fusion_auth_url: settings.public_fusionauth_url(),
+                application_id: settings.application_id.clone(),
+            },
+        });
+        let static_dir = settings.static_dir.clone();
+        if let Some(dir) = &static_dir {
+            anyhow::ensure!(
+                dir.join("index.html").is_file(),
+                "APP_STATIC_DIR {} has no index.html",
+                dir.display()
+            );
+        }
+        tracing::info!(
+            port,
+            database = %settings.database_url,
+            fusionauth = %settings.fusionauth_url,
+            static_dir = ?static_dir,
+            "backend ready"
+        );
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(|cfg| configure(cfg, static_dir.as_deref()))
+        })
+        .listen(listener)
+        .context("cannot start the HTTP server")?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            clock,
+        })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The backend's clock; tests advance it to expire tokens.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
+
+    /// Serves until the server is stopped (e.g. by SIGINT or SIGTERM).
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,173 @@
+//! FusionAuth's public signing keys: `GET /.well-known/jwks.json`, cached by `kid`.
+//!
+//! An unknown `kid` triggers a refetch, but at most one fetch runs at a time and at most one
+//! starts every [`MIN_REFETCH_INTERVAL`] (so forged tokens with random `kid`s cannot hammer
+//! FusionAuth). When FusionAuth is down the last good key set stays in use.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+use shared::fusionauth::{Jwk, JwkSet};
+
+/// Minimum time between two fetches after a successful one.
+pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+/// Minimum time between two fetches after a failed one (FusionAuth was down).
+const MIN_RETRY_INTERVAL: Duration = Duration::from_secs(2);
+
+/// A verification key and the algorithm it is published for (if the JWK says).
+pub(crate) struct CachedKey {
+    pub decoding: DecodingKey,
+    pub algorithm: Option<Algorithm>,
+}
+
+/// Why no key could be found.
+#[derive(Debug)]
+pub(crate) enum KeyError {
+    /// FusionAuth does not publish this `kid`.
+    Unknown,
+    /// The key set could not be fetched; the `kid` may or may not exist.
+    Unavailable(anyhow::Error),
+}
+
+#[derive(Default)]
+struct FetchState {
+    last_attempt: Option<Instant>,
+    last_error: Option<String>,
+}
+
+/// The cache; shared by every worker.
+pub(crate) struct JwksCache {
+    client: reqwest::Client,
+    url: String,
+    keys: RwLock<Arc<HashMap<String, Arc<CachedKey>>>>,
+    fetch: tokio::sync::Mutex<FetchState>,
+}
+
+impl JwksCache {
+    pub fn new(client: reqwest::Client, fusionauth_url: &str) -> Self {
+        Self {
+            client,
+            url: format!(
+                "{}/.well-known/jwks.json",
+                fusionauth_url.trim_end_matches('/')
+            ),
+            keys: RwLock::new(Arc::new(HashMap::new())),
+            fetch: tokio::sync::Mutex::new(FetchState::default()),
+        }
+    }
+
+    fn cached(&self, kid: &str) -> Option<Arc<CachedKey>> {
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        keys.get(kid).cloned()
+    }
+
+    /// The key for `kid`, fetching the key set when it is not cached.
+    pub async fn key(&self, kid: &str) -> Result<Arc<CachedKey>, KeyError> {
+        if let Some(key) = self.cached(kid) {
+            return Ok(key);
+        }
+        let mut state = self.fetch.lock().await;
+        // Another request may have fetched while this one waited for the lock.
+        if let Some(key) = self.cached(kid) {
+            return Ok(key);
+        }
+        let interval = if state.last_error.is_some() {
+            MIN_RETRY_INTERVAL
+        } else {
+            MIN_REFETCH_INTERVAL
+        };
+        if state.last_attempt.is_some_and(|at| at.elapsed() < interval) {
+            return Err(match &state.last_error {
+                Some(error) => KeyError::Unavailable(anyhow::anyhow!("{error}")),
+                None => KeyError::Unknown,
+            });
+        }
+        self.fetch_locked(&mut state)
+            .await
+            .map_err(KeyError::Unavailable)?;
+        self.cached(kid).ok_or(KeyError::Unknown)
+    }
+
+    /// Fetches the key set now (used at start so the first request does not wait).
+    ///
+    /// # Errors
+    /// When FusionAuth cannot be reached or answers something that is not a key set.
+    pub async fn prefetch(&self) -> anyhow::Result<usize> {
+        let mut state = self.fetch.lock().await;
+        self.fetch_locked(&mut state).await
+    }
+
+    async fn fetch_locked(&self, state: &mut FetchState) -> anyhow::Result<usize> {
+        state.last_attempt = Some(Instant::now());
+        match self.download().await {
+            Ok(keys) => {
+                let count = keys.len();
+                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+                state.last_error = None;
+                tracing::info!(keys = count, "fetched FusionAuth's signing keys");
+                Ok(count)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "cannot fetch FusionAuth's signing keys; keeping the last good set"
+                );
+                state.last_error = Some(format!("{error:#}"));
+                Err(error)
+            }
+        }
+    }
+
+    async fn download(&self) -> anyhow::Result<HashMap<String, Arc<CachedKey>>> {
+        let response = self
+            .client
+            .get(&self.url)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("GET {}: {e}", self.url))?;
+        let status = response.status();
+        if !status.is_success() {
+            anyhow::bail!("GET {} answered {status}", self.url);
+        }
+        let set: JwkSet = response
+            .json()
+            .await
+            .map_err(|e| anyhow::anyhow!("GET {}: not a JWK set: {e}", self.url))?;
+        Ok(set
+            .keys
+            .iter()
+            .filter_map(|jwk| match decoding_key(jwk) {
+                Some(key) => Some((jwk.kid.clone(), Arc::new(key))),
+                None => {
+                    tracing::debug!(kid = %jwk.kid, kty = %jwk.kty, "skipping a JWK that cannot verify signatures");
+                    None
+                }
+            })
+            .collect())
+    }
+}
+
+/// A verification key from one JWK; `None` for keys this backend cannot or must not use.
+fn decoding_key(jwk: &Jwk) -> Option<CachedKey> {
+    if jwk.kid.is_empty() || jwk.use_.as_deref().is_some_and(|u| u != "sig") {
+        return None;
+    }
+    let decoding = match jwk.kty.as_str() {
+        "RSA" => DecodingKey::from_rsa_components(jwk.n.as_deref()?, jwk.e.as_deref()?).ok()?,
+        "EC" => DecodingKey::from_ec_components(jwk.x.as_deref()?, jwk.y.as_deref()?).ok()?,
+        "OKP" => DecodingKey::from_ed_components(jwk.x.as_deref()?).ok()?,
+        // HMAC ("oct") secrets are never published by FusionAuth, and must never be trusted.
+        _ => return None,
+    };
+    let algorithm = match jwk.alg.as_deref() {
+        Some(name) => Some(name.parse::<Algorithm>().ok()?),
+        None => None,
+    };
+    Some(CachedKey {
+        decoding,
+        algorithm,
+    })
+}

@@ -1,0 +1,214 @@
+//! Who is calling: the FusionAuth JWT on every authenticated request, refreshed on the client's
+//! behalf when it has merely expired (workflow steps 5–13), and never for anything else
+//! (attack steps 15–18).
+//!
+//! Handlers take an [`AuthUser`]; when it had to refresh, the new tokens travel to the response
+//! through the request's extensions and [`crate::api_headers`] writes them as headers.
+
+mod jwks;
+mod refresh;
+mod verify;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use jsonwebtoken::Algorithm;
+
+use self::jwks::JwksCache;
+use self::refresh::{RefreshFailure, Refresher};
+use self::verify::{Checked, Claims, Rejection, Verifier};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// The verified caller: the JWT's issuer and subject (FusionAuth's user id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthUser {
+    pub issuer: String,
+    pub subject: String,
+}
+
+impl From<Claims> for AuthUser {
+    fn from(claims: Claims) -> Self {
+        Self {
+            issuer: claims.iss,
+            subject: claims.sub,
+        }
+    }
+}
+
+/// Tokens obtained from FusionAuth while serving this request, for the response headers.
+#[derive(Clone)]
+pub struct NewTokens {
+    pub access_token: String,
+    /// Present only when FusionAuth rotated the refresh token.
+    pub refresh_token: Option<String>,
+}
+
+impl fmt::Debug for NewTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewTokens")
+            .field("refresh_token_rotated", &self.refresh_token.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Verifies JWTs and refreshes them; one per application, shared by every worker.
+pub struct Authenticator {
+    verifier: Verifier,
+    refresher: Refresher,
+    max_refresh_age_seconds: i64,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    pub fn new(settings: &Settings, client: reqwest::Client, clock: Clock) -> Self {
+        let algorithms: Vec<Algorithm> = settings.jwt_algorithms.iter().map(|a| a.0).collect();
+        let jwks = JwksCache::new(client.clone(), &settings.fusionauth_url);
+        Self {
+            verifier: Verifier::new(
+                jwks,
+                algorithms,
+                &settings.issuer,
+                &settings.application_id,
+                settings.jwt_leeway_seconds,
+                clock,
+            ),
+            refresher: Refresher::new(client, &settings.fusionauth_url),
+            max_refresh_age_seconds: i64::try_from(settings.max_refresh_age_minutes)
+                .unwrap_or(i64::MAX / 60)
+                .saturating_mul(60),
+        }
+    }
+
+    /// Fetches FusionAuth's keys now; a failure is logged and retried on the first request.
+    pub async fn prefetch_keys(&self) {
+        // The cache logs the failure itself.
+        let _ = self.verifier.jwks().prefetch().await;
+    }
+
+    /// Authenticates a request carrying `bearer` (and, when its JWT has expired, the refresh
+    /// token). FusionAuth is called only for a genuine JWT that has merely expired.
+    ///
+    /// # Errors
+    /// [`Error::Unauthorized`] for a missing, garbage or forged JWT, or a refresh that yields
+    /// another user; [`Error::SessionExpired`] for an expired JWT that cannot be refreshed;
+    /// [`Error::Unavailable`] when FusionAuth cannot be reached.
+    pub async fn authenticate(
+        &self,
+        bearer: Option<&str>,
+        refresh_token: Option<&str>,
+    ) -> Result<(AuthUser, Option<NewTokens>), Error> {
+        let token = bearer.ok_or(Error::Unauthorized("no bearer token"))?;
+        let (claims, seconds_ago) = match self.verifier.check(token).await {
+            Ok(Checked::Fresh(claims)) => return Ok((claims.into(), None)),
+            Ok(Checked::Expired {
+                claims,
+                seconds_ago,
+            }) => (claims, seconds_ago),
+            Err(rejection) => return Err(rejection_error(rejection)),
+        };
+        if seconds_ago > self.max_refresh_age_seconds {
+            return Err(Error::SessionExpired(
+                "JWT expired longer ago than any refresh token lives",
+            ));
+        }
+        let Some(refresh_token) = refresh_token.filter(|t| !t.is_empty()) else {
+            return Err(Error::SessionExpired(
+                "JWT expired and no refresh token was sent",
+            ));
+        };
+        let tokens =
+            self.refresher.refresh(refresh_token, token).await.map_err(
+                |failure| match failure {
+                    RefreshFailure::Refused => {
+                        Error::SessionExpired("FusionAuth refused the refresh token")
+                    }
+                    RefreshFailure::Unavailable(cause) => {
+                        Error::Unavailable(anyhow::anyhow!("refreshing the JWT: {cause}"))
+                    }
+                },
+            )?;
+        let new_claims = match self.verifier.check(&tokens.access_token).await {
+            Ok(Checked::Fresh(new_claims)) => new_claims,
+            Ok(Checked::Expired { .. }) => {
+                return Err(Error::Unauthorized("the refreshed JWT is already expired"));
+            }
+            Err(Rejection::Invalid(_)) => {
+                return Err(Error::Unauthorized("the refreshed JWT is invalid"));
+            }
+            Err(rejection) => return Err(rejection_error(rejection)),
+        };
+        if new_claims.sub != claims.sub || new_claims.iss != claims.iss {
+            return Err(Error::Unauthorized(
+                "the refreshed JWT belongs to another user",
+            ));
+        }
+        tracing::info!(subject = %new_claims.sub, "refreshed an expired JWT");
+        let new_tokens = NewTokens {
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token.filter(|new| new != refresh_token),
+        };
+        Ok((new_claims.into(), Some(new_tokens)))
+    }
+}
+
+fn rejection_error(rejection: Rejection) -> Error {
+    match rejection {
+        Rejection::Invalid(reason) => Error::Unauthorized(reason),
+        Rejection::KeysUnavailable(cause) => {
+            Error::Unavailable(cause.context("FusionAuth's signing keys are unavailable"))
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <jwt>` header.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Error> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| Error::Unauthorized("Authorization is not ASCII"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(Error::Unauthorized("Authorization is not Bearer"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Error::Unauthorized("Authorization is not Bearer"));
+    }
+    Ok(Some(token.trim()))
+}
+
+impl FromRequest for AuthUser {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let bearer = bearer_token(req.headers())?;
+            let refresh_token = req
+                .headers()
+                .get(shared::headers::REFRESH_TOKEN)
+                .and_then(|value| value.to_str().ok())
+                .map(str::trim);
+            let (user, new_tokens) = state.auth.authenticate(bearer, refresh_token).await?;
+            if let Some(new_tokens) = new_tokens {
+                req.extensions_mut().insert(new_tokens);
+            }
+            Ok(user)
+        })
+    }
+}

@@ -1,0 +1,154 @@
+//! `POST /api/jwt/refresh` — exchanges a refresh token for a new JWT (workflow steps 7–8, 11–12).
+//! <https://fusionauth.io/docs/apis/jwt#refresh-a-jwt>
+//!
+//! Single-flight: concurrent requests carrying the same refresh token share one call to
+//! FusionAuth (keyed by the token's SHA-256, so the map never holds the secret), and the outcome
+//! is kept for [`KEEP_OUTCOME`] so late arrivals with the same, now rotated, token get the same
+//! new tokens instead of spending a one-time token twice.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::digest::{SHA256, digest};
+use reqwest::StatusCode;
+use shared::fusionauth::{RefreshRequest, RefreshResponse};
+use tokio::sync::OnceCell;
+
+/// How long FusionAuth may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a completed refresh is remembered.
+pub const KEEP_OUTCOME: Duration = Duration::from_secs(10);
+
+/// What FusionAuth handed back.
+#[derive(Clone)]
+pub(crate) struct Tokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens").finish_non_exhaustive()
+    }
+}
+
+/// Why no new JWT was obtained.
+#[derive(Clone, Debug)]
+pub(crate) enum RefreshFailure {
+    /// FusionAuth refused the refresh token (400/404): the session is over.
+    Refused,
+    /// FusionAuth could not be reached, timed out or failed: the session may still be alive.
+    Unavailable(String),
+}
+
+type Outcome = (Instant, Result<Tokens, RefreshFailure>);
+
+#[derive(Default)]
+struct Flight {
+    outcome: OnceCell<Outcome>,
+}
+
+pub(crate) struct Refresher {
+    client: reqwest::Client,
+    url: String,
+    flights: Mutex<HashMap<[u8; 32], Arc<Flight>>>,
+}
+
+impl Refresher {
+    pub fn new(client: reqwest::Client, fusionauth_url: &str) -> Self {
+        Self {
+            client,
+            url: format!("{}/api/jwt/refresh", fusionauth_url.trim_end_matches('/')),
+            flights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A new JWT for `refresh_token`; `expired_jwt` is passed along as FusionAuth's `token`.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        expired_jwt: &str,
+    ) -> Result<Tokens, RefreshFailure> {
+        let key = fingerprint(refresh_token);
+        let flight = {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            flights.retain(|_, flight| {
+                flight
+                    .outcome
+                    .get()
+                    .is_none_or(|(done, _)| done.elapsed() < KEEP_OUTCOME)
+            });
+            Arc::clone(flights.entry(key).or_default())
+        };
+        let (_, result) = flight
+            .outcome
+            .get_or_init(|| async { (Instant::now(), self.call(refresh_token, expired_jwt).await) })
+            .await;
+        let result = result.clone();
+        if matches!(result, Err(RefreshFailure::Unavailable(_))) {
+            // Do not remember outages: the next attempt should try FusionAuth again.
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            if flights
+                .get(&key)
+                .is_some_and(|current| Arc::ptr_eq(current, &flight))
+            {
+                flights.remove(&key);
+            }
+        }
+        result
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn call(&self, refresh_token: &str, expired_jwt: &str) -> Result<Tokens, RefreshFailure> {
+        let body = RefreshRequest {
+            refresh_token: Some(refresh_token.to_owned()),
+            token: Some(expired_jwt.to_owned()),
+        };
+        let response = self
+            .client
+            .post(&self.url)
+            .json(&body)
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| {
+                RefreshFailure::Unavailable(format!("POST {}: {}", self.url, e.without_url()))
+            })?;
+        let status = response.status();
+        match status {
+            StatusCode::OK => {
+                let body: RefreshResponse = response.json().await.map_err(|e| {
+                    RefreshFailure::Unavailable(format!(
+                        "POST {}: unreadable answer: {}",
+                        self.url,
+                        e.without_url()
+                    ))
+                })?;
+                tracing::info!("FusionAuth issued a new JWT");
+                Ok(Tokens {
+                    access_token: body.token,
+                    refresh_token: body.refresh_token.filter(|t| !t.is_empty()),
+                })
+            }
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {
+                tracing::info!(
+                    status = status.as_u16(),
+                    "FusionAuth refused the refresh token"
+                );
+                Err(RefreshFailure::Refused)
+            }
+            other => Err(RefreshFailure::Unavailable(format!(
+                "POST {} answered {other}",
+                self.url
+            ))),
+        }
+    }
+}
+
+fn fingerprint(refresh_token: &str) -> [u8; 32] {
+    let mut key = [0_u8; 32];
+    key.copy_from_slice(digest(&SHA256, refresh_token.as_bytes()).as_ref());
+    key
+}

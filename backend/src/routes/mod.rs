@@ -1,0 +1,129 @@
+//! Every route, wired in one place ([`configure`]) for production and tests alike.
+
+mod cart;
+mod health;
+mod products;
+mod static_files;
+
+use std::path::Path;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::JsonPayloadError;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
+
+use crate::auth::NewTokens;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Largest JSON body the API reads.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Registers every route. `static_dir` is the built PWA, served at `/` when present.
+pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
+    cfg.app_data(json_config())
+        .service(
+            web::scope("/api")
+                .wrap(from_fn(api_headers))
+                .route("/products", web::get().to(products::list))
+                .route("/cart", web::get().to(cart::get))
+                .route("/cart", web::delete().to(cart::clear))
+                .route("/cart/items", web::post().to(cart::add_item))
+                .route(
+                    "/cart/items/{productId}",
+                    web::patch().to(cart::set_quantity),
+                )
+                .route(
+                    "/cart/items/{productId}",
+                    web::delete().to(cart::remove_item),
+                )
+                .default_service(web::to(api_not_found)),
+        )
+        .route("/app-config.json", web::get().to(app_config))
+        .route("/health/live", web::get().to(health::live))
+        .route("/health/ready", web::get().to(health::ready));
+    match static_dir {
+        Some(dir) => {
+            cfg.service(static_files::service(dir));
+        }
+        None => {
+            cfg.default_service(web::to(api_not_found));
+        }
+    }
+}
+
+/// JSON bodies: at most [`MAX_BODY_BYTES`], errors as [`Error`].
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .error_handler(|error, _req| json_error(error).into())
+}
+
+fn json_error(error: JsonPayloadError) -> Error {
+    match error {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            Error::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => Error::InvalidRequest(
+            "The body must be JSON (Content-Type: application/json).".to_owned(),
+        ),
+        JsonPayloadError::Deserialize(e) => Error::InvalidRequest(format!("Invalid body: {e}.")),
+        other => Error::InvalidRequest(format!("Unreadable body: {other}.")),
+    }
+}
+
+/// Unknown `/api` paths (and everything else when no PWA is served).
+async fn api_not_found(req: HttpRequest) -> HttpResponse {
+    Error::NotFound(format!("No route for {} {}.", req.method(), req.path())).error_response()
+}
+
+/// `GET /app-config.json`: where the PWA finds FusionAuth.
+async fn app_config(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(&state.app_config)
+}
+
+/// On every `/api` answer: `Cache-Control: no-store`, and the tokens a refresh produced (also on
+/// error answers: a rotated refresh token must never be lost).
+async fn api_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let mut response = next.call(req).await?;
+    let new_tokens = response.request().extensions().get::<NewTokens>().cloned();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(tokens) = new_tokens {
+        let mut exposed = Vec::new();
+        for (name, value) in [
+            (NEW_ACCESS_TOKEN, Some(tokens.access_token)),
+            (NEW_REFRESH_TOKEN, tokens.refresh_token),
+        ] {
+            let header_name = HeaderName::from_bytes(name.as_bytes());
+            let header_value = value.map(|v| HeaderValue::from_str(&v));
+            if let (Ok(header_name), Some(Ok(header_value))) = (header_name, header_value) {
+                headers.insert(header_name, header_value);
+                exposed.push(name);
+            }
+        }
+        if let Ok(value) = HeaderValue::from_str(&exposed.join(", ")) {
+            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, value);
+        }
+    }
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        millis = started.elapsed().as_millis(),
+        "api request"
+    );
+    Ok(response)
+}

@@ -1,0 +1,239 @@
+//! The backend's configuration: one typed [`Settings`], read from flags or `APP_…` environment
+//! variables (see the table in `backend/README.md`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use jsonwebtoken::Algorithm;
+
+/// Address the backend listens on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// SQLite file in the working directory, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:store.db?mode=rwc";
+/// FusionAuth's (or the emulator's) default address.
+pub const DEFAULT_FUSIONAUTH_URL: &str = "http://127.0.0.1:9011";
+/// The Kickstart file's `applicationId`.
+pub const DEFAULT_APPLICATION_ID: &str = "b0029271-d049-43fa-9a64-ade04b85bf15";
+/// The Kickstart file's `issuer`.
+pub const DEFAULT_ISSUER: &str = "https://auth.store.example";
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+pub const DEFAULT_LEEWAY_SECONDS: u64 = 5;
+/// FusionAuth's default refresh-token lifetime (30 days), in minutes.
+pub const DEFAULT_MAX_REFRESH_AGE_MINUTES: u64 = 43_200;
+
+/// Everything the backend needs to run. Build it with [`clap::Parser::parse`] in production or
+/// [`Settings::for_fusionauth`] in tests.
+#[derive(Clone, Debug, clap::Parser)]
+#[command(
+    name = "backend",
+    version,
+    about = "The store API and the PWA's web server"
+)]
+pub struct Settings {
+    /// Address to listen on (`host:port`; port 0 picks a free port).
+    #[arg(long, env = "APP_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+
+    /// Database URL: `sqlite:…` (default) or `postgres://…`.
+    #[arg(long, env = "APP_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: DatabaseUrl,
+
+    /// Directory of the built PWA, served at `/` (unknown paths fall back to `index.html`).
+    #[arg(long, env = "APP_STATIC_DIR")]
+    pub static_dir: Option<std::path::PathBuf>,
+
+    /// FusionAuth base URL used by the backend (server to server).
+    #[arg(long, env = "APP_FUSIONAUTH_URL", default_value = DEFAULT_FUSIONAUTH_URL)]
+    pub fusionauth_url: String,
+
+    /// FusionAuth base URL the browser uses (defaults to `APP_FUSIONAUTH_URL`).
+    #[arg(long, env = "APP_FUSIONAUTH_PUBLIC_URL")]
+    pub fusionauth_public_url: Option<String>,
+
+    /// The FusionAuth application the PWA logs in to; JWTs must name it in `aud`.
+    #[arg(long, env = "APP_FUSIONAUTH_APPLICATION_ID", default_value = DEFAULT_APPLICATION_ID)]
+    pub application_id: String,
+
+    /// The `iss` every accepted JWT must carry (the tenant's issuer).
+    #[arg(long, env = "APP_FUSIONAUTH_ISSUER", default_value = DEFAULT_ISSUER)]
+    pub issuer: String,
+
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds (0–5).
+    #[arg(long, env = "APP_JWT_LEEWAY_SECONDS", default_value_t = DEFAULT_LEEWAY_SECONDS,
+          value_parser = clap::value_parser!(u64).range(0..=5))]
+    pub jwt_leeway_seconds: u64,
+
+    /// Accepted JWT signature algorithms, comma-separated (asymmetric only: RS*, PS*, ES*, EdDSA).
+    #[arg(
+        long,
+        env = "APP_JWT_ALGORITHMS",
+        default_value = "RS256",
+        value_delimiter = ','
+    )]
+    pub jwt_algorithms: Vec<AsymmetricAlgorithm>,
+
+    /// A JWT expired longer ago than this (minutes) is never refreshed: no refresh token lives
+    /// that long.
+    #[arg(long, env = "APP_MAX_REFRESH_AGE_MINUTES", default_value_t = DEFAULT_MAX_REFRESH_AGE_MINUTES)]
+    pub max_refresh_age_minutes: u64,
+}
+
+impl Settings {
+    /// Settings for a FusionAuth at `fusionauth_url`; every other field at its default.
+    pub fn for_fusionauth(
+        fusionauth_url: String,
+        application_id: String,
+        issuer: String,
+        database_url: String,
+    ) -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.to_owned(),
+            database_url: DatabaseUrl(database_url),
+            static_dir: None,
+            fusionauth_url,
+            fusionauth_public_url: None,
+            application_id,
+            issuer,
+            jwt_leeway_seconds: DEFAULT_LEEWAY_SECONDS,
+            jwt_algorithms: vec![AsymmetricAlgorithm(Algorithm::RS256)],
+            max_refresh_age_minutes: DEFAULT_MAX_REFRESH_AGE_MINUTES,
+        }
+    }
+
+    /// FusionAuth's base URL as the browser sees it, without a trailing slash.
+    pub fn public_fusionauth_url(&self) -> String {
+        self.fusionauth_public_url
+            .as_deref()
+            .unwrap_or(&self.fusionauth_url)
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// A database URL. Its `Debug` and `Display` hide any password it carries.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The full URL, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True for SQLite in-memory databases, which live only as long as their one connection.
+    pub fn is_sqlite_memory(&self) -> bool {
+        self.0.starts_with("sqlite")
+            && (self.0.contains(":memory:") || self.0.contains("mode=memory"))
+    }
+
+    /// The URL with any `user:password@` credentials replaced by `***@`.
+    pub fn redacted(&self) -> String {
+        match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                format!("{}://***{}", &self.0[..scheme_end], &self.0[at..])
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.starts_with("sqlite:")
+            || s.starts_with("postgres://")
+            || s.starts_with("postgresql://")
+        {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err("expected a sqlite: or postgres:// URL".to_owned())
+        }
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&self.redacted())
+            .finish()
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// A JWT signature algorithm whose key JWKS can publish (never HMAC: FusionAuth does not publish
+/// HMAC secrets, and accepting HS* next to public keys invites algorithm confusion).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsymmetricAlgorithm(pub Algorithm);
+
+impl FromStr for AsymmetricAlgorithm {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let algorithm =
+            Algorithm::from_str(s.trim()).map_err(|_| format!("unknown algorithm {s:?}"))?;
+        match algorithm {
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Err(format!(
+                "{s} is symmetric; only public-key algorithms are accepted"
+            )),
+            other => Ok(Self(other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_kickstart_file() {
+        let settings = Settings::try_parse_from(["backend"]).expect("defaults parse");
+        assert_eq!(settings.application_id, DEFAULT_APPLICATION_ID);
+        assert_eq!(
+            settings.jwt_algorithms,
+            [AsymmetricAlgorithm(Algorithm::RS256)]
+        );
+        assert_eq!(settings.public_fusionauth_url(), DEFAULT_FUSIONAUTH_URL);
+    }
+
+    #[test]
+    fn leeway_above_five_seconds_is_refused() {
+        assert!(Settings::try_parse_from(["backend", "--jwt-leeway-seconds", "6"]).is_err());
+        assert!(Settings::try_parse_from(["backend", "--jwt-leeway-seconds", "5"]).is_ok());
+    }
+
+    #[test]
+    fn algorithms_are_a_comma_separated_asymmetric_allowlist() {
+        let settings = Settings::try_parse_from(["backend", "--jwt-algorithms", "RS256,ES256"])
+            .expect("parses");
+        assert_eq!(
+            settings.jwt_algorithms,
+            [
+                AsymmetricAlgorithm(Algorithm::RS256),
+                AsymmetricAlgorithm(Algorithm::ES256)
+            ]
+        );
+        assert!(Settings::try_parse_from(["backend", "--jwt-algorithms", "RS256,HS256"]).is_err());
+        assert!(Settings::try_parse_from(["backend", "--jwt-algorithms", "none"]).is_err());
+    }
+
+    #[test]
+    fn database_passwords_never_show() {
+        let url = DatabaseUrl::from("postgres://store:s3cret@db:5432/store".to_owned());
+        assert_eq!(url.to_string(), "postgres://***@db:5432/store");
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+}

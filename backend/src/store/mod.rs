@@ -1,0 +1,51 @@
+//! The store's data: the catalogue and the carts, in SQL through one [`sqlx::AnyPool`]
+//! (SQLite or PostgreSQL). Queries are runtime-checked and written in SQL both databases run.
+
+mod cart;
+mod catalogue;
+
+pub use cart::{CartOwner, add_item, clear_cart, load_cart, remove_item, set_quantity};
+pub use catalogue::{find_product, list_products, seed_catalogue};
+
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+use crate::settings::DatabaseUrl;
+
+/// Opens the pool and applies the embedded migrations.
+///
+/// # Errors
+/// When the database cannot be reached or a migration fails.
+#[tracing::instrument(skip_all, fields(database = %url))]
+pub async fn connect_and_migrate(url: &DatabaseUrl) -> anyhow::Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+    if url.is_sqlite_memory() {
+        // Each connection to `sqlite::memory:` is its own database: keep exactly one, forever.
+        options = options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    let pool = options
+        .connect(url.expose())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database {url}: {e}"))?;
+    sqlx::migrate!()
+        .run(&pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot migrate the database {url}: {e}"))?;
+    Ok(pool)
+}
+
+/// True when the database answers a trivial query within two seconds.
+pub async fn is_ready(pool: &AnyPool) -> bool {
+    let ping = sqlx::query("SELECT 1").execute(pool);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), ping).await,
+        Ok(Ok(_))
+    )
+}

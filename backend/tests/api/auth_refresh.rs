@@ -1,0 +1,335 @@
+//! Steps 4–14: the JWT on every call, refreshed at FusionAuth when it has merely expired, and
+//! the end of the session when FusionAuth refuses.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
+use shared::store::{Cart, ErrorCode};
+
+use crate::helpers::{
+    APPLICATION_ID, PAST_JWT_LIFETIME, error_code, header, join_all, quantities, spawn_app,
+    spawn_app_with,
+};
+
+#[tokio::test]
+async fn step_04_requests_without_a_bearer_jwt_are_unauthorized() {
+    let app = spawn_app().await;
+    let cases: [(&str, Option<&str>); 4] = [
+        ("no Authorization", None),
+        ("Basic credentials", Some("Basic c2hvcHBlcjpwYXNz")),
+        ("empty Bearer", Some("Bearer ")),
+        ("garbage Bearer", Some("Bearer not-a-jwt")),
+    ];
+    for (name, authorization) in cases {
+        let mut request = app.client.get(app.url("/api/cart"));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(
+            error_code(response, StatusCode::UNAUTHORIZED).await,
+            ErrorCode::Unauthorized,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn step_07_09_expired_jwt_with_refresh_token_returns_cart_and_new_jwt() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.add_item(&session.jwt, "coffee-beans", 2).await;
+
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        header(&response, "cache-control").as_deref(),
+        Some("no-store")
+    );
+    let new_jwt = header(&response, NEW_ACCESS_TOKEN).expect("a new JWT");
+    assert_ne!(new_jwt, session.jwt);
+    // The Kickstart's refresh tokens are one-time-use: the rotated value comes back too.
+    let new_refresh_token = header(&response, NEW_REFRESH_TOKEN).expect("a rotated refresh token");
+    assert_ne!(new_refresh_token, session.refresh_token);
+    let exposed = header(&response, "access-control-expose-headers").expect("exposed headers");
+    assert!(
+        exposed.contains(NEW_ACCESS_TOKEN) && exposed.contains(NEW_REFRESH_TOKEN),
+        "{exposed}"
+    );
+    let cart: Cart = response.json().await.expect("cart");
+    assert_eq!(quantities(&cart), [("coffee-beans".to_owned(), 2)]);
+
+    // The new JWT works on its own.
+    let response = app.get_cart(&new_jwt, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+
+    // And the rotated refresh token carries the session through the next expiry.
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let response = app.get_cart(&new_jwt, Some(&new_refresh_token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
+}
+
+#[tokio::test]
+async fn step_07_09_a_refresh_during_a_cart_change_applies_the_change_and_returns_new_tokens() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let response = app
+        .client
+        .post(app.url("/api/cart/items"))
+        .bearer_auth(&session.jwt)
+        .header(REFRESH_TOKEN, &session.refresh_token)
+        .json(&json!({"productId": "notebook", "quantity": 1}))
+        .send()
+        .await
+        .expect("add");
+    assert_eq!(response.status(), StatusCode::OK);
+    let new_jwt = header(&response, NEW_ACCESS_TOKEN).expect("a new JWT");
+    assert_eq!(
+        quantities(&app.cart_of(&new_jwt).await),
+        [("notebook".to_owned(), 1)]
+    );
+}
+
+#[tokio::test]
+async fn step_07_new_tokens_are_returned_even_when_the_request_itself_fails() {
+    // A rotated one-time refresh token must never be lost, or the session strands.
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let response = app
+        .client
+        .post(app.url("/api/cart/items"))
+        .bearer_auth(&session.jwt)
+        .header(REFRESH_TOKEN, &session.refresh_token)
+        .json(&json!({"productId": "unicorn", "quantity": 1}))
+        .send()
+        .await
+        .expect("add");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
+    assert!(header(&response, NEW_REFRESH_TOKEN).is_some());
+}
+
+#[tokio::test]
+async fn step_06_expired_jwt_without_refresh_token_is_session_expired() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let response = app.get_cart(&session.jwt, None).await;
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
+
+#[tokio::test]
+async fn a_jwt_within_the_leeway_is_still_accepted_without_refresh() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.clock.advance(Duration::from_secs(302)); // exp + 2 s, within the 5 s leeway
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+}
+
+#[tokio::test]
+async fn step_10_13_expired_refresh_token_answers_401_session_expired() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    // The Kickstart's refresh tokens live 7 days without use.
+    app.advance_time(Duration::from_secs(7 * 24 * 3600 + 3600))
+        .await;
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
+
+#[tokio::test]
+async fn step_12_13_refused_refresh_answers_401_session_expired() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    // Revoke the session at FusionAuth (as a logout elsewhere would).
+    let response = app
+        .client
+        .post(format!("{}/api/logout", app.fusionauth_url))
+        .json(&json!({"refreshToken": session.refresh_token, "global": false}))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
+
+#[tokio::test]
+async fn step_14_after_a_refused_refresh_logging_in_again_restores_the_cart() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.add_item(&session.jwt, "water-bottle", 1).await;
+    app.advance_time(Duration::from_secs(8 * 24 * 3600)).await;
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+
+    let again = app.login().await;
+    assert_eq!(
+        quantities(&app.cart_of(&again.jwt).await),
+        [("water-bottle".to_owned(), 1)]
+    );
+}
+
+#[tokio::test]
+async fn a_jwt_expired_longer_than_a_refresh_token_lives_is_never_refreshed() {
+    let app = spawn_app_with(|settings| settings.max_refresh_age_minutes = 60).await;
+    let session = app.login().await;
+    app.advance_time(Duration::from_secs(2 * 3600)).await;
+    // With FusionAuth unreachable, any attempt to refresh would answer 503.
+    app.stop_fusionauth();
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_that_yields_another_users_jwt_is_refused_without_data() {
+    let app = spawn_app().await;
+    let victim = app.login().await;
+    app.add_item(&victim.jwt, "notebook", 4).await;
+    app.admin(
+        Method::POST,
+        "/api/user/registration",
+        json!({
+            "user": {"email": "mallory@example.com", "password": "mallory-pass-123"},
+            "registration": {"applicationId": APPLICATION_ID},
+            "skipVerification": true
+        }),
+    )
+    .await;
+    let response = app
+        .client
+        .post(format!("{}/api/login", app.fusionauth_url))
+        .json(&json!({"loginId": "mallory@example.com", "password": "mallory-pass-123", "applicationId": APPLICATION_ID}))
+        .send()
+        .await
+        .expect("login");
+    let mallory: shared::fusionauth::LoginResponse = response.json().await.expect("login body");
+
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    // The victim's expired JWT with Mallory's refresh token: FusionAuth mints Mallory's JWT.
+    let response = app
+        .get_cart(&victim.jwt, mallory.refresh_token.as_deref())
+        .await;
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::Unauthorized
+    );
+}
+
+#[tokio::test]
+async fn fusionauth_down_still_serves_valid_jwts_and_answers_503_to_refreshes() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.stop_fusionauth();
+
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a valid JWT never needs FusionAuth"
+    );
+
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(header(&response, "retry-after").as_deref(), Some("5"));
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::SERVICE_UNAVAILABLE).await,
+        ErrorCode::Unavailable
+    );
+
+    // Not a logout: once FusionAuth is back, the same tokens refresh.
+    app.start_fusionauth();
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let requests = (0..8)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), app.url("/api/cart"));
+            let (jwt, refresh_token) = (session.jwt.clone(), session.refresh_token.clone());
+            async move {
+                let response = client
+                    .get(url)
+                    .bearer_auth(jwt)
+                    .header(REFRESH_TOKEN, refresh_token)
+                    .send()
+                    .await
+                    .expect("cart");
+                (
+                    response.status(),
+                    header(&response, NEW_ACCESS_TOKEN),
+                    header(&response, NEW_REFRESH_TOKEN),
+                )
+            }
+        })
+        .collect();
+    let results = join_all(requests).await;
+    let first = results[0].clone();
+    assert_eq!(first.0, StatusCode::OK);
+    assert!(first.1.is_some() && first.2.is_some());
+    for result in &results {
+        assert_eq!(result, &first, "every caller gets the same new tokens");
+    }
+
+    // A late arrival with the same stale tokens gets the same answer too.
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), first.1);
+}

@@ -1,0 +1,205 @@
+//! Steps 4–5 (and 19–20): a valid JWT identifies the user, whose cart is theirs alone.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use shared::store::{Cart, ErrorCode};
+
+use crate::helpers::{
+    APPLICATION_ID, DEMO_USER_ID, error_code, header, join_all, quantities, spawn_app,
+};
+
+#[tokio::test]
+async fn step_05_valid_jwt_returns_the_users_cart() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    assert_eq!(session.user_id, DEMO_USER_ID);
+
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        header(&response, "cache-control").as_deref(),
+        Some("no-store")
+    );
+    assert_eq!(
+        header(&response, shared::headers::NEW_ACCESS_TOKEN),
+        None,
+        "a fresh JWT is not refreshed"
+    );
+    let cart: Cart = response.json().await.expect("cart");
+    assert!(cart.lines.is_empty());
+    assert_eq!(
+        (cart.item_count, cart.total, cart.currency.as_str()),
+        (0, 0, "EUR")
+    );
+}
+
+#[tokio::test]
+async fn step_05_cart_changes_answer_the_whole_cart() {
+    let app = spawn_app().await;
+    let jwt = app.login().await.jwt;
+
+    let added: Cart = app
+        .add_item(&jwt, "notebook", 2)
+        .await
+        .json()
+        .await
+        .expect("cart");
+    assert_eq!(quantities(&added), [("notebook".to_owned(), 2)]);
+    let added: Cart = app
+        .add_item(&jwt, "pour-over", 1)
+        .await
+        .json()
+        .await
+        .expect("cart");
+    assert_eq!(
+        quantities(&added),
+        [("notebook".to_owned(), 2), ("pour-over".to_owned(), 1)]
+    );
+    assert_eq!(added.item_count, 3);
+    assert_eq!(added.total, 2 * 1200 + 3200);
+    assert_eq!(added.lines[0].line_total, 2400);
+
+    let again: Cart = app
+        .add_item(&jwt, "notebook", 98)
+        .await
+        .json()
+        .await
+        .expect("cart");
+    assert_eq!(
+        quantities(&again)[0],
+        ("notebook".to_owned(), 99),
+        "a line holds at most 99"
+    );
+
+    let response = app
+        .client
+        .patch(app.url("/api/cart/items/notebook"))
+        .bearer_auth(&jwt)
+        .json(&json!({"quantity": 5}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(response.status(), StatusCode::OK);
+    let patched: Cart = response.json().await.expect("cart");
+    assert_eq!(quantities(&patched)[0], ("notebook".to_owned(), 5));
+
+    let response = app
+        .client
+        .delete(app.url("/api/cart/items/pour-over"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .expect("delete");
+    let removed: Cart = response.json().await.expect("cart");
+    assert_eq!(quantities(&removed), [("notebook".to_owned(), 5)]);
+
+    let response = app
+        .client
+        .delete(app.url("/api/cart"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .expect("clear");
+    assert_eq!(response.status(), StatusCode::OK);
+    let cleared: Cart = response.json().await.expect("cart");
+    assert!(cleared.lines.is_empty());
+    assert_eq!(app.cart_of(&jwt).await, cleared);
+}
+
+#[tokio::test]
+async fn patching_a_line_that_is_not_in_the_cart_is_404() {
+    let app = spawn_app().await;
+    let jwt = app.login().await.jwt;
+    let response = app
+        .client
+        .patch(app.url("/api/cart/items/notebook"))
+        .bearer_auth(&jwt)
+        .json(&json!({"quantity": 5}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        ErrorCode::NotFound
+    );
+    assert!(app.cart_of(&jwt).await.lines.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_adds_to_one_line_lose_nothing() {
+    let app = spawn_app().await;
+    let jwt = app.login().await.jwt;
+    let adds = (0..20)
+        .map(|_| {
+            let (client, url, jwt) = (app.client.clone(), app.url("/api/cart/items"), jwt.clone());
+            async move {
+                let body = json!({"productId": "canvas-tote", "quantity": 1});
+                client
+                    .post(url)
+                    .bearer_auth(jwt)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("add")
+                    .status()
+            }
+        })
+        .collect();
+    for status in join_all(adds).await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(
+        quantities(&app.cart_of(&jwt).await),
+        [("canvas-tote".to_owned(), 20)]
+    );
+}
+
+#[tokio::test]
+async fn each_user_sees_only_their_own_cart() {
+    let app = spawn_app().await;
+    let shopper = app.login().await;
+    app.add_item(&shopper.jwt, "wool-socks", 3).await;
+
+    app.admin(
+        Method::POST,
+        "/api/user/registration",
+        json!({
+            "user": {"email": "second@example.com", "password": "second-pass-123"},
+            "registration": {"applicationId": APPLICATION_ID},
+            "skipVerification": true
+        }),
+    )
+    .await;
+    let response = app
+        .client
+        .post(format!("{}/api/login", app.fusionauth_url))
+        .json(&json!({"loginId": "second@example.com", "password": "second-pass-123", "applicationId": APPLICATION_ID}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), StatusCode::OK);
+    let second: shared::fusionauth::LoginResponse = response.json().await.expect("login body");
+    let second_jwt = second.token.expect("jwt");
+
+    assert!(app.cart_of(&second_jwt).await.lines.is_empty());
+    assert_eq!(
+        quantities(&app.cart_of(&shopper.jwt).await),
+        [("wool-socks".to_owned(), 3)]
+    );
+}
+
+#[tokio::test]
+async fn step_19_20_a_stolen_unexpired_jwt_is_served_like_its_owner() {
+    // The workflow's second attack: a bearer token is a bearer token until it expires, which
+    // is why the Kickstart keeps access tokens short-lived (300 s).
+    let app = spawn_app().await;
+    let victim = app.login().await;
+    app.add_item(&victim.jwt, "espresso-cups", 1).await;
+    let stolen = victim.jwt.clone();
+    assert_eq!(
+        quantities(&app.cart_of(&stolen).await),
+        [("espresso-cups".to_owned(), 1)]
+    );
+}

@@ -1,0 +1,326 @@
+//! `spawn_app()`: the real FusionAuth emulator (Kickstart applied, test hooks on) and the real
+//! backend, each on port 0, the backend on a fresh SQLite file; plus typed helpers.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use shared::fusionauth::{LoginRequest, LoginResponse};
+use shared::store::{ApiError, Cart, ErrorCode};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+pub const DEMO_EMAIL: &str = "shopper@example.com";
+pub const DEMO_PASSWORD: &str = "store-demo-pass";
+pub const APPLICATION_ID: &str = "b0029271-d049-43fa-9a64-ade04b85bf15";
+pub const DEMO_USER_ID: &str = "f811228e-a7d3-40c4-8d40-7ac2088d9e28";
+pub const TENANT_ID: &str = "e6bf416f-8c1a-41d6-96ea-9635017d7e3d";
+pub const API_KEY: &str = "dev-only-api-key-Kh4tI2W5Ax9a4zWWetKgSDwGmwSZU5F5ZHDPykkk";
+pub const ISSUER: &str = "https://auth.store.example";
+/// The Kickstart's access-token lifetime is 300 s and the backend tolerates 5 s of skew:
+/// 301 s past the leeway expires a JWT.
+pub const PAST_JWT_LIFETIME: Duration = Duration::from_secs(306);
+
+/// A backend and the emulator it trusts.
+pub struct TestApp {
+    pub address: String,
+    /// The emulator, directly (tests log in here, as the PWA does).
+    pub fusionauth_url: String,
+    pub client: reqwest::Client,
+    pub clock: backend::Clock,
+    relay: Relay,
+    _db: TempDb,
+}
+
+/// What FusionAuth returned at login.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub jwt: String,
+    pub refresh_token: String,
+    pub user_id: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As [`spawn_app`], with settings changed by `configure` before the backend is built.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut backend::Settings)) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        backend::telemetry::init();
+    }
+    let kickstart_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fusionauth/kickstart.json");
+    let kickstart =
+        fusionauth_emulator::Kickstart::from_path(&kickstart_path).expect("kickstart file reads");
+    let emulator = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: "sqlite::memory:".to_owned(),
+        kickstart: Some(kickstart),
+        test_hooks: true,
+    })
+    .await
+    .expect("emulator builds");
+    let fusionauth_url = emulator.base_url();
+    let emulator_port = emulator.port();
+    tokio::spawn(emulator.run_until_stopped());
+
+    // The backend reaches FusionAuth through a relay the tests can switch off.
+    let relay = Relay::start(SocketAddr::from(([127, 0, 0, 1], emulator_port))).await;
+    let db = TempDb::new();
+    let mut settings = backend::Settings::for_fusionauth(
+        relay.url(),
+        APPLICATION_ID.to_owned(),
+        ISSUER.to_owned(),
+        db.url(),
+    );
+    settings.listen = "127.0.0.1:0".to_owned();
+    settings.fusionauth_public_url = Some(fusionauth_url.clone());
+    configure(&mut settings);
+    let app = backend::Application::build(settings)
+        .await
+        .expect("backend builds");
+    let address = app.base_url();
+    let clock = app.clock();
+    tokio::spawn(app.run_until_stopped());
+
+    TestApp {
+        address,
+        fusionauth_url,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client builds"),
+        clock,
+        relay,
+        _db: db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Steps 2–3: the PWA posts the credentials straight to FusionAuth.
+    pub async fn login(&self) -> Session {
+        self.login_to(APPLICATION_ID).await
+    }
+
+    pub async fn login_to(&self, application_id: &str) -> Session {
+        let response = self
+            .client
+            .post(format!("{}/api/login", self.fusionauth_url))
+            .json(&LoginRequest {
+                login_id: DEMO_EMAIL.to_owned(),
+                password: DEMO_PASSWORD.to_owned(),
+                application_id: Some(application_id.to_owned()),
+                ..LoginRequest::default()
+            })
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), StatusCode::OK, "demo user logs in");
+        let body: LoginResponse = response.json().await.expect("login body");
+        Session {
+            jwt: body.token.expect("a JWT"),
+            refresh_token: body.refresh_token.expect("a refresh token"),
+            user_id: body.user.expect("a user").id,
+        }
+    }
+
+    /// Moves both the backend's and FusionAuth's clocks forward.
+    pub async fn advance_time(&self, by: Duration) {
+        self.clock.advance(by);
+        let response = self
+            .client
+            .post(format!("{}/_emulator/clock", self.fusionauth_url))
+            .json(&json!({"advanceSeconds": by.as_secs()}))
+            .send()
+            .await
+            .expect("clock request");
+        assert_eq!(response.status(), StatusCode::OK, "emulator clock moves");
+    }
+
+    /// An admin call to the emulator with the Kickstart's API key.
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.fusionauth_url))
+            .header("Authorization", API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .expect("admin request");
+        assert!(
+            response.status().is_success(),
+            "{path} answered {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// "FusionAuth is down": every connection from the backend to it is cut and refused.
+    pub fn stop_fusionauth(&self) {
+        self.relay.set_up(false);
+    }
+
+    /// FusionAuth is reachable again.
+    pub fn start_fusionauth(&self) {
+        self.relay.set_up(true);
+    }
+
+    pub async fn get_cart(&self, jwt: &str, refresh_token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url("/api/cart")).bearer_auth(jwt);
+        if let Some(token) = refresh_token {
+            request = request.header(shared::headers::REFRESH_TOKEN, token);
+        }
+        request.send().await.expect("cart request")
+    }
+
+    pub async fn add_item(&self, jwt: &str, product_id: &str, quantity: i64) -> Response {
+        self.client
+            .post(self.url("/api/cart/items"))
+            .bearer_auth(jwt)
+            .json(&json!({"productId": product_id, "quantity": quantity}))
+            .send()
+            .await
+            .expect("add request")
+    }
+
+    /// The cart as the owner of `jwt` sees it (the JWT must be fresh).
+    pub async fn cart_of(&self, jwt: &str) -> Cart {
+        let response = self.get_cart(jwt, None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("cart body")
+    }
+}
+
+/// Asserts an error answer and returns its code.
+pub async fn error_code(response: Response, status: StatusCode) -> ErrorCode {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        assert_eq!(
+            response
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some(r#"Bearer error="invalid_token""#)
+        );
+    }
+    let body: ApiError = response.json().await.expect("an ApiError body");
+    assert!(!body.message.is_empty());
+    body.code
+}
+
+pub fn header(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+pub fn quantities(cart: &Cart) -> Vec<(String, u32)> {
+    cart.lines
+        .iter()
+        .map(|line| (line.product.id.clone(), line.quantity.get()))
+        .collect()
+}
+
+/// Runs `futures` concurrently, each as its own task; outputs in completion order.
+pub async fn join_all<T: Send + 'static>(
+    futures: Vec<impl std::future::Future<Output = T> + Send + 'static>,
+) -> Vec<T> {
+    let mut set = tokio::task::JoinSet::new();
+    for future in futures {
+        set.spawn(future);
+    }
+    let mut outputs = Vec::new();
+    while let Some(output) = set.join_next().await {
+        outputs.push(output.expect("task completes"));
+    }
+    outputs
+}
+
+/// A SQLite file removed when the test ends.
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new() -> Self {
+        Self(std::env::temp_dir().join(format!("backend-test-{}.db", uuid::Uuid::new_v4())))
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite:{}?mode=rwc", self.0.display())
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A TCP relay to the emulator that can be switched off, cutting open connections too.
+struct Relay {
+    address: SocketAddr,
+    up: Arc<AtomicBool>,
+    switch: watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("relay binds");
+        let address = listener.local_addr().expect("relay address");
+        let up = Arc::new(AtomicBool::new(true));
+        let (switch, watcher) = watch::channel(true);
+        let accepting = Arc::clone(&up);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !accepting.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let mut watcher = watcher.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watcher.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self {
+            address,
+            up,
+            switch,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+        let _ = self.switch.send(up);
+    }
+}

@@ -1,0 +1,9 @@
+//! Black-box tests of the store API against the real FusionAuth emulator, named after the
+//! workflow's steps (see `/work/shared` or the top README).
+
+mod auth_refresh;
+mod bad_input;
+mod cart;
+mod forgery;
+mod helpers;
+mod public;
