@@ -1,0 +1,658 @@
+//! The typed client: one `async fn` per endpoint, taking and returning `shared` types.
+//!
+//! - The store API (`/api/products`, `/api/cart…`) is same-origin and takes the JWT as
+//!   `Authorization: Bearer …`. When the JWT has expired or is about to, the refresh token goes
+//!   along as `X-Refresh-Token` and the backend may answer with rotated tokens in
+//!   `X-New-Access-Token` / `X-New-Refresh-Token`, which are stored before anything else
+//!   (workflow steps 4–13). Non-2xx answers are decoded into [`ApiError`].
+//! - FusionAuth's Login API (`POST {fusionAuthUrl}/api/login`, workflow steps 2–3) and Logout API
+//!   are called cross-origin, without an API key and without cookies.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::lock::Mutex;
+use gloo_net::http::{Method, RequestBuilder, Response};
+use leptos::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::fusionauth::{DeviceInfo, Errors, LoginMetaData, LoginRequest, LoginResponse};
+use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
+use shared::store::{
+    AddCartItem, ApiError, AppConfig, Cart, ErrorCode, ProductList, SetCartQuantity,
+};
+use web_sys::js_sys;
+
+use crate::jwt;
+use crate::session::{Session, StoredSession};
+
+/// Where the deployment tells the app how to reach FusionAuth.
+pub const APP_CONFIG_PATH: &str = "/app-config.json";
+/// Shown while the store API cannot be reached; the session is kept.
+pub const UNREACHABLE_STORE: &str =
+    "Can't reach the store right now. You're still signed in — try again in a moment.";
+/// Shown when FusionAuth cannot be reached during sign-in.
+pub const UNREACHABLE_SIGN_IN: &str =
+    "Can't reach the sign-in service. Check your connection and try again.";
+
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(20);
+const LOGOUT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a store API call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiFailure {
+    /// No one is signed in, so there is no token to send.
+    SignedOut,
+    /// The request never got an answer (offline, DNS, CORS, aborted).
+    Unreachable,
+    /// A non-2xx answer and its decoded body.
+    Api { status: u16, error: ApiError },
+    /// A 2xx answer whose body was not what the endpoint documents.
+    BadResponse,
+}
+
+impl ApiFailure {
+    /// A sentence for the user.
+    pub fn message(&self) -> String {
+        match self {
+            Self::SignedOut => "Please sign in to continue.".to_owned(),
+            Self::Unreachable => UNREACHABLE_STORE.to_owned(),
+            Self::BadResponse => {
+                "The store sent an answer this app could not read. Please try again.".to_owned()
+            }
+            Self::Api { error, .. } => match error.code {
+                ErrorCode::Unauthorized | ErrorCode::SessionExpired => {
+                    crate::session::SESSION_EXPIRED_NOTICE.to_owned()
+                }
+                ErrorCode::Unavailable => UNREACHABLE_STORE.to_owned(),
+                ErrorCode::TooManyRequests => {
+                    "Too many requests. Please wait a moment and try again.".to_owned()
+                }
+                ErrorCode::NotFound => "That product is no longer available.".to_owned(),
+                ErrorCode::InvalidRequest if !error.message.is_empty() => error.message.clone(),
+                _ => "Something went wrong on our side. Please try again.".to_owned(),
+            },
+        }
+    }
+
+    /// True when trying again later may succeed and the session must be kept.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            Self::Unreachable => true,
+            Self::Api { status, error } => {
+                error.code == ErrorCode::Unavailable || matches!(status, 502..=504)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The body a non-2xx answer should have had, when it had none or another one.
+fn fallback_error(status: u16) -> ApiError {
+    let code = match status {
+        400 | 422 => ErrorCode::InvalidRequest,
+        401 => ErrorCode::Unauthorized,
+        404 => ErrorCode::NotFound,
+        413 => ErrorCode::PayloadTooLarge,
+        429 => ErrorCode::TooManyRequests,
+        502..=504 => ErrorCode::Unavailable,
+        500..=599 => ErrorCode::Internal,
+        _ => ErrorCode::Unknown,
+    };
+    ApiError::new(code, "")
+}
+
+/// Why signing in failed: one variant per answer of `POST /api/login` the user can act on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoginFailure {
+    /// 404: unknown email or wrong password.
+    WrongCredentials,
+    /// 400: validation errors, by field.
+    Invalid(Errors),
+    /// 202: the user exists but is not registered for the store application.
+    NotRegistered,
+    /// 203: FusionAuth wants the password changed first.
+    PasswordChangeRequired,
+    /// 212 / 213: email or registration not verified.
+    NotVerified,
+    /// 242: a second factor is required.
+    TwoFactorRequired,
+    /// 409: a user action (e.g. lockout after failed attempts) prevents login.
+    Locked,
+    /// 410: the account has expired.
+    Expired,
+    /// 423: the account is disabled.
+    Disabled,
+    /// 401: FusionAuth refused an anonymous login (deployment misconfigured).
+    NotAllowed,
+    /// 429.
+    TooManyAttempts,
+    /// Network failure, timeout or 5xx.
+    Unreachable,
+    /// Any other answer, or a 200 without a token.
+    Unexpected,
+}
+
+impl LoginFailure {
+    /// A sentence for the user.
+    pub fn message(&self) -> String {
+        match self {
+            Self::WrongCredentials => "Wrong email or password.".to_owned(),
+            Self::Invalid(errors) => errors
+                .general_errors
+                .first()
+                .map(|e| e.message.clone())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "Please check the highlighted fields.".to_owned()),
+            Self::NotRegistered => "This account is not registered for the store.".to_owned(),
+            Self::PasswordChangeRequired => {
+                "You need to change your password before you can sign in.".to_owned()
+            }
+            Self::NotVerified => "Please verify your email address before signing in.".to_owned(),
+            Self::TwoFactorRequired => {
+                "This account uses two-factor sign-in, which this app does not support yet."
+                    .to_owned()
+            }
+            Self::Locked => {
+                "This account is locked. Please try again later or contact support.".to_owned()
+            }
+            Self::Expired => "This account has expired. Please contact support.".to_owned(),
+            Self::Disabled => "This account has been disabled. Please contact support.".to_owned(),
+            Self::NotAllowed => {
+                "The store is not allowed to sign you in right now. Please try again later."
+                    .to_owned()
+            }
+            Self::TooManyAttempts => {
+                "Too many sign-in attempts. Please wait a moment and try again.".to_owned()
+            }
+            Self::Unreachable => UNREACHABLE_SIGN_IN.to_owned(),
+            Self::Unexpected => {
+                "Something went wrong while signing in. Please try again.".to_owned()
+            }
+        }
+    }
+
+    /// The first error FusionAuth reported for a request field (`loginId`, `password`).
+    pub fn field_error(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Invalid(errors) => errors
+                .field_errors
+                .get(field)
+                .and_then(|list| list.first())
+                .map(|e| {
+                    if e.message.is_empty() {
+                        "This field is required.".to_owned()
+                    } else {
+                        e.message.clone()
+                    }
+                }),
+            _ => None,
+        }
+    }
+}
+
+/// Reads an answer of `POST /api/login` (FusionAuth docs, "Login API" response codes).
+pub fn read_login_answer(status: u16, body: &str) -> Result<LoginResponse, LoginFailure> {
+    match status {
+        200 => serde_json::from_str::<LoginResponse>(body)
+            .ok()
+            .filter(|r| r.token.as_deref().is_some_and(|t| !t.is_empty()))
+            .ok_or(LoginFailure::Unexpected),
+        202 => Err(LoginFailure::NotRegistered),
+        203 => Err(LoginFailure::PasswordChangeRequired),
+        212 | 213 => Err(LoginFailure::NotVerified),
+        242 => Err(LoginFailure::TwoFactorRequired),
+        400 => Err(LoginFailure::Invalid(
+            serde_json::from_str(body).unwrap_or_default(),
+        )),
+        401 => Err(LoginFailure::NotAllowed),
+        404 => Err(LoginFailure::WrongCredentials),
+        409 => Err(LoginFailure::Locked),
+        410 => Err(LoginFailure::Expired),
+        423 => Err(LoginFailure::Disabled),
+        429 => Err(LoginFailure::TooManyAttempts),
+        500..=599 => Err(LoginFailure::Unreachable),
+        _ => Err(LoginFailure::Unexpected),
+    }
+}
+
+/// `metaData.device` for a login from this browser: a readable name and `MOBILE` or `BROWSER`.
+pub fn describe_device(user_agent: &str) -> DeviceInfo {
+    let has = |needle: &str| user_agent.contains(needle);
+    let mobile = has("Mobi") || has("Android") || has("iPhone") || has("iPad");
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") || has("CriOS/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else {
+        "Browser"
+    };
+    let platform = if has("Android") {
+        Some("Android")
+    } else if has("iPhone") {
+        Some("iPhone")
+    } else if has("iPad") {
+        Some("iPad")
+    } else if has("Windows") {
+        Some("Windows")
+    } else if has("Mac OS X") || has("Macintosh") {
+        Some("macOS")
+    } else if has("Linux") || has("X11") {
+        Some("Linux")
+    } else {
+        None
+    };
+    let name = match platform {
+        Some(platform) => format!("{browser} on {platform}"),
+        None => browser.to_owned(),
+    };
+    DeviceInfo {
+        name: Some(format!("Store app ({name})")),
+        device_type: Some(if mobile { "MOBILE" } else { "BROWSER" }.to_owned()),
+        ..DeviceInfo::default()
+    }
+}
+
+/// `POST /api/logout` body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogoutRequest<'a> {
+    refresh_token: &'a str,
+}
+
+/// The API client, shared through context.
+#[derive(Clone)]
+pub struct ApiClient {
+    session: Session,
+    config: RwSignal<Option<AppConfig>>,
+    notice: RwSignal<Option<String>>,
+    /// Held by a request that carries the refresh token, so only one refresh is in flight:
+    /// FusionAuth's one-time-use refresh tokens must not be sent twice.
+    refresh_lock: Arc<Mutex<()>>,
+}
+
+impl fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClient").finish_non_exhaustive()
+    }
+}
+
+impl ApiClient {
+    pub fn new(session: Session) -> Self {
+        Self {
+            session,
+            config: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            refresh_lock: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// A non-blocking notice about the store being unreachable (reactive).
+    pub fn notice(&self) -> Option<String> {
+        self.notice.get()
+    }
+
+    /// Hides the notice.
+    pub fn dismiss_notice(&self) {
+        self.notice.set(None);
+    }
+
+    /// `GET /app-config.json`, fetched once and then remembered.
+    ///
+    /// # Errors
+    /// [`ApiFailure::Unreachable`] or [`ApiFailure::BadResponse`]; the next call tries again.
+    pub async fn config(&self) -> Result<AppConfig, ApiFailure> {
+        if let Some(config) = self.config.get_untracked() {
+            return Ok(config);
+        }
+        let response = gloo_net::http::Request::get(APP_CONFIG_PATH)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|_| ApiFailure::Unreachable)?;
+        if !response.ok() {
+            return Err(ApiFailure::Unreachable);
+        }
+        let mut config: AppConfig = response.json().await.map_err(|_| ApiFailure::BadResponse)?;
+        config.fusion_auth_url = config.fusion_auth_url.trim_end_matches('/').to_owned();
+        self.config.set(Some(config.clone()));
+        Ok(config)
+    }
+
+    /// `POST {fusionAuthUrl}/api/login` with the user's credentials (workflow steps 2–3).
+    ///
+    /// # Errors
+    /// A [`LoginFailure`] for every answer other than a 200 with a JWT.
+    pub async fn login(&self, email: &str, password: &str) -> Result<StoredSession, LoginFailure> {
+        let config = self.config().await.map_err(|_| LoginFailure::Unreachable)?;
+        let user_agent = web_sys::window()
+            .and_then(|w| w.navigator().user_agent().ok())
+            .unwrap_or_default();
+        let request = LoginRequest {
+            login_id: email.trim().to_owned(),
+            password: password.to_owned(),
+            application_id: Some(config.application_id.clone()),
+            meta_data: Some(LoginMetaData {
+                device: Some(describe_device(&user_agent)),
+            }),
+            ..LoginRequest::default()
+        };
+        let abort = Timeout::start(LOGIN_TIMEOUT);
+        let response = RequestBuilder::new(&format!("{}/api/login", config.fusion_auth_url))
+            .method(Method::POST)
+            .credentials(web_sys::RequestCredentials::Omit)
+            .header("Accept", "application/json")
+            .abort_signal(abort.signal().as_ref())
+            .json(&request)
+            .map_err(|_| LoginFailure::Unexpected)?
+            .send()
+            .await
+            .map_err(|_| LoginFailure::Unreachable)?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        let answer = read_login_answer(status, &body)?;
+        StoredSession::from_login(answer).ok_or(LoginFailure::Unexpected)
+    }
+
+    /// Best-effort `POST {fusionAuthUrl}/api/logout` revoking the refresh token; failures are
+    /// ignored. Then forgets the session.
+    pub async fn logout(&self) {
+        let refresh_token = self.session.current().and_then(|s| s.refresh_token);
+        if let (Some(refresh_token), Ok(config)) = (refresh_token, self.config().await) {
+            let abort = Timeout::start(LOGOUT_TIMEOUT);
+            let request = RequestBuilder::new(&format!("{}/api/logout", config.fusion_auth_url))
+                .method(Method::POST)
+                .credentials(web_sys::RequestCredentials::Omit)
+                .abort_signal(abort.signal().as_ref())
+                .json(&LogoutRequest {
+                    refresh_token: &refresh_token,
+                });
+            if let Ok(request) = request {
+                let _ = request.send().await;
+            }
+        }
+        self.session.end();
+        self.notice.set(None);
+    }
+
+    /// `GET /api/products`.
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn products(&self) -> Result<ProductList, ApiFailure> {
+        let response = self.send(Method::GET, "/api/products", None).await?;
+        read_json(&response).await
+    }
+
+    /// `GET /api/cart` (workflow steps 4–5).
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn cart(&self) -> Result<Cart, ApiFailure> {
+        let response = self.send(Method::GET, "/api/cart", None).await?;
+        read_json(&response).await
+    }
+
+    /// `POST /api/cart/items`: adds to the cart and answers with the whole cart.
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn add_to_cart(&self, item: &AddCartItem) -> Result<Cart, ApiFailure> {
+        let body = serde_json::to_string(item).map_err(|_| ApiFailure::BadResponse)?;
+        let response = self
+            .send(Method::POST, "/api/cart/items", Some(body))
+            .await?;
+        self.cart_answer(&response).await
+    }
+
+    /// `PATCH /api/cart/items/{productId}`: sets a line's quantity.
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn set_quantity(
+        &self,
+        product_id: &str,
+        change: &SetCartQuantity,
+    ) -> Result<Cart, ApiFailure> {
+        let body = serde_json::to_string(change).map_err(|_| ApiFailure::BadResponse)?;
+        let response = self
+            .send(Method::PATCH, &cart_item_path(product_id), Some(body))
+            .await?;
+        self.cart_answer(&response).await
+    }
+
+    /// `DELETE /api/cart/items/{productId}`: removes a line.
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn remove_from_cart(&self, product_id: &str) -> Result<Cart, ApiFailure> {
+        let response = self
+            .send(Method::DELETE, &cart_item_path(product_id), None)
+            .await?;
+        self.cart_answer(&response).await
+    }
+
+    /// A cart change answers with the cart; a bodiless 204 is followed by a fresh `GET`.
+    async fn cart_answer(&self, response: &Response) -> Result<Cart, ApiFailure> {
+        if response.status() == 204 {
+            return self.cart().await;
+        }
+        read_json(response).await
+    }
+
+    /// Sends one store API request with the session's tokens and handles what every endpoint
+    /// shares: token rotation, session expiry and the unreachable notice.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        json_body: Option<String>,
+    ) -> Result<Response, ApiFailure> {
+        let initial = self.session.current().ok_or(ApiFailure::SignedOut)?;
+        let refresh_guard = if jwt::needs_refresh(&initial.token, now_secs()) {
+            Some(self.refresh_lock.lock().await)
+        } else {
+            None
+        };
+        // Another request may have refreshed the tokens while this one waited.
+        let session = self.session.current().ok_or(ApiFailure::SignedOut)?;
+        let refresh_token = session
+            .refresh_token
+            .as_deref()
+            .filter(|_| jwt::needs_refresh(&session.token, now_secs()));
+
+        let mut builder = RequestBuilder::new(path)
+            .method(method)
+            .header("Accept", "application/json")
+            .header("Authorization", &format!("Bearer {}", session.token));
+        if let Some(refresh_token) = refresh_token {
+            builder = builder.header(REFRESH_TOKEN, refresh_token);
+        }
+        let request = match json_body {
+            Some(body) => builder
+                .header("Content-Type", "application/json")
+                .body(body),
+            None => builder.build(),
+        }
+        .map_err(|_| ApiFailure::Unreachable)?;
+
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(_) => {
+                self.notice.set(Some(UNREACHABLE_STORE.to_owned()));
+                return Err(ApiFailure::Unreachable);
+            }
+        };
+
+        // New tokens first: whatever else happens, the old refresh token may be spent already.
+        let headers = response.headers();
+        let new_access = headers.get(NEW_ACCESS_TOKEN);
+        let new_refresh = headers.get(NEW_REFRESH_TOKEN);
+        let rotated = new_access.is_some() || new_refresh.is_some();
+        if rotated {
+            self.session.rotate(new_access, new_refresh);
+        }
+        drop(refresh_guard);
+
+        if response.ok() {
+            self.notice.set(None);
+            return Ok(response);
+        }
+        let status = response.status();
+        let error = response
+            .json::<ApiError>()
+            .await
+            .unwrap_or_else(|_| fallback_error(status));
+        let session_over = status == 401
+            && matches!(
+                error.code,
+                ErrorCode::SessionExpired | ErrorCode::Unauthorized
+            );
+        let failure = ApiFailure::Api { status, error };
+        if session_over {
+            // Unless a newer session (another tab's login) replaced the one this request used.
+            let same_session = self
+                .session
+                .current()
+                .is_some_and(|current| rotated || current.token == session.token);
+            if same_session {
+                self.notice.set(None);
+                self.session.expire();
+            }
+        } else if failure.is_temporary() {
+            self.notice.set(Some(UNREACHABLE_STORE.to_owned()));
+        }
+        Err(failure)
+    }
+}
+
+async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, ApiFailure> {
+    response.json().await.map_err(|_| ApiFailure::BadResponse)
+}
+
+fn cart_item_path(product_id: &str) -> String {
+    let encoded: String = js_sys::encode_uri_component(product_id).into();
+    format!("/api/cart/items/{encoded}")
+}
+
+fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// Aborts a request that takes longer than a deadline.
+struct Timeout {
+    controller: Option<web_sys::AbortController>,
+}
+
+impl Timeout {
+    fn start(after: Duration) -> Self {
+        let controller = web_sys::AbortController::new().ok();
+        if let Some(controller) = controller.clone() {
+            set_timeout(move || controller.abort(), after);
+        }
+        Self { controller }
+    }
+
+    fn signal(&self) -> Option<web_sys::AbortSignal> {
+        self.controller
+            .as_ref()
+            .map(web_sys::AbortController::signal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_statuses_map_to_what_the_user_can_do() {
+        let cases = [
+            (202, LoginFailure::NotRegistered),
+            (203, LoginFailure::PasswordChangeRequired),
+            (212, LoginFailure::NotVerified),
+            (242, LoginFailure::TwoFactorRequired),
+            (401, LoginFailure::NotAllowed),
+            (404, LoginFailure::WrongCredentials),
+            (409, LoginFailure::Locked),
+            (410, LoginFailure::Expired),
+            (423, LoginFailure::Disabled),
+            (500, LoginFailure::Unreachable),
+            (503, LoginFailure::Unreachable),
+            (302, LoginFailure::Unexpected),
+        ];
+        for (status, expected) in cases {
+            assert_eq!(read_login_answer(status, ""), Err(expected), "{status}");
+        }
+        assert_eq!(
+            LoginFailure::WrongCredentials.message(),
+            "Wrong email or password."
+        );
+        assert_eq!(
+            LoginFailure::NotRegistered.message(),
+            "This account is not registered for the store."
+        );
+        assert_eq!(LoginFailure::Unreachable.message(), UNREACHABLE_SIGN_IN);
+    }
+
+    #[test]
+    fn a_200_login_needs_a_token() {
+        assert_eq!(read_login_answer(200, "{}"), Err(LoginFailure::Unexpected));
+        assert_eq!(
+            read_login_answer(200, "oops"),
+            Err(LoginFailure::Unexpected)
+        );
+        let ok = read_login_answer(200, r#"{"token":"a.b.c","refreshToken":"r"}"#);
+        assert_eq!(ok.map(|r| r.refresh_token), Ok(Some("r".to_owned())));
+    }
+
+    #[test]
+    fn validation_errors_are_shown_per_field() {
+        let body =
+            r#"{"fieldErrors":{"password":[{"code":"[blank]password","message":"Required"}]}}"#;
+        let failure = read_login_answer(400, body).expect_err("400 fails");
+        assert_eq!(failure.field_error("password").as_deref(), Some("Required"));
+        assert_eq!(failure.field_error("loginId"), None);
+        assert_eq!(failure.message(), "Please check the highlighted fields.");
+        let bare = read_login_answer(400, "").expect_err("400 fails");
+        assert_eq!(bare, LoginFailure::Invalid(Errors::default()));
+    }
+
+    #[test]
+    fn devices_are_named_and_typed_from_the_user_agent() {
+        let pixel = describe_device(
+            "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36",
+        );
+        assert_eq!(pixel.device_type.as_deref(), Some("MOBILE"));
+        assert_eq!(pixel.name.as_deref(), Some("Store app (Chrome on Android)"));
+        let desktop = describe_device(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        );
+        assert_eq!(desktop.device_type.as_deref(), Some("BROWSER"));
+        assert_eq!(
+            desktop.name.as_deref(),
+            Some("Store app (Firefox on Linux)")
+        );
+    }
+
+    #[test]
+    fn store_errors_without_a_body_get_a_code_from_their_status() {
+        assert_eq!(fallback_error(503).code, ErrorCode::Unavailable);
+        assert_eq!(fallback_error(401).code, ErrorCode::Unauthorized);
+        let busy = ApiFailure::Api {
+            status: 503,
+            error: fallback_error(503),
+        };
+        assert!(busy.is_temporary());
+        assert!(ApiFailure::Unreachable.is_temporary());
+        let gone = ApiFailure::Api {
+            status: 401,
+            error: ApiError::new(ErrorCode::SessionExpired, "x"),
+        };
+        assert!(!gone.is_temporary());
+    }
+}

@@ -1,0 +1,112 @@
+//! The top bar: brand, cart link with its badge, and logout.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::ApiClient;
+use crate::app::CartCount;
+use crate::format;
+use crate::pages::Page;
+use crate::session::Session;
+
+/// The app's header. The cart link and logout button appear once signed in.
+#[component]
+pub fn Header() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let api = expect_context::<ApiClient>();
+    let CartCount(count) = expect_context::<CartCount>();
+    let signed_in = Memo::new(move |_| session.is_signed_in());
+
+    // Fill the badge once per session; forget it on logout.
+    Effect::new({
+        let api = api.clone();
+        move |_| {
+            if !signed_in.get() {
+                count.set(None);
+            } else if count.get_untracked().is_none() {
+                let api = api.clone();
+                spawn_local(async move {
+                    if let Ok(cart) = api.cart().await {
+                        // A cart change that answered first is newer: keep it.
+                        count.update(|known| {
+                            known.get_or_insert(cart.item_count);
+                        });
+                    }
+                });
+            }
+        }
+    });
+
+    let navigate = use_navigate();
+    let logout = Action::new_local(move |_: &()| {
+        let api = api.clone();
+        let navigate = navigate.clone();
+        async move {
+            api.logout().await;
+            navigate(
+                Page::Login.path(),
+                NavigateOptions {
+                    replace: true,
+                    ..NavigateOptions::default()
+                },
+            );
+        }
+    });
+
+    let badge = move || count.get().filter(|n| *n > 0);
+    let cart_label = move || match count.get() {
+        Some(n) => format!("Cart, {}", format::items(n)),
+        None => "Cart".to_owned(),
+    };
+
+    view! {
+        <header class="topbar">
+            <a class="brand" href=Page::Store.path()>
+                <img src="/icon.svg" alt="" width="32" height="32" />
+                <span>"FusionAuth Store"</span>
+            </a>
+            <Show when=move || signed_in.get()>
+                <nav class="topbar-actions" aria-label="Account">
+                    <a id="nav-cart" class="cart-link" href=Page::Cart.path() aria-label=cart_label>
+                        <svg
+                            class="icon"
+                            viewBox="0 0 24 24"
+                            width="24"
+                            height="24"
+                            aria-hidden="true"
+                            focusable="false"
+                        >
+                            <path
+                                d="M3 4h2l2.4 10.2a1.5 1.5 0 0 0 1.5 1.2h8.3a1.5 1.5 0 0 0 1.5-1.1L20.5 8H6.2"
+                                fill="none"
+                                stroke="currentColor"
+                                stroke-width="2"
+                                stroke-linecap="round"
+                                stroke-linejoin="round"
+                            />
+                            <circle cx="9.5" cy="19.5" r="1.5" fill="currentColor" />
+                            <circle cx="17" cy="19.5" r="1.5" fill="currentColor" />
+                        </svg>
+                        <span class="cart-text">"Cart"</span>
+                        <span id="cart-count" class="badge" hidden=move || badge().is_none()>
+                            {move || badge().map(|n| n.to_string())}
+                        </span>
+                    </a>
+                    <button
+                        id="logout"
+                        type="button"
+                        class="button button-quiet"
+                        disabled=move || logout.pending().get()
+                        on:click=move |_| {
+                            logout.dispatch(());
+                        }
+                    >
+                        "Log out"
+                    </button>
+                </nav>
+            </Show>
+        </header>
+    }
+}

@@ -1,0 +1,11 @@
+//! Pieces shared by the pages.
+
+mod guard;
+mod header;
+mod load_error;
+mod notice;
+
+pub use guard::{NotFound, RequireSession};
+pub use header::Header;
+pub use load_error::LoadError;
+pub use notice::NetworkNotice;

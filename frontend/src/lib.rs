@@ -1,0 +1,16 @@
+//! The store PWA: a Leptos client-side app with a native login form that posts the user's
+//! credentials straight to FusionAuth's Login API, then shows products and a cart served by the
+//! store backend with the JWT (the "Mobile login" workflow).
+//!
+//! main → [`App`] (router, contexts) → [`pages`] → [`components`]; [`api`] is the typed client,
+//! [`session`] keeps the tokens.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod format;
+pub mod jwt;
+pub mod pages;
+pub mod session;
+
+pub use app::App;

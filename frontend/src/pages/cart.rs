@@ -1,0 +1,247 @@
+//! `/cart`: the user's cart, read from the backend with the JWT (workflow steps 4–13), with a
+//! quantity stepper and a remove button per line.
+
+use leptos::prelude::*;
+use shared::store::{Cart, CartLine, Quantity, SetCartQuantity};
+
+use crate::api::{ApiClient, ApiFailure};
+use crate::app::CartCount;
+use crate::components::LoadError;
+use crate::format;
+use crate::pages::Page;
+
+/// A change the user asked for.
+#[derive(Clone, Debug)]
+enum CartChange {
+    SetQuantity(String, Quantity),
+    Remove(String),
+}
+
+type ChangeAction = Action<CartChange, Result<(), ApiFailure>>;
+
+/// The cart page.
+#[component]
+pub fn CartPage() -> impl IntoView {
+    let api = expect_context::<ApiClient>();
+    let CartCount(count) = expect_context::<CartCount>();
+    let cart = RwSignal::new(None::<Cart>);
+
+    let loaded = {
+        let api = api.clone();
+        LocalResource::new(move || {
+            let api = api.clone();
+            async move { api.cart().await }
+        })
+    };
+    let change: ChangeAction = Action::new_local(move |change: &CartChange| {
+        let api = api.clone();
+        let change = change.clone();
+        async move {
+            let updated = match &change {
+                CartChange::SetQuantity(product_id, quantity) => {
+                    let body = SetCartQuantity {
+                        quantity: *quantity,
+                    };
+                    api.set_quantity(product_id, &body).await?
+                }
+                CartChange::Remove(product_id) => api.remove_from_cart(product_id).await?,
+            };
+            count.set(Some(updated.item_count));
+            cart.set(Some(updated));
+            Ok(())
+        }
+    });
+    let change_error = move || {
+        if change.pending().get() {
+            None
+        } else {
+            change
+                .value()
+                .get()
+                .and_then(Result::err)
+                .map(|f| f.message())
+        }
+    };
+
+    view! {
+        <section id="cart" class="page narrow" aria-labelledby="cart-title">
+            <h1 id="cart-title">"Your cart"</h1>
+            <Transition fallback=CartLoading>
+                {move || Suspend::new(async move {
+                    match loaded.await {
+                        Ok(fresh) => {
+                            count.set(Some(fresh.item_count));
+                            cart.set(Some(fresh));
+                            view! { <CartContents cart change /> }.into_any()
+                        }
+                        Err(failure) => {
+                            view! { <LoadError failure on_retry=move || loaded.refetch() /> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            <p class="cart-status" role="status">
+                {change_error}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn CartLoading() -> impl IntoView {
+    view! {
+        <ul class="cart-lines loading" aria-busy="true" aria-label="Loading your cart">
+            <li class="cart-line skeleton"></li>
+            <li class="cart-line skeleton"></li>
+        </ul>
+    }
+}
+
+/// The lines and the total, or the empty state.
+#[component]
+fn CartContents(cart: RwSignal<Option<Cart>>, change: ChangeAction) -> impl IntoView {
+    let empty = Memo::new(move |_| cart.with(|c| c.as_ref().is_none_or(|c| c.lines.is_empty())));
+    let total = move || {
+        cart.with(|c| {
+            c.as_ref()
+                .map(|c| format::price(c.total, &c.currency))
+                .unwrap_or_default()
+        })
+    };
+    let item_count = move || cart.with(|c| c.as_ref().map_or(0, |c| c.item_count));
+
+    view! {
+        <Show
+            when=move || !empty.get()
+            fallback=|| {
+                view! {
+                    <div class="cart-empty card">
+                        <p id="cart-empty">"Your cart is empty."</p>
+                        <a class="button button-primary" href=Page::Store.path()>
+                            "Browse products"
+                        </a>
+                    </div>
+                }
+            }
+        >
+            <ul class="cart-lines">
+                <For
+                    each=move || {
+                        cart.with(|c| c.as_ref().map(|c| c.lines.clone()).unwrap_or_default())
+                    }
+                    key=|line| line.product.id.clone()
+                    children=move |line| view! { <CartLineRow line cart change /> }
+                />
+            </ul>
+            <div class="cart-summary card">
+                <p class="cart-items">{move || format::items(item_count())}</p>
+                <p id="cart-total" class="cart-total">
+                    <span>"Total"</span>
+                    " "
+                    <strong>{total}</strong>
+                </p>
+            </div>
+        </Show>
+    }
+}
+
+/// One line; its quantity and total follow the cart signal so the row (and the focused
+/// button) survive changes.
+#[component]
+fn CartLineRow(
+    line: CartLine,
+    cart: RwSignal<Option<Cart>>,
+    change: ChangeAction,
+) -> impl IntoView {
+    let product = line.product;
+    let id = product.id.clone();
+    let current = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            cart.with(|c| {
+                c.as_ref().and_then(|c| {
+                    c.lines
+                        .iter()
+                        .find(|l| l.product.id == id)
+                        .map(|l| (l.quantity.get(), l.line_total))
+                })
+            })
+        })
+    };
+    let quantity = move || current.get().map_or(0, |(q, _)| q);
+    let currency = product.currency.clone();
+    let line_total = move || {
+        current
+            .get()
+            .map(|(_, total)| format::price(total, &currency))
+            .unwrap_or_default()
+    };
+    let busy = move || change.pending().get();
+    let step = {
+        let id = id.clone();
+        move |delta: i64| {
+            if let Ok(next) = Quantity::parse(i64::from(quantity()) + delta) {
+                change.dispatch(CartChange::SetQuantity(id.clone(), next));
+            }
+        }
+    };
+    let decrement = step.clone();
+    let remove_id = id.clone();
+    let name = product.name.clone();
+
+    view! {
+        <li class="cart-line card" data-product-id=id>
+            <img
+                class="cart-line-image"
+                src=product.image.clone()
+                alt=product.name.clone()
+                width="72"
+                height="72"
+            />
+            <div class="cart-line-info">
+                <h2 class="cart-line-name">{product.name.clone()}</h2>
+                <p class="cart-line-price">
+                    {format::price(product.price, &product.currency)} " each"
+                </p>
+            </div>
+            <div class="cart-line-controls">
+                <div class="stepper" role="group" aria-label=format!("Quantity of {name}")>
+                    <button
+                        type="button"
+                        class="decrement"
+                        aria-label=format!("Decrease quantity of {name}")
+                        disabled=move || { busy() || quantity() <= Quantity::MIN }
+                        on:click=move |_| decrement(-1)
+                    >
+                        "−"
+                    </button>
+                    <span class="quantity" aria-live="polite">
+                        {quantity}
+                    </span>
+                    <button
+                        type="button"
+                        class="increment"
+                        aria-label=format!("Increase quantity of {name}")
+                        disabled=move || { busy() || quantity() >= Quantity::MAX }
+                        on:click=move |_| step(1)
+                    >
+                        "+"
+                    </button>
+                </div>
+                <p class="line-total">{line_total}</p>
+                <button
+                    type="button"
+                    class="button button-quiet remove"
+                    aria-label=format!("Remove {name} from cart")
+                    disabled=busy
+                    on:click=move |_| {
+                        change.dispatch(CartChange::Remove(remove_id.clone()));
+                    }
+                >
+                    "Remove"
+                </button>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,132 @@
+//! `/`: the product list, with an "Add to cart" button per product.
+
+use leptos::prelude::*;
+use shared::store::{AddCartItem, Product, Quantity};
+
+use crate::api::{ApiClient, ApiFailure};
+use crate::app::CartCount;
+use crate::components::LoadError;
+use crate::format;
+use crate::session::Session;
+
+/// The store's front page.
+#[component]
+pub fn StorePage() -> impl IntoView {
+    let api = expect_context::<ApiClient>();
+    let session = expect_context::<Session>();
+    let products = LocalResource::new(move || {
+        let api = api.clone();
+        async move { api.products().await }
+    });
+
+    view! {
+        <section class="page store" aria-labelledby="store-title">
+            <div class="page-head">
+                <h1 id="store-title">"Products"</h1>
+                <p class="greeting">
+                    {move || session.greeting_name().map(|name| format!("Signed in as {name}"))}
+                </p>
+            </div>
+            <Transition fallback=ProductsLoading>
+                {move || Suspend::new(async move {
+                    match products.await {
+                        Ok(list) => {
+                            let empty = list.products.is_empty();
+                            view! {
+                                <ul id="products" class="product-grid">
+                                    {list
+                                        .products
+                                        .into_iter()
+                                        .map(|product| view! { <ProductCard product /> })
+                                        .collect_view()}
+                                </ul>
+                                {empty.then(|| view! { <p class="empty">"No products yet."</p> })}
+                            }
+                                .into_any()
+                        }
+                        Err(failure) => {
+                            view! { <LoadError failure on_retry=move || products.refetch() /> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Placeholder cards while the products load.
+#[component]
+fn ProductsLoading() -> impl IntoView {
+    view! {
+        <ul class="product-grid loading" aria-busy="true" aria-label="Loading products">
+            {(0..4).map(|_| view! { <li class="product skeleton"></li> }).collect_view()}
+        </ul>
+    }
+}
+
+/// One product with its "Add to cart" button.
+#[component]
+fn ProductCard(product: Product) -> impl IntoView {
+    let api = expect_context::<ApiClient>();
+    let CartCount(count) = expect_context::<CartCount>();
+    let product_id = product.id.clone();
+    let add = Action::new_local(move |_: &()| {
+        let api = api.clone();
+        let product_id = product_id.clone();
+        async move {
+            let quantity = Quantity::parse(1).map_err(|_| ApiFailure::BadResponse)?;
+            let cart = api
+                .add_to_cart(&AddCartItem {
+                    product_id,
+                    quantity,
+                })
+                .await?;
+            count.set(Some(cart.item_count));
+            Ok::<(), ApiFailure>(())
+        }
+    });
+    let pending = add.pending();
+    let status = move || match add.value().get() {
+        _ if pending.get() => None,
+        Some(Ok(())) => Some("Added to your cart.".to_owned()),
+        Some(Err(failure)) => Some(failure.message()),
+        None => None,
+    };
+    let price = format::price(product.price, &product.currency);
+    let label = format!("Add {} to cart", product.name);
+
+    view! {
+        <li class="product" data-product-id=product.id.clone()>
+            <img
+                class="product-image"
+                src=product.image.clone()
+                alt=product.name.clone()
+                width="320"
+                height="240"
+                decoding="async"
+            />
+            <div class="product-body">
+                <h2 class="product-name">{product.name.clone()}</h2>
+                <p class="product-description">{product.description.clone()}</p>
+                <div class="product-foot">
+                    <p class="price">{price}</p>
+                    <button
+                        type="button"
+                        class="button button-primary add-to-cart"
+                        aria-label=label
+                        disabled=move || pending.get()
+                        on:click=move |_| {
+                            add.dispatch(());
+                        }
+                    >
+                        {move || if pending.get() { "Adding…" } else { "Add to cart" }}
+                    </button>
+                </div>
+                <p class="add-status" role="status">
+                    {status}
+                </p>
+            </div>
+        </li>
+    }
+}
