@@ -9,8 +9,8 @@ use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
 use shared::store::{Cart, ErrorCode};
 
 use crate::helpers::{
-    APPLICATION_ID, PAST_JWT_LIFETIME, error_code, header, join_all, quantities, spawn_app,
-    spawn_app_with,
+    APPLICATION_ID, PAST_JWT_LIFETIME, TestApp, error_code, header, join_all, quantities,
+    spawn_app, spawn_app_with,
 };
 
 #[tokio::test]
@@ -38,7 +38,11 @@ async fn step_04_requests_without_a_bearer_jwt_are_unauthorized() {
 
 #[tokio::test]
 async fn step_07_09_expired_jwt_with_refresh_token_returns_cart_and_new_jwt() {
-    let app = spawn_app().await;
+    check_expired_jwt_is_refreshed(&spawn_app().await).await;
+}
+
+/// Also run on PostgreSQL by `postgres.rs`.
+pub async fn check_expired_jwt_is_refreshed(app: &TestApp) {
     let session = app.login().await;
     app.add_item(&session.jwt, "coffee-beans", 2).await;
 

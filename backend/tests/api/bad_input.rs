@@ -3,11 +3,15 @@
 use reqwest::{Method, StatusCode};
 use shared::store::ErrorCode;
 
-use crate::helpers::{error_code, quantities, spawn_app};
+use crate::helpers::{TestApp, error_code, quantities, spawn_app};
 
 #[tokio::test]
 async fn bad_cart_requests_are_refused_and_change_nothing() {
-    let app = spawn_app().await;
+    check_bad_requests_change_nothing(&spawn_app().await).await;
+}
+
+/// Also run on PostgreSQL by `postgres.rs`.
+pub async fn check_bad_requests_change_nothing(app: &TestApp) {
     let jwt = app.login().await.jwt;
     app.add_item(&jwt, "notebook", 2).await;
     let before = app.cart_of(&jwt).await;

@@ -5,7 +5,7 @@ use serde_json::json;
 use shared::store::{Cart, ErrorCode};
 
 use crate::helpers::{
-    APPLICATION_ID, DEMO_USER_ID, error_code, header, join_all, quantities, spawn_app,
+    APPLICATION_ID, DEMO_USER_ID, TestApp, error_code, header, join_all, quantities, spawn_app,
 };
 
 #[tokio::test]
@@ -37,7 +37,11 @@ async fn step_05_valid_jwt_returns_the_users_cart() {
 
 #[tokio::test]
 async fn step_05_cart_changes_answer_the_whole_cart() {
-    let app = spawn_app().await;
+    check_cart_changes(&spawn_app().await).await;
+}
+
+/// Also run on PostgreSQL by `postgres.rs`.
+pub async fn check_cart_changes(app: &TestApp) {
     let jwt = app.login().await.jwt;
 
     let added: Cart = app
@@ -129,7 +133,11 @@ async fn patching_a_line_that_is_not_in_the_cart_is_404() {
 
 #[tokio::test]
 async fn concurrent_adds_to_one_line_lose_nothing() {
-    let app = spawn_app().await;
+    check_concurrent_adds(&spawn_app().await).await;
+}
+
+/// Also run on PostgreSQL by `postgres.rs`.
+pub async fn check_concurrent_adds(app: &TestApp) {
     let jwt = app.login().await.jwt;
     let adds = (0..20)
         .map(|_| {

@@ -33,7 +33,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: backend::Clock,
     relay: Relay,
-    _db: TempDb,
+    _db: TestDb,
 }
 
 /// What FusionAuth returned at login.
@@ -50,6 +50,22 @@ pub async fn spawn_app() -> TestApp {
 
 /// As [`spawn_app`], with settings changed by `configure` before the backend is built.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut backend::Settings)) -> TestApp {
+    spawn_app_on(TestDb::sqlite(), configure).await
+}
+
+/// As [`spawn_app`], on a fresh PostgreSQL database; `None` (the test is skipped) when
+/// `STORE_TEST_POSTGRES_URL` is not set.
+pub async fn spawn_app_on_postgres() -> Option<TestApp> {
+    match TestDb::postgres().await {
+        Some(db) => Some(spawn_app_on(db, |_| {}).await),
+        None => {
+            eprintln!("skipped: {POSTGRES_URL_VARIABLE} is not set");
+            None
+        }
+    }
+}
+
+async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut backend::Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         backend::telemetry::init();
     }
@@ -70,7 +86,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut backend::Settings)) -> T
 
     // The backend reaches FusionAuth through a relay the tests can switch off.
     let relay = Relay::start(SocketAddr::from(([127, 0, 0, 1], emulator_port))).await;
-    let db = TempDb::new();
     let mut settings = backend::Settings::for_fusionauth(
         relay.url(),
         APPLICATION_ID.to_owned(),
@@ -253,25 +268,59 @@ pub async fn join_all<T: Send + 'static>(
     outputs
 }
 
-/// A SQLite file removed when the test ends.
-struct TempDb(PathBuf);
+/// Set by `cargo xtask test` to a throw-away PostgreSQL cluster.
+pub const POSTGRES_URL_VARIABLE: &str = "STORE_TEST_POSTGRES_URL";
 
-impl TempDb {
-    fn new() -> Self {
-        Self(std::env::temp_dir().join(format!("backend-test-{}.db", uuid::Uuid::new_v4())))
+/// The backend's database for one test: a fresh SQLite file (removed at the end) or a fresh
+/// PostgreSQL database in the cluster named by [`POSTGRES_URL_VARIABLE`].
+pub enum TestDb {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl TestDb {
+    pub fn sqlite() -> Self {
+        Self::Sqlite(std::env::temp_dir().join(format!("backend-test-{}.db", uuid::Uuid::new_v4())))
+    }
+
+    /// A new, empty database, or `None` when no PostgreSQL cluster is configured.
+    pub async fn postgres() -> Option<Self> {
+        use sqlx::Connection;
+        let server = std::env::var(POSTGRES_URL_VARIABLE).ok()?;
+        sqlx::any::install_default_drivers();
+        let name = format!("store_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::AnyConnection::connect(&server)
+            .await
+            .expect("PostgreSQL answers");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("test database created");
+        let (base, query) = match server.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (server.as_str(), String::new()),
+        };
+        let (root, _) = base.rsplit_once('/').expect("a database path in the URL");
+        Some(Self::Postgres(format!("{root}/{name}{query}")))
     }
 
     fn url(&self) -> String {
-        format!("sqlite:{}?mode=rwc", self.0.display())
+        match self {
+            Self::Sqlite(path) => format!("sqlite:{}?mode=rwc", path.display()),
+            Self::Postgres(url) => url.clone(),
+        }
     }
 }
 
-impl Drop for TempDb {
+impl Drop for TestDb {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut path = self.0.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
+        // PostgreSQL test databases live in a throw-away cluster.
+        if let Self::Sqlite(path) = self {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
         }
     }
 }

@@ -6,4 +6,5 @@ mod bad_input;
 mod cart;
 mod forgery;
 mod helpers;
+mod postgres;
 mod public;
