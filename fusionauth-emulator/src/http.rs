@@ -65,12 +65,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             } else {
                 &bytes
             };
-            serde_json::from_slice(text).map(Json).map_err(|error| {
+            let invalid = |error: &dyn std::fmt::Display| {
                 ApiError::Validation(Errors::general(
                     "[invalidJSON]",
                     &format!("Unable to parse the request body as JSON: {error}"),
                 ))
-            })
+            };
+            let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| invalid(&e))?;
+            if !value.is_object() {
+                return Err(invalid(&"the body must be a JSON object"));
+            }
+            serde_json::from_value(value)
+                .map(Json)
+                .map_err(|e| invalid(&e))
         })
     }
 }

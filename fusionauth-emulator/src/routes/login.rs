@@ -5,7 +5,7 @@ use actix_web::http::header::SET_COOKIE;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::fusionauth::{Errors, LoginRequest};
+use shared::fusionauth::{Errors, LoginMetaData};
 
 use crate::crypto::{sha256_b64, verify_password};
 use crate::error::{ApiError, Result};
@@ -15,6 +15,27 @@ use crate::routes::resolve_tenant;
 use crate::state::AppState;
 use crate::store;
 use crate::tokens::{self, JwtRequest};
+
+/// The login request body. FusionAuth spells the flag `noJWT`.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LoginRequest {
+    login_id: String,
+    password: String,
+    application_id: Option<String>,
+    #[serde(rename = "noJWT", alias = "noJwt")]
+    no_jwt: Option<bool>,
+    meta_data: Option<LoginMetaData>,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("login_id", &self.login_id)
+            .field("application_id", &self.application_id)
+            .finish_non_exhaustive()
+    }
+}
 
 #[post("/api/login")]
 #[tracing::instrument(skip_all, fields(application_id))]

@@ -1,0 +1,104 @@
+//! The API-key APIs: users and registrations.
+
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_emulator;
+
+#[tokio::test]
+async fn the_user_api_needs_an_api_key_and_finds_users_by_id_and_email() {
+    let emulator = spawn_emulator().await;
+    let path = format!("/api/user/{}", emulator.user_id);
+    let response = emulator
+        .client
+        .get(emulator.url(&path))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().get("content-type").is_none());
+    for path in [
+        path.clone(),
+        format!("/api/user?email={}", emulator.email.replace('@', "%40")),
+    ] {
+        let response = emulator
+            .client
+            .get(emulator.url(&path))
+            .header("Authorization", &emulator.api_key)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(body["user"]["id"], emulator.user_id);
+        assert!(body["user"].get("password").is_none());
+        assert!(body["user"].get("salt").is_none());
+    }
+    let missing = emulator
+        .client
+        .get(emulator.url("/api/user?email=nobody%40example.com"))
+        .header("Authorization", &emulator.api_key)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn registration_validates_email_and_password_then_the_new_user_can_log_in() {
+    let emulator = spawn_emulator().await;
+    let register = |body: Value| {
+        emulator
+            .client
+            .post(emulator.url("/api/user/registration"))
+            .header("Authorization", &emulator.api_key)
+            .json(&body)
+            .send()
+    };
+    let registration = json!({"applicationId": emulator.application_id});
+    for (user, field, code) in [
+        (
+            json!({"password": "long-enough"}),
+            "user.email",
+            "[blank]user.email",
+        ),
+        (
+            json!({"email": emulator.email, "password": "long-enough"}),
+            "user.email",
+            "[duplicate]user.email",
+        ),
+        (
+            json!({"email": "new@example.com", "password": "short"}),
+            "user.password",
+            "[tooShort]user.password",
+        ),
+    ] {
+        let response = register(json!({"user": user, "registration": registration}))
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 400, "{code}");
+        let errors: shared::fusionauth::Errors = response.json().await.expect("Errors");
+        assert_eq!(errors.field_errors[field][0].code, code);
+    }
+    let response = register(
+        json!({"user": {"email": "New@Example.com", "password": "long-enough"},
+                                   "registration": registration}),
+    )
+    .await
+    .expect("sent");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["user"]["email"], "new@example.com");
+    assert_eq!(
+        body["registration"]["roles"],
+        json!(["customer"]),
+        "the default role"
+    );
+    let login = emulator
+        .post_json(
+            "/api/login",
+            &json!({"loginId": "new@example.com", "password": "long-enough",
+                    "applicationId": emulator.application_id}),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+}

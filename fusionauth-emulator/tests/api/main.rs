@@ -1,0 +1,9 @@
+//! Black-box tests of the emulator over HTTP, written from FusionAuth's documentation.
+
+mod admin;
+mod cors;
+mod helpers;
+mod jwt;
+mod login;
+mod refresh;
+mod restart;

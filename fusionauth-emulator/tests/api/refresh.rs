@@ -1,0 +1,180 @@
+//! `POST /api/jwt/refresh` with the Kickstart's policy: OneTimeUse, 10 s grace period,
+//! reuse revocation, sliding window of 7 days capped at 30 days.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{decode_part, set_cookies, spawn_emulator};
+
+#[tokio::test]
+async fn refresh_returns_a_new_jwt_and_a_rotated_token_with_the_same_id() {
+    let emulator = spawn_emulator().await;
+    let login = emulator.login().await;
+    let first = login["refreshToken"].as_str().expect("refresh token");
+    let response = emulator.refresh(first).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json;charset=UTF-8"
+    );
+    assert!(
+        set_cookies(&response)
+            .iter()
+            .any(|c| c.starts_with("refresh_token="))
+    );
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body.get("tokenExpirationInstant").is_none());
+    let second = body["refreshToken"].as_str().expect("rotated");
+    assert_ne!(second, first, "OneTimeUse rotates the value");
+    assert_eq!(body["refreshTokenId"], login["refreshTokenId"]);
+
+    let claims = emulator
+        .verified_claims(body["token"].as_str().expect("token"))
+        .await;
+    let original = decode_part(login["token"].as_str().expect("token"), 1);
+    assert_eq!(claims["authenticationType"], "REFRESH_TOKEN");
+    assert_eq!(claims["auth_time"], original["auth_time"]);
+    assert_eq!(claims["sid"], original["sid"]);
+    assert_eq!(claims["roles"], json!(["customer"]));
+    assert_ne!(claims["jti"], original["jti"]);
+
+    let third = emulator.refresh(second).await;
+    assert_eq!(third.status(), 200, "the new value works");
+}
+
+#[tokio::test]
+async fn the_previous_value_within_the_grace_period_returns_the_current_value() {
+    let emulator = spawn_emulator().await;
+    let login = emulator.login().await;
+    let first = login["refreshToken"].as_str().expect("refresh token");
+    let rotated: Value = emulator.refresh(first).await.json().await.expect("JSON");
+    emulator.advance_clock(5).await;
+    let again = emulator.refresh(first).await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.expect("JSON");
+    assert_eq!(
+        again["refreshToken"], rotated["refreshToken"],
+        "no second rotation"
+    );
+    let current = emulator
+        .refresh(rotated["refreshToken"].as_str().expect("value"))
+        .await;
+    assert_eq!(current.status(), 200);
+}
+
+#[tokio::test]
+async fn the_previous_value_after_the_grace_period_is_refused_and_revokes_the_session() {
+    let emulator = spawn_emulator().await;
+    let login = emulator.login().await;
+    let first = login["refreshToken"].as_str().expect("refresh token");
+    let rotated: Value = emulator.refresh(first).await.json().await.expect("JSON");
+    emulator.advance_clock(11).await;
+    let stale = emulator.refresh(first).await;
+    assert_eq!(stale.status(), 400);
+    let body: shared::fusionauth::Errors = stale.json().await.expect("Errors");
+    assert_eq!(
+        body.field_errors["refreshToken"][0].code,
+        "[invalid]refreshToken"
+    );
+    let current = emulator
+        .refresh(rotated["refreshToken"].as_str().expect("value"))
+        .await;
+    assert_eq!(
+        current.status(),
+        400,
+        "onOneTimeTokenReuse revoked the whole session"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_or_missing_refresh_token_gets_400_invalid_refresh_token() {
+    let emulator = spawn_emulator().await;
+    for body in [
+        json!({"refreshToken": "not-a-token"}),
+        json!({}),
+        json!({"refreshToken": ""}),
+    ] {
+        let response = emulator.post_json("/api/jwt/refresh", &body).await;
+        assert_eq!(response.status(), 400, "{body}");
+        let errors: shared::fusionauth::Errors = response.json().await.expect("Errors");
+        assert_eq!(
+            errors.field_errors["refreshToken"][0].code,
+            "[invalid]refreshToken"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_refresh_token_cookie_wins_over_the_body() {
+    let emulator = spawn_emulator().await;
+    let login = emulator.login().await;
+    let value = login["refreshToken"].as_str().expect("value");
+    let response = emulator
+        .client
+        .post(emulator.url("/api/jwt/refresh"))
+        .header("Cookie", format!("refresh_token={value}"))
+        .json(&json!({"refreshToken": "garbage"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_converge_on_a_single_successor() {
+    let emulator = spawn_emulator().await;
+    let login = emulator.login().await;
+    let value = login["refreshToken"].as_str().expect("value").to_owned();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let client = emulator.client.clone();
+        let url = emulator.url("/api/jwt/refresh");
+        let value = value.clone();
+        tasks.spawn(async move {
+            let response = client
+                .post(url)
+                .json(&json!({"refreshToken": value}))
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(response.status(), 200);
+            let body: Value = response.json().await.expect("JSON");
+            body["refreshToken"].as_str().expect("value").to_owned()
+        });
+    }
+    let successors: HashSet<String> = tasks.join_all().await.into_iter().collect();
+    assert_eq!(successors.len(), 1, "exactly one successor: {successors:?}");
+    assert!(!successors.contains(&value));
+}
+
+#[tokio::test]
+async fn an_unused_refresh_token_expires_after_the_sliding_window() {
+    let emulator = spawn_emulator().await;
+    let login = emulator.login().await;
+    let value = login["refreshToken"].as_str().expect("value");
+    emulator.advance_clock(7 * 24 * 3600 + 1).await;
+    let response = emulator.refresh(value).await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn a_used_refresh_token_stays_valid_past_the_window_but_not_past_the_maximum_lifetime() {
+    let emulator = spawn_emulator().await;
+    let login = emulator.login().await;
+    let mut value = login["refreshToken"].as_str().expect("value").to_owned();
+    for _ in 0..4 {
+        emulator.advance_clock(6 * 24 * 3600).await;
+        let response = emulator.refresh(&value).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("JSON");
+        value = body["refreshToken"].as_str().expect("value").to_owned();
+    }
+    emulator.advance_clock(6 * 24 * 3600 + 1).await;
+    let response = emulator.refresh(&value).await;
+    assert_eq!(
+        response.status(),
+        400,
+        "30 days after login the session is over"
+    );
+}
