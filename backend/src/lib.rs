@@ -16,7 +16,8 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_web::http::header;
+use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
 use shared::store::AppConfig;
 
@@ -90,12 +91,12 @@ impl Application {
             },
         });
         let static_dir = settings.static_dir.clone();
-        if let Some(dir) = &static_dir {
-            anyhow::ensure!(
-                dir.join("index.html").is_file(),
-                "APP_STATIC_DIR {} has no index.html",
-                dir.display()
-            );
+        if let Some(dir) = static_dir
+            .as_deref()
+            .filter(|d| !d.join("index.html").is_file())
+        {
+            // Not fatal: in development the PWA may still be building.
+            tracing::warn!(static_dir = %dir.display(), "APP_STATIC_DIR has no index.html (yet)");
         }
         tracing::info!(
             port,
@@ -106,6 +107,12 @@ impl Application {
         );
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::Compress::default())
+                .wrap(
+                    middleware::DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::REFERRER_POLICY, "no-referrer")),
+                )
                 .app_data(state.clone())
                 .configure(|cfg| configure(cfg, static_dir.as_deref()))
         })

@@ -51,11 +51,12 @@ pub struct Settings {
     pub fusionauth_public_url: Option<String>,
 
     /// The FusionAuth application the PWA logs in to; JWTs must name it in `aud`.
-    #[arg(long, env = "APP_FUSIONAUTH_APPLICATION_ID", default_value = DEFAULT_APPLICATION_ID)]
+    #[arg(long = "fusionauth-application-id", env = "APP_FUSIONAUTH_APPLICATION_ID",
+          default_value = DEFAULT_APPLICATION_ID)]
     pub application_id: String,
 
     /// The `iss` every accepted JWT must carry (the tenant's issuer).
-    #[arg(long, env = "APP_FUSIONAUTH_ISSUER", default_value = DEFAULT_ISSUER)]
+    #[arg(long = "fusionauth-issuer", env = "APP_FUSIONAUTH_ISSUER", default_value = DEFAULT_ISSUER)]
     pub issuer: String,
 
     /// Clock skew tolerated on `exp` and `nbf`, in seconds (0–5).

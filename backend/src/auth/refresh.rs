@@ -51,16 +51,24 @@ struct Flight {
 }
 
 pub(crate) struct Refresher {
+    endpoint: Endpoint,
+    flights: Mutex<HashMap<[u8; 32], Arc<Flight>>>,
+}
+
+/// FusionAuth's refresh endpoint.
+#[derive(Clone)]
+struct Endpoint {
     client: reqwest::Client,
     url: String,
-    flights: Mutex<HashMap<[u8; 32], Arc<Flight>>>,
 }
 
 impl Refresher {
     pub fn new(client: reqwest::Client, fusionauth_url: &str) -> Self {
         Self {
-            client,
-            url: format!("{}/api/jwt/refresh", fusionauth_url.trim_end_matches('/')),
+            endpoint: Endpoint {
+                client,
+                url: format!("{}/api/jwt/refresh", fusionauth_url.trim_end_matches('/')),
+            },
             flights: Mutex::new(HashMap::new()),
         }
     }
@@ -82,11 +90,28 @@ impl Refresher {
             });
             Arc::clone(flights.entry(key).or_default())
         };
-        let (_, result) = flight
-            .outcome
-            .get_or_init(|| async { (Instant::now(), self.call(refresh_token, expired_jwt).await) })
-            .await;
-        let result = result.clone();
+        // The call runs in its own task: when the client goes away mid-refresh, the outcome is
+        // still recorded, so its retry gets the new tokens instead of spending the old one again.
+        let endpoint = self.endpoint.clone();
+        let (refresh_token, expired_jwt) = (refresh_token.to_owned(), expired_jwt.to_owned());
+        let task_flight = Arc::clone(&flight);
+        let task = tokio::spawn(async move {
+            let (_, result) = task_flight
+                .outcome
+                .get_or_init(|| async move {
+                    (
+                        Instant::now(),
+                        endpoint.call(&refresh_token, &expired_jwt).await,
+                    )
+                })
+                .await;
+            result.clone()
+        });
+        let result = task.await.unwrap_or_else(|error| {
+            Err(RefreshFailure::Unavailable(format!(
+                "the refresh task failed: {error}"
+            )))
+        });
         if matches!(result, Err(RefreshFailure::Unavailable(_))) {
             // Do not remember outages: the next attempt should try FusionAuth again.
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
@@ -99,7 +124,9 @@ impl Refresher {
         }
         result
     }
+}
 
+impl Endpoint {
     #[tracing::instrument(skip_all)]
     async fn call(&self, refresh_token: &str, expired_jwt: &str) -> Result<Tokens, RefreshFailure> {
         let body = RefreshRequest {
