@@ -198,7 +198,12 @@ async fn initialise(
     .await?;
     store::set_system_configuration(&state.pool, &model::default_system_configuration()).await?;
     if let Some(kickstart) = kickstart {
-        kickstart::apply(state.clone(), kickstart).await?;
+        // The replay drives an in-process actix service, which is not `Send`; running it on a
+        // blocking thread keeps `Application::build`'s future `Send` (spawnable).
+        let handle = tokio::runtime::Handle::current();
+        let (state, kickstart) = (state.clone(), kickstart.clone());
+        tokio::task::spawn_blocking(move || handle.block_on(kickstart::apply(state, &kickstart)))
+            .await??;
     }
     Ok(())
 }

@@ -48,3 +48,11 @@ async fn a_restart_on_the_same_database_keeps_keys_users_and_sessions() {
 
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulator_can_be_built_inside_a_spawned_task() {
+    let emulator = tokio::spawn(crate::helpers::spawn_emulator())
+        .await
+        .expect("the build future is Send");
+    emulator.login().await;
+}
