@@ -225,5 +225,26 @@ fn app(
         .app_data(state)
         .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
         .wrap(from_fn(cors::filter))
+        .wrap(from_fn(access_log))
         .configure(|cfg| routes::configure(cfg, test_hooks))
+}
+
+/// One log line per request: method, path (never the query string, which may carry a refresh
+/// token), status and duration.
+async fn access_log(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.call(req).await?;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "request"
+    );
+    Ok(response)
 }

@@ -268,3 +268,29 @@ async fn login_metadata_device_is_stored_on_the_refresh_token() {
     );
     assert_eq!(token["refreshToken"]["userId"], emulator.user_id);
 }
+
+#[tokio::test]
+async fn a_deactivated_user_gets_423_without_a_body_even_with_the_right_password() {
+    let emulator = spawn_emulator().await;
+    let response = emulator
+        .client
+        .post(emulator.url("/api/user/registration"))
+        .header("Authorization", &emulator.api_key)
+        .json(&json!({"user": {"email": "gone@example.com", "password": "long-enough", "active": false},
+                      "registration": {"applicationId": emulator.application_id}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    for password in ["long-enough", "wrong-password"] {
+        let response = emulator
+            .post_json(
+                "/api/login",
+                &json!({"loginId": "gone@example.com", "password": password,
+                        "applicationId": emulator.application_id}),
+            )
+            .await;
+        assert_eq!(response.status(), 423);
+        assert!(response.headers().get("content-type").is_none());
+    }
+}

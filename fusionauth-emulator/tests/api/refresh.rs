@@ -178,3 +178,93 @@ async fn a_used_refresh_token_stays_valid_past_the_window_but_not_past_the_maxim
         "30 days after login the session is over"
     );
 }
+
+/// Creates an application with the given login configuration and registers a new user to it.
+async fn application_with(
+    emulator: &crate::helpers::TestEmulator,
+    login_configuration: Value,
+    jwt_configuration: Value,
+) -> (String, String) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let response = emulator
+        .client
+        .post(emulator.url(&format!("/api/application/{id}")))
+        .header("Authorization", &emulator.api_key)
+        .json(
+            &json!({"application": {"name": "Other", "loginConfiguration": login_configuration,
+                                      "jwtConfiguration": jwt_configuration}}),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let email = format!("{}@example.com", uuid::Uuid::new_v4());
+    let response = emulator
+        .client
+        .post(emulator.url("/api/user/registration"))
+        .header("Authorization", &emulator.api_key)
+        .json(&json!({"user": {"email": email, "password": "long-enough"},
+                      "registration": {"applicationId": id}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let login: Value = emulator
+        .post_json(
+            "/api/login",
+            &json!({"loginId": email, "password": "long-enough", "applicationId": id}),
+        )
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    (
+        id,
+        login["refreshToken"]
+            .as_str()
+            .expect("refresh token")
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn refresh_is_refused_when_the_application_does_not_allow_token_refresh() {
+    let emulator = spawn_emulator().await;
+    let (_, value) = application_with(
+        &emulator,
+        json!({"requireAuthentication": false, "generateRefreshTokens": true}),
+        json!({}),
+    )
+    .await;
+    let response = emulator.refresh(&value).await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn an_application_jwt_configuration_overrides_the_tenant_when_enabled() {
+    let emulator = spawn_emulator().await;
+    let (id, value) = application_with(
+        &emulator,
+        json!({"requireAuthentication": false, "generateRefreshTokens": true, "allowTokenRefresh": true}),
+        json!({"enabled": true, "timeToLiveInSeconds": 60, "refreshTokenUsagePolicy": "Reusable"}),
+    )
+    .await;
+    for _ in 0..2 {
+        let response = emulator.refresh(&value).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(
+            body["refreshToken"],
+            value.as_str(),
+            "Reusable keeps the value"
+        );
+        let claims = emulator
+            .verified_claims(body["token"].as_str().expect("jwt"))
+            .await;
+        assert_eq!(claims["aud"], id.as_str());
+        assert_eq!(
+            claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
+            60
+        );
+    }
+}

@@ -56,3 +56,61 @@ async fn the_emulator_can_be_built_inside_a_spawned_task() {
         .expect("the build future is Send");
     emulator.login().await;
 }
+
+#[tokio::test]
+async fn a_failing_kickstart_request_is_named_in_the_error() {
+    let kickstart = fusionauth_emulator::Kickstart::from_json(
+        r#"{"apiKeys":[{"key":"a-key-that-is-long-enough-0123456789"}],
+            "requests":[{"method":"PATCH","url":"/api/tenant/00000000-0000-0000-0000-000000000000",
+                         "body":{"tenant":{"issuer":"x"}}}]}"#,
+    )
+    .expect("parses");
+    let error = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database_url: "sqlite::memory:".into(),
+        kickstart: Some(kickstart),
+        test_hooks: false,
+    })
+    .await
+    .expect_err("the Kickstart fails");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("requests[0] PATCH /api/tenant/"),
+        "{message}"
+    );
+    assert!(message.contains("404"), "{message}");
+}
+
+#[tokio::test]
+async fn test_hooks_are_refused_on_a_non_loopback_address() {
+    let error = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
+        listen: "0.0.0.0:0".parse().expect("address"),
+        database_url: "sqlite::memory:".into(),
+        kickstart: None,
+        test_hooks: true,
+    })
+    .await
+    .expect_err("refused");
+    assert!(format!("{error:#}").contains("loopback"));
+}
+
+#[tokio::test]
+async fn the_clock_hook_does_not_exist_without_test_hooks() {
+    let application = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database_url: "sqlite::memory:".into(),
+        kickstart: None,
+        test_hooks: false,
+    })
+    .await
+    .expect("builds");
+    let url = format!("{}/_emulator/clock", application.base_url());
+    tokio::spawn(application.run_until_stopped());
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&serde_json::json!({"advanceSeconds": 10}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+}
