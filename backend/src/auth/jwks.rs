@@ -171,3 +171,51 @@ fn decoding_key(jwk: &Jwk) -> Option<CachedKey> {
         algorithm,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rsa_jwk() -> Jwk {
+        // A real 2048-bit modulus is not needed to build a key, only valid base64url.
+        Jwk {
+            kty: "RSA".into(),
+            alg: Some("RS256".into()),
+            use_: Some("sig".into()),
+            kid: "k1".into(),
+            n: Some("sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw".into()),
+            e: Some("AQAB".into()),
+            ..Jwk::default()
+        }
+    }
+
+    #[test]
+    fn rsa_signing_keys_are_kept_with_their_algorithm() {
+        let key = decoding_key(&rsa_jwk()).expect("usable");
+        assert_eq!(key.algorithm, Some(Algorithm::RS256));
+    }
+
+    #[test]
+    fn hmac_encryption_and_nameless_keys_are_never_used() {
+        let oct = Jwk {
+            kty: "oct".into(),
+            kid: "h1".into(),
+            ..Jwk::default()
+        };
+        let encryption = Jwk {
+            use_: Some("enc".into()),
+            ..rsa_jwk()
+        };
+        let nameless = Jwk {
+            kid: String::new(),
+            ..rsa_jwk()
+        };
+        let unknown_alg = Jwk {
+            alg: Some("RS999".into()),
+            ..rsa_jwk()
+        };
+        for jwk in [oct, encryption, nameless, unknown_alg] {
+            assert!(decoding_key(&jwk).is_none(), "{jwk:?}");
+        }
+    }
+}

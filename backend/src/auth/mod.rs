@@ -212,3 +212,47 @@ impl FromRequest for AuthUser {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    use super::*;
+
+    fn headers(authorization: Option<&'static str>) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        if let Some(value) = authorization {
+            map.insert(
+                HeaderName::from_static("authorization"),
+                HeaderValue::from_static(value),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        assert_eq!(bearer_token(&headers(None)).ok(), Some(None));
+        assert_eq!(
+            bearer_token(&headers(Some("Bearer a.b.c"))).ok(),
+            Some(Some("a.b.c"))
+        );
+        assert_eq!(
+            bearer_token(&headers(Some("bearer  a.b.c "))).ok(),
+            Some(Some("a.b.c"))
+        );
+        for refused in ["Basic dXNlcjpwYXNz", "JWT a.b.c", "Bearer"] {
+            assert!(bearer_token(&headers(Some(refused))).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn new_tokens_never_show_in_debug_output() {
+        let tokens = NewTokens {
+            access_token: "secret-jwt".into(),
+            refresh_token: Some("secret-refresh".into()),
+        };
+        let shown = format!("{tokens:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}
