@@ -12,9 +12,9 @@ use crate::error::{ApiError, Result};
 use crate::http::{
     ApiKeyStatus, Json, bearer_jwt, cookie, empty_ok, json_builder, json_response, set_cookie,
 };
-use crate::model::JwtConfiguration;
+use crate::model::{Application, JwtConfiguration, Tenant};
 use crate::state::AppState;
-use crate::store::{self, RefreshTokenRow};
+use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
 use crate::tokens::{self, JwtRequest, successor_value};
 
 /// `POST /api/jwt/refresh`: a new access token for a refresh token (cookie wins over body).
@@ -30,16 +30,16 @@ pub async fn refresh(
         .filter(|v| !v.is_empty())
         .ok_or_else(ApiError::invalid_refresh_token)?;
     let hash = sha256_b64(&value);
-    let (row, current) = match store::refresh_token_by_hash(&state.pool, &hash).await? {
+    let (row, current, session) = match store::refresh_token_by_hash(&state.pool, &hash).await? {
         Some(row) => {
-            let config = check_usable(&state, &row).await?;
-            if config.one_time_use() {
+            let session = check_usable(&state, &row).await?;
+            if session.config.one_time_use() {
                 let next = successor_value(&state, &value);
                 let now = state.clock.now_ms();
                 if store::rotate_refresh_token(&state.pool, &row.id, &hash, &sha256_b64(&next), now)
                     .await?
                 {
-                    (row, next)
+                    (row, next, session)
                 } else {
                     // Another caller rotated it first: this value is now the previous one.
                     match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
@@ -49,7 +49,7 @@ pub async fn refresh(
                 }
             } else {
                 store::touch_refresh_token(&state.pool, &row.id, state.clock.now_ms()).await?;
-                (row, value)
+                (row, value, session)
             }
         }
         None => match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
@@ -59,32 +59,19 @@ pub async fn refresh(
     };
     tracing::Span::current().record("refresh_token_id", row.id.as_str());
 
-    let tenant = store::tenant(&state.pool, &row.tenant_id)
-        .await?
-        .ok_or_else(ApiError::invalid_refresh_token)?;
-    let application = store::application(&state.pool, &row.application_id)
-        .await?
-        .ok_or_else(ApiError::invalid_refresh_token)?;
-    let user = store::user(&state.pool, &row.user_id)
-        .await?
-        .ok_or_else(ApiError::invalid_refresh_token)?;
-    let registration = store::registration(&state.pool, &user.id, &application.id)
-        .await?
-        .ok_or_else(ApiError::invalid_refresh_token)?;
     let jwt = tokens::issue_jwt(
         &state,
         &JwtRequest {
-            tenant: &tenant,
-            registered: Some((&application, &registration)),
-            user: &user,
+            tenant: &session.tenant,
+            registered: Some((&session.application, &session.registration)),
+            user: &session.user,
             authentication_type: tokens::REFRESH_TOKEN,
             auth_time: row.auth_time,
             sid: Some(&row.id),
         },
     )?;
-    let config = JwtConfiguration::effective(&tenant, Some(&application));
     let now = state.clock.now_ms();
-    let max_age = (config.refresh_expiry_ms(row.start_instant, now) - now) / 1000;
+    let max_age = (session.config.refresh_expiry_ms(row.start_instant, now) - now) / 1000;
     let mut builder = HttpResponse::Ok();
     builder
         .append_header((
@@ -102,9 +89,18 @@ pub async fn refresh(
     ))
 }
 
-/// Checks that `row` may be used now (application allows refresh, not expired, user active);
-/// an expired token is deleted.
-async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<JwtConfiguration> {
+/// Everything a refresh token's session needs to mint a JWT.
+struct Session {
+    tenant: Tenant,
+    application: Application,
+    user: UserRow,
+    registration: RegistrationRow,
+    config: JwtConfiguration,
+}
+
+/// Checks that `row` may be used now: the application exists, is active and allows refresh, the
+/// token has not expired (an expired one is deleted), the user is active and still registered.
+async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<Session> {
     let tenant = store::tenant(&state.pool, &row.tenant_id)
         .await?
         .ok_or_else(ApiError::invalid_refresh_token)?;
@@ -119,13 +115,20 @@ async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<JwtConf
         store::delete_refresh_token(&state.pool, &row.id).await?;
         return Err(ApiError::invalid_refresh_token());
     }
-    let active = store::user(&state.pool, &row.user_id)
+    let user = store::user(&state.pool, &row.user_id)
         .await?
-        .is_some_and(|user| user.active);
-    if !active {
-        return Err(ApiError::invalid_refresh_token());
-    }
-    Ok(config)
+        .filter(|user| user.active)
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    let registration = store::registration(&state.pool, &user.id, &application.id)
+        .await?
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    Ok(Session {
+        tenant,
+        application,
+        user,
+        registration,
+        config,
+    })
 }
 
 /// A rotated-away value was presented: within the grace period the immediately previous value
@@ -136,8 +139,9 @@ async fn grace(
     row: RefreshTokenRow,
     hash: &str,
     value: &str,
-) -> Result<(RefreshTokenRow, String)> {
-    let config = check_usable(state, &row).await?;
+) -> Result<(RefreshTokenRow, String, Session)> {
+    let session = check_usable(state, &row).await?;
+    let config = &session.config;
     let grace_ms = config
         .refresh_token_one_time_use_configuration
         .grace_period_in_seconds
@@ -151,7 +155,7 @@ async fn grace(
     if within {
         let current = successor_value(state, value);
         if sha256_b64(&current) == row.current_hash {
-            return Ok((row, current));
+            return Ok((row, current, session));
         }
     }
     if config
