@@ -23,7 +23,8 @@ const POLL: Duration = Duration::from_millis(100);
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.parent().map_or_else(|| here.clone(), Path::to_path_buf)
+    here.parent()
+        .map_or_else(|| here.clone(), Path::to_path_buf)
 }
 
 /// Values of the project's Kickstart file that the tests need.
@@ -172,8 +173,7 @@ pub fn scratch_dir(purpose: &str) -> anyhow::Result<PathBuf> {
 #[derive(Debug)]
 pub struct Browser {
     pub client: Client,
-    driver: Child,
-    profile_dir: PathBuf,
+    driver: DriverGuard,
 }
 
 /// A phone-sized viewport for every test: the app is mobile-first.
@@ -192,11 +192,13 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| {
-                format!("starting {chromedriver} (install chromium-driver, or run `cargo xtask test`)")
+                format!(
+                    "starting {chromedriver} (install chromium-driver, or run `cargo xtask test`)"
+                )
             })?;
         let profile_dir = scratch_dir("chromium")?;
-        let mut browser = BrowserGuard {
-            driver: Some(driver),
+        let driver = DriverGuard {
+            driver,
             profile_dir: profile_dir.clone(),
         };
         wait_for_port(port, Duration::from_secs(20)).context("ChromeDriver did not start")?;
@@ -228,12 +230,7 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("opening a Chromium session")?;
-        let driver = browser.driver.take().context("driver already taken")?;
-        Ok(Self {
-            client,
-            driver,
-            profile_dir,
-        })
+        Ok(Self { client, driver })
     }
 
     /// Waits until an element matching `css` is present and returns it.
@@ -291,39 +288,25 @@ impl Browser {
 
     /// Ends the WebDriver session, then the driver.
     pub async fn close(self) -> anyhow::Result<()> {
-        let Self {
-            client,
-            driver,
-            profile_dir,
-        } = self;
+        let Self { client, driver } = self;
         let closed = client.close().await;
-        drop(BrowserGuard {
-            driver: Some(driver),
-            profile_dir,
-        });
+        drop(driver);
         closed.context("closing the browser")
     }
 }
 
-impl Drop for Browser {
-    fn drop(&mut self) {
-        kill_group(&mut self.driver);
-        let _ = std::fs::remove_dir_all(&self.profile_dir);
-    }
-}
-
-/// Kills ChromeDriver (and the Chromium it started) if starting the session fails half-way.
-struct BrowserGuard {
-    driver: Option<Child>,
+/// Owns the ChromeDriver process group and the browser profile: dropping it (also on a panic, or
+/// when starting the session fails half-way) kills ChromeDriver and the Chromium it started.
+#[derive(Debug)]
+struct DriverGuard {
+    driver: Child,
     profile_dir: PathBuf,
 }
 
-impl Drop for BrowserGuard {
+impl Drop for DriverGuard {
     fn drop(&mut self) {
-        if let Some(driver) = &mut self.driver {
-            kill_group(driver);
-            let _ = std::fs::remove_dir_all(&self.profile_dir);
-        }
+        kill_group(&mut self.driver);
+        let _ = std::fs::remove_dir_all(&self.profile_dir);
     }
 }
 
