@@ -121,16 +121,17 @@ async fn the_refresh_token_cookie_wins_over_the_body() {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
-async fn concurrent_refreshes_of_one_token_converge_on_a_single_successor() {
-    let emulator = spawn_emulator().await;
-    let login = emulator.login().await;
-    let value = login["refreshToken"].as_str().expect("value").to_owned();
+/// Sends `count` concurrent refreshes of `value`; returns (status, refresh token) per call.
+async fn concurrent_refreshes(
+    emulator: &crate::helpers::TestEmulator,
+    value: &str,
+    count: usize,
+) -> Vec<(u16, Option<String>)> {
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..30 {
+    for _ in 0..count {
         let client = emulator.client.clone();
         let url = emulator.url("/api/jwt/refresh");
-        let value = value.clone();
+        let value = value.to_owned();
         tasks.spawn(async move {
             let response = client
                 .post(url)
@@ -138,14 +139,83 @@ async fn concurrent_refreshes_of_one_token_converge_on_a_single_successor() {
                 .send()
                 .await
                 .expect("sent");
-            assert_eq!(response.status(), 200);
+            let status = response.status().as_u16();
             let body: Value = response.json().await.expect("JSON");
-            body["refreshToken"].as_str().expect("value").to_owned()
+            (status, body["refreshToken"].as_str().map(str::to_owned))
         });
     }
-    let successors: HashSet<String> = tasks.join_all().await.into_iter().collect();
+    tasks.join_all().await
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_converge_on_a_single_successor() {
+    let emulator = spawn_emulator().await;
+    let login = emulator.login().await;
+    let value = login["refreshToken"].as_str().expect("value");
+    let results = concurrent_refreshes(&emulator, value, 30).await;
+    assert!(
+        results.iter().all(|(status, _)| *status == 200),
+        "{results:?}"
+    );
+    let successors: HashSet<_> = results.into_iter().filter_map(|(_, v)| v).collect();
     assert_eq!(successors.len(), 1, "exactly one successor: {successors:?}");
-    assert!(!successors.contains(&value));
+    assert!(!successors.contains(value));
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_on_a_database_file_also_converge() {
+    let dir = std::env::temp_dir().join(format!("fusionauth-emulator-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite:{}?mode=rwc", dir.join("emulator.db").display());
+    let emulator = crate::helpers::spawn_emulator_on(&url).await;
+    let login = emulator.login().await;
+    let value = login["refreshToken"].as_str().expect("value");
+    let results = concurrent_refreshes(&emulator, value, 40).await;
+    assert!(
+        results.iter().all(|(status, _)| *status == 200),
+        "{results:?}"
+    );
+    let successors: HashSet<_> = results.into_iter().filter_map(|(_, v)| v).collect();
+    assert_eq!(successors.len(), 1, "exactly one successor: {successors:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn without_a_grace_period_exactly_one_concurrent_refresh_wins() {
+    let emulator = spawn_emulator().await;
+    let response = emulator
+        .client
+        .patch(emulator.url(&format!(
+            "/api/tenant/{}",
+            crate::helpers::variable("defaultTenantId")
+        )))
+        .header("Authorization", &emulator.api_key)
+        .json(&json!({"tenant": {"jwtConfiguration": {
+            "refreshTokenOneTimeUseConfiguration": {"gracePeriodInSeconds": 0},
+            "refreshTokenRevocationPolicy": {"onOneTimeTokenReuse": false}}}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let login = emulator.login().await;
+    let value = login["refreshToken"].as_str().expect("value");
+    let results = concurrent_refreshes(&emulator, value, 20).await;
+    let winners: Vec<_> = results
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|(status, _)| *status == 200 || *status == 400)
+    );
+    let successor = winners[0].1.as_deref().expect("value");
+    assert_eq!(
+        emulator.refresh(successor).await.status(),
+        200,
+        "the session survives"
+    );
 }
 
 #[tokio::test]
