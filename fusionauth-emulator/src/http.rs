@@ -121,8 +121,12 @@ pub fn authorization(req: &HttpRequest) -> Option<String> {
 pub fn bearer_jwt(req: &HttpRequest) -> Option<String> {
     if let Some(value) = authorization(req) {
         for scheme in ["Bearer ", "JWT "] {
-            if value.len() > scheme.len() && value[..scheme.len()].eq_ignore_ascii_case(scheme) {
-                return Some(value[scheme.len()..].trim().to_owned());
+            if let (Some(prefix), Some(rest)) =
+                (value.get(..scheme.len()), value.get(scheme.len()..))
+                && prefix.eq_ignore_ascii_case(scheme)
+                && !rest.trim().is_empty()
+            {
+                return Some(rest.trim().to_owned());
             }
         }
     }

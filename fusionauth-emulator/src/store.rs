@@ -668,3 +668,17 @@ pub async fn refresh_tokens_of_user(
     .fetch_all(pool)
     .await
 }
+
+/// Test hook: backdates a refresh token to the epoch so that every expiration policy sees it
+/// as expired. False when there is no such token.
+pub async fn expire_refresh_token(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE refresh_tokens SET insert_instant = 0, start_instant = 0, last_used_instant = 0
+         WHERE id = ?",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}

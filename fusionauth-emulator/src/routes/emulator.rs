@@ -30,3 +30,18 @@ pub async fn clock(
         &json!({"nowMillis": state.clock.now_ms()}),
     ))
 }
+
+/// `POST /_emulator/refresh-tokens/{tokenId}/expire` makes a refresh token expired (as if it
+/// had been issued and last used at the epoch) without moving the clock. 200 empty, or 404.
+#[post("/_emulator/refresh-tokens/{token_id}/expire")]
+#[tracing::instrument(skip_all)]
+pub async fn expire_refresh_token(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    if !crate::store::expire_refresh_token(&state.pool, &path).await? {
+        return Err(crate::error::ApiError::NotFound);
+    }
+    tracing::info!(refresh_token_id = path.as_str(), "refresh token expired");
+    Ok(crate::http::empty_ok())
+}

@@ -71,7 +71,11 @@ pub async fn refresh(
         },
     )?;
     let now = state.clock.now_ms();
-    let max_age = (session.config.refresh_expiry_ms(row.start_instant, now) - now) / 1000;
+    let max_age = session
+        .config
+        .refresh_expiry_ms(row.start_instant, now)
+        .saturating_sub(now)
+        / 1000;
     let mut builder = HttpResponse::Ok();
     builder
         .append_header((

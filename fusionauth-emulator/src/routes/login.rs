@@ -147,8 +147,9 @@ pub async fn login(
             let (row, value) =
                 tokens::create_refresh_token(&state, &user, app, auth_time, meta).await?;
             let config = JwtConfiguration::effective(&tenant, Some(app));
-            let max_age = (config.refresh_expiry_ms(row.start_instant, row.last_used_instant)
-                - now_ms)
+            let max_age = config
+                .refresh_expiry_ms(row.start_instant, row.last_used_instant)
+                .saturating_sub(now_ms)
                 / 1000;
             refresh_cookie = Some(set_cookie(&req, "refresh_token", &value, Some(max_age)));
             response.insert("refreshToken".into(), json!(value));

@@ -43,7 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .service(admin::retrieve_user)
         .service(admin::search_user);
     if test_hooks {
-        cfg.service(emulator::clock);
+        cfg.service(emulator::clock)
+            .service(emulator::expire_refresh_token);
     }
 }
 

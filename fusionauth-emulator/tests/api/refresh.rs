@@ -338,3 +338,32 @@ async fn an_application_jwt_configuration_overrides_the_tenant_when_enabled() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_expire_hook_ends_one_session_without_moving_the_clock() {
+    let emulator = spawn_emulator().await;
+    let first = emulator.login().await;
+    let second = emulator.login().await;
+    let id = first["refreshTokenId"].as_str().expect("id");
+    let response = emulator
+        .client
+        .post(emulator.url(&format!("/_emulator/refresh-tokens/{id}/expire")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let value = first["refreshToken"].as_str().expect("value");
+    assert_eq!(emulator.refresh(value).await.status(), 400);
+    let other = second["refreshToken"].as_str().expect("value");
+    assert_eq!(emulator.refresh(other).await.status(), 200);
+    let missing = emulator
+        .client
+        .post(emulator.url(&format!(
+            "/_emulator/refresh-tokens/{}/expire",
+            uuid::Uuid::new_v4()
+        )))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(missing.status(), 404);
+}
