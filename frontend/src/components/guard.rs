@@ -24,6 +24,7 @@ pub fn RequireSession(children: ChildrenFn) -> impl IntoView {
 /// Any path the app does not know.
 #[component]
 pub fn NotFound() -> impl IntoView {
+    super::set_page_title("Page not found");
     view! {
         <section class="page narrow" aria-labelledby="not-found-title">
             <h1 id="not-found-title">"Page not found"</h1>

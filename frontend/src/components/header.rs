@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::ApiClient;
 use crate::app::CartCount;
@@ -55,6 +55,8 @@ pub fn Header() -> impl IntoView {
         }
     });
 
+    let pathname = use_location().pathname;
+    let on_cart = move || (pathname.get() == Page::Cart.path()).then_some("page");
     let badge = move || count.get().filter(|n| *n > 0);
     let cart_label = move || match count.get() {
         Some(n) => format!("Cart, {}", format::items(n)),
@@ -69,7 +71,13 @@ pub fn Header() -> impl IntoView {
             </a>
             <Show when=move || signed_in.get()>
                 <nav class="topbar-actions" aria-label="Account">
-                    <a id="nav-cart" class="cart-link" href=Page::Cart.path() aria-label=cart_label>
+                    <a
+                        id="nav-cart"
+                        class="cart-link"
+                        href=Page::Cart.path()
+                        aria-label=cart_label
+                        aria-current=on_cart
+                    >
                         <svg
                             class="icon"
                             viewBox="0 0 24 24"

@@ -22,6 +22,7 @@ type ChangeAction = Action<CartChange, Result<(), ApiFailure>>;
 /// The cart page.
 #[component]
 pub fn CartPage() -> impl IntoView {
+    crate::components::set_page_title("Your cart");
     let api = expect_context::<ApiClient>();
     let CartCount(count) = expect_context::<CartCount>();
     let cart = RwSignal::new(None::<Cart>);

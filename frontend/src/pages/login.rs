@@ -26,6 +26,7 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 fn LoginForm() -> impl IntoView {
+    crate::components::set_page_title("Sign in");
     let api = expect_context::<ApiClient>();
     let session = expect_context::<Session>();
     let email = RwSignal::new(String::new());

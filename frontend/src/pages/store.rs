@@ -12,6 +12,7 @@ use crate::session::Session;
 /// The store's front page.
 #[component]
 pub fn StorePage() -> impl IntoView {
+    crate::components::set_page_title("Products");
     let api = expect_context::<ApiClient>();
     let session = expect_context::<Session>();
     let products = LocalResource::new(move || {
