@@ -181,6 +181,9 @@ pub async fn patch_tenant(
             "You must specify the [tenant.issuer] property.",
         );
     }
+    if let Some(config) = data.get("jwtConfiguration") {
+        validate_jwt_configuration(config, "tenant.jwtConfiguration", &mut errors);
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -204,6 +207,67 @@ pub async fn retrieve_tenant(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok_json(&json!({ "tenant": tenant.data })))
+}
+
+/// Checks the enumerations and ranges of a `jwtConfiguration`, so that a typo in a Kickstart
+/// file is an error rather than a silent default.
+fn validate_jwt_configuration(config: &Value, prefix: &str, errors: &mut Errors) {
+    let mut check_enum = |field: &str, allowed: &[&str]| {
+        if let Some(value) = config.pointer(&format!("/{field}"))
+            && !value.as_str().is_some_and(|v| allowed.contains(&v))
+        {
+            let path = format!("{prefix}.{}", field.replace('/', "."));
+            errors.add_field(
+                &path,
+                &format!("[invalid]{path}"),
+                &format!("Allowed values: {}.", allowed.join(", ")),
+            );
+        }
+    };
+    check_enum("refreshTokenUsagePolicy", &["Reusable", "OneTimeUse"]);
+    check_enum(
+        "refreshTokenExpirationPolicy",
+        &["Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"],
+    );
+    for (field, min, max) in [
+        ("timeToLiveInSeconds", 1, i64::MAX),
+        ("refreshTokenTimeToLiveInMinutes", 1, i64::MAX),
+        (
+            "refreshTokenSlidingWindowConfiguration/maximumTimeToLiveInMinutes",
+            1,
+            i64::MAX,
+        ),
+        (
+            "refreshTokenOneTimeUseConfiguration/gracePeriodInSeconds",
+            0,
+            86_400,
+        ),
+    ] {
+        if let Some(value) = config.pointer(&format!("/{field}"))
+            && !value.as_i64().is_some_and(|v| (min..=max).contains(&v))
+        {
+            let path = format!("{prefix}.{}", field.replace('/', "."));
+            errors.add_field(
+                &path,
+                &format!("[invalid]{path}"),
+                &format!("Must be a whole number from {min} to {max}."),
+            );
+        }
+    }
+    for field in [
+        "refreshTokenRevocationPolicy/onOneTimeTokenReuse",
+        "refreshTokenRevocationPolicy/onLoginPrevented",
+        "refreshTokenRevocationPolicy/onPasswordChanged",
+        "enabled",
+    ] {
+        if config
+            .pointer(&format!("/{field}"))
+            .is_some_and(|v| !v.is_boolean())
+        {
+            let path = format!("{prefix}.{}", field.replace('/', "."));
+            errors.add_field(&path, &format!("[invalid]{path}"), "Must be true or false.");
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------------ applications
@@ -308,6 +372,36 @@ async fn new_application(
     model::merge(&mut data, patch);
     if let Some(object) = data.as_object_mut() {
         object.insert("roles".into(), Value::Array(roles));
+    }
+    let mut errors = Errors::default();
+    for field in [
+        "requireAuthentication",
+        "generateRefreshTokens",
+        "allowTokenRefresh",
+    ] {
+        if data
+            .pointer(&format!("/loginConfiguration/{field}"))
+            .is_some_and(|v| !v.is_boolean())
+        {
+            let path = format!("application.loginConfiguration.{field}");
+            errors.add_field(&path, &format!("[invalid]{path}"), "Must be true or false.");
+        }
+    }
+    if let Some(config) = data.get("jwtConfiguration") {
+        validate_jwt_configuration(config, "application.jwtConfiguration", &mut errors);
+        if let Some(key_id) = config.get("accessTokenKeyId").and_then(Value::as_str)
+            && state.key(key_id).is_none()
+        {
+            let path = "application.jwtConfiguration.accessTokenKeyId";
+            errors.add_field(
+                path,
+                &format!("[invalid]{path}"),
+                "No key with this id exists.",
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
     }
     let application = model::Application {
         id: id.clone(),

@@ -102,3 +102,59 @@ async fn registration_validates_email_and_password_then_the_new_user_can_log_in(
         .await;
     assert_eq!(login.status(), 200);
 }
+
+#[tokio::test]
+async fn typos_in_tenant_and_application_settings_are_refused_with_400() {
+    let emulator = spawn_emulator().await;
+    let tenant_path = format!(
+        "/api/tenant/{}",
+        crate::helpers::variable("defaultTenantId")
+    );
+    for (patch, field) in [
+        (
+            json!({"refreshTokenUsagePolicy": "OneTime"}),
+            "tenant.jwtConfiguration.refreshTokenUsagePolicy",
+        ),
+        (
+            json!({"refreshTokenOneTimeUseConfiguration": {"gracePeriodInSeconds": 100000}}),
+            "tenant.jwtConfiguration.refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds",
+        ),
+        (
+            json!({"accessTokenKeyId": uuid::Uuid::new_v4()}),
+            "tenant.jwtConfiguration.accessTokenKeyId",
+        ),
+    ] {
+        let response = emulator
+            .client
+            .patch(emulator.url(&tenant_path))
+            .header("Authorization", &emulator.api_key)
+            .json(&json!({"tenant": {"jwtConfiguration": patch}}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 400, "{field}");
+        let errors: shared::fusionauth::Errors = response.json().await.expect("Errors");
+        assert!(errors.field_errors.contains_key(field), "{errors:?}");
+    }
+    let response = emulator
+        .client
+        .post(emulator.url("/api/application"))
+        .header("Authorization", &emulator.api_key)
+        .json(&json!({"application": {"name": "x", "loginConfiguration": {"allowTokenRefresh": "yes"}}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
+    // Nothing was changed: the Kickstart's policy still applies.
+    let login = emulator.login().await;
+    let refreshed: Value = emulator
+        .refresh(login["refreshToken"].as_str().expect("value"))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_ne!(
+        refreshed["refreshToken"], login["refreshToken"],
+        "still OneTimeUse"
+    );
+}
