@@ -263,13 +263,9 @@ pub fn parse_jwt(token: &str) -> Option<ParsedJwt> {
         kid: header.get("kid").and_then(Value::as_str).map(str::to_owned),
         alg: header.get("alg").and_then(Value::as_str)?.to_owned(),
         claims: claims.as_object()?.clone(),
-        signed_part: token[..header_payload_len(token)?].to_owned(),
+        signed_part: token[..token.rfind('.')?].to_owned(),
         signature: b64url_decode(signature)?,
     })
-}
-
-fn header_payload_len(token: &str) -> Option<usize> {
-    token.rfind('.')
 }
 
 fn pem(label: &str, der: &[u8]) -> String {

@@ -549,13 +549,8 @@ pub async fn refresh_token_by_old_hash(
     hash: &str,
 ) -> sqlx::Result<Option<RefreshTokenRow>> {
     sqlx::query_as(&format!(
-        "SELECT {} FROM refresh_tokens t JOIN refresh_token_history h ON h.token_id = t.id
-         WHERE h.hash = ?",
-        REFRESH_COLUMNS
-            .split(", ")
-            .map(|c| format!("t.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "SELECT {REFRESH_COLUMNS} FROM refresh_tokens
+         WHERE id = (SELECT token_id FROM refresh_token_history WHERE hash = ?)"
     ))
     .bind(hash)
     .fetch_optional(pool)
