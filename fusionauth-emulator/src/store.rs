@@ -543,7 +543,7 @@ pub async fn refresh_token_by_id(
     .await
 }
 
-/// The token a past (rotated-away) value belonged to, with the instant it was rotated.
+/// The token a past (rotated-away) value belonged to.
 pub async fn refresh_token_by_old_hash(
     pool: &SqlitePool,
     hash: &str,
