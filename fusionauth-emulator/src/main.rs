@@ -20,6 +20,9 @@ struct Cli {
     /// FusionAuth Kickstart file, applied once to an empty database.
     #[arg(long, env = "FUSIONAUTH_EMULATOR_KICKSTART")]
     kickstart: Option<PathBuf>,
+    /// Overrides one of the Kickstart file's `variables`, as `NAME=VALUE` (repeatable).
+    #[arg(long = "kickstart-var", value_name = "NAME=VALUE", value_parser = parse_variable, requires = "kickstart")]
+    kickstart_vars: Vec<(String, String)>,
     /// SQLite database URL (`sqlite::memory:` for a throwaway one).
     #[arg(
         long = "database",
@@ -41,11 +44,16 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let kickstart = cli
+    let mut kickstart = cli
         .kickstart
         .as_deref()
         .map(Kickstart::from_path)
         .transpose()?;
+    if let Some(kickstart) = &mut kickstart {
+        for (name, value) in &cli.kickstart_vars {
+            kickstart.set_variable(name, value.as_str());
+        }
+    }
     let application = Application::build(Settings {
         listen: cli.listen,
         database_url: cli.database_url,
@@ -59,4 +67,12 @@ async fn main() -> anyhow::Result<()> {
     );
     application.run_until_stopped().await?;
     Ok(())
+}
+
+/// `NAME=VALUE` → (`NAME`, `VALUE`).
+fn parse_variable(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
 }

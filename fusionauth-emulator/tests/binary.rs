@@ -57,3 +57,68 @@ async fn the_binary_announces_its_url_serves_and_stops_cleanly_on_sigterm() {
     guard.0 = None;
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
 }
+
+#[tokio::test]
+async fn kickstart_var_overrides_a_variable_of_the_kickstart_file() {
+    let kickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/../fusionauth/kickstart.json");
+    let origin = "http://store.test:4321";
+    let child = Command::new(env!("CARGO_BIN_EXE_fusionauth-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
+        .args(["--kickstart", kickstart])
+        .args(["--kickstart-var", &format!("storeOrigin={origin}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut guard = Guard(Some(child));
+    let stdout = guard
+        .0
+        .as_mut()
+        .and_then(|c| c.stdout.take())
+        .expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("a line");
+        line
+    })
+    .await
+    .expect("read");
+    let url = line
+        .trim()
+        .strip_prefix("FusionAuth emulator listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+
+    let client = reqwest::Client::new();
+    let preflight = |from: &'static str| {
+        client
+            .request(reqwest::Method::OPTIONS, format!("{url}/api/login"))
+            .header("Origin", from)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let allowed = preflight(origin).await.expect("answered");
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        origin,
+        "the overridden storeOrigin is the CORS origin"
+    );
+    let replaced = preflight("http://127.0.0.1:8080").await.expect("answered");
+    assert_eq!(replaced.status(), 403, "the file's own value was replaced");
+    drop(guard);
+}
+
+#[test]
+fn kickstart_var_without_equals_sign_is_refused_with_a_clear_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_fusionauth-emulator"))
+        .args(["--kickstart", "fusionauth/kickstart.json"])
+        .args(["--kickstart-var", "storeOrigin"])
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("expected NAME=VALUE"), "{stderr}");
+}

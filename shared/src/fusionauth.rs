@@ -22,8 +22,8 @@ pub struct LoginRequest {
     pub application_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
-    /// When true, no JWT and no refresh token are issued.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When true, no JWT and no refresh token are issued. (FusionAuth spells it `noJWT`.)
+    #[serde(rename = "noJWT", skip_serializing_if = "Option::is_none")]
     pub no_jwt: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta_data: Option<LoginMetaData>,
@@ -95,7 +95,10 @@ impl fmt::Debug for LoginResponse {
         f.debug_struct("LoginResponse")
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .field("token_expiration_instant", &self.token_expiration_instant)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("refresh_token_id", &self.refresh_token_id)
             .field("user", &self.user)
             .finish_non_exhaustive()
@@ -345,7 +348,10 @@ mod tests {
                 .expect("parses again");
         assert_eq!(response, again);
         let json = serde_json::to_value(&response).expect("serializes");
-        assert!(json.get("twoFactorId").is_none(), "absent fields stay absent");
+        assert!(
+            json.get("twoFactorId").is_none(),
+            "absent fields stay absent"
+        );
     }
 
     #[test]
@@ -361,6 +367,7 @@ mod tests {
                     ..DeviceInfo::default()
                 }),
             }),
+            no_jwt: Some(false),
             ..LoginRequest::default()
         };
         let json = serde_json::to_value(&request).expect("serializes");
@@ -370,6 +377,7 @@ mod tests {
                 "loginId": "ana@example.com",
                 "password": "s3cret-pass",
                 "applicationId": "5c4c0000-0000-0000-0000-000000000000",
+                "noJWT": false,
                 "metaData": {"device": {"name": "Ana's Pixel", "type": "MOBILE"}}
             })
         );
