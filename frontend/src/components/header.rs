@@ -67,7 +67,10 @@ pub fn Header() -> impl IntoView {
         <header class="topbar">
             <a class="brand" href=Page::Store.path()>
                 <img src="/icon.svg" alt="" width="32" height="32" />
-                <span>"FusionAuth Store"</span>
+                <span class="brand-name">
+                    <span class="brand-prefix">"FusionAuth "</span>
+                    "Store"
+                </span>
             </a>
             <Show when=move || signed_in.get()>
                 <nav class="topbar-actions" aria-label="Account">

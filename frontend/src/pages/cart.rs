@@ -205,6 +205,7 @@ fn CartLineRow(
                 <p class="cart-line-price">
                     {format::price(product.price, &product.currency)} " each"
                 </p>
+                <p class="line-total">{line_total}</p>
             </div>
             <div class="cart-line-controls">
                 <div class="stepper" role="group" aria-label=format!("Quantity of {name}")>
@@ -230,7 +231,6 @@ fn CartLineRow(
                         "+"
                     </button>
                 </div>
-                <p class="line-total">{line_total}</p>
                 <button
                     type="button"
                     class="button button-quiet remove"
