@@ -453,13 +453,17 @@ impl ApiClient {
         path: &str,
         json_body: Option<String>,
     ) -> Result<Response, ApiFailure> {
+        self.session.sync_from_storage();
         let initial = self.session.current().ok_or(ApiFailure::SignedOut)?;
         let refresh_guard = if jwt::needs_refresh(&initial.token, now_secs()) {
             Some(self.refresh_lock.lock().await)
         } else {
             None
         };
-        // Another request may have refreshed the tokens while this one waited.
+        // Another request (or tab) may have refreshed the tokens while this one waited.
+        if refresh_guard.is_some() {
+            self.session.sync_from_storage();
+        }
         let session = self.session.current().ok_or(ApiFailure::SignedOut)?;
         let refresh_token = session
             .refresh_token

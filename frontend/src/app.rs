@@ -29,6 +29,8 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(async move {
         let _ = api.config().await;
     });
+    // Another tab rotated the tokens or signed out: follow it at once.
+    let _ = window_event_listener(leptos::ev::storage, move |_| session.sync_from_storage());
     // The app is on screen: drop the static loading indicator from index.html.
     Effect::new(|| {
         if let Some(boot) = web_sys::window()

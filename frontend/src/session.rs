@@ -94,14 +94,32 @@ fn display_name(user: &User) -> Option<String> {
 pub struct Session {
     state: RwSignal<Option<StoredSession>>,
     notice: RwSignal<Option<String>>,
+    /// Whether `localStorage` holds the current session, so it can be trusted as the newer copy.
+    persisted: StoredValue<bool>,
 }
 
 impl Session {
     /// The session saved by an earlier visit, if any.
     pub fn restore() -> Self {
+        let stored = storage::read().flatten();
         Self {
-            state: RwSignal::new(storage::load()),
+            persisted: StoredValue::new(stored.is_some()),
+            state: RwSignal::new(stored),
             notice: RwSignal::new(None),
+        }
+    }
+
+    /// Adopts what another tab stored: its rotated tokens, or its logout. A one-time-use refresh
+    /// token must never be sent after another tab has spent it.
+    pub fn sync_from_storage(&self) {
+        if !self.persisted.get_value() {
+            return;
+        }
+        if let Some(stored) = storage::read()
+            && self.state.with_untracked(|current| *current != stored)
+        {
+            self.persisted.set_value(stored.is_some());
+            self.state.set(stored);
         }
     }
 
@@ -125,7 +143,7 @@ impl Session {
 
     /// Starts a session after a successful login.
     pub fn start(&self, session: StoredSession) {
-        storage::save(&session);
+        self.persisted.set_value(storage::save(&session));
         self.notice.set(None);
         self.state.set(Some(session));
     }
@@ -142,13 +160,14 @@ impl Session {
         if let Some(refresh) = refresh_token.filter(|t| !t.is_empty()) {
             session.refresh_token = Some(refresh);
         }
-        storage::save(&session);
+        self.persisted.set_value(storage::save(&session));
         self.state.set(Some(session));
     }
 
     /// Signs out: forgets the tokens.
     pub fn end(&self) {
         storage::clear();
+        self.persisted.set_value(false);
         self.state.set(None);
     }
 
@@ -172,21 +191,26 @@ mod storage {
         web_sys::window()?.local_storage().ok().flatten()
     }
 
-    pub fn load() -> Option<StoredSession> {
+    /// `None` when storage cannot be read at all; `Some(None)` when it holds no usable session
+    /// (anything unreadable is removed).
+    pub fn read() -> Option<Option<StoredSession>> {
         let storage = local_storage()?;
-        let raw = storage.get_item(STORAGE_KEY).ok().flatten()?;
+        let Some(raw) = storage.get_item(STORAGE_KEY).ok()? else {
+            return Some(None);
+        };
         let session = StoredSession::parse(&raw);
         if session.is_none() {
             let _ = storage.remove_item(STORAGE_KEY);
         }
-        session
+        Some(session)
     }
 
-    pub fn save(session: &StoredSession) {
+    /// True when the session was written.
+    pub fn save(session: &StoredSession) -> bool {
         let (Some(storage), Ok(json)) = (local_storage(), serde_json::to_string(session)) else {
-            return;
+            return false;
         };
-        let _ = storage.set_item(STORAGE_KEY, &json);
+        storage.set_item(STORAGE_KEY, &json).is_ok()
     }
 
     pub fn clear() {
