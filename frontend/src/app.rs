@@ -1,15 +1,15 @@
-//! The root component: provides the session, the API client and the cart badge count through
-//! context, and owns the router.
+//! The root component: provides the router, the session, the API client and the cart badge
+//! count through context, and picks the page to show.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 use crate::api::ApiClient;
-use crate::components::{Header, NetworkNotice, NotFound, RequireSession};
+use crate::components::{Header, NetworkNotice, NotFound};
+use crate::pages::Page;
 use crate::pages::cart::CartPage;
 use crate::pages::login::LoginPage;
 use crate::pages::store::StorePage;
+use crate::router::Router;
 use crate::session::Session;
 
 /// The number of items in the cart, shown in the header's badge; `None` until known.
@@ -19,8 +19,10 @@ pub struct CartCount(pub RwSignal<Option<u32>>);
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
+    let router = Router::start();
     let session = Session::restore();
     let api = ApiClient::new(session);
+    provide_context(router);
     provide_context(session);
     provide_context(api.clone());
     provide_context(CartCount(RwSignal::new(None)));
@@ -41,41 +43,33 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // Signed-out users go to the login page; signed-in users never see it.
+    let signed_in = Memo::new(move |_| session.is_signed_in());
+    let shown = Memo::new(move |_| {
+        let page = router.page();
+        match (page, signed_in.get()) {
+            (Page::Login, true) => Page::Store,
+            (page, false) if page.needs_session() => Page::Login,
+            (page, _) => page,
+        }
+    });
+    Effect::new(move |_| {
+        let shown = shown.get();
+        if shown != router.page() && shown != Page::NotFound {
+            router.go(shown, true);
+        }
+    });
+
     view! {
-        <Router>
-            <Header />
-            <NetworkNotice />
-            <main id="main">
-                <Routes fallback=|| {
-                    view! {
-                        <RequireSession>
-                            <NotFound />
-                        </RequireSession>
-                    }
-                }>
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route
-                        path=path!("/")
-                        view=|| {
-                            view! {
-                                <RequireSession>
-                                    <StorePage />
-                                </RequireSession>
-                            }
-                        }
-                    />
-                    <Route
-                        path=path!("/cart")
-                        view=|| {
-                            view! {
-                                <RequireSession>
-                                    <CartPage />
-                                </RequireSession>
-                            }
-                        }
-                    />
-                </Routes>
-            </main>
-        </Router>
+        <Header />
+        <NetworkNotice />
+        <main id="main">
+            {move || match shown.get() {
+                Page::Login => view! { <LoginPage /> }.into_any(),
+                Page::Store => view! { <StorePage /> }.into_any(),
+                Page::Cart => view! { <CartPage /> }.into_any(),
+                Page::NotFound => view! { <NotFound /> }.into_any(),
+            }}
+        </main>
     }
 }

@@ -2,7 +2,7 @@
 //! credentials straight to FusionAuth's Login API, then shows products and a cart served by the
 //! store backend with the JWT (the "Mobile login" workflow).
 //!
-//! main → [`App`] (router, contexts) → [`pages`] → [`components`]; [`api`] is the typed client,
+//! main → [`App`] ([`router`], contexts) → [`pages`] → [`components`]; [`api`] is the typed client,
 //! [`session`] keeps the tokens.
 
 pub mod api;
@@ -11,6 +11,7 @@ pub mod components;
 pub mod format;
 pub mod jwt;
 pub mod pages;
+pub mod router;
 pub mod session;
 
 pub use app::App;

@@ -1,26 +1,8 @@
-//! Pages that need a session.
+//! The page for unknown addresses.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
 use crate::pages::Page;
-use crate::session::Session;
-
-/// Shows its children to a signed-in user and sends everyone else to the login page.
-#[component]
-pub fn RequireSession(children: ChildrenFn) -> impl IntoView {
-    let session = expect_context::<Session>();
-    let signed_in = Memo::new(move |_| session.is_signed_in());
-    view! {
-        <Show
-            when=move || signed_in.get()
-            fallback=|| view! { <Redirect path=Page::Login.path() /> }
-        >
-            {children()}
-        </Show>
-    }
-}
-
 /// Any path the app does not know.
 #[component]
 pub fn NotFound() -> impl IntoView {

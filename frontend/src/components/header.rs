@@ -2,13 +2,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::ApiClient;
 use crate::app::CartCount;
 use crate::format;
 use crate::pages::Page;
+use crate::router::Router;
 use crate::session::Session;
 
 /// The app's header. The cart link and logout button appear once signed in.
@@ -39,24 +38,16 @@ pub fn Header() -> impl IntoView {
         }
     });
 
-    let navigate = use_navigate();
+    let router = expect_context::<Router>();
     let logout = Action::new_local(move |_: &()| {
         let api = api.clone();
-        let navigate = navigate.clone();
         async move {
             api.logout().await;
-            navigate(
-                Page::Login.path(),
-                NavigateOptions {
-                    replace: true,
-                    ..NavigateOptions::default()
-                },
-            );
+            router.go(Page::Login, true);
         }
     });
 
-    let pathname = use_location().pathname;
-    let on_cart = move || (pathname.get() == Page::Cart.path()).then_some("page");
+    let on_cart = move || (router.page() == Page::Cart).then_some("page");
     let badge = move || count.get().filter(|n| *n > 0);
     let cart_label = move || match count.get() {
         Some(n) => format!("Cart, {}", format::items(n)),

@@ -5,7 +5,7 @@ mod header;
 mod load_error;
 mod notice;
 
-pub use guard::{NotFound, RequireSession};
+pub use guard::NotFound;
 pub use header::Header;
 pub use load_error::LoadError;
 pub use notice::NetworkNotice;

@@ -3,29 +3,13 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
 use crate::api::{ApiClient, LoginFailure};
-use crate::pages::Page;
 use crate::session::Session;
 
-/// The login page; a signed-in user is sent on to the store.
+/// The login page (the app sends a signed-in user on to the store).
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let session = expect_context::<Session>();
-    let signed_in = Memo::new(move |_| session.is_signed_in());
-    view! {
-        <Show
-            when=move || !signed_in.get()
-            fallback=|| view! { <Redirect path=Page::Store.path() /> }
-        >
-            <LoginForm />
-        </Show>
-    }
-}
-
-#[component]
-fn LoginForm() -> impl IntoView {
     crate::components::set_page_title("Sign in");
     let api = expect_context::<ApiClient>();
     let session = expect_context::<Session>();

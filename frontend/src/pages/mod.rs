@@ -1,4 +1,4 @@
-//! One module per route; [`Page`] names them for both the router and links.
+//! One module per page; [`Page`] names them for both the router and links.
 
 pub mod cart;
 pub mod login;
@@ -13,6 +13,8 @@ pub enum Page {
     Store,
     /// `/cart`: the shopping cart (workflow steps 4–13).
     Cart,
+    /// Any other path.
+    NotFound,
 }
 
 impl Page {
@@ -22,6 +24,36 @@ impl Page {
             Self::Login => "/login",
             Self::Store => "/",
             Self::Cart => "/cart",
+            Self::NotFound => "/404",
         }
+    }
+
+    /// The page a path shows (a trailing slash is ignored).
+    pub fn from_path(path: &str) -> Self {
+        match path.trim_end_matches('/') {
+            "" => Self::Store,
+            "/login" => Self::Login,
+            "/cart" => Self::Cart,
+            _ => Self::NotFound,
+        }
+    }
+
+    /// Whether the page needs a signed-in user.
+    pub const fn needs_session(self) -> bool {
+        !matches!(self, Self::Login)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_pages_round_trip() {
+        for page in [Page::Login, Page::Store, Page::Cart] {
+            assert_eq!(Page::from_path(page.path()), page);
+        }
+        assert_eq!(Page::from_path("/cart/"), Page::Cart);
+        assert_eq!(Page::from_path("/nope"), Page::NotFound);
     }
 }
