@@ -70,6 +70,7 @@ pub struct Stack {
     /// Base URL of the FusionAuth emulator.
     pub fusionauth_url: String,
     pub facts: KickstartFacts,
+    backend_clock: backend::Clock,
     data_dir: PathBuf,
 }
 
@@ -88,6 +89,7 @@ impl Stack {
 
         let mut kickstart = fusionauth_emulator::Kickstart::from_path(&KickstartFacts::path())?;
         kickstart.set_variable("storeOrigin", app_url.clone());
+        kickstart.set_variable("storeWebhookUrl", format!("{app_url}/webhooks/fusionauth"));
         let emulator = fusionauth_emulator::Application::build_on(
             emulator_listener,
             fusionauth_emulator::Settings {
@@ -112,14 +114,34 @@ impl Stack {
         let backend = backend::Application::build_on(app_listener, settings)
             .await
             .context("starting the backend")?;
+        let backend_clock = backend.clock();
         tokio::spawn(backend.run_until_stopped());
 
         Ok(Self {
             app_url,
             fusionauth_url,
             facts,
+            backend_clock,
             data_dir,
         })
+    }
+
+    /// Moves time forward for both servers at once: the backend's clock and, through its test
+    /// hook, the emulator's. (The browser is a separate device: see [`Browser::travel`].)
+    pub async fn travel(&self, seconds: u64) -> anyhow::Result<()> {
+        self.backend_clock.advance(Duration::from_secs(seconds));
+        let response = reqwest::Client::new()
+            .post(format!("{}/_emulator/clock", self.fusionauth_url))
+            .json(&json!({ "advanceSeconds": seconds }))
+            .send()
+            .await
+            .context("moving the emulator's clock")?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "the emulator refused to move its clock: {}",
+            response.status()
+        );
+        Ok(())
     }
 
     /// An absolute URL of the app.
@@ -174,10 +196,14 @@ pub fn scratch_dir(purpose: &str) -> anyhow::Result<PathBuf> {
 pub struct Browser {
     pub client: Client,
     driver: DriverGuard,
+    driver_url: String,
+    /// How far this device's clock has been moved, in seconds.
+    travelled: std::sync::atomic::AtomicU64,
 }
 
-/// A phone-sized viewport for every test: the app is mobile-first.
-const WINDOW_SIZE: &str = "--window-size=390,844";
+/// Every test runs on an emulated phone: the app is mobile-first.
+const PHONE_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 \
+     (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36";
 
 impl Browser {
     pub async fn start() -> anyhow::Result<Self> {
@@ -216,9 +242,14 @@ impl Browser {
                     "--disable-sync",
                     "--no-first-run",
                     "--disable-quic",
-                    WINDOW_SIZE,
                     format!("--user-data-dir={}", profile_dir.display()),
                 ],
+                "mobileEmulation": {
+                    "deviceMetrics": {
+                        "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true, "mobile": true
+                    },
+                    "userAgent": PHONE_USER_AGENT,
+                },
             }
         });
         let Value::Object(capabilities) = capabilities else {
@@ -230,7 +261,68 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("opening a Chromium session")?;
-        Ok(Self { client, driver })
+        Ok(Self {
+            client,
+            driver,
+            driver_url: format!("http://127.0.0.1:{port}"),
+            travelled: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// Runs a Chrome DevTools Protocol command through ChromeDriver and returns its result.
+    pub async fn cdp(&self, command: &str, params: Value) -> anyhow::Result<Value> {
+        let session = self
+            .client
+            .session_id()
+            .await?
+            .context("the browser has no WebDriver session")?;
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{}/session/{session}/goog/cdp/execute",
+                self.driver_url
+            ))
+            .json(&json!({ "cmd": command, "params": params }))
+            .send()
+            .await
+            .with_context(|| format!("sending {command}"))?;
+        let status = response.status();
+        let body: Value = response.json().await.context("reading a CDP answer")?;
+        anyhow::ensure!(status.is_success(), "{command} failed: {body}");
+        Ok(body["value"].clone())
+    }
+
+    /// Moves this device's clock forward by `seconds` (cumulative), for this page and every page
+    /// it loads later: `Date.now()` is what the PWA reads to decide whether its JWT has expired.
+    pub async fn travel(&self, seconds: u64) -> anyhow::Result<()> {
+        let total = self
+            .travelled
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst)
+            + seconds;
+        let script = format!(
+            "(() => {{ \
+               if (!globalThis.__realDateNow) {{ globalThis.__realDateNow = Date.now.bind(Date); }} \
+               const offset = {ms}; \
+               Date.now = () => globalThis.__realDateNow() + offset; \
+             }})();",
+            ms = total * 1000
+        );
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": script }),
+        )
+        .await?;
+        self.client.execute(&script, vec![]).await?;
+        Ok(())
+    }
+
+    /// Runs `script` (an async function body that may `await`) in the page and returns its
+    /// value; e.g. to call the API the way a second device would.
+    pub async fn run_async(&self, script: &str) -> anyhow::Result<Value> {
+        let wrapped = format!(
+            "const done = arguments[arguments.length - 1]; \
+             (async () => {{ {script} }})().then(done, (e) => done({{ error: String(e) }}));"
+        );
+        Ok(self.client.execute_async(&wrapped, vec![]).await?)
     }
 
     /// Waits until an element matching `css` is present and returns it.
@@ -288,7 +380,7 @@ impl Browser {
 
     /// Ends the WebDriver session, then the driver.
     pub async fn close(self) -> anyhow::Result<()> {
-        let Self { client, driver } = self;
+        let Self { client, driver, .. } = self;
         let closed = client.close().await;
         drop(driver);
         closed.context("closing the browser")

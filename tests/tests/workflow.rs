@@ -1,0 +1,320 @@
+//! FusionAuth's "Mobile login" workflow as an executable specification: one test per group of
+//! steps (`../shared/000_7c894e0ae786b2c5.txt`), each in a real browser on an emulated phone,
+//! against the real emulator and backend. Time moves through the clocks of all three (the
+//! emulator's test hook, the backend's clock, the browser's `Date.now`), never through sleeps.
+
+use anyhow::{Context, ensure};
+use serde_json::Value;
+use tests::{Browser, Stack};
+
+/// An access token lives 300 s (Kickstart) and the backend allows 5 s of skew.
+const PAST_JWT_EXPIRY: u64 = 306;
+/// The refresh token's sliding window is 7 days (Kickstart): 8 days of silence end the session.
+const PAST_SLIDING_WINDOW: u64 = 8 * 24 * 3600;
+/// Longer than the one-time-use grace period (10 s, Kickstart).
+const PAST_GRACE_PERIOD: u64 = 15;
+
+const SESSION_EXPIRED: &str = "Your session has expired. Please sign in again.";
+
+/// The tokens the PWA keeps on the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DeviceTokens {
+    jwt: String,
+    refresh_token: String,
+}
+
+/// Reads the tokens the PWA stored, as someone with access to the device would.
+async fn device_tokens(browser: &Browser) -> anyhow::Result<Option<DeviceTokens>> {
+    let stored = browser
+        .client
+        .execute(
+            "return window.localStorage.getItem('store.session');",
+            vec![],
+        )
+        .await?;
+    let Some(text) = stored.as_str() else {
+        return Ok(None);
+    };
+    let session: Value = serde_json::from_str(text).context("the stored session is not JSON")?;
+    Ok(Some(DeviceTokens {
+        jwt: session["token"].as_str().unwrap_or_default().to_owned(),
+        refresh_token: session["refreshToken"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }))
+}
+
+async fn stored_tokens(browser: &Browser) -> anyhow::Result<DeviceTokens> {
+    device_tokens(browser)
+        .await?
+        .context("the PWA stored no session")
+}
+
+/// Steps 1–3 through the login form.
+async fn sign_in(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
+    browser.client.goto(&stack.url("/login")).await?;
+    browser
+        .element("#email")
+        .await?
+        .send_keys(&stack.facts.demo_email)
+        .await?;
+    browser
+        .element("#password")
+        .await?
+        .send_keys(&stack.facts.demo_password)
+        .await?;
+    browser.element("#login-submit").await?.click().await?;
+    browser.path_becomes("/").await?;
+    browser.element("#products li.product").await?;
+    Ok(())
+}
+
+/// Adds the first product once and returns its id.
+async fn add_first_product(browser: &Browser) -> anyhow::Result<String> {
+    let product = browser.element("#products li.product").await?;
+    let id = product
+        .attr("data-product-id")
+        .await?
+        .context("a product without data-product-id")?;
+    product
+        .find(fantoccini::Locator::Css("button.add-to-cart"))
+        .await?
+        .click()
+        .await?;
+    browser.text_becomes("#cart-count", "1").await?;
+    Ok(id)
+}
+
+fn quantity_of(product_id: &str) -> String {
+    format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
+}
+
+/// Calls the backend from another device's browser with the given headers, returning the
+/// status, the body and whether new tokens were handed out.
+async fn call_cart_from(
+    browser: &Browser,
+    authorization: &str,
+    refresh_token: &str,
+) -> anyhow::Result<(u64, String, bool)> {
+    let script = format!(
+        "const r = await fetch('/api/cart', {{ headers: {{ \
+           'Authorization': {auth}, 'X-Refresh-Token': {refresh} }} }}); \
+         return {{ status: r.status, body: await r.text(), \
+                   renewed: r.headers.has('X-New-Access-Token') }};",
+        auth = serde_json::to_string(authorization)?,
+        refresh = serde_json::to_string(refresh_token)?,
+    );
+    let answer = browser.run_async(&script).await?;
+    ensure!(answer.get("error").is_none(), "fetch failed: {answer}");
+    Ok((
+        answer["status"].as_u64().unwrap_or_default(),
+        answer["body"].as_str().unwrap_or_default().to_owned(),
+        answer["renewed"].as_bool().unwrap_or(true),
+    ))
+}
+
+/// Runs a story with a fresh system and browser; keeps a screenshot of the final screen.
+macro_rules! story {
+    ($name:ident, |$stack:ident, $browser:ident| $body:block) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() -> anyhow::Result<()> {
+            let $stack = Stack::start().await?;
+            let $browser = Browser::start().await?;
+            let outcome: anyhow::Result<()> = async { $body }.await;
+            let shot = $browser.screenshot(stringify!($name)).await;
+            $browser.close().await?;
+            outcome?;
+            shot.map(|_| ())
+        }
+    };
+}
+
+story!(
+    steps_01_03_the_app_opens_on_the_login_form_and_valid_credentials_reach_the_store,
+    |stack, browser| {
+        browser.client.goto(&stack.url("/")).await?;
+        browser.element("#login-form").await?;
+        browser.path_becomes("/login").await?;
+        ensure!(
+            !browser.has("#products").await?,
+            "nothing of the store shows before login"
+        );
+        sign_in(&stack, &browser).await?;
+        let tokens = stored_tokens(&browser).await?;
+        ensure!(tokens.jwt.split('.').count() == 3, "a JWT was stored");
+        ensure!(
+            !tokens.refresh_token.is_empty(),
+            "a refresh token was stored"
+        );
+        Ok(())
+    }
+);
+
+story!(steps_04_05_the_cart_loads_with_the_jwt, |stack, browser| {
+    sign_in(&stack, &browser).await?;
+    let product = add_first_product(&browser).await?;
+    browser.element("#nav-cart").await?.click().await?;
+    browser.path_becomes("/cart").await?;
+    browser.text_becomes(&quantity_of(&product), "1").await?;
+    ensure!(
+        browser.has("#cart-total").await?,
+        "the cart shows its total"
+    );
+    Ok(())
+});
+
+story!(
+    steps_06_09_an_expired_jwt_is_refreshed_by_the_backend_and_replaced_on_the_device,
+    |stack, browser| {
+        sign_in(&stack, &browser).await?;
+        let product = add_first_product(&browser).await?;
+        let before = stored_tokens(&browser).await?;
+
+        // A while later the JWT has expired; the user opens the cart again.
+        stack.travel(PAST_JWT_EXPIRY).await?;
+        browser.travel(PAST_JWT_EXPIRY).await?;
+        browser.client.goto(&stack.url("/cart")).await?;
+        browser.text_becomes(&quantity_of(&product), "1").await?;
+
+        let after = tests::eventually("the device to store the new tokens", || async {
+            let now = stored_tokens(&browser).await?;
+            Ok((now.jwt != before.jwt).then_some(now))
+        })
+        .await?;
+        ensure!(
+            after.refresh_token != before.refresh_token,
+            "the one-time refresh token was rotated and the successor kept"
+        );
+        ensure!(
+            !browser.has("#login-form").await?,
+            "the user stays signed in"
+        );
+        Ok(())
+    }
+);
+
+story!(
+    steps_10_14_an_expired_refresh_token_ends_the_session_and_the_user_signs_in_again,
+    |stack, browser| {
+        sign_in(&stack, &browser).await?;
+        let product = add_first_product(&browser).await?;
+
+        // Days later both tokens have expired: FusionAuth refuses the refresh, the backend
+        // answers 401, and the app asks the user to sign in again.
+        stack.travel(PAST_SLIDING_WINDOW).await?;
+        browser.travel(PAST_SLIDING_WINDOW).await?;
+        browser.client.goto(&stack.url("/cart")).await?;
+        browser.path_becomes("/login").await?;
+        browser
+            .text_becomes("#session-notice", SESSION_EXPIRED)
+            .await?;
+        ensure!(
+            device_tokens(&browser).await?.is_none(),
+            "the dead tokens were wiped from the device"
+        );
+
+        sign_in(&stack, &browser).await?;
+        browser.client.goto(&stack.url("/cart")).await?;
+        browser.text_becomes(&quantity_of(&product), "1").await?;
+        Ok(())
+    }
+);
+
+story!(
+    steps_15_18_a_stolen_refresh_token_with_a_forged_or_garbage_jwt_gets_nothing,
+    |stack, victim| {
+        sign_in(&stack, &victim).await?;
+        let product = add_first_product(&victim).await?;
+        let stolen = stored_tokens(&victim).await?;
+
+        let attacker = Browser::start().await?;
+        let attack = async {
+            attacker.client.goto(&stack.url("/login")).await?;
+            let mut parts = stolen.jwt.split('.');
+            let (header, _payload, signature) = (
+                parts.next().unwrap_or_default(),
+                parts.next(),
+                parts.next().unwrap_or_default(),
+            );
+            // A payload of the attacker's choosing under the victim's header and signature.
+            let forged = format!("{header}.eyJzdWIiOiJhdHRhY2tlciJ9.{signature}");
+            for jwt in ["garbage", forged.as_str(), "e30.e30.", ""] {
+                let (status, body, renewed) =
+                    call_cart_from(&attacker, &format!("Bearer {jwt}"), &stolen.refresh_token)
+                        .await?;
+                ensure!(status == 401, "JWT {jwt:?} got {status}: {body}");
+                ensure!(!body.contains(&product), "the cart leaked: {body}");
+                ensure!(!renewed, "new tokens were handed to the attacker");
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        let _ = attacker.screenshot("steps_15_18-attacker").await;
+        attacker.close().await?;
+        attack?;
+
+        // The refresh token was never spent: the victim's next refresh still works.
+        stack.travel(PAST_JWT_EXPIRY).await?;
+        victim.travel(PAST_JWT_EXPIRY).await?;
+        victim.client.goto(&stack.url("/cart")).await?;
+        victim.text_becomes(&quantity_of(&product), "1").await?;
+        let renewed = tests::eventually("the victim's tokens to be renewed", || async {
+            let now = stored_tokens(&victim).await?;
+            Ok((now.refresh_token != stolen.refresh_token).then_some(now))
+        })
+        .await?;
+        ensure!(renewed.jwt != stolen.jwt, "the victim got a new JWT");
+        Ok(())
+    }
+);
+
+story!(
+    one_time_refresh_token_reuse_after_the_grace_period_ends_the_session_everywhere,
+    |stack, victim| {
+        sign_in(&stack, &victim).await?;
+        let product = add_first_product(&victim).await?;
+        let stolen = stored_tokens(&victim).await?;
+
+        // The victim's app refreshes: the stolen refresh token is now a spent one.
+        stack.travel(PAST_JWT_EXPIRY).await?;
+        victim.travel(PAST_JWT_EXPIRY).await?;
+        victim.client.goto(&stack.url("/cart")).await?;
+        victim.text_becomes(&quantity_of(&product), "1").await?;
+        tests::eventually("the victim's refresh token to rotate", || async {
+            let now = stored_tokens(&victim).await?;
+            Ok((now.refresh_token != stolen.refresh_token).then_some(()))
+        })
+        .await?;
+
+        // After the grace period the thief presents the spent token with the victim's old,
+        // genuinely signed but expired JWT: FusionAuth detects the reuse and revokes the session.
+        stack.travel(PAST_GRACE_PERIOD).await?;
+        let attacker = Browser::start().await?;
+        let attack = async {
+            attacker.client.goto(&stack.url("/login")).await?;
+            let (status, body, renewed) = call_cart_from(
+                &attacker,
+                &format!("Bearer {}", stolen.jwt),
+                &stolen.refresh_token,
+            )
+            .await?;
+            ensure!(status == 401, "reuse got {status}: {body}");
+            ensure!(!renewed, "new tokens were handed to the thief");
+            anyhow::Ok(())
+        }
+        .await;
+        attacker.close().await?;
+        attack?;
+
+        // The victim's own (current) refresh token died with the session.
+        stack.travel(PAST_JWT_EXPIRY).await?;
+        victim.travel(PAST_JWT_EXPIRY + PAST_GRACE_PERIOD).await?;
+        victim.client.goto(&stack.url("/cart")).await?;
+        victim.path_becomes("/login").await?;
+        victim
+            .text_becomes("#session-notice", SESSION_EXPIRED)
+            .await?;
+        Ok(())
+    }
+);
