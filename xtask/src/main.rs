@@ -11,6 +11,7 @@
 mod bench;
 mod dev;
 mod postgres;
+mod services;
 mod steps;
 mod test;
 mod tools;
