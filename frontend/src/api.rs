@@ -265,15 +265,15 @@ struct LogoutRequest<'a> {
     refresh_token: &'a str,
 }
 
-/// The API client, shared through context.
-#[derive(Clone)]
+/// The API client, shared through context. Cheap to copy.
+#[derive(Clone, Copy)]
 pub struct ApiClient {
     session: Session,
     config: RwSignal<Option<AppConfig>>,
     notice: RwSignal<Option<String>>,
     /// Held by a request that carries the refresh token, so only one refresh is in flight:
     /// FusionAuth's one-time-use refresh tokens must not be sent twice.
-    refresh_lock: Arc<Mutex<()>>,
+    refresh_lock: StoredValue<Arc<Mutex<()>>>,
 }
 
 impl fmt::Debug for ApiClient {
@@ -288,7 +288,7 @@ impl ApiClient {
             session,
             config: RwSignal::new(None),
             notice: RwSignal::new(None),
-            refresh_lock: Arc::new(Mutex::new(())),
+            refresh_lock: StoredValue::new(Arc::new(Mutex::new(()))),
         }
     }
 
@@ -456,7 +456,7 @@ impl ApiClient {
         self.session.sync_from_storage();
         let initial = self.session.current().ok_or(ApiFailure::SignedOut)?;
         let refresh_guard = if jwt::needs_refresh(&initial.token, now_secs()) {
-            Some(self.refresh_lock.lock().await)
+            Some(self.refresh_lock.get_value().lock_owned().await)
         } else {
             None
         };

@@ -24,7 +24,7 @@ pub fn App() -> impl IntoView {
     let api = ApiClient::new(session);
     provide_context(router);
     provide_context(session);
-    provide_context(api.clone());
+    provide_context(api);
     provide_context(CartCount(RwSignal::new(None)));
 
     // Learn where FusionAuth is before the user submits the form.

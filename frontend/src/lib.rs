@@ -13,5 +13,6 @@ pub mod jwt;
 pub mod pages;
 pub mod router;
 pub mod session;
+pub mod task;
 
 pub use app::App;

@@ -9,6 +9,7 @@ use crate::format;
 use crate::pages::Page;
 use crate::router::Router;
 use crate::session::Session;
+use crate::task::Task;
 
 /// The app's header. The cart link and logout button appear once signed in.
 #[component]
@@ -20,12 +21,10 @@ pub fn Header() -> impl IntoView {
 
     // Fill the badge once per session; forget it on logout.
     Effect::new({
-        let api = api.clone();
         move |_| {
             if !signed_in.get() {
                 count.set(None);
             } else if count.get_untracked().is_none() {
-                let api = api.clone();
                 spawn_local(async move {
                     if let Ok(cart) = api.cart().await {
                         // A cart change that answered first is newer: keep it.
@@ -39,13 +38,13 @@ pub fn Header() -> impl IntoView {
     });
 
     let router = expect_context::<Router>();
-    let logout = Action::new_local(move |_: &()| {
-        let api = api.clone();
-        async move {
+    let logout = Task::<()>::new();
+    let run_logout = move || {
+        logout.run(async move {
             api.logout().await;
             router.go(Page::Login, true);
-        }
-    });
+        });
+    };
 
     let on_cart = move || (router.page() == Page::Cart).then_some("page");
     let badge = move || count.get().filter(|n| *n > 0);
@@ -100,10 +99,8 @@ pub fn Header() -> impl IntoView {
                         id="logout"
                         type="button"
                         class="button button-quiet"
-                        disabled=move || logout.pending().get()
-                        on:click=move |_| {
-                            logout.dispatch(());
-                        }
+                        disabled=move || logout.pending()
+                        on:click=move |_| run_logout()
                     >
                         "Log out"
                     </button>

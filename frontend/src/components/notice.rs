@@ -9,10 +9,7 @@ use crate::api::ApiClient;
 #[component]
 pub fn NetworkNotice() -> impl IntoView {
     let api = expect_context::<ApiClient>();
-    let message = {
-        let api = api.clone();
-        Memo::new(move |_| api.notice())
-    };
+    let message = { Memo::new(move |_| api.notice()) };
     view! {
         <div id="network-notice" class="notice" role="status">
             <Show when=move || message.with(Option::is_some)>
@@ -21,7 +18,6 @@ pub fn NetworkNotice() -> impl IntoView {
                     type="button"
                     class="button button-quiet"
                     on:click={
-                        let api = api.clone();
                         move |_| api.dismiss_notice()
                     }
                 >

@@ -9,6 +9,7 @@ use crate::app::CartCount;
 use crate::components::LoadError;
 use crate::format;
 use crate::pages::Page;
+use crate::task::Task;
 
 /// A change the user asked for.
 #[derive(Clone, Debug)]
@@ -17,27 +18,25 @@ enum CartChange {
     Remove(String),
 }
 
-type ChangeAction = Action<CartChange, Result<(), ApiFailure>>;
+/// Sends a [`CartChange`]; its latest outcome is kept for the status line.
+#[derive(Clone, Copy)]
+struct ChangeAction {
+    task: Task<Result<(), ApiFailure>>,
+    api: ApiClient,
+    cart: RwSignal<Option<Cart>>,
+    count: RwSignal<Option<u32>>,
+}
 
-/// The cart page.
-#[component]
-pub fn CartPage() -> impl IntoView {
-    crate::components::set_page_title("Your cart");
-    let api = expect_context::<ApiClient>();
-    let CartCount(count) = expect_context::<CartCount>();
-    let cart = RwSignal::new(None::<Cart>);
+impl ChangeAction {
+    fn pending(&self) -> bool {
+        self.task.pending()
+    }
 
-    let loaded = {
-        let api = api.clone();
-        LocalResource::new(move || {
-            let api = api.clone();
-            async move { api.cart().await }
-        })
-    };
-    let change: ChangeAction = Action::new_local(move |change: &CartChange| {
-        let api = api.clone();
-        let change = change.clone();
-        async move {
+    fn dispatch(&self, change: CartChange) {
+        let Self {
+            api, cart, count, ..
+        } = *self;
+        self.task.run(async move {
             let updated = match &change {
                 CartChange::SetQuantity(product_id, quantity) => {
                     let body = SetCartQuantity {
@@ -50,38 +49,62 @@ pub fn CartPage() -> impl IntoView {
             count.set(Some(updated.item_count));
             cart.set(Some(updated));
             Ok(())
+        });
+    }
+}
+
+/// The cart page.
+#[component]
+pub fn CartPage() -> impl IntoView {
+    crate::components::set_page_title("Your cart");
+    let api = expect_context::<ApiClient>();
+    let CartCount(count) = expect_context::<CartCount>();
+    let cart = RwSignal::new(None::<Cart>);
+
+    // `Some(Err(..))` when the first load failed; the cart itself lives in `cart`.
+    let loaded = Task::<Result<(), ApiFailure>>::new();
+    let load = {
+        move || {
+            loaded.run(async move {
+                let fresh = api.cart().await?;
+                count.set(Some(fresh.item_count));
+                cart.set(Some(fresh));
+                Ok(())
+            });
         }
-    });
-    let change_error = move || {
-        if change.pending().get() {
-            None
-        } else {
-            change
-                .value()
-                .get()
-                .and_then(Result::err)
-                .map(|f| f.message())
+    };
+    load();
+    let change = ChangeAction {
+        task: Task::new(),
+        api,
+        cart,
+        count,
+    };
+    let change_error = {
+        move || {
+            if change.pending() {
+                None
+            } else {
+                change
+                    .task
+                    .with(|r| r.and_then(|r| r.as_ref().err()).map(ApiFailure::message))
+            }
         }
     };
 
     view! {
         <section id="cart" class="page narrow" aria-labelledby="cart-title">
             <h1 id="cart-title">"Your cart"</h1>
-            <Transition fallback=CartLoading>
-                {move || Suspend::new(async move {
-                    match loaded.await {
-                        Ok(fresh) => {
-                            count.set(Some(fresh.item_count));
-                            cart.set(Some(fresh));
-                            view! { <CartContents cart change /> }.into_any()
-                        }
-                        Err(failure) => {
-                            view! { <LoadError failure on_retry=move || loaded.refetch() /> }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Transition>
+            {move || match loaded.with(|r| r.cloned()) {
+                None => view! { <CartLoading /> }.into_any(),
+                Some(Ok(())) => {
+                    view! { <CartContents cart change /> }.into_any()
+                }
+                Some(Err(failure)) => {
+                    let load = load;
+                    view! { <LoadError failure on_retry=move || load() /> }.into_any()
+                }
+            }}
             <p class="cart-status" role="status">
                 {change_error}
             </p>
@@ -178,7 +201,7 @@ fn CartLineRow(
             .map(|(_, total)| format::price(total, &currency))
             .unwrap_or_default()
     };
-    let busy = move || change.pending().get();
+    let busy = move || change.pending();
     let step = {
         let id = id.clone();
         move |delta: i64| {

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::{ApiClient, LoginFailure};
 use crate::session::Session;
+use crate::task::Task;
 
 /// The login page (the app sends a signed-in user on to the store).
 #[component]
@@ -17,21 +18,13 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let reveal = RwSignal::new(false);
 
-    let login = Action::new_local(move |(email, password): &(String, String)| {
-        let api = api.clone();
-        let (email, password) = (email.clone(), password.clone());
-        async move {
-            let started = api.login(&email, &password).await?;
-            session.start(started);
-            Ok::<(), LoginFailure>(())
-        }
-    });
-    let pending = login.pending();
+    let login = Task::<Result<(), LoginFailure>>::new();
+    let pending = move || login.pending();
     let failure = move || {
-        if pending.get() {
+        if pending() {
             None
         } else {
-            login.value().get().and_then(Result::err)
+            login.with(|r| r.and_then(|r| r.as_ref().err()).cloned())
         }
     };
     let email_error = move || failure().and_then(|f| f.field_error("loginId"));
@@ -39,8 +32,13 @@ pub fn LoginPage() -> impl IntoView {
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if !pending.get_untracked() {
-            login.dispatch((email.get_untracked(), password.get_untracked()));
+        if !login.is_running() {
+            let (email, password) = (email.get_untracked(), password.get_untracked());
+            login.run(async move {
+                let started = api.login(&email, &password).await?;
+                session.start(started);
+                Ok(())
+            });
         }
     };
 
@@ -113,9 +111,9 @@ pub fn LoginPage() -> impl IntoView {
                     id="login-submit"
                     type="submit"
                     class="button button-primary"
-                    disabled=move || pending.get()
+                    disabled=pending
                 >
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                    {move || if pending() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
             <p class="fine-print">"Your password goes only to the sign-in service, never to the store."</p>

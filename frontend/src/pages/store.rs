@@ -1,13 +1,14 @@
 //! `/`: the product list, with an "Add to cart" button per product.
 
 use leptos::prelude::*;
-use shared::store::{AddCartItem, Product, Quantity};
+use shared::store::{AddCartItem, Product, ProductList, Quantity};
 
 use crate::api::{ApiClient, ApiFailure};
 use crate::app::CartCount;
 use crate::components::LoadError;
 use crate::format;
 use crate::session::Session;
+use crate::task::Task;
 
 /// The store's front page.
 #[component]
@@ -15,10 +16,11 @@ pub fn StorePage() -> impl IntoView {
     crate::components::set_page_title("Products");
     let api = expect_context::<ApiClient>();
     let session = expect_context::<Session>();
-    let products = LocalResource::new(move || {
-        let api = api.clone();
-        async move { api.products().await }
-    });
+    let products = Task::<Result<ProductList, ApiFailure>>::new();
+    let load = move || {
+        products.run(async move { api.products().await });
+    };
+    load();
 
     view! {
         <section class="page store" aria-labelledby="store-title">
@@ -28,30 +30,27 @@ pub fn StorePage() -> impl IntoView {
                     {move || session.greeting_name().map(|name| format!("Signed in as {name}"))}
                 </p>
             </div>
-            <Transition fallback=ProductsLoading>
-                {move || Suspend::new(async move {
-                    match products.await {
-                        Ok(list) => {
-                            let empty = list.products.is_empty();
-                            view! {
-                                <ul id="products" class="product-grid">
-                                    {list
-                                        .products
-                                        .into_iter()
-                                        .map(|product| view! { <ProductCard product /> })
-                                        .collect_view()}
-                                </ul>
-                                {empty.then(|| view! { <p class="empty">"No products yet."</p> })}
-                            }
-                                .into_any()
-                        }
-                        Err(failure) => {
-                            view! { <LoadError failure on_retry=move || products.refetch() /> }
-                                .into_any()
-                        }
+            {move || match products.with(|p| p.cloned()) {
+                None => view! { <ProductsLoading /> }.into_any(),
+                Some(Ok(list)) => {
+                    let empty = list.products.is_empty();
+                    view! {
+                        <ul id="products" class="product-grid">
+                            {list
+                                .products
+                                .into_iter()
+                                .map(|product| view! { <ProductCard product /> })
+                                .collect_view()}
+                        </ul>
+                        {empty.then(|| view! { <p class="empty">"No products yet."</p> })}
                     }
-                })}
-            </Transition>
+                        .into_any()
+                }
+                Some(Err(failure)) => {
+                    let load = load;
+                    view! { <LoadError failure on_retry=move || load() /> }.into_any()
+                }
+            }}
         </section>
     }
 }
@@ -72,10 +71,10 @@ fn ProductCard(product: Product) -> impl IntoView {
     let api = expect_context::<ApiClient>();
     let CartCount(count) = expect_context::<CartCount>();
     let product_id = product.id.clone();
-    let add = Action::new_local(move |_: &()| {
-        let api = api.clone();
+    let add = Task::<Result<(), ApiFailure>>::new();
+    let run_add = move || {
         let product_id = product_id.clone();
-        async move {
+        add.run(async move {
             let quantity = Quantity::parse(1).map_err(|_| ApiFailure::BadResponse)?;
             let cart = api
                 .add_to_cart(&AddCartItem {
@@ -84,15 +83,19 @@ fn ProductCard(product: Product) -> impl IntoView {
                 })
                 .await?;
             count.set(Some(cart.item_count));
-            Ok::<(), ApiFailure>(())
+            Ok(())
+        });
+    };
+    let pending = move || add.pending();
+    let status = move || {
+        if pending() {
+            return None;
         }
-    });
-    let pending = add.pending();
-    let status = move || match add.value().get() {
-        _ if pending.get() => None,
-        Some(Ok(())) => Some("Added to your cart.".to_owned()),
-        Some(Err(failure)) => Some(failure.message()),
-        None => None,
+        add.with(|result| match result {
+            Some(Ok(())) => Some("Added to your cart.".to_owned()),
+            Some(Err(failure)) => Some(failure.message()),
+            None => None,
+        })
     };
     let price = format::price(product.price, &product.currency);
     let label = format!("Add {} to cart", product.name);
@@ -116,12 +119,10 @@ fn ProductCard(product: Product) -> impl IntoView {
                         type="button"
                         class="button button-primary add-to-cart"
                         aria-label=label
-                        disabled=move || pending.get()
-                        on:click=move |_| {
-                            add.dispatch(());
-                        }
+                        disabled=pending
+                        on:click=move |_| run_add()
                     >
-                        {move || if pending.get() { "Adding…" } else { "Add to cart" }}
+                        {move || if pending() { "Adding…" } else { "Add to cart" }}
                     </button>
                 </div>
                 <p class="add-status" role="status">
