@@ -49,6 +49,7 @@ fn run_steps(
     let started = Instant::now();
     steps::announce("checking tools (installing what is missing)");
     tools::ensure_wasm_toolchain(root)?;
+    let (compat_python, compat_node_path) = tools::ensure_official_clients(root)?;
     if options.e2e {
         tools::ensure_chromium()?;
     }
@@ -95,7 +96,9 @@ fn run_steps(
                 "--exclude",
                 "tests",
             ])
-            .env(POSTGRES_URL_VARIABLE, postgres.url()),
+            .env(POSTGRES_URL_VARIABLE, postgres.url())
+            .env("FUSIONAUTH_COMPAT_PYTHON", &compat_python)
+            .env("FUSIONAUTH_COMPAT_NODE_PATH", &compat_node_path),
     )?;
     drop(postgres);
     if !options.e2e {

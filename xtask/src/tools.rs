@@ -171,3 +171,49 @@ pub fn locked_version(root: &Path, package: &str) -> anyhow::Result<String> {
     }
     bail!("{package} is not in Cargo.lock")
 }
+
+/// FusionAuth's official client libraries, for the emulator's compatibility tests: the Python
+/// client in a virtualenv and the TypeScript client in a `node_modules`, both under
+/// `target/compat/`. Returns (python executable, node_modules directory).
+pub fn ensure_official_clients(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    const VERSION: &str = "1.69.0";
+    let compat = root.join("target/compat");
+    let venv = compat.join("venv");
+    let python = venv.join("bin/python");
+    let has_python_client = output(Command::new(&python).args([
+        "-c",
+        "import importlib.metadata as m; print(m.version('fusionauth-client'))",
+    ]))
+    .is_some_and(|version| version == VERSION);
+    if !has_python_client {
+        steps::run(
+            "creating a Python virtualenv for FusionAuth's Python client",
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        )?;
+        steps::run(
+            &format!("installing fusionauth-client {VERSION} from PyPI"),
+            Command::new(venv.join("bin/pip")).args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                &format!("fusionauth-client=={VERSION}"),
+            ]),
+        )?;
+    }
+    let node = compat.join("node");
+    let node_modules = node.join("node_modules");
+    let package = node_modules.join("@fusionauth/typescript-client/package.json");
+    let has_ts_client = std::fs::read_to_string(&package)
+        .is_ok_and(|json| json.contains(&format!("\"version\": \"{VERSION}\"")));
+    if !has_ts_client {
+        std::fs::create_dir_all(&node)?;
+        steps::run(
+            &format!("installing @fusionauth/typescript-client {VERSION} from npm"),
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&node)
+                .arg(format!("@fusionauth/typescript-client@{VERSION}")),
+        )?;
+    }
+    Ok((python, node_modules))
+}
