@@ -28,6 +28,35 @@ pub use crate::routes::configure;
 pub use crate::settings::Settings;
 pub use crate::state::AppState;
 
+/// Rereads the revocation tables every `every` (other instances' webhooks) and prunes expired
+/// rows about once an hour. Stops when the application's state is dropped.
+fn spawn_revocation_sync(state: web::Data<AppState>, every: Duration) {
+    let state = std::sync::Arc::downgrade(&state.into_inner());
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let prune_every = (3600 / every.as_secs().max(1)).max(1);
+        let mut count: u64 = 0;
+        loop {
+            ticks.tick().await;
+            let Some(state) = state.upgrade() else { break };
+            if let Err(error) = state.auth.reload_revocations().await {
+                tracing::warn!(%error, "cannot reread the revocations; keeping the last copy");
+            }
+            count += 1;
+            if count.is_multiple_of(prune_every) {
+                match state.auth.prune_revocations().await {
+                    Ok(removed) if removed > 0 => {
+                        tracing::info!(removed, "forgot expired revocations");
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "cannot prune the revocations"),
+                }
+            }
+        }
+    });
+}
+
 /// A built, bound, not yet running backend.
 pub struct Application {
     port: u16,
@@ -78,8 +107,11 @@ impl Application {
             .build()
             .context("cannot build the HTTP client")?;
         let clock = Clock::default();
-        let auth = auth::Authenticator::new(&settings, client, clock.clone());
+        let auth = auth::Authenticator::new(&settings, client, clock.clone(), pool.clone());
         auth.prefetch_keys().await;
+        auth.reload_revocations()
+            .await
+            .context("cannot read the revocations")?;
 
         let state = web::Data::new(AppState {
             pool,
@@ -89,7 +121,12 @@ impl Application {
                 fusion_auth_url: settings.public_fusionauth_url(),
                 application_id: settings.application_id.clone(),
             },
+            webhook_secret: settings.fusionauth_webhook_secret.clone(),
         });
+        spawn_revocation_sync(
+            state.clone(),
+            Duration::from_secs(settings.revocation_sync_seconds),
+        );
         let static_dir = settings.static_dir.clone();
         if let Some(dir) = static_dir
             .as_deref()

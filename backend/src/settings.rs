@@ -20,6 +20,10 @@ pub const DEFAULT_ISSUER: &str = "https://auth.store.example";
 pub const DEFAULT_LEEWAY_SECONDS: u64 = 5;
 /// FusionAuth's default refresh-token lifetime (30 days), in minutes.
 pub const DEFAULT_MAX_REFRESH_AGE_MINUTES: u64 = 43_200;
+/// How often each instance rereads the revocation tables, in seconds.
+pub const DEFAULT_REVOCATION_SYNC_SECONDS: u64 = 2;
+/// Login attempts per client address and minute through the login proxy.
+pub const DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
 /// Everything the backend needs to run. Build it with [`clap::Parser::parse`] in production or
 /// [`Settings::for_fusionauth`] in tests.
@@ -77,6 +81,35 @@ pub struct Settings {
     /// that long.
     #[arg(long, env = "APP_MAX_REFRESH_AGE_MINUTES", default_value_t = DEFAULT_MAX_REFRESH_AGE_MINUTES)]
     pub max_refresh_age_minutes: u64,
+
+    /// Optional shared secret for `POST /webhooks/fusionauth`: the webhook's `Authorization`
+    /// header must equal it. FusionAuth's signature JWT is accepted either way.
+    #[arg(long, env = "APP_FUSIONAUTH_WEBHOOK_SECRET", hide_env_values = true)]
+    pub fusionauth_webhook_secret: Option<Secret>,
+
+    /// How often (seconds) this instance rereads the revocations other instances recorded.
+    #[arg(long, env = "APP_REVOCATION_SYNC_SECONDS", default_value_t = DEFAULT_REVOCATION_SYNC_SECONDS,
+          value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub revocation_sync_seconds: u64,
+
+    /// Optional FusionAuth API key: enables the login proxy `POST /api/login` (404 without it).
+    #[arg(long, env = "APP_FUSIONAUTH_API_KEY", hide_env_values = true)]
+    pub fusionauth_api_key: Option<Secret>,
+
+    /// Login-proxy attempts allowed per client address and minute.
+    #[arg(long, env = "APP_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub login_attempts_per_minute: u32,
+
+    /// Origins (comma-separated, e.g. `https://shop.example`) allowed to call the API from a
+    /// browser; empty = same-origin only.
+    #[arg(
+        long,
+        env = "APP_CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Settings {
@@ -98,6 +131,11 @@ impl Settings {
             jwt_leeway_seconds: DEFAULT_LEEWAY_SECONDS,
             jwt_algorithms: vec![AsymmetricAlgorithm(Algorithm::RS256)],
             max_refresh_age_minutes: DEFAULT_MAX_REFRESH_AGE_MINUTES,
+            fusionauth_webhook_secret: None,
+            revocation_sync_seconds: DEFAULT_REVOCATION_SYNC_SECONDS,
+            fusionauth_api_key: None,
+            login_attempts_per_minute: DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE,
+            cors_allowed_origins: Vec::new(),
         }
     }
 
@@ -108,6 +146,48 @@ impl Settings {
             .unwrap_or(&self.fusionauth_url)
             .trim_end_matches('/')
             .to_owned()
+    }
+}
+
+/// A secret setting (API key, webhook secret). `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself: only for sending or comparing it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Secret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() {
+            Err("a secret cannot be empty".to_owned())
+        } else {
+            Ok(Self(s.to_owned()))
+        }
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
     }
 }
 
@@ -229,6 +309,32 @@ mod tests {
         );
         assert!(Settings::try_parse_from(["backend", "--jwt-algorithms", "RS256,HS256"]).is_err());
         assert!(Settings::try_parse_from(["backend", "--jwt-algorithms", "none"]).is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_and_cors_origins_are_a_list() {
+        let settings = Settings::try_parse_from([
+            "backend",
+            "--fusionauth-api-key",
+            "k3y",
+            "--fusionauth-webhook-secret",
+            "w3bhook",
+            "--cors-allowed-origins",
+            "https://a.example,https://b.example",
+        ])
+        .expect("parses");
+        let shown = format!("{settings:?}");
+        assert!(
+            !shown.contains("k3y") && !shown.contains("w3bhook"),
+            "{shown}"
+        );
+        assert_eq!(
+            settings.cors_allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        let defaults = Settings::try_parse_from(["backend"]).expect("defaults parse");
+        assert!(defaults.fusionauth_api_key.is_none());
+        assert!(defaults.cors_allowed_origins.iter().all(String::is_empty));
     }
 
     #[test]

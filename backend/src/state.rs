@@ -5,6 +5,7 @@ use sqlx::AnyPool;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
+use crate::settings::Secret;
 
 /// Shared by every worker through `web::Data<AppState>`.
 #[derive(Debug)]
@@ -13,4 +14,6 @@ pub struct AppState {
     pub auth: Authenticator,
     pub clock: Clock,
     pub app_config: AppConfig,
+    /// `APP_FUSIONAUTH_WEBHOOK_SECRET`, when set.
+    pub webhook_secret: Option<Secret>,
 }

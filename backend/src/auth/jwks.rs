@@ -58,6 +58,15 @@ impl JwksCache {
         }
     }
 
+    /// True once a key set with at least one usable key has been fetched.
+    pub fn has_keys(&self) -> bool {
+        !self
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
     fn cached(&self, kid: &str) -> Option<Arc<CachedKey>> {
         let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
         keys.get(kid).cloned()

@@ -7,6 +7,7 @@
 
 mod jwks;
 mod refresh;
+mod revocation;
 mod verify;
 
 use std::fmt;
@@ -19,6 +20,8 @@ use jsonwebtoken::Algorithm;
 
 use self::jwks::JwksCache;
 use self::refresh::{RefreshFailure, Refresher};
+pub use self::revocation::Revocation;
+use self::revocation::Revocations;
 use self::verify::{Checked, Claims, Rejection, Verifier};
 use crate::clock::Clock;
 use crate::error::Error;
@@ -61,6 +64,7 @@ impl fmt::Debug for NewTokens {
 pub struct Authenticator {
     verifier: Verifier,
     refresher: Refresher,
+    revocations: Revocations,
     max_refresh_age_seconds: i64,
 }
 
@@ -71,10 +75,21 @@ impl fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(settings: &Settings, client: reqwest::Client, clock: Clock) -> Self {
+    pub fn new(
+        settings: &Settings,
+        client: reqwest::Client,
+        clock: Clock,
+        pool: sqlx::AnyPool,
+    ) -> Self {
         let algorithms: Vec<Algorithm> = settings.jwt_algorithms.iter().map(|a| a.0).collect();
         let jwks = JwksCache::new(client.clone(), &settings.fusionauth_url);
         Self {
+            revocations: Revocations::new(
+                pool,
+                &settings.issuer,
+                &settings.application_id,
+                clock.clone(),
+            ),
             verifier: Verifier::new(
                 jwks,
                 algorithms,
@@ -96,6 +111,62 @@ impl Authenticator {
         let _ = self.verifier.jwks().prefetch().await;
     }
 
+    /// True once FusionAuth's key set has been fetched at least once.
+    pub fn has_keys(&self) -> bool {
+        self.verifier.jwks().has_keys()
+    }
+
+    /// Checks FusionAuth's webhook signature JWT against the exact request body.
+    ///
+    /// # Errors
+    /// [`Error::Unauthorized`] when the signature does not verify; [`Error::Unavailable`] when
+    /// FusionAuth's keys cannot be fetched to decide.
+    pub async fn check_webhook_signature(&self, jwt: &str, body: &[u8]) -> Result<(), Error> {
+        self.verifier
+            .check_webhook_signature(jwt, body)
+            .await
+            .map_err(rejection_error)
+    }
+
+    /// Records a revocation (database first, then this instance's memory).
+    ///
+    /// # Errors
+    /// When the database refuses the write.
+    /// It is kept until no JWT it refuses can still be unexpired: `at_millis` plus the
+    /// application's JWT lifetime (`jwt_ttl_seconds`, from the event) and a minute, or plus
+    /// `APP_MAX_REFRESH_AGE_MINUTES` when the lifetime is unknown.
+    pub async fn record_revocation(
+        &self,
+        revocation: &Revocation,
+        at_millis: i64,
+        jwt_ttl_seconds: Option<i64>,
+    ) -> Result<(), Error> {
+        let keep_seconds = jwt_ttl_seconds
+            .filter(|ttl| *ttl > 0)
+            .map_or(self.max_refresh_age_seconds, |ttl| ttl.saturating_add(60));
+        let expires_at_millis = at_millis.saturating_add(keep_seconds.saturating_mul(1000));
+        self.revocations
+            .record(revocation, at_millis, expires_at_millis)
+            .await
+            .map_err(Error::from)
+    }
+
+    /// Reloads the revocations from the database (other instances' writes; expiries).
+    ///
+    /// # Errors
+    /// When the database cannot be read; the previous copy stays in use.
+    pub async fn reload_revocations(&self) -> Result<(), sqlx::Error> {
+        self.revocations.reload().await
+    }
+
+    /// Deletes expired revocations from the database.
+    ///
+    /// # Errors
+    /// When the database refuses.
+    pub async fn prune_revocations(&self) -> Result<u64, sqlx::Error> {
+        self.revocations.prune().await
+    }
+
     /// Authenticates a request carrying `bearer` (and, when its JWT has expired, the refresh
     /// token). FusionAuth is called only for a genuine JWT that has merely expired.
     ///
@@ -110,13 +181,18 @@ impl Authenticator {
     ) -> Result<(AuthUser, Option<NewTokens>), Error> {
         let token = bearer.ok_or(Error::Unauthorized("no bearer token"))?;
         let (claims, seconds_ago) = match self.verifier.check(token).await {
-            Ok(Checked::Fresh(claims)) => return Ok((claims.into(), None)),
+            Ok(Checked::Fresh(claims)) => {
+                self.ensure_not_revoked(&claims)?;
+                return Ok((claims.into(), None));
+            }
             Ok(Checked::Expired {
                 claims,
                 seconds_ago,
             }) => (claims, seconds_ago),
             Err(rejection) => return Err(rejection_error(rejection)),
         };
+        // A revoked session is over: never ask FusionAuth to extend it.
+        self.ensure_not_revoked(&claims)?;
         if seconds_ago > self.max_refresh_age_seconds {
             return Err(Error::SessionExpired(
                 "JWT expired longer ago than any refresh token lives",
@@ -153,12 +229,23 @@ impl Authenticator {
                 "the refreshed JWT belongs to another user",
             ));
         }
+        // The session may have been revoked while (or since) FusionAuth refreshed it.
+        self.ensure_not_revoked(&new_claims)?;
         tracing::info!(subject = %new_claims.sub, "refreshed an expired JWT");
         let new_tokens = NewTokens {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token.filter(|new| new != refresh_token),
         };
         Ok((new_claims.into(), Some(new_tokens)))
+    }
+}
+
+impl Authenticator {
+    fn ensure_not_revoked(&self, claims: &Claims) -> Result<(), Error> {
+        match self.revocations.reason(claims) {
+            Some(reason) => Err(Error::SessionExpired(reason)),
+            None => Ok(()),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde::Deserialize;
 
-use super::jwks::{JwksCache, KeyError};
+use super::jwks::{CachedKey, JwksCache, KeyError};
 use crate::clock::Clock;
 
 /// Longest token accepted at all; FusionAuth's are well under 2 KiB.
@@ -23,6 +23,20 @@ pub(crate) struct Claims {
     pub exp: i64,
     #[serde(default)]
     pub nbf: Option<i64>,
+    /// Issued-at, epoch seconds: compared with user- and application-wide revocations.
+    #[serde(default)]
+    pub iat: Option<i64>,
+    /// The session (FusionAuth's refresh token id): compared with session revocations.
+    #[serde(default)]
+    pub sid: Option<String>,
+}
+
+/// The claim FusionAuth's webhook signature JWT carries.
+#[derive(Deserialize)]
+struct WebhookClaims {
+    request_body_sha256: String,
+    #[serde(default)]
+    exp: Option<i64>,
 }
 
 /// A token with a valid signature, issuer and audience.
@@ -46,6 +60,8 @@ pub(crate) enum Rejection {
 pub(crate) struct Verifier {
     jwks: JwksCache,
     validation: Validation,
+    /// For webhook signatures: signature and algorithm only (they carry no `iss`/`aud`).
+    webhook_validation: Validation,
     leeway: i64,
     clock: Clock,
 }
@@ -69,9 +85,17 @@ impl Verifier {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.leeway = 0;
+        let mut webhook_validation = Validation::new(Algorithm::RS256);
+        webhook_validation.algorithms = validation.algorithms.clone();
+        webhook_validation.set_required_spec_claims::<&str>(&[]);
+        webhook_validation.validate_aud = false;
+        webhook_validation.validate_exp = false;
+        webhook_validation.validate_nbf = false;
+        webhook_validation.leeway = 0;
         Self {
             jwks,
             validation,
+            webhook_validation,
             leeway: i64::try_from(leeway_seconds).unwrap_or(0),
             clock,
         }
@@ -81,8 +105,9 @@ impl Verifier {
         &self.jwks
     }
 
-    /// Verifies `token` and tells whether it is still within its lifetime.
-    pub async fn check(&self, token: &str) -> Result<Checked, Rejection> {
+    /// The published key `token` names, after the header's algorithm passed the allowlist and
+    /// matches the key.
+    async fn key_for(&self, token: &str) -> Result<std::sync::Arc<CachedKey>, Rejection> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Rejection::Invalid("token empty or too long"));
         }
@@ -104,6 +129,12 @@ impl Verifier {
         {
             return Err(Rejection::Invalid("algorithm does not match the key"));
         }
+        Ok(key)
+    }
+
+    /// Verifies `token` and tells whether it is still within its lifetime.
+    pub async fn check(&self, token: &str) -> Result<Checked, Rejection> {
+        let key = self.key_for(token).await?;
         let data = decode::<Claims>(token, &key.decoding, &self.validation).map_err(|e| {
             Rejection::Invalid(match e.kind() {
                 ErrorKind::InvalidSignature => "bad signature",
@@ -134,5 +165,55 @@ impl Verifier {
                 claims,
             })
         }
+    }
+}
+
+impl Verifier {
+    /// Checks FusionAuth's `X-FusionAuth-Signature-JWT`: signed by a published key with an
+    /// allowlisted algorithm, not expired (when it says), and its `request_body_sha256` is the
+    /// standard Base64 SHA-256 of exactly `body`.
+    pub async fn check_webhook_signature(&self, jwt: &str, body: &[u8]) -> Result<(), Rejection> {
+        let key = self.key_for(jwt).await?;
+        let data =
+            decode::<WebhookClaims>(jwt, &key.decoding, &self.webhook_validation).map_err(|e| {
+                Rejection::Invalid(match e.kind() {
+                    ErrorKind::InvalidSignature => "bad webhook signature",
+                    _ => "malformed webhook signature",
+                })
+            })?;
+        if data
+            .claims
+            .exp
+            .is_some_and(|exp| exp.saturating_add(self.leeway) < self.clock.now_seconds())
+        {
+            return Err(Rejection::Invalid("expired webhook signature"));
+        }
+        if data.claims.request_body_sha256 != body_sha256(body) {
+            return Err(Rejection::Invalid(
+                "webhook body does not match its signature",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Standard Base64 (with padding) of the SHA-256 of `body`, as FusionAuth signs it.
+pub(crate) fn body_sha256(body: &[u8]) -> String {
+    use base64::Engine as _;
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
+    base64::engine::general_purpose::STANDARD.encode(hash.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_hashes_are_standard_padded_base64() {
+        // SHA-256("") in standard Base64, padding included.
+        assert_eq!(
+            body_sha256(b""),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
     }
 }

@@ -4,6 +4,7 @@ mod cart;
 mod health;
 mod products;
 mod static_files;
+mod webhooks;
 
 use std::path::Path;
 use std::time::Instant;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
                 )
                 .default_service(web::to(api_not_found)),
         )
+        .route("/webhooks/fusionauth", web::post().to(webhooks::fusionauth))
         .route("/app-config.json", web::get().to(app_config))
         .route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready));
@@ -73,6 +75,15 @@ fn json_error(error: JsonPayloadError) -> Error {
         ),
         JsonPayloadError::Deserialize(e) => Error::InvalidRequest(format!("Invalid body: {e}.")),
         other => Error::InvalidRequest(format!("Unreadable body: {other}.")),
+    }
+}
+
+/// The whole body, or [`Error::PayloadTooLarge`] past `limit` bytes.
+pub(crate) async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes, Error> {
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(error)) => Err(Error::InvalidRequest(format!("Unreadable body: {error}."))),
+        Err(_) => Err(Error::PayloadTooLarge),
     }
 }
 

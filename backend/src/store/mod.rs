@@ -3,9 +3,14 @@
 
 mod cart;
 mod catalogue;
+mod revocations;
 
 pub use cart::{CartOwner, add_item, clear_cart, load_cart, remove_item, set_quantity};
 pub use catalogue::{find_product, list_products, seed_catalogue};
+pub use revocations::{
+    StoredRevocations, load_revocations, prune_revocations, revoke_application, revoke_session,
+    revoke_user,
+};
 
 use std::time::Duration;
 

@@ -16,20 +16,20 @@ use crate::helpers::{
     spawn_app,
 };
 
-fn b64(bytes: &[u8]) -> String {
+pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn part(value: &Value) -> String {
+pub fn part(value: &Value) -> String {
     b64(value.to_string().as_bytes())
 }
 
-fn decode_part(jwt: &str, index: usize) -> Value {
+pub fn decode_part(jwt: &str, index: usize) -> Value {
     let segment = jwt.split('.').nth(index).expect("a JWT segment");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("JSON")
 }
 
-fn sign_rs256(key: &KeyPair, header: &Value, claims: &Value) -> String {
+pub fn sign_rs256(key: &KeyPair, header: &Value, claims: &Value) -> String {
     let message = format!("{}.{}", part(header), part(claims));
     let mut signature = vec![0; key.public_modulus_len()];
     key.sign(

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub fusionauth_url: String,
     pub client: reqwest::Client,
     pub clock: backend::Clock,
+    /// The backend's settings (another instance can be started with them).
+    pub settings: backend::Settings,
     relay: Relay,
     _db: TestDb,
 }
@@ -42,6 +44,16 @@ pub struct Session {
     pub jwt: String,
     pub refresh_token: String,
     pub user_id: String,
+}
+
+impl Session {
+    /// The JWT's `sid` (FusionAuth's refresh token id).
+    pub fn sid(&self) -> String {
+        crate::forgery::decode_part(&self.jwt, 1)["sid"]
+            .as_str()
+            .expect("a sid claim")
+            .to_owned()
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -56,8 +68,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut backend::Settings)) -> T
 /// As [`spawn_app`], on a fresh PostgreSQL database; `None` (the test is skipped) when
 /// `STORE_TEST_POSTGRES_URL` is not set.
 pub async fn spawn_app_on_postgres() -> Option<TestApp> {
+    spawn_app_on_postgres_with(|_| {}).await
+}
+
+/// As [`spawn_app_on_postgres`], with settings changed by `configure`.
+pub async fn spawn_app_on_postgres_with(
+    configure: impl FnOnce(&mut backend::Settings),
+) -> Option<TestApp> {
     match TestDb::postgres().await {
-        Some(db) => Some(spawn_app_on(db, |_| {}).await),
+        Some(db) => Some(spawn_app_on(db, configure).await),
         None => {
             eprintln!("skipped: {POSTGRES_URL_VARIABLE} is not set");
             None
@@ -69,9 +88,16 @@ async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut backend::Settings)
     if std::env::var_os("TEST_LOG").is_some() {
         backend::telemetry::init();
     }
+    // The backend's port is known first, so the Kickstart can subscribe its webhook.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("backend binds");
+    let backend_url = format!("http://{}", listener.local_addr().expect("backend address"));
     let kickstart_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fusionauth/kickstart.json");
-    let kickstart =
+    let mut kickstart =
         fusionauth_emulator::Kickstart::from_path(&kickstart_path).expect("kickstart file reads");
+    kickstart.set_variable(
+        "storeWebhookUrl",
+        format!("{backend_url}/webhooks/fusionauth"),
+    );
     let emulator = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         database_url: "sqlite::memory:".to_owned(),
@@ -95,7 +121,7 @@ async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut backend::Settings)
     settings.listen = "127.0.0.1:0".to_owned();
     settings.fusionauth_public_url = Some(fusionauth_url.clone());
     configure(&mut settings);
-    let app = backend::Application::build(settings)
+    let app = backend::Application::build_on(listener, settings.clone())
         .await
         .expect("backend builds");
     let address = app.base_url();
@@ -110,6 +136,7 @@ async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut backend::Settings)
             .build()
             .expect("client builds"),
         clock,
+        settings,
         relay,
         _db: db,
     }
@@ -118,6 +145,17 @@ async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut backend::Settings)
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// Another backend instance on the same database and FusionAuth; its base URL and clock.
+    pub async fn another_instance(&self) -> (String, backend::Clock) {
+        let app = backend::Application::build(self.settings.clone())
+            .await
+            .expect("second backend builds");
+        let address = app.base_url();
+        let clock = app.clock();
+        tokio::spawn(app.run_until_stopped());
+        (address, clock)
     }
 
     /// Steps 2–3: the PWA posts the credentials straight to FusionAuth.

@@ -8,3 +8,4 @@ mod forgery;
 mod helpers;
 mod postgres;
 mod public;
+mod revocation;

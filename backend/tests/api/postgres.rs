@@ -1,7 +1,7 @@
 //! The database-heavy checks again on PostgreSQL (skipped unless `STORE_TEST_POSTGRES_URL` is
 //! set, as `cargo xtask test` does).
 
-use crate::helpers::spawn_app_on_postgres;
+use crate::helpers::{spawn_app_on_postgres, spawn_app_on_postgres_with};
 
 #[tokio::test]
 async fn on_postgres_cart_changes_answer_the_whole_cart() {
@@ -28,5 +28,19 @@ async fn on_postgres_bad_cart_requests_are_refused_and_change_nothing() {
 async fn on_postgres_expired_jwt_with_refresh_token_returns_cart_and_new_jwt() {
     if let Some(app) = spawn_app_on_postgres().await {
         crate::auth_refresh::check_expired_jwt_is_refreshed(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn on_postgres_a_revoked_session_refuses_its_stolen_jwt_at_once() {
+    if let Some(app) = spawn_app_on_postgres_with(crate::revocation::webhook_settings).await {
+        crate::revocation::check_session_revocation(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn on_postgres_other_backend_instances_learn_a_revocation_from_the_database() {
+    if let Some(app) = spawn_app_on_postgres_with(crate::revocation::webhook_settings).await {
+        crate::revocation::check_revocation_reaches_other_instances(&app).await;
     }
 }

@@ -1,0 +1,248 @@
+//! Revoked sessions and users (attack steps 19–20 bounded): an in-memory copy of the
+//! revocation tables, consulted on every authenticated request in O(1), written through to SQL
+//! by the webhook and reloaded from SQL periodically so several backend instances agree.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{PoisonError, RwLock};
+
+use sqlx::AnyPool;
+
+use super::verify::Claims;
+use crate::clock::Clock;
+use crate::store;
+
+/// One revocation, as learnt from FusionAuth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// One session (refresh token id = the JWT's `sid`).
+    Session { sid: String },
+    /// Every session of the user `subject` (of this backend's issuer): JWTs issued before
+    /// `before_millis` are refused.
+    User { subject: String, before_millis: i64 },
+    /// Every session of this backend's application: JWTs issued before `before_millis` are
+    /// refused.
+    Application { before_millis: i64 },
+}
+
+#[derive(Debug, Default)]
+struct Snapshot {
+    sessions: HashSet<String>,
+    /// Subject → revoked-before (ms), for this backend's issuer.
+    users: HashMap<String, i64>,
+    /// Revoked-before (ms) for this backend's application.
+    application: Option<i64>,
+}
+
+impl Snapshot {
+    fn apply(&mut self, revocation: &Revocation) {
+        match revocation {
+            Revocation::Session { sid } => {
+                self.sessions.insert(sid.clone());
+            }
+            Revocation::User {
+                subject,
+                before_millis,
+            } => {
+                let entry = self.users.entry(subject.clone()).or_insert(*before_millis);
+                *entry = (*entry).max(*before_millis);
+            }
+            Revocation::Application { before_millis } => {
+                self.application = Some(self.application.unwrap_or(i64::MIN).max(*before_millis));
+            }
+        }
+    }
+}
+
+/// The revocations in force; one per application, shared by every worker.
+pub(crate) struct Revocations {
+    pool: AnyPool,
+    issuer: String,
+    application_id: String,
+    clock: Clock,
+    snapshot: RwLock<Snapshot>,
+    /// Serialises reloads and writes, so a reload never drops a write it raced with.
+    writer: tokio::sync::Mutex<()>,
+}
+
+impl Revocations {
+    pub fn new(pool: AnyPool, issuer: &str, application_id: &str, clock: Clock) -> Self {
+        Self {
+            pool,
+            issuer: issuer.to_owned(),
+            application_id: application_id.to_owned(),
+            clock,
+            snapshot: RwLock::new(Snapshot::default()),
+            writer: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Why `claims` are revoked, or `None`. In memory only: a few hash lookups.
+    pub fn reason(&self, claims: &Claims) -> Option<&'static str> {
+        let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
+        if claims
+            .sid
+            .as_deref()
+            .is_some_and(|sid| snapshot.sessions.contains(sid))
+        {
+            return Some("the session was revoked");
+        }
+        // `iat` is in whole seconds: a JWT of the revocation's own second counts as before it,
+        // unless the revocation fell exactly on the second. Without `iat`, it counts as before.
+        let issued_millis = claims.iat.map_or(i64::MIN, |iat| iat.saturating_mul(1000));
+        let user_cut = if claims.iss == self.issuer {
+            snapshot.users.get(&claims.sub).copied()
+        } else {
+            None
+        };
+        if user_cut.is_some_and(|before| issued_millis < before) {
+            return Some("all of the user's sessions were revoked");
+        }
+        if snapshot
+            .application
+            .is_some_and(|before| issued_millis < before)
+        {
+            return Some("all of the application's sessions were revoked");
+        }
+        None
+    }
+
+    /// Writes `revocation` to the database (kept until `expires_at_millis`), then applies it
+    /// here. Revocations for other applications are never recorded (see the webhook).
+    ///
+    /// # Errors
+    /// When the database refuses the write; nothing is applied then.
+    pub async fn record(
+        &self,
+        revocation: &Revocation,
+        at_millis: i64,
+        expires_at_millis: i64,
+    ) -> Result<(), sqlx::Error> {
+        let _writer = self.writer.lock().await;
+        match revocation {
+            Revocation::Session { sid } => {
+                store::revoke_session(&self.pool, sid, at_millis, expires_at_millis).await?;
+            }
+            Revocation::User {
+                subject,
+                before_millis,
+            } => {
+                store::revoke_user(
+                    &self.pool,
+                    &self.issuer,
+                    subject,
+                    *before_millis,
+                    expires_at_millis,
+                )
+                .await?;
+            }
+            Revocation::Application { before_millis } => {
+                store::revoke_application(
+                    &self.pool,
+                    &self.application_id,
+                    *before_millis,
+                    expires_at_millis,
+                )
+                .await?;
+            }
+        }
+        self.snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .apply(revocation);
+        Ok(())
+    }
+
+    /// Replaces the in-memory copy with the database's (revocations recorded by other
+    /// instances appear; expired ones disappear).
+    ///
+    /// # Errors
+    /// When the database cannot be read; the current copy is kept then.
+    pub async fn reload(&self) -> Result<(), sqlx::Error> {
+        let _writer = self.writer.lock().await;
+        let stored = store::load_revocations(&self.pool, self.clock.now_millis()).await?;
+        let mut snapshot = Snapshot {
+            sessions: stored.sessions.into_iter().collect(),
+            ..Snapshot::default()
+        };
+        for (issuer, subject, before_millis) in stored.users {
+            if issuer == self.issuer {
+                snapshot.apply(&Revocation::User {
+                    subject,
+                    before_millis,
+                });
+            }
+        }
+        for (application_id, before_millis) in stored.applications {
+            if application_id == self.application_id {
+                snapshot.apply(&Revocation::Application { before_millis });
+            }
+        }
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = snapshot;
+        Ok(())
+    }
+
+    /// Deletes expired revocations from the database.
+    ///
+    /// # Errors
+    /// When the database refuses.
+    pub async fn prune(&self) -> Result<u64, sqlx::Error> {
+        store::prune_revocations(&self.pool, self.clock.now_millis()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(sid: Option<&str>, iat: Option<i64>) -> Claims {
+        Claims {
+            sub: "u1".into(),
+            iss: "https://issuer".into(),
+            exp: 0,
+            nbf: None,
+            iat,
+            sid: sid.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_users_and_the_application_are_revoked_by_instant() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy("sqlite::memory:")
+            .expect("lazy pool");
+        let revocations = Revocations::new(pool, "https://issuer", "app", Clock::default());
+        let mut snapshot = Snapshot::default();
+        snapshot.apply(&Revocation::Session { sid: "s1".into() });
+        *revocations.snapshot.write().expect("lock") = snapshot;
+        assert!(revocations.reason(&claims(Some("s1"), Some(10))).is_some());
+        assert!(revocations.reason(&claims(Some("s2"), Some(10))).is_none());
+
+        revocations
+            .snapshot
+            .write()
+            .expect("lock")
+            .apply(&Revocation::User {
+                subject: "u1".into(),
+                before_millis: 10_500,
+            });
+        // Issued in second 10 (maybe before 10.5 s): refused; second 11: accepted.
+        assert!(revocations.reason(&claims(Some("s2"), Some(10))).is_some());
+        assert!(revocations.reason(&claims(Some("s2"), Some(11))).is_none());
+        assert!(revocations.reason(&claims(Some("s2"), None)).is_some());
+
+        revocations
+            .snapshot
+            .write()
+            .expect("lock")
+            .apply(&Revocation::Application {
+                before_millis: 20_000,
+            });
+        assert!(revocations.reason(&claims(None, Some(19))).is_some());
+        assert!(revocations.reason(&claims(None, Some(20))).is_none());
+    }
+}

@@ -1,0 +1,133 @@
+//! `POST /webhooks/fusionauth`: FusionAuth's `jwt.refresh-token.revoke` event, so that a stolen
+//! JWT stops working when its session is revoked, not at its expiry (attack steps 19–20).
+//! <https://fusionauth.io/docs/extend/events-and-webhooks/events/jwt-refresh-token-revoke>
+//!
+//! Authenticated by FusionAuth's `X-FusionAuth-Signature-JWT` (signed with a key from its
+//! JWKS, `request_body_sha256` = the Base64 SHA-256 of the exact body) or, when
+//! `APP_FUSIONAUTH_WEBHOOK_SECRET` is set, an `Authorization` header equal to it. Other event
+//! types are acknowledged and ignored; deliveries may repeat (recording is idempotent).
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use aws_lc_rs::digest::{SHA256, digest};
+use serde::Deserialize;
+
+use crate::auth::Revocation;
+use crate::error::{Error, Result};
+use crate::routes::read_body;
+use crate::state::AppState;
+
+/// FusionAuth's signature header.
+pub const SIGNATURE_HEADER: &str = "x-fusionauth-signature-jwt";
+/// Largest event accepted (events carry the user object).
+const MAX_EVENT_BYTES: usize = 64 * 1024;
+/// The one event type acted upon.
+const REVOKE_EVENT: &str = "jwt.refresh-token.revoke";
+
+#[derive(Deserialize)]
+struct Envelope {
+    event: Event,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    create_instant: Option<i64>,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    application_id: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<RevokedToken>,
+    #[serde(default)]
+    application_time_to_live_in_seconds: Option<HashMap<String, i64>>,
+}
+
+#[derive(Deserialize)]
+struct RevokedToken {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+/// `POST /webhooks/fusionauth`.
+#[tracing::instrument(skip_all)]
+pub async fn fusionauth(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let body = read_body(payload, MAX_EVENT_BYTES).await?;
+    authenticate(&req, &body, &state).await?;
+    let envelope: Envelope = serde_json::from_slice(&body)
+        .map_err(|e| Error::InvalidRequest(format!("Not a FusionAuth event: {e}.")))?;
+    let event = envelope.event;
+    let event_id = event.id.as_deref().unwrap_or("-");
+    if event.kind != REVOKE_EVENT {
+        tracing::info!(event_type = %event.kind, event_id, "ignoring a FusionAuth event");
+        return Ok(HttpResponse::Ok().finish());
+    }
+    let now = state.clock.now_millis();
+    let at = event.create_instant.unwrap_or(now);
+    let ours = &state.app_config.application_id;
+    let ttl = event
+        .application_time_to_live_in_seconds
+        .as_ref()
+        .and_then(|ttls| ttls.get(ours).copied());
+    let session = event.refresh_token.as_ref().and_then(|t| t.id.clone());
+    let revocation = match (session, event.user_id, event.application_id.as_deref()) {
+        (Some(sid), _, _) => Some(Revocation::Session { sid }),
+        (None, Some(subject), None) => Some(Revocation::User {
+            subject,
+            before_millis: at,
+        }),
+        (None, Some(subject), Some(app)) if app == ours => Some(Revocation::User {
+            subject,
+            before_millis: at,
+        }),
+        (None, None, Some(app)) if app == ours => {
+            Some(Revocation::Application { before_millis: at })
+        }
+        _ => None,
+    };
+    match revocation {
+        Some(revocation) => {
+            state.auth.record_revocation(&revocation, at, ttl).await?;
+            tracing::info!(event_id, ?revocation, "recorded a FusionAuth revocation");
+        }
+        None => tracing::info!(event_id, "ignoring a revocation for another application"),
+    }
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// The shared secret (when configured) or FusionAuth's signature; anything else is 401.
+async fn authenticate(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<()> {
+    if let (Some(secret), Some(given)) = (
+        state.webhook_secret.as_ref(),
+        req.headers().get(header::AUTHORIZATION),
+    ) {
+        // Compare digests, so neither the length nor the content leaks through timing.
+        let expected = digest(&SHA256, secret.expose().as_bytes());
+        let given = digest(&SHA256, given.as_bytes());
+        if verify_slices_are_equal(expected.as_ref(), given.as_ref()).is_ok() {
+            return Ok(());
+        }
+    }
+    match req
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(jwt) => state.auth.check_webhook_signature(jwt.trim(), body).await,
+        None => Err(Error::Unauthorized(
+            "webhook without a valid signature or secret",
+        )),
+    }
+}

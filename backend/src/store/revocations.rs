@@ -1,0 +1,150 @@
+//! Revocations learnt from FusionAuth's webhook, in SQL: the source of truth every backend
+//! instance reads (see `crate::auth::revocation` for the in-memory copy requests consult).
+//! Writes keep the strongest revocation, so repeated or reordered deliveries are harmless.
+
+use sqlx::AnyPool;
+
+/// Every revocation still in force.
+#[derive(Debug, Default)]
+pub struct StoredRevocations {
+    /// Revoked session ids (`sid`).
+    pub sessions: Vec<String>,
+    /// `(issuer, subject, revoked_before_millis)`.
+    pub users: Vec<(String, String, i64)>,
+    /// `(application_id, revoked_before_millis)`.
+    pub applications: Vec<(String, i64)>,
+}
+
+/// Records that session `sid` is revoked.
+///
+/// # Errors
+/// When the statement fails.
+#[tracing::instrument(skip_all)]
+pub async fn revoke_session(
+    pool: &AnyPool,
+    sid: &str,
+    at_millis: i64,
+    expires_at_millis: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO revoked_sessions (sid, revoked_at, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (sid) DO UPDATE SET expires_at = \
+         CASE WHEN excluded.expires_at > revoked_sessions.expires_at \
+         THEN excluded.expires_at ELSE revoked_sessions.expires_at END",
+    )
+    .bind(sid)
+    .bind(at_millis)
+    .bind(expires_at_millis)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records that the user's JWTs issued before `before_millis` are revoked (the latest instant
+/// wins).
+///
+/// # Errors
+/// When the statement fails.
+#[tracing::instrument(skip_all)]
+pub async fn revoke_user(
+    pool: &AnyPool,
+    issuer: &str,
+    subject: &str,
+    before_millis: i64,
+    expires_at_millis: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO revoked_users (issuer, subject, revoked_before, expires_at) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (issuer, subject) DO UPDATE SET \
+         revoked_before = CASE WHEN excluded.revoked_before > revoked_users.revoked_before \
+         THEN excluded.revoked_before ELSE revoked_users.revoked_before END, \
+         expires_at = CASE WHEN excluded.expires_at > revoked_users.expires_at \
+         THEN excluded.expires_at ELSE revoked_users.expires_at END",
+    )
+    .bind(issuer)
+    .bind(subject)
+    .bind(before_millis)
+    .bind(expires_at_millis)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records that every JWT of the application issued before `before_millis` is revoked.
+///
+/// # Errors
+/// When the statement fails.
+#[tracing::instrument(skip_all)]
+pub async fn revoke_application(
+    pool: &AnyPool,
+    application_id: &str,
+    before_millis: i64,
+    expires_at_millis: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO revoked_applications (application_id, revoked_before, expires_at) \
+         VALUES ($1, $2, $3) \
+         ON CONFLICT (application_id) DO UPDATE SET \
+         revoked_before = CASE WHEN excluded.revoked_before > revoked_applications.revoked_before \
+         THEN excluded.revoked_before ELSE revoked_applications.revoked_before END, \
+         expires_at = CASE WHEN excluded.expires_at > revoked_applications.expires_at \
+         THEN excluded.expires_at ELSE revoked_applications.expires_at END",
+    )
+    .bind(application_id)
+    .bind(before_millis)
+    .bind(expires_at_millis)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Every revocation whose `expires_at` is not past `now_millis`.
+///
+/// # Errors
+/// When a query fails.
+#[tracing::instrument(skip_all)]
+pub async fn load_revocations(
+    pool: &AnyPool,
+    now_millis: i64,
+) -> Result<StoredRevocations, sqlx::Error> {
+    let sessions: Vec<(String,)> =
+        sqlx::query_as("SELECT sid FROM revoked_sessions WHERE expires_at >= $1")
+            .bind(now_millis)
+            .fetch_all(pool)
+            .await?;
+    let users: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT issuer, subject, revoked_before FROM revoked_users WHERE expires_at >= $1",
+    )
+    .bind(now_millis)
+    .fetch_all(pool)
+    .await?;
+    let applications: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT application_id, revoked_before FROM revoked_applications WHERE expires_at >= $1",
+    )
+    .bind(now_millis)
+    .fetch_all(pool)
+    .await?;
+    Ok(StoredRevocations {
+        sessions: sessions.into_iter().map(|(sid,)| sid).collect(),
+        users,
+        applications,
+    })
+}
+
+/// Forgets revocations that expired before `now_millis`; returns how many.
+///
+/// # Errors
+/// When a statement fails.
+#[tracing::instrument(skip_all)]
+pub async fn prune_revocations(pool: &AnyPool, now_millis: i64) -> Result<u64, sqlx::Error> {
+    let mut removed = 0;
+    for table in ["revoked_sessions", "revoked_users", "revoked_applications"] {
+        removed += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
+            .bind(now_millis)
+            .execute(pool)
+            .await?
+            .rows_affected();
+    }
+    Ok(removed)
+}

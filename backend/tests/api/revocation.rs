@@ -1,0 +1,373 @@
+//! Steps 19–20 bounded: FusionAuth's `jwt.refresh-token.revoke` webhook makes a stolen JWT
+//! useless at once when its session (or all of its user's, or the application's) is revoked.
+//!
+//! These tests deliver the event with the shared secret (`APP_FUSIONAUTH_WEBHOOK_SECRET`); the
+//! signed deliveries of the emulator itself are in `webhook_e2e.rs`.
+
+use std::time::Duration;
+
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::headers::NEW_ACCESS_TOKEN;
+use shared::store::ErrorCode;
+
+use crate::forgery::{decode_part, sign_rs256};
+use crate::helpers::{
+    APPLICATION_ID, PAST_JWT_LIFETIME, TENANT_ID, TestApp, error_code, header, spawn_app_with,
+};
+
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret-7f3a";
+
+pub fn webhook_settings(settings: &mut backend::Settings) {
+    settings.fusionauth_webhook_secret = Some(WEBHOOK_SECRET.into());
+    settings.revocation_sync_seconds = 1;
+}
+
+pub async fn spawn_app_with_webhook_secret() -> TestApp {
+    spawn_app_with(webhook_settings).await
+}
+
+/// A `jwt.refresh-token.revoke` event as FusionAuth sends it; `fields` are merged in.
+pub fn revoke_event(created_millis: i64, fields: Value) -> Value {
+    let mut event = json!({
+        "type": "jwt.refresh-token.revoke",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "createInstant": created_millis,
+        "tenantId": TENANT_ID,
+        "applicationTimeToLiveInSeconds": {APPLICATION_ID: 300},
+    });
+    if let (Some(event), Value::Object(fields)) = (event.as_object_mut(), fields) {
+        event.extend(fields);
+    }
+    json!({ "event": event })
+}
+
+/// The emulator's "now", in milliseconds (the instant its events carry).
+pub async fn fusionauth_now_millis(app: &TestApp) -> i64 {
+    let body: Value = app
+        .client
+        .post(format!("{}/_emulator/clock", app.fusionauth_url))
+        .json(&json!({"advanceSeconds": 0}))
+        .send()
+        .await
+        .expect("clock request")
+        .json()
+        .await
+        .expect("clock body");
+    body["nowMillis"].as_i64().expect("nowMillis")
+}
+
+pub async fn deliver(app: &TestApp, event: &Value, authorization: Option<&str>) -> StatusCode {
+    deliver_to(app, &app.address, event, authorization).await
+}
+
+async fn deliver_to(
+    app: &TestApp,
+    address: &str,
+    event: &Value,
+    authorization: Option<&str>,
+) -> StatusCode {
+    let mut request = app
+        .client
+        .post(format!("{address}/webhooks/fusionauth"))
+        .json(event);
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    request.send().await.expect("webhook request").status()
+}
+
+async fn assert_session_expired(app: &TestApp, jwt: &str, refresh_token: Option<&str>) {
+    let response = app.get_cart(jwt, refresh_token).await;
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
+
+#[tokio::test]
+async fn step_19_20_a_revoked_session_refuses_its_stolen_jwt_at_once() {
+    check_session_revocation(&spawn_app_with_webhook_secret().await).await;
+}
+
+/// Also run on PostgreSQL by `postgres.rs`.
+pub async fn check_session_revocation(app: &TestApp) {
+    let victim = app.login().await;
+    let other_device = app.login().await;
+    assert_eq!(
+        app.get_cart(&victim.jwt, None).await.status(),
+        StatusCode::OK
+    );
+
+    let event = revoke_event(
+        fusionauth_now_millis(app).await,
+        json!({
+            "userId": victim.user_id,
+            "applicationId": APPLICATION_ID,
+            "refreshToken": {"id": victim.sid(), "userId": victim.user_id, "applicationId": APPLICATION_ID},
+        }),
+    );
+    assert_eq!(
+        deliver(app, &event, Some(WEBHOOK_SECRET)).await,
+        StatusCode::OK
+    );
+    // A second delivery of the same event is harmless.
+    assert_eq!(
+        deliver(app, &event, Some(WEBHOOK_SECRET)).await,
+        StatusCode::OK
+    );
+
+    // The stolen JWT is refused long before its expiry...
+    assert_session_expired(app, &victim.jwt, None).await;
+    // ...and never refreshed: with FusionAuth down, an attempt would answer 503.
+    app.stop_fusionauth();
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    assert_session_expired(app, &victim.jwt, Some(&victim.refresh_token)).await;
+    app.start_fusionauth();
+
+    // The same user's other session is unaffected.
+    let response = app
+        .get_cart(&other_device.jwt, Some(&other_device.refresh_token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn step_19_20_revoking_all_of_a_users_sessions_refuses_every_earlier_jwt() {
+    let app = spawn_app_with_webhook_secret().await;
+    let first = app.login().await;
+    let second = app.login().await;
+
+    let event = revoke_event(
+        fusionauth_now_millis(&app).await,
+        json!({"userId": first.user_id}),
+    );
+    assert_eq!(
+        deliver(&app, &event, Some(WEBHOOK_SECRET)).await,
+        StatusCode::OK
+    );
+    assert_session_expired(&app, &first.jwt, None).await;
+    assert_session_expired(&app, &second.jwt, None).await;
+
+    // A JWT issued after the revocation (a new login) works. JWT instants are whole seconds.
+    app.advance_time(Duration::from_secs(2)).await;
+    let again = app.login().await;
+    assert_eq!(
+        app.get_cart(&again.jwt, None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn step_19_20_revoking_the_applications_sessions_refuses_every_earlier_jwt() {
+    let app = spawn_app_with_webhook_secret().await;
+    let session = app.login().await;
+
+    // Other applications' revocations change nothing here.
+    for fields in [
+        json!({"applicationId": "00000000-0000-0000-0000-000000000001"}),
+        json!({"userId": session.user_id, "applicationId": "00000000-0000-0000-0000-000000000001"}),
+    ] {
+        let event = revoke_event(fusionauth_now_millis(&app).await, fields);
+        assert_eq!(
+            deliver(&app, &event, Some(WEBHOOK_SECRET)).await,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        app.get_cart(&session.jwt, None).await.status(),
+        StatusCode::OK
+    );
+
+    let event = revoke_event(
+        fusionauth_now_millis(&app).await,
+        json!({"applicationId": APPLICATION_ID}),
+    );
+    assert_eq!(
+        deliver(&app, &event, Some(WEBHOOK_SECRET)).await,
+        StatusCode::OK
+    );
+    assert_session_expired(&app, &session.jwt, None).await;
+}
+
+#[tokio::test]
+async fn step_19_20_other_backend_instances_learn_a_revocation_from_the_database() {
+    check_revocation_reaches_other_instances(&spawn_app_with_webhook_secret().await).await;
+}
+
+/// Also run on PostgreSQL by `postgres.rs`.
+pub async fn check_revocation_reaches_other_instances(app: &TestApp) {
+    let (other, _) = app.another_instance().await;
+    let victim = app.login().await;
+    let cart = |address: String| {
+        let (client, jwt) = (app.client.clone(), victim.jwt.clone());
+        async move {
+            client
+                .get(format!("{address}/api/cart"))
+                .bearer_auth(jwt)
+                .send()
+                .await
+                .expect("cart request")
+                .status()
+        }
+    };
+    assert_eq!(cart(other.clone()).await, StatusCode::OK);
+
+    let event = revoke_event(
+        fusionauth_now_millis(app).await,
+        json!({"userId": victim.user_id, "refreshToken": {"id": victim.sid()}}),
+    );
+    assert_eq!(
+        deliver(app, &event, Some(WEBHOOK_SECRET)).await,
+        StatusCode::OK
+    );
+    assert_eq!(cart(app.address.clone()).await, StatusCode::UNAUTHORIZED);
+    // The other instance rereads the revocations every second.
+    let learnt = tokio::time::timeout(Duration::from_secs(10), async {
+        while cart(other.clone()).await != StatusCode::UNAUTHORIZED {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(learnt.is_ok(), "the other instance never refused the JWT");
+}
+
+#[tokio::test]
+async fn webhooks_without_the_secret_or_a_valid_signature_are_refused_and_change_nothing() {
+    let app = spawn_app_with_webhook_secret().await;
+    let session = app.login().await;
+    let event = revoke_event(
+        fusionauth_now_millis(&app).await,
+        json!({"userId": session.user_id}),
+    );
+    let body = serde_json::to_vec(&event).expect("JSON");
+    let body_hash = {
+        use base64::Engine as _;
+        let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
+        base64::engine::general_purpose::STANDARD.encode(hash.as_ref())
+    };
+    let kid = decode_part(&session.jwt, 0)["kid"]
+        .as_str()
+        .expect("kid")
+        .to_owned();
+    let own_key = KeyPair::generate(KeySize::Rsa2048).expect("RSA key");
+    let forged = sign_rs256(
+        &own_key,
+        &json!({"alg": "RS256", "typ": "JWT", "kid": kid}),
+        &json!({"request_body_sha256": body_hash}),
+    );
+    let unknown_kid = sign_rs256(
+        &own_key,
+        &json!({"alg": "RS256", "typ": "JWT", "kid": "not-published"}),
+        &json!({"request_body_sha256": body_hash}),
+    );
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("no credentials", vec![]),
+        (
+            "a wrong secret",
+            vec![("authorization", "wrong-secret".to_owned())],
+        ),
+        (
+            "a secret prefix",
+            vec![("authorization", WEBHOOK_SECRET[..8].to_owned())],
+        ),
+        (
+            "a Bearer secret",
+            vec![("authorization", format!("Bearer {WEBHOOK_SECRET}"))],
+        ),
+        (
+            "a garbage signature",
+            vec![("x-fusionauth-signature-jwt", "a.b.c".to_owned())],
+        ),
+        (
+            "a signature by another key",
+            vec![("x-fusionauth-signature-jwt", forged)],
+        ),
+        (
+            "a signature with an unknown kid",
+            vec![("x-fusionauth-signature-jwt", unknown_kid)],
+        ),
+        (
+            // Genuinely signed by FusionAuth, but not over this body.
+            "an access token as signature",
+            vec![("x-fusionauth-signature-jwt", session.jwt.clone())],
+        ),
+    ];
+    for (name, headers) in cases {
+        let mut request = app
+            .client
+            .post(app.url("/webhooks/fusionauth"))
+            .header("content-type", "application/json")
+            .body(body.clone());
+        for (header_name, value) in headers {
+            request = request.header(header_name, value);
+        }
+        let response = request.send().await.expect("webhook request");
+        assert_eq!(
+            error_code(response, StatusCode::UNAUTHORIZED).await,
+            ErrorCode::Unauthorized,
+            "{name}"
+        );
+    }
+    // Nothing was recorded.
+    assert_eq!(
+        app.get_cart(&session.jwt, None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn webhooks_are_refused_when_no_secret_is_configured_and_unsigned() {
+    let app = spawn_app_with(|_| {}).await;
+    let session = app.login().await;
+    let event = revoke_event(
+        fusionauth_now_millis(&app).await,
+        json!({"userId": session.user_id}),
+    );
+    for authorization in [None, Some(""), Some(WEBHOOK_SECRET)] {
+        assert_eq!(
+            deliver(&app, &event, authorization).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        app.get_cart(&session.jwt, None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn other_event_types_are_acknowledged_and_ignored_and_bad_events_are_400() {
+    let app = spawn_app_with_webhook_secret().await;
+    let session = app.login().await;
+    let other = json!({"event": {
+        "type": "user.login.success", "id": "e1", "createInstant": 1,
+        "userId": session.user_id, "applicationId": APPLICATION_ID,
+    }});
+    assert_eq!(
+        deliver(&app, &other, Some(WEBHOOK_SECRET)).await,
+        StatusCode::OK
+    );
+    for bad in [
+        json!({"nope": 1}),
+        json!([1, 2]),
+        json!({"event": {"id": "x"}}),
+    ] {
+        assert_eq!(
+            deliver(&app, &bad, Some(WEBHOOK_SECRET)).await,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    let huge = json!({"event": {"type": "x", "padding": "a".repeat(70 * 1024)}});
+    assert_eq!(
+        deliver(&app, &huge, Some(WEBHOOK_SECRET)).await,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(
+        app.get_cart(&session.jwt, None).await.status(),
+        StatusCode::OK
+    );
+}
