@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 423, empty body: the user is deactivated.
     #[error("the user is locked")]
     Locked,
+    /// 504, empty body: a transactional webhook event was not accepted; nothing was changed.
+    #[error("a transactional webhook failed")]
+    WebhookTransactionFailed,
     /// 500 with a `[Exception]` general error; the cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -70,6 +73,7 @@ impl ResponseError for ApiError {
             Self::Expired => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Locked => StatusCode::LOCKED,
+            Self::WebhookTransactionFailed => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

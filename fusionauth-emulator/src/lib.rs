@@ -11,10 +11,12 @@ mod error;
 mod http;
 mod kickstart;
 mod model;
+mod revocation;
 mod routes;
 mod state;
 mod store;
 mod tokens;
+mod webhooks;
 
 use std::net::{SocketAddr, TcpListener};
 

@@ -18,6 +18,8 @@ pub struct AppState {
     /// Checked for unknown users so that "no such user" takes as long as "wrong password".
     pub dummy_password: PasswordHash,
     pub test_hooks: bool,
+    /// HTTP clients for webhook delivery.
+    pub webhook_clients: crate::webhooks::Clients,
     keys: RwLock<HashMap<String, Arc<SigningKey>>>,
     cors: RwLock<CorsConfiguration>,
 }
@@ -36,6 +38,7 @@ impl AppState {
             token_secret,
             dummy_password,
             test_hooks,
+            webhook_clients: crate::webhooks::Clients::default(),
             keys: RwLock::default(),
             cors: RwLock::default(),
         }

@@ -677,3 +677,83 @@ pub async fn expire_refresh_token(pool: &SqlitePool, id: &str) -> sqlx::Result<b
     .rows_affected()
         == 1)
 }
+
+// ---------------------------------------------------------------------------- webhooks
+
+/// Every webhook's JSON.
+pub async fn webhooks(pool: &SqlitePool) -> sqlx::Result<Vec<Value>> {
+    let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM webhooks ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|data| parse_json(data)).collect()
+}
+
+pub async fn webhook(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<Value>> {
+    let row: Option<String> = sqlx::query_scalar("SELECT data FROM webhooks WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|data| parse_json(&data)).transpose()
+}
+
+pub async fn insert_webhook(pool: &SqlitePool, id: &str, data: &Value) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO webhooks (id, data) VALUES (?, ?)")
+        .bind(id)
+        .bind(data.to_string())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_webhook(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query("DELETE FROM webhooks WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+pub async fn application_has_refresh_tokens(
+    pool: &SqlitePool,
+    application_id: &str,
+) -> sqlx::Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM refresh_tokens WHERE application_id = ? LIMIT 1")
+            .bind(application_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Undoes a rotation of `before` (its state before the rotation) to `rotated_hash`, if nobody
+/// rotated it further since.
+pub async fn unrotate_refresh_token(
+    pool: &SqlitePool,
+    before: &RefreshTokenRow,
+    rotated_hash: &str,
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE refresh_tokens
+         SET current_hash = ?, previous_hash = ?, rotated_instant = ?, last_used_instant = ?
+         WHERE id = ? AND current_hash = ?",
+    )
+    .bind(&before.current_hash)
+    .bind(&before.previous_hash)
+    .bind(before.rotated_instant)
+    .bind(before.last_used_instant)
+    .bind(&before.id)
+    .bind(rotated_hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        sqlx::query("DELETE FROM refresh_token_history WHERE hash = ?")
+            .bind(&before.current_hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -123,7 +123,7 @@ pub async fn retrieve_key(
     Ok(ok_json(&json!({ "key": key_json(&key, 2048) })))
 }
 
-fn parse_uuid(text: &str, field: &str) -> Result<String> {
+pub(super) fn parse_uuid(text: &str, field: &str) -> Result<String> {
     uuid::Uuid::parse_str(text)
         .map(|id| id.to_string())
         .map_err(|_| {
@@ -184,6 +184,7 @@ pub async fn patch_tenant(
     if let Some(config) = data.get("jwtConfiguration") {
         validate_jwt_configuration(config, "tenant.jwtConfiguration", &mut errors);
     }
+    validate_event_configuration(&data, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -207,6 +208,43 @@ pub async fn retrieve_tenant(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok_json(&json!({ "tenant": tenant.data })))
+}
+
+/// Checks `eventConfiguration.events.<type>.{enabled, transactionType}`.
+fn validate_event_configuration(tenant: &Value, errors: &mut Errors) {
+    let Some(events) = tenant.pointer("/eventConfiguration/events") else {
+        return;
+    };
+    let Some(events) = events.as_object() else {
+        errors.add_field(
+            "tenant.eventConfiguration.events",
+            "[invalid]tenant.eventConfiguration.events",
+            "Must map event types to their configuration.",
+        );
+        return;
+    };
+    for (event_type, config) in events {
+        let prefix = format!("tenant.eventConfiguration.events['{event_type}']");
+        if config.get("enabled").is_some_and(|v| !v.is_boolean()) {
+            let path = format!("{prefix}.enabled");
+            errors.add_field(&path, &format!("[invalid]{path}"), "Must be true or false.");
+        }
+        if let Some(value) = config.get("transactionType")
+            && !value
+                .as_str()
+                .is_some_and(|v| crate::webhooks::TRANSACTION_TYPES.contains(&v))
+        {
+            let path = format!("{prefix}.transactionType");
+            errors.add_field(
+                &path,
+                &format!("[invalid]{path}"),
+                &format!(
+                    "Allowed values: {}.",
+                    crate::webhooks::TRANSACTION_TYPES.join(", ")
+                ),
+            );
+        }
+    }
 }
 
 /// Checks the enumerations and ranges of a `jwtConfiguration`, so that a typo in a Kickstart

@@ -13,9 +13,11 @@ use crate::http::{
     ApiKeyStatus, Json, bearer_jwt, cookie, empty_ok, json_builder, json_response, set_cookie,
 };
 use crate::model::{Application, JwtConfiguration, Tenant};
+use crate::revocation;
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
 use crate::tokens::{self, JwtRequest, successor_value};
+use crate::webhooks::{self, Event};
 
 /// `POST /api/jwt/refresh`: a new access token for a refresh token (cookie wins over body).
 #[post("/api/jwt/refresh")]
@@ -30,6 +32,8 @@ pub async fn refresh(
         .filter(|v| !v.is_empty())
         .ok_or_else(ApiError::invalid_refresh_token)?;
     let hash = sha256_b64(&value);
+    // The record as it was before this call rotated it (to undo the rotation on a 504).
+    let mut rotated_from = None;
     let (row, current, session) = match store::refresh_token_by_hash(&state.pool, &hash).await? {
         Some(row) => {
             let session = check_usable(&state, &row).await?;
@@ -39,6 +43,7 @@ pub async fn refresh(
                 if store::rotate_refresh_token(&state.pool, &row.id, &hash, &sha256_b64(&next), now)
                     .await?
                 {
+                    rotated_from = Some(row.clone());
                     (row, next, session)
                 } else {
                     // Another caller rotated it first: this value is now the previous one.
@@ -49,7 +54,7 @@ pub async fn refresh(
                 }
             } else {
                 store::touch_refresh_token(&state.pool, &row.id, state.clock.now_ms()).await?;
-                (row, value, session)
+                (row, value.clone(), session)
             }
         }
         None => match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
@@ -70,6 +75,24 @@ pub async fn refresh(
             sid: Some(&row.id),
         },
     )?;
+    let original = body
+        .token
+        .filter(|t| !t.is_empty())
+        .or_else(|| cookie(&req, "access_token"));
+    let mut event = Event::new(webhooks::JWT_REFRESH)
+        .with("applicationId", json!(row.application_id))
+        .with("userId", json!(row.user_id))
+        .with("refreshToken", json!(value))
+        .with("token", json!(jwt.token));
+    if let Some(original) = original {
+        event = event.with("original", json!(original));
+    }
+    if let Err(error) = webhooks::emit(&state, &session.tenant, event).await {
+        if let Some(before) = rotated_from {
+            store::unrotate_refresh_token(&state.pool, &before, &sha256_b64(&current)).await?;
+        }
+        return Err(error);
+    }
     let now = state.clock.now_ms();
     let max_age = session
         .config
@@ -166,7 +189,7 @@ async fn grace(
         .refresh_token_revocation_policy
         .on_one_time_token_reuse
     {
-        store::delete_refresh_token(&state.pool, &row.id).await?;
+        crate::revocation::revoke_token(state, &row, None).await?;
         tracing::warn!(
             refresh_token_id = row.id,
             "one-time refresh token reused: revoked"
@@ -255,8 +278,7 @@ pub async fn revoke(
         if !who.may_revoke(&token) {
             return Err(ApiError::Unauthorized);
         }
-        store::delete_refresh_token(&state.pool, &token.id).await?;
-        tracing::info!(refresh_token_id = token.id, "refresh token revoked");
+        revocation::revoke_token(&state, &token, Some(value.as_str())).await?;
         return Ok(empty_ok());
     }
     match (params.user_id, params.application_id, who) {
@@ -266,19 +288,11 @@ pub async fn revoke(
             {
                 return Err(ApiError::Unauthorized);
             }
-            let count = store::delete_refresh_tokens_of_user(
-                &state.pool,
-                &user_id,
-                application_id.as_deref(),
-            )
-            .await?;
-            tracing::info!(count, "refresh tokens of a user revoked");
+            revocation::revoke_user(&state, &user_id, application_id.as_deref()).await?;
             Ok(empty_ok())
         }
         (None, Some(application_id), Revoker::Admin) => {
-            let count =
-                store::delete_refresh_tokens_of_application(&state.pool, &application_id).await?;
-            tracing::info!(count, "refresh tokens of an application revoked");
+            revocation::revoke_application(&state, &application_id).await?;
             Ok(empty_ok())
         }
         (None, Some(_), Revoker::Owner(_)) => Err(ApiError::Unauthorized),
@@ -306,8 +320,7 @@ pub async fn revoke_by_id(
     if !who.may_revoke(&token) {
         return Err(ApiError::Unauthorized);
     }
-    store::delete_refresh_token(&state.pool, &token.id).await?;
-    tracing::info!(refresh_token_id = token.id, "refresh token revoked");
+    revocation::revoke_token(&state, &token, None).await?;
     Ok(empty_ok())
 }
 

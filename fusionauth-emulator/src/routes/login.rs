@@ -15,6 +15,26 @@ use crate::routes::resolve_tenant;
 use crate::state::AppState;
 use crate::store;
 use crate::tokens::{self, JwtRequest};
+use crate::webhooks::{self, Event};
+
+/// The client's address: the body's `ipAddress`, else `X-Forwarded-For`, else the peer.
+pub fn client_ip(req: &HttpRequest, from_body: Option<&str>) -> String {
+    from_body
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_owned)
+        .or_else(|| {
+            req.headers()
+                .get("X-Forwarded-For")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|ip| !ip.is_empty())
+                .map(str::to_owned)
+        })
+        .or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
+        .unwrap_or_default()
+}
 
 /// The login request body. FusionAuth spells the flag `noJWT`.
 #[derive(Default, Deserialize)]
@@ -23,6 +43,7 @@ pub struct LoginRequest {
     login_id: String,
     password: String,
     application_id: Option<String>,
+    ip_address: Option<String>,
     #[serde(rename = "noJWT", alias = "noJwt")]
     no_jwt: Option<bool>,
     meta_data: Option<LoginMetaData>,
@@ -97,9 +118,24 @@ pub async fn login(
     let matches = web::block(move || verify_password(&password, &stored))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
+    let ip_address = client_ip(&req, body.ip_address.as_deref());
     let user = match user {
         Some(user) if matches => user,
-        _ => return Err(ApiError::NotFound),
+        Some(user) => {
+            let registrations = store::registrations(&state.pool, &user.id).await?;
+            let mut event = Event::new(webhooks::LOGIN_FAILED)
+                .with("authenticationType", json!(tokens::PASSWORD))
+                .with("ipAddress", json!(ip_address))
+                .with("info", json!({"ipAddress": ip_address}))
+                .with("reason", json!({"code": "CredentialsMismatch"}))
+                .with("user", tokens::user_json(&user, &registrations));
+            if let Some(id) = application_id {
+                event = event.with("applicationId", json!(id));
+            }
+            webhooks::emit(&state, &tenant, event).await?;
+            return Err(ApiError::NotFound);
+        }
+        None => return Err(ApiError::NotFound),
     };
     let now_ms = state.clock.now_ms();
     if user.expiry().is_some_and(|expiry| expiry <= now_ms) {
@@ -129,6 +165,16 @@ pub async fn login(
     } else {
         StatusCode::OK
     };
+
+    let mut event = Event::new(webhooks::LOGIN_SUCCESS)
+        .with("authenticationType", json!(tokens::PASSWORD))
+        .with("ipAddress", json!(ip_address))
+        .with("info", json!({"ipAddress": ip_address}))
+        .with("user", tokens::user_json(&user, &registrations));
+    if let Some(id) = application_id {
+        event = event.with("applicationId", json!(id));
+    }
+    webhooks::emit(&state, &tenant, event).await?;
 
     let mut response = serde_json::Map::new();
     let mut builder = HttpResponse::build(status);
@@ -216,9 +262,9 @@ pub async fn logout(
         };
         if let Some(token) = token {
             if global {
-                store::delete_refresh_tokens_of_user(&state.pool, &token.user_id, None).await?;
+                crate::revocation::revoke_user(&state, &token.user_id, None).await?;
             } else {
-                store::delete_refresh_token(&state.pool, &token.id).await?;
+                crate::revocation::revoke_token(&state, &token, Some(value.as_str())).await?;
             }
             tracing::info!(global, "logged out");
         }

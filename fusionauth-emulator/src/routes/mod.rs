@@ -4,6 +4,7 @@ mod admin;
 mod emulator;
 mod jwt;
 mod login;
+mod webhook;
 mod well_known;
 
 use actix_web::{HttpRequest, web};
@@ -41,7 +42,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .service(admin::patch_system_configuration)
         .service(admin::retrieve_system_configuration)
         .service(admin::retrieve_user)
-        .service(admin::search_user);
+        .service(admin::search_user)
+        .service(webhook::create_webhook)
+        .service(webhook::create_webhook_without_id)
+        .service(webhook::retrieve_webhook)
+        .service(webhook::retrieve_webhooks)
+        .service(webhook::delete_webhook);
     if test_hooks {
         cfg.service(emulator::clock)
             .service(emulator::expire_refresh_token);

@@ -39,6 +39,14 @@ pub async fn spawn_emulator() -> TestEmulator {
 }
 
 pub async fn spawn_emulator_on(database_url: &str) -> TestEmulator {
+    spawn_emulator_with(database_url, |_| {}).await
+}
+
+/// Spawns the emulator after `adjust` has changed the Kickstart (e.g. its variables).
+pub async fn spawn_emulator_with(
+    database_url: &str,
+    adjust: impl FnOnce(&mut Kickstart),
+) -> TestEmulator {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
@@ -47,7 +55,11 @@ pub async fn spawn_emulator_on(database_url: &str) -> TestEmulator {
     let settings = Settings {
         listen: "127.0.0.1:0".parse().expect("address"),
         database_url: database_url.to_owned(),
-        kickstart: Some(Kickstart::from_path(KICKSTART.as_ref()).expect("kickstart parses")),
+        kickstart: Some({
+            let mut kickstart = Kickstart::from_path(KICKSTART.as_ref()).expect("kickstart parses");
+            adjust(&mut kickstart);
+            kickstart
+        }),
         test_hooks: true,
     };
     let application = Application::build(settings).await.expect("emulator builds");
@@ -159,4 +171,131 @@ pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .iter()
         .filter_map(|v| v.to_str().ok().map(str::to_owned))
         .collect()
+}
+
+/// One request a [`WebhookReceiver`] got.
+#[derive(Debug)]
+pub struct Received {
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("the webhook body is JSON")
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+/// A real HTTP server standing in for a webhook consumer: records every request and answers
+/// with `status` after `delay_ms`.
+#[derive(Debug)]
+pub struct WebhookReceiver {
+    pub url: String,
+    pub status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+    pub delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    received: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Received>>,
+}
+
+impl WebhookReceiver {
+    pub async fn start() -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let status = Arc::new(AtomicU16::new(200));
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let (status_in, delay_in) = (status.clone(), delay_ms.clone());
+        let server = actix_web::HttpServer::new(move || {
+            let (sender, status, delay) = (sender.clone(), status_in.clone(), delay_in.clone());
+            actix_web::App::new().default_service(actix_web::web::to(
+                move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                    let (sender, status, delay) = (sender.clone(), status.clone(), delay.clone());
+                    async move {
+                        let mut headers = reqwest::header::HeaderMap::new();
+                        for (name, value) in req.headers() {
+                            if let (Ok(name), Ok(value)) = (
+                                reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+                                reqwest::header::HeaderValue::from_bytes(value.as_bytes()),
+                            ) {
+                                headers.append(name, value);
+                            }
+                        }
+                        let _ = sender.send(Received {
+                            headers,
+                            body: body.to_vec(),
+                        });
+                        let delay = delay.load(Ordering::SeqCst);
+                        if delay > 0 {
+                            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                        }
+                        actix_web::HttpResponse::build(
+                            actix_web::http::StatusCode::from_u16(status.load(Ordering::SeqCst))
+                                .expect("status"),
+                        )
+                        .finish()
+                    }
+                },
+            ))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        tokio::spawn(server);
+        Self {
+            url: format!("http://127.0.0.1:{port}/webhooks/fusionauth"),
+            status,
+            delay_ms,
+            received: tokio::sync::Mutex::new(receiver),
+        }
+    }
+
+    /// The next request received (waits up to 10 s).
+    pub async fn next(&self) -> Received {
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            self.received.lock().await.recv().await
+        })
+        .await
+        .expect("a webhook request arrives in time")
+        .expect("the receiver is running")
+    }
+
+    /// The next request whose event has type `event_type` (others are skipped).
+    pub async fn next_event(&self, event_type: &str) -> (Received, Value) {
+        loop {
+            let received = self.next().await;
+            let body = received.json();
+            if body["event"]["type"] == event_type {
+                return (received, body["event"].clone());
+            }
+        }
+    }
+
+    /// Whether a request arrives within `millis`.
+    pub async fn nothing_within(&self, millis: u64) -> bool {
+        tokio::time::timeout(std::time::Duration::from_millis(millis), async {
+            self.received.lock().await.recv().await
+        })
+        .await
+        .is_err()
+    }
+}
+
+/// The emulator with the Kickstart's webhook pointed at a fresh receiver.
+pub async fn spawn_emulator_with_receiver() -> (TestEmulator, WebhookReceiver) {
+    let receiver = WebhookReceiver::start().await;
+    let url = receiver.url.clone();
+    let emulator = spawn_emulator_with("sqlite::memory:", move |kickstart| {
+        kickstart.set_variable("storeWebhookUrl", url);
+    })
+    .await;
+    (emulator, receiver)
 }

@@ -7,3 +7,4 @@ mod jwt;
 mod login;
 mod refresh;
 mod restart;
+mod webhooks;

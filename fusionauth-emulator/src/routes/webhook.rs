@@ -1,0 +1,208 @@
+//! The Webhook API (API key) — <https://fusionauth.io/docs/apis/webhooks>
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, post, web};
+use serde_json::{Map, Value, json};
+use shared::fusionauth::Errors;
+
+use crate::error::{ApiError, Result};
+use crate::http::{ApiKey, Json, empty_ok, json_response};
+use crate::state::AppState;
+use crate::store;
+
+/// `POST /api/webhook/{webhookId}`.
+#[post("/api/webhook/{webhook_id}")]
+#[tracing::instrument(skip_all)]
+pub async fn create_webhook(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    let id = super::admin::parse_uuid(&path, "webhookId")?;
+    new_webhook(&state, id, &body).await
+}
+
+/// `POST /api/webhook`.
+#[post("/api/webhook")]
+pub async fn create_webhook_without_id(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    new_webhook(&state, uuid::Uuid::new_v4().to_string(), &body).await
+}
+
+async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
+    let request = body
+        .get("webhook")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ApiError::field(
+                "webhook",
+                "[missing]webhook",
+                "You must specify the [webhook] object.",
+            )
+        })?;
+    let mut errors = Errors::default();
+    let url = request.get("url").and_then(Value::as_str).unwrap_or("");
+    if url.trim().is_empty() {
+        errors.add_field(
+            "webhook.url",
+            "[blank]webhook.url",
+            "You must specify the [webhook.url] property.",
+        );
+    } else if reqwest::Url::parse(url)
+        .map(|u| !matches!(u.scheme(), "http" | "https"))
+        .unwrap_or(true)
+    {
+        errors.add_field(
+            "webhook.url",
+            "[invalid]webhook.url",
+            "The [webhook.url] must be an http or https URL.",
+        );
+    }
+    for field in ["connectTimeout", "readTimeout"] {
+        if let Some(value) = request.get(field)
+            && value.as_u64().is_none_or(|n| n == 0)
+        {
+            let path = format!("webhook.{field}");
+            errors.add_field(
+                &path,
+                &format!("[invalid]{path}"),
+                "Must be a positive number of milliseconds.",
+            );
+        }
+    }
+    if let Some(events) = request.get("eventsEnabled")
+        && !events
+            .as_object()
+            .is_some_and(|events| events.values().all(Value::is_boolean))
+    {
+        errors.add_field(
+            "webhook.eventsEnabled",
+            "[invalid]webhook.eventsEnabled",
+            "Must map event types to true or false.",
+        );
+    }
+    if let Some(headers) = request.get("headers")
+        && !headers
+            .as_object()
+            .is_some_and(|headers| headers.values().all(Value::is_string))
+    {
+        errors.add_field(
+            "webhook.headers",
+            "[invalid]webhook.headers",
+            "Must map header names to strings.",
+        );
+    }
+    if let Some(tenant_ids) = request.get("tenantIds") {
+        match tenant_ids.as_array() {
+            Some(ids) => {
+                for tenant_id in ids {
+                    let known = match tenant_id.as_str() {
+                        Some(tenant_id) => store::tenant(&state.pool, tenant_id).await?.is_some(),
+                        None => false,
+                    };
+                    if !known {
+                        errors.add_field(
+                            "webhook.tenantIds",
+                            "[invalid]webhook.tenantIds",
+                            "No tenant with this id exists.",
+                        );
+                        break;
+                    }
+                }
+            }
+            None => errors.add_field(
+                "webhook.tenantIds",
+                "[invalid]webhook.tenantIds",
+                "Must be a list of tenant ids.",
+            ),
+        }
+    }
+    if request
+        .get("signatureConfiguration")
+        .and_then(|c| c.get("enabled"))
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        let key_id = request
+            .get("signatureConfiguration")
+            .and_then(|c| c.get("signingKeyId"))
+            .and_then(Value::as_str);
+        if key_id.is_none_or(|id| state.key(id).is_none()) {
+            errors.add_field(
+                "webhook.signatureConfiguration.signingKeyId",
+                "[invalid]webhook.signatureConfiguration.signingKeyId",
+                "No key with this id exists.",
+            );
+        }
+    }
+    if store::webhook(&state.pool, &id).await?.is_some() {
+        errors.add_field(
+            "webhookId",
+            "[duplicate]webhookId",
+            "A webhook with this id already exists.",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let now = state.clock.now_ms();
+    let mut data: Map<String, Value> = request.clone();
+    data.insert("id".into(), json!(id));
+    data.entry("connectTimeout").or_insert(json!(1000));
+    data.entry("readTimeout").or_insert(json!(2000));
+    data.entry("global").or_insert(json!(false));
+    data.entry("eventsEnabled").or_insert(json!({}));
+    data.entry("headers").or_insert(json!({}));
+    data.entry("tenantIds").or_insert(json!([]));
+    data.entry("signatureConfiguration")
+        .or_insert(json!({"enabled": false}));
+    data.insert("insertInstant".into(), json!(now));
+    data.insert("lastUpdateInstant".into(), json!(now));
+    let data = Value::Object(data);
+    store::insert_webhook(&state.pool, &id, &data).await?;
+    tracing::info!(webhook_id = id, "webhook created");
+    Ok(json_response(StatusCode::OK, &json!({ "webhook": data })))
+}
+
+/// `GET /api/webhook/{webhookId}`.
+#[get("/api/webhook/{webhook_id}")]
+pub async fn retrieve_webhook(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let webhook = store::webhook(&state.pool, &path)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "webhook": webhook }),
+    ))
+}
+
+/// `GET /api/webhook`.
+#[get("/api/webhook")]
+pub async fn retrieve_webhooks(state: web::Data<AppState>, _key: ApiKey) -> Result<HttpResponse> {
+    let webhooks = store::webhooks(&state.pool).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "webhooks": webhooks }),
+    ))
+}
+
+/// `DELETE /api/webhook/{webhookId}`.
+#[delete("/api/webhook/{webhook_id}")]
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    if !store::delete_webhook(&state.pool, &path).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(empty_ok())
+}
