@@ -34,6 +34,9 @@ pub enum Error {
     /// 413: the body is larger than the limit.
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// 429 + `Retry-After`: too many login attempts from this address.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_seconds: u64 },
     /// 503 + `Retry-After: 5`: FusionAuth or the database cannot be reached right now. The
     /// session is not over; the client should keep its tokens and retry.
     #[error("a dependency is unavailable")]
@@ -51,6 +54,7 @@ impl Error {
             Self::SessionExpired(_) => ErrorCode::SessionExpired,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
@@ -62,7 +66,10 @@ impl Error {
             Self::InvalidRequest(message) | Self::NotFound(message) => message.clone(),
             Self::Unauthorized(_) => "Missing or invalid access token; please log in.".to_owned(),
             Self::SessionExpired(_) => "Your session has ended; please log in again.".to_owned(),
-            Self::PayloadTooLarge => "The request body is larger than 16 KiB.".to_owned(),
+            Self::PayloadTooLarge => "The request body is too large.".to_owned(),
+            Self::TooManyRequests { .. } => {
+                "Too many attempts; please wait a moment and retry.".to_owned()
+            }
             Self::Unavailable(_) => {
                 "A service the store depends on is unavailable; please retry shortly.".to_owned()
             }
@@ -89,6 +96,7 @@ impl ResponseError for Error {
             Self::Unauthorized(_) | Self::SessionExpired(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -116,6 +124,11 @@ impl ResponseError for Error {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                response.insert_header((header::RETRY_AFTER, *retry_after_seconds));
             }
             _ => {}
         }

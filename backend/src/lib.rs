@@ -6,6 +6,7 @@
 pub mod auth;
 mod clock;
 pub mod error;
+mod rate_limit;
 mod routes;
 pub mod settings;
 mod state;
@@ -107,6 +108,14 @@ impl Application {
             .build()
             .context("cannot build the HTTP client")?;
         let clock = Clock::default();
+        let login_proxy = settings.fusionauth_api_key.clone().map(|api_key| {
+            routes::LoginProxy::new(
+                client.clone(),
+                &settings.fusionauth_url,
+                api_key,
+                settings.login_attempts_per_minute,
+            )
+        });
         let auth = auth::Authenticator::new(&settings, client, clock.clone(), pool.clone());
         auth.prefetch_keys().await;
         auth.reload_revocations()
@@ -122,6 +131,7 @@ impl Application {
                 application_id: settings.application_id.clone(),
             },
             webhook_secret: settings.fusionauth_webhook_secret.clone(),
+            login_proxy,
         });
         spawn_revocation_sync(
             state.clone(),

@@ -5,6 +5,7 @@ use sqlx::AnyPool;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
+use crate::routes::LoginProxy;
 use crate::settings::Secret;
 
 /// Shared by every worker through `web::Data<AppState>`.
@@ -16,4 +17,6 @@ pub struct AppState {
     pub app_config: AppConfig,
     /// `APP_FUSIONAUTH_WEBHOOK_SECRET`, when set.
     pub webhook_secret: Option<Secret>,
+    /// `POST /api/login`, when `APP_FUSIONAUTH_API_KEY` is set.
+    pub login_proxy: Option<LoginProxy>,
 }

@@ -2,6 +2,7 @@
 
 mod cart;
 mod health;
+mod login;
 mod products;
 mod static_files;
 mod webhooks;
@@ -17,6 +18,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
 
+pub use self::login::LoginProxy;
 use crate::auth::NewTokens;
 use crate::error::Error;
 use crate::state::AppState;
@@ -31,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
             web::scope("/api")
                 .wrap(from_fn(api_headers))
                 .route("/products", web::get().to(products::list))
+                .route("/login", web::post().to(login::login))
                 .route("/cart", web::get().to(cart::get))
                 .route("/cart", web::delete().to(cart::clear))
                 .route("/cart/items", web::post().to(cart::add_item))

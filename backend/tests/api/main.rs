@@ -6,6 +6,7 @@ mod bad_input;
 mod cart;
 mod forgery;
 mod helpers;
+mod login_proxy;
 mod postgres;
 mod public;
 mod revocation;

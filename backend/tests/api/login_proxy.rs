@@ -1,0 +1,129 @@
+//! Steps 2–3 through the backend (the workflow's alternative path): `POST /api/login` forwards
+//! the credentials to FusionAuth with the server-side API key and returns its answer unchanged.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::fusionauth::LoginResponse;
+use shared::store::ErrorCode;
+
+use crate::helpers::{
+    API_KEY, APPLICATION_ID, DEMO_EMAIL, DEMO_PASSWORD, TestApp, error_code, header, spawn_app,
+    spawn_app_with,
+};
+
+async fn spawn_app_with_login_proxy() -> TestApp {
+    spawn_app_with(|settings| settings.fusionauth_api_key = Some(API_KEY.into())).await
+}
+
+async fn proxied_login(app: &TestApp, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/login"))
+        .json(body)
+        .send()
+        .await
+        .expect("login request")
+}
+
+fn credentials(password: &str) -> Value {
+    json!({"loginId": DEMO_EMAIL, "password": password, "applicationId": APPLICATION_ID})
+}
+
+#[tokio::test]
+async fn step_02_03_login_through_the_backend_returns_fusionauths_answer_unchanged() {
+    let app = spawn_app_with_login_proxy().await;
+
+    let response = proxied_login(&app, &credentials("wrong-password")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        header(&response, "content-type"),
+        None,
+        "an empty body has no type"
+    );
+    assert_eq!(
+        header(&response, "cache-control").as_deref(),
+        Some("no-store")
+    );
+    assert!(response.bytes().await.expect("body").is_empty());
+
+    let response = proxied_login(&app, &credentials(DEMO_PASSWORD)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        header(&response, "cache-control").as_deref(),
+        Some("no-store")
+    );
+    assert!(header(&response, "content-type").is_some_and(|t| t.starts_with("application/json")));
+    assert_eq!(
+        header(&response, "set-cookie"),
+        None,
+        "FusionAuth's cookies stay there"
+    );
+    let body: LoginResponse = response.json().await.expect("a LoginResponse");
+    let jwt = body.token.expect("a JWT");
+    assert!(body.refresh_token.is_some());
+    assert_eq!(app.get_cart(&jwt, None).await.status(), StatusCode::OK);
+
+    // FusionAuth's validation errors come back as they are.
+    let response = proxied_login(&app, &json!({"password": "x"})).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let errors: Value = response.json().await.expect("FusionAuth Errors");
+    assert!(errors["fieldErrors"]["loginId"].is_array(), "{errors}");
+}
+
+#[tokio::test]
+async fn the_eleventh_login_attempt_in_a_minute_is_429_with_retry_after() {
+    let app = spawn_app_with_login_proxy().await;
+    for attempt in 1..=10 {
+        let response = proxied_login(&app, &credentials("guess")).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::NOT_FOUND,
+            "attempt {attempt}"
+        );
+    }
+    let response = proxied_login(&app, &credentials(DEMO_PASSWORD)).await;
+    let retry_after: u64 = header(&response, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=7).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
+        ErrorCode::TooManyRequests
+    );
+}
+
+#[tokio::test]
+async fn the_login_proxy_refuses_oversize_bodies_and_answers_503_when_fusionauth_is_down() {
+    let app = spawn_app_with_login_proxy().await;
+    let huge = json!({"loginId": DEMO_EMAIL, "password": "a".repeat(17 * 1024)});
+    assert_eq!(
+        error_code(
+            proxied_login(&app, &huge).await,
+            StatusCode::PAYLOAD_TOO_LARGE
+        )
+        .await,
+        ErrorCode::PayloadTooLarge
+    );
+    app.stop_fusionauth();
+    assert_eq!(
+        error_code(
+            proxied_login(&app, &credentials(DEMO_PASSWORD)).await,
+            StatusCode::SERVICE_UNAVAILABLE
+        )
+        .await,
+        ErrorCode::Unavailable
+    );
+}
+
+#[tokio::test]
+async fn without_an_api_key_there_is_no_login_proxy() {
+    let app = spawn_app().await;
+    assert_eq!(
+        error_code(
+            proxied_login(&app, &credentials(DEMO_PASSWORD)).await,
+            StatusCode::NOT_FOUND
+        )
+        .await,
+        ErrorCode::NotFound
+    );
+}
