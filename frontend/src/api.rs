@@ -17,13 +17,14 @@ use gloo_net::http::{Method, RequestBuilder, Response};
 use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shared::fusionauth::{DeviceInfo, Errors, LoginMetaData, LoginRequest, LoginResponse};
+use shared::fusionauth::{DeviceInfo, LoginMetaData, LoginRequest};
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
 use shared::store::{
     AddCartItem, ApiError, AppConfig, Cart, ErrorCode, ProductList, SetCartQuantity,
 };
 use web_sys::js_sys;
 
+use crate::fusionauth::{LoginAnswer, TwoFactorLoginRequest, ValidationErrors};
 use crate::jwt;
 use crate::session::{Session, StoredSession};
 
@@ -103,23 +104,36 @@ fn fallback_error(status: u16) -> ApiError {
     ApiError::new(code, "")
 }
 
-/// Why signing in failed: one variant per answer of `POST /api/login` the user can act on.
-#[derive(Clone, Debug, PartialEq)]
+/// Where a sign-in attempt got to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginStep {
+    /// Signed in (200).
+    SignedIn(StoredSession),
+    /// 242: a code is needed; complete with [`ApiClient::two_factor_login`] and this id.
+    TwoFactor(String),
+}
+
+/// Why signing in failed: one variant per answer of `POST /api/login` (and
+/// `POST /api/two-factor/login`) the user can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoginFailure {
     /// 404: unknown email or wrong password.
     WrongCredentials,
-    /// 400: validation errors, by field.
-    Invalid(Errors),
+    /// 400 (or checked before sending): validation errors, by field.
+    Invalid(ValidationErrors),
     /// 202: the user exists but is not registered for the store application.
     NotRegistered,
     /// 203: FusionAuth wants the password changed first.
     PasswordChangeRequired,
     /// 212 / 213: email or registration not verified.
     NotVerified,
-    /// 242: a second factor is required.
-    TwoFactorRequired,
-    /// 409: a user action (e.g. lockout after failed attempts) prevents login.
-    Locked,
+    /// 421 from the two-factor login: a wrong code.
+    WrongCode,
+    /// 404 from the two-factor login: the two-factor id expired; start again.
+    CodeExpired,
+    /// 409: a user action (e.g. lockout after failed attempts) prevents login; until when, in
+    /// epoch milliseconds, if the action ends.
+    Locked(Option<i64>),
     /// 410: the account has expired.
     Expired,
     /// 423: the account is disabled.
@@ -149,12 +163,14 @@ impl LoginFailure {
             Self::PasswordChangeRequired => {
                 "You need to change your password before you can sign in.".to_owned()
             }
-            Self::NotVerified => "Please verify your email address before signing in.".to_owned(),
-            Self::TwoFactorRequired => {
-                "This account uses two-factor sign-in, which this app does not support yet."
-                    .to_owned()
-            }
-            Self::Locked => {
+            Self::NotVerified => "Please verify your email address first.".to_owned(),
+            Self::WrongCode => "That code isn't right.".to_owned(),
+            Self::CodeExpired => "That code has expired. Please sign in again.".to_owned(),
+            Self::Locked(Some(until)) => format!(
+                "This account is locked until {}. Please try again then or contact support.",
+                crate::format::local_time(*until)
+            ),
+            Self::Locked(None) => {
                 "This account is locked. Please try again later or contact support.".to_owned()
             }
             Self::Expired => "This account has expired. Please contact support.".to_owned(),
@@ -173,7 +189,7 @@ impl LoginFailure {
         }
     }
 
-    /// The first error FusionAuth reported for a request field (`loginId`, `password`).
+    /// The first error for a request field (`loginId`, `password`, `code`).
     pub fn field_error(&self, field: &str) -> Option<String> {
         match self {
             Self::Invalid(errors) => errors
@@ -190,26 +206,62 @@ impl LoginFailure {
             _ => None,
         }
     }
+
+    /// Checks a form before sending it: every named field must be filled in.
+    pub fn check_filled(fields: &[(&str, &str, &str)]) -> Result<(), Self> {
+        let mut errors = ValidationErrors::default();
+        for (field, value, message) in fields {
+            if value.trim().is_empty() {
+                errors.field_errors.insert(
+                    (*field).to_owned(),
+                    vec![crate::fusionauth::ErrorMessage {
+                        message: (*message).to_owned(),
+                    }],
+                );
+            }
+        }
+        if errors.field_errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::Invalid(errors))
+        }
+    }
 }
 
-/// Reads an answer of `POST /api/login` (FusionAuth docs, "Login API" response codes).
-pub fn read_login_answer(status: u16, body: &str) -> Result<LoginResponse, LoginFailure> {
+/// Reads an answer of `POST /api/login`, or of `POST /api/two-factor/login` when `two_factor`
+/// (FusionAuth docs, response codes; the contract's §1.4).
+pub fn read_login_answer(
+    status: u16,
+    body: &str,
+    two_factor: bool,
+) -> Result<LoginStep, LoginFailure> {
+    let answer = || serde_json::from_str::<LoginAnswer>(body).ok();
     match status {
-        200 => serde_json::from_str::<LoginResponse>(body)
-            .ok()
-            .filter(|r| r.token.as_deref().is_some_and(|t| !t.is_empty()))
+        200 => answer()
+            .and_then(StoredSession::from_login)
+            .map(LoginStep::SignedIn)
             .ok_or(LoginFailure::Unexpected),
         202 => Err(LoginFailure::NotRegistered),
         203 => Err(LoginFailure::PasswordChangeRequired),
         212 | 213 => Err(LoginFailure::NotVerified),
-        242 => Err(LoginFailure::TwoFactorRequired),
+        242 => answer()
+            .and_then(|a| a.two_factor_id)
+            .filter(|id| !id.is_empty())
+            .map(LoginStep::TwoFactor)
+            .ok_or(LoginFailure::Unexpected),
         400 => Err(LoginFailure::Invalid(
             serde_json::from_str(body).unwrap_or_default(),
         )),
         401 => Err(LoginFailure::NotAllowed),
+        404 if two_factor => Err(LoginFailure::CodeExpired),
         404 => Err(LoginFailure::WrongCredentials),
-        409 => Err(LoginFailure::Locked),
+        409 => {
+            Err(LoginFailure::Locked(answer().and_then(|a| {
+                a.actions.first().and_then(|action| action.expiry)
+            })))
+        }
         410 => Err(LoginFailure::Expired),
+        421 => Err(LoginFailure::WrongCode),
         423 => Err(LoginFailure::Disabled),
         429 => Err(LoginFailure::TooManyAttempts),
         500..=599 => Err(LoginFailure::Unreachable),
@@ -327,8 +379,8 @@ impl ApiClient {
     /// `POST {fusionAuthUrl}/api/login` with the user's credentials (workflow steps 2–3).
     ///
     /// # Errors
-    /// A [`LoginFailure`] for every answer other than a 200 with a JWT.
-    pub async fn login(&self, email: &str, password: &str) -> Result<StoredSession, LoginFailure> {
+    /// A [`LoginFailure`] for every answer other than a 200 with a JWT or a 242.
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoginStep, LoginFailure> {
         let config = self.config().await.map_err(|_| LoginFailure::Unreachable)?;
         let user_agent = web_sys::window()
             .and_then(|w| w.navigator().user_agent().ok())
@@ -342,21 +394,34 @@ impl ApiClient {
             }),
             ..LoginRequest::default()
         };
-        let abort = Timeout::start(LOGIN_TIMEOUT);
-        let response = RequestBuilder::new(&format!("{}/api/login", config.fusion_auth_url))
-            .method(Method::POST)
-            .credentials(web_sys::RequestCredentials::Omit)
-            .header("Accept", "application/json")
-            .abort_signal(abort.signal().as_ref())
-            .json(&request)
-            .map_err(|_| LoginFailure::Unexpected)?
-            .send()
-            .await
-            .map_err(|_| LoginFailure::Unreachable)?;
-        let status = response.status();
-        let body = response.text().await.unwrap_or_default();
-        let answer = read_login_answer(status, &body)?;
-        StoredSession::from_login(answer).ok_or(LoginFailure::Unexpected)
+        let body = serde_json::to_string(&request).map_err(|_| LoginFailure::Unexpected)?;
+        post_login(
+            &format!("{}/api/login", config.fusion_auth_url),
+            body,
+            false,
+        )
+        .await
+    }
+
+    /// `POST {fusionAuthUrl}/api/two-factor/login`: completes a login that answered 242.
+    ///
+    /// # Errors
+    /// [`LoginFailure::WrongCode`] (421), [`LoginFailure::CodeExpired`] (404), and the rest as
+    /// for [`Self::login`].
+    pub async fn two_factor_login(
+        &self,
+        two_factor_id: &str,
+        code: &str,
+    ) -> Result<LoginStep, LoginFailure> {
+        let config = self.config().await.map_err(|_| LoginFailure::Unreachable)?;
+        let body = serde_json::to_string(&TwoFactorLoginRequest {
+            two_factor_id,
+            code: code.trim(),
+            application_id: &config.application_id,
+        })
+        .map_err(|_| LoginFailure::Unexpected)?;
+        let url = format!("{}/api/two-factor/login", config.fusion_auth_url);
+        post_login(&url, body, true).await
     }
 
     /// Best-effort `POST {fusionAuthUrl}/api/logout` revoking the refresh token; failures are
@@ -535,6 +600,25 @@ impl ApiClient {
     }
 }
 
+/// Sends a login request to FusionAuth (cross-origin, no cookies) and reads the answer.
+async fn post_login(url: &str, body: String, two_factor: bool) -> Result<LoginStep, LoginFailure> {
+    let abort = Timeout::start(LOGIN_TIMEOUT);
+    let response = RequestBuilder::new(url)
+        .method(Method::POST)
+        .credentials(web_sys::RequestCredentials::Omit)
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/json")
+        .abort_signal(abort.signal().as_ref())
+        .body(body)
+        .map_err(|_| LoginFailure::Unexpected)?
+        .send()
+        .await
+        .map_err(|_| LoginFailure::Unreachable)?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    read_login_answer(status, &body, two_factor)
+}
+
 async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, ApiFailure> {
     response.json().await.map_err(|_| ApiFailure::BadResponse)
 }
@@ -579,10 +663,10 @@ mod tests {
             (202, LoginFailure::NotRegistered),
             (203, LoginFailure::PasswordChangeRequired),
             (212, LoginFailure::NotVerified),
-            (242, LoginFailure::TwoFactorRequired),
+            (242, LoginFailure::Unexpected),
             (401, LoginFailure::NotAllowed),
             (404, LoginFailure::WrongCredentials),
-            (409, LoginFailure::Locked),
+            (409, LoginFailure::Locked(None)),
             (410, LoginFailure::Expired),
             (423, LoginFailure::Disabled),
             (500, LoginFailure::Unreachable),
@@ -590,40 +674,85 @@ mod tests {
             (302, LoginFailure::Unexpected),
         ];
         for (status, expected) in cases {
-            assert_eq!(read_login_answer(status, ""), Err(expected), "{status}");
+            assert_eq!(
+                read_login_answer(status, "", false),
+                Err(expected),
+                "{status}"
+            );
         }
         assert_eq!(
             LoginFailure::WrongCredentials.message(),
             "Wrong email or password."
         );
         assert_eq!(
-            LoginFailure::NotRegistered.message(),
-            "This account is not registered for the store."
+            LoginFailure::NotVerified.message(),
+            "Please verify your email address first."
         );
         assert_eq!(LoginFailure::Unreachable.message(), UNREACHABLE_SIGN_IN);
     }
 
     #[test]
-    fn a_200_login_needs_a_token() {
-        assert_eq!(read_login_answer(200, "{}"), Err(LoginFailure::Unexpected));
+    fn two_factor_answers_have_their_own_meaning() {
         assert_eq!(
-            read_login_answer(200, "oops"),
+            read_login_answer(242, r#"{"twoFactorId":"tf1","methods":[]}"#, false),
+            Ok(LoginStep::TwoFactor("tf1".to_owned()))
+        );
+        assert_eq!(
+            read_login_answer(421, "", true),
+            Err(LoginFailure::WrongCode)
+        );
+        assert_eq!(
+            read_login_answer(404, "", true),
+            Err(LoginFailure::CodeExpired)
+        );
+        assert_eq!(LoginFailure::WrongCode.message(), "That code isn't right.");
+        assert_eq!(
+            LoginFailure::CodeExpired.message(),
+            "That code has expired. Please sign in again."
+        );
+        assert_eq!(
+            read_login_answer(409, r#"{"actions":[{"expiry":1764400000000}]}"#, false),
+            Err(LoginFailure::Locked(Some(1_764_400_000_000)))
+        );
+    }
+
+    #[test]
+    fn a_200_login_needs_a_token() {
+        assert_eq!(
+            read_login_answer(200, "{}", false),
             Err(LoginFailure::Unexpected)
         );
-        let ok = read_login_answer(200, r#"{"token":"a.b.c","refreshToken":"r"}"#);
-        assert_eq!(ok.map(|r| r.refresh_token), Ok(Some("r".to_owned())));
+        assert_eq!(
+            read_login_answer(200, "oops", false),
+            Err(LoginFailure::Unexpected)
+        );
+        let ok = read_login_answer(200, r#"{"token":"a.b.c","refreshToken":"r"}"#, false);
+        let Ok(LoginStep::SignedIn(session)) = ok else {
+            panic!("signed in: {ok:?}");
+        };
+        assert_eq!(session.refresh_token.as_deref(), Some("r"));
     }
 
     #[test]
     fn validation_errors_are_shown_per_field() {
         let body =
             r#"{"fieldErrors":{"password":[{"code":"[blank]password","message":"Required"}]}}"#;
-        let failure = read_login_answer(400, body).expect_err("400 fails");
+        let failure = read_login_answer(400, body, false).expect_err("400 fails");
         assert_eq!(failure.field_error("password").as_deref(), Some("Required"));
         assert_eq!(failure.field_error("loginId"), None);
         assert_eq!(failure.message(), "Please check the highlighted fields.");
-        let bare = read_login_answer(400, "").expect_err("400 fails");
-        assert_eq!(bare, LoginFailure::Invalid(Errors::default()));
+        let bare = read_login_answer(400, "", false).expect_err("400 fails");
+        assert_eq!(bare, LoginFailure::Invalid(ValidationErrors::default()));
+        let unfilled = LoginFailure::check_filled(&[
+            ("loginId", " ", "Enter your email."),
+            ("password", "x", "Enter your password."),
+        ])
+        .expect_err("email missing");
+        assert_eq!(
+            unfilled.field_error("loginId").as_deref(),
+            Some("Enter your email.")
+        );
+        assert_eq!(unfilled.field_error("password"), None);
     }
 
     #[test]

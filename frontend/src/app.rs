@@ -60,6 +60,15 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // A new screen: move focus to its heading (not on the first one, which the user just opened).
+    Effect::new(move |previous: Option<Page>| {
+        let page = shown.get();
+        if previous.is_some_and(|p| p != page) {
+            crate::components::focus_later("main h1");
+        }
+        page
+    });
+
     view! {
         <Header />
         <NetworkNotice />

@@ -23,6 +23,12 @@ pub fn items(count: u32) -> String {
     }
 }
 
+/// A moment (epoch milliseconds) in the user's locale and time zone, e.g. "29/11/2026, 07:30:00".
+pub fn local_time(epoch_millis: i64) -> String {
+    let date = web_sys::js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(epoch_millis as f64));
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,9 @@
 
 use std::fmt;
 
+use crate::fusionauth::{LoginAnswer, LoginUser};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use shared::fusionauth::{LoginResponse, User};
 
 /// The `localStorage` key holding the session.
 pub const STORAGE_KEY: &str = "store.session";
@@ -45,7 +45,7 @@ impl fmt::Debug for StoredSession {
 
 impl StoredSession {
     /// The session a successful (200) login answer describes, or `None` without a JWT.
-    pub fn from_login(response: LoginResponse) -> Option<Self> {
+    pub fn from_login(response: LoginAnswer) -> Option<Self> {
         let token = response.token?;
         let (display_name, email) = match &response.user {
             Some(user) => (display_name(user), user.email.clone()),
@@ -78,7 +78,7 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 }
 
 /// The friendliest name FusionAuth gave us for a user.
-fn display_name(user: &User) -> Option<String> {
+fn display_name(user: &LoginUser) -> Option<String> {
     if let Some(full) = non_empty(&user.full_name) {
         return Some(full.to_owned());
     }
@@ -242,12 +242,10 @@ mod tests {
 
     #[test]
     fn login_answer_becomes_a_session_with_a_friendly_name() {
-        let response: LoginResponse = serde_json::from_value(serde_json::json!({
-            "token": "a.b.c",
-            "refreshToken": "rt",
-            "refreshTokenId": "rid",
-            "user": {"id": "u1", "email": "ana@example.com", "firstName": "Ana", "lastName": "Lima"}
-        }))
+        let response: LoginAnswer = serde_json::from_str(
+            r#"{"token":"a.b.c","refreshToken":"rt","refreshTokenId":"rid",
+                "user":{"id":"u1","email":"ana@example.com","firstName":"Ana","lastName":"Lima"}}"#,
+        )
         .expect("parses");
         let session = StoredSession::from_login(response).expect("has a token");
         assert_eq!(session.refresh_token.as_deref(), Some("rt"));
@@ -255,6 +253,6 @@ mod tests {
         let json = serde_json::to_string(&session).expect("serializes");
         assert_eq!(StoredSession::parse(&json), Some(session.clone()));
         assert!(!format!("{session:?}").contains("rt\""));
-        assert!(StoredSession::from_login(LoginResponse::default()).is_none());
+        assert!(StoredSession::from_login(LoginAnswer::default()).is_none());
     }
 }

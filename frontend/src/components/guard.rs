@@ -9,7 +9,7 @@ pub fn NotFound() -> impl IntoView {
     super::set_page_title("Page not found");
     view! {
         <section class="page narrow" aria-labelledby="not-found-title">
-            <h1 id="not-found-title">"Page not found"</h1>
+            <h1 id="not-found-title" tabindex="-1">"Page not found"</h1>
             <p>"There is nothing at this address."</p>
             <a class="button button-secondary" href=Page::Store.path()>
                 "Back to the store"

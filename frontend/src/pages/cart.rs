@@ -94,7 +94,7 @@ pub fn CartPage() -> impl IntoView {
 
     view! {
         <section id="cart" class="page narrow" aria-labelledby="cart-title">
-            <h1 id="cart-title">"Your cart"</h1>
+            <h1 id="cart-title" tabindex="-1">"Your cart"</h1>
             {move || match loaded.with(|r| r.cloned()) {
                 None => view! { <CartLoading /> }.into_any(),
                 Some(Ok(())) => {

@@ -1,57 +1,146 @@
 //! `/login`: the native login form. The credentials go straight to FusionAuth's Login API
-//! (workflow steps 1–3); the store backend never sees the password.
+//! (workflow steps 1–3); the store backend never sees the password. A 242 answer leads to a
+//! code step completed through `/api/two-factor/login`.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::api::{ApiClient, LoginFailure};
+use crate::api::{ApiClient, LoginFailure, LoginStep};
+use crate::components::focus_later;
 use crate::session::Session;
-use crate::task::Task;
+
+/// Where the user is in signing in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Credentials,
+    /// FusionAuth asked for a second factor; the id completes the login.
+    Code(String),
+}
+
+/// The sign-in state both steps share.
+#[derive(Clone, Copy)]
+struct Flow {
+    api: ApiClient,
+    session: Session,
+    step: RwSignal<Step>,
+    pending: RwSignal<bool>,
+    failure: RwSignal<Option<LoginFailure>>,
+}
+
+impl Flow {
+    fn failure(&self) -> Option<LoginFailure> {
+        if self.pending.get() {
+            None
+        } else {
+            self.failure.get()
+        }
+    }
+
+    fn field_error(&self, field: &str) -> Option<String> {
+        self.failure().and_then(|f| f.field_error(field))
+    }
+
+    /// Runs one request and moves to the step it leads to; focus goes to the first error or to
+    /// the new step's heading.
+    fn submit(
+        self,
+        job: impl std::future::Future<Output = Result<LoginStep, LoginFailure>> + 'static,
+    ) {
+        self.pending.set(true);
+        leptos::task::spawn_local(async move {
+            let outcome = job.await;
+            let _ = self.pending.try_set(false);
+            match outcome {
+                Ok(LoginStep::SignedIn(started)) => self.session.start(started),
+                Ok(LoginStep::TwoFactor(id)) => {
+                    let _ = self.failure.try_set(None);
+                    let _ = self.step.try_set(Step::Code(id));
+                    focus_later("#two-factor-title");
+                }
+                Err(failure) => {
+                    let restart = failure == LoginFailure::CodeExpired;
+                    let target = [
+                        ("loginId", "#email"),
+                        ("password", "#password"),
+                        ("code", "#two-factor-code"),
+                    ]
+                    .into_iter()
+                    .find(|(field, _)| failure.field_error(field).is_some())
+                    .map_or("#login-error", |(_, input)| input);
+                    let _ = self.failure.try_set(Some(failure));
+                    if restart {
+                        let _ = self.step.try_set(Step::Credentials);
+                    }
+                    focus_later(target);
+                }
+            }
+        });
+    }
+}
 
 /// The login page (the app sends a signed-in user on to the store).
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let flow = Flow {
+        api: expect_context::<ApiClient>(),
+        session: expect_context::<Session>(),
+        step: RwSignal::new(Step::Credentials),
+        pending: RwSignal::new(false),
+        failure: RwSignal::new(None),
+    };
+    move || match flow.step.get() {
+        Step::Credentials => view! { <CredentialsStep flow /> }.into_any(),
+        Step::Code(id) => view! { <CodeStep flow id /> }.into_any(),
+    }
+}
+
+/// The message for the whole form (every outcome except the session notice).
+#[component]
+fn FormError(flow: Flow) -> impl IntoView {
+    view! {
+        <p id="login-error" class="form-error" role="alert" tabindex="-1">
+            {move || flow.failure().map(|f| f.message())}
+        </p>
+    }
+}
+
+#[component]
+fn CredentialsStep(flow: Flow) -> impl IntoView {
     crate::components::set_page_title("Sign in");
-    let api = expect_context::<ApiClient>();
-    let session = expect_context::<Session>();
+    let session = flow.session;
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let reveal = RwSignal::new(false);
-
-    let login = Task::<Result<(), LoginFailure>>::new();
-    let pending = move || login.pending();
-    let failure = move || {
-        if pending() {
-            None
-        } else {
-            login.with(|r| r.and_then(|r| r.as_ref().err()).cloned())
-        }
-    };
-    let email_error = move || failure().and_then(|f| f.field_error("loginId"));
-    let password_error = move || failure().and_then(|f| f.field_error("password"));
+    let pending = move || flow.pending.get();
+    let email_error = move || flow.field_error("loginId");
+    let password_error = move || flow.field_error("password");
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if !login.is_running() {
-            let (email, password) = (email.get_untracked(), password.get_untracked());
-            login.run(async move {
-                let started = api.login(&email, &password).await?;
-                session.start(started);
-                Ok(())
-            });
+        if flow.pending.get_untracked() {
+            return;
         }
+        let (email, password) = (email.get_untracked(), password.get_untracked());
+        let api = flow.api;
+        flow.submit(async move {
+            LoginFailure::check_filled(&[
+                ("loginId", &email, "Enter your email address."),
+                ("password", &password, "Enter your password."),
+            ])?;
+            api.login(&email, &password).await
+        });
     };
 
     view! {
         <section class="page narrow login" aria-labelledby="login-title">
-            <h1 id="login-title">"Sign in"</h1>
+            <h1 id="login-title" tabindex="-1">"Sign in"</h1>
             <p class="lead">"Sign in to see the products and your cart."</p>
             <Show when=move || session.notice().is_some()>
                 <p id="session-notice" class="notice-inline" role="status">
                     {move || session.notice()}
                 </p>
             </Show>
-            <form id="login-form" class="card form" on:submit=on_submit>
+            <form id="login-form" class="card form" novalidate on:submit=on_submit>
                 <div class="field">
                     <label for="email">"Email"</label>
                     <input
@@ -104,9 +193,7 @@ pub fn LoginPage() -> impl IntoView {
                         {password_error}
                     </p>
                 </div>
-                <p id="login-error" class="form-error" role="alert">
-                    {move || failure().map(|f| f.message())}
-                </p>
+                <FormError flow />
                 <button
                     id="login-submit"
                     type="submit"
@@ -117,6 +204,80 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
             </form>
             <p class="fine-print">"Your password goes only to the sign-in service, never to the store."</p>
+        </section>
+    }
+}
+
+/// The second step after a 242: a one-time code from the user's authenticator.
+#[component]
+fn CodeStep(flow: Flow, id: String) -> impl IntoView {
+    crate::components::set_page_title("Enter your code");
+    let code = RwSignal::new(String::new());
+    let pending = move || flow.pending.get();
+    let code_error = move || flow.field_error("code");
+    let two_factor_id = StoredValue::new(id);
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if flow.pending.get_untracked() {
+            return;
+        }
+        let code = code.get_untracked();
+        let id = two_factor_id.get_value();
+        let api = flow.api;
+        flow.submit(async move {
+            LoginFailure::check_filled(&[("code", &code, "Enter the code from your app.")])?;
+            api.two_factor_login(&id, &code).await
+        });
+    };
+    let start_over = move |_| {
+        flow.failure.set(None);
+        flow.step.set(Step::Credentials);
+        focus_later("#login-title");
+    };
+
+    view! {
+        <section class="page narrow login" aria-labelledby="two-factor-title">
+            <h1 id="two-factor-title" tabindex="-1">"Enter your code"</h1>
+            <p class="lead">"Open your authenticator app and enter the code it shows for the store."</p>
+            <form id="two-factor-form" class="card form" novalidate on:submit=on_submit>
+                <div class="field">
+                    <label for="two-factor-code">"Verification code"</label>
+                    <input
+                        id="two-factor-code"
+                        name="code"
+                        type="text"
+                        inputmode="numeric"
+                        autocomplete="one-time-code"
+                        pattern="[0-9]*"
+                        maxlength="10"
+                        required
+                        aria-invalid=move || code_error().is_some().to_string()
+                        aria-describedby="code-error"
+                        bind:value=code
+                    />
+                    <p id="code-error" class="field-error">
+                        {code_error}
+                    </p>
+                </div>
+                <FormError flow />
+                <button
+                    id="two-factor-submit"
+                    type="submit"
+                    class="button button-primary"
+                    disabled=pending
+                >
+                    {move || if pending() { "Checking…" } else { "Verify" }}
+                </button>
+                <button
+                    id="two-factor-cancel"
+                    type="button"
+                    class="button button-quiet"
+                    on:click=start_over
+                >
+                    "Start over"
+                </button>
+            </form>
         </section>
     }
 }

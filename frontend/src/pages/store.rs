@@ -25,7 +25,7 @@ pub fn StorePage() -> impl IntoView {
     view! {
         <section class="page store" aria-labelledby="store-title">
             <div class="page-head">
-                <h1 id="store-title">"Products"</h1>
+                <h1 id="store-title" tabindex="-1">"Products"</h1>
                 <p class="greeting">
                     {move || session.greeting_name().map(|name| format!("Signed in as {name}"))}
                 </p>

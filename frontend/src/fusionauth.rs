@@ -1,0 +1,106 @@
+//! The parts of FusionAuth's Login API answers the app reads.
+//!
+//! `shared::fusionauth::LoginResponse` describes the whole answer, including free-form `data`
+//! maps; decoding those needs `serde_json::Value`, which costs the download ~15 KB. These
+//! deserialize-only types keep just what the app shows or stores; serde skips everything else.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The body of a 2xx answer of `POST /api/login` or `POST /api/two-factor/login`, and of a 409.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LoginAnswer {
+    pub token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub refresh_token_id: Option<String>,
+    pub user: Option<LoginUser>,
+    /// 242: completes the login through `POST /api/two-factor/login`.
+    pub two_factor_id: Option<String>,
+    /// 409: the user actions preventing the login.
+    pub actions: Vec<UserAction>,
+}
+
+impl std::fmt::Debug for LoginAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAnswer")
+            .field("refresh_token_id", &self.refresh_token_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The user's names, to greet them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LoginUser {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub full_name: Option<String>,
+}
+
+/// One action preventing a login (409).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UserAction {
+    /// When the action ends, epoch milliseconds; absent for an open-ended action.
+    pub expiry: Option<i64>,
+}
+
+/// A 400 answer's errors: by request field and general.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ValidationErrors {
+    pub field_errors: BTreeMap<String, Vec<ErrorMessage>>,
+    pub general_errors: Vec<ErrorMessage>,
+}
+
+/// One validation error.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ErrorMessage {
+    pub message: String,
+}
+
+/// `POST /api/two-factor/login` body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TwoFactorLoginRequest<'a> {
+    pub two_factor_id: &'a str,
+    pub code: &'a str,
+    pub application_id: &'a str,
+}
+
+impl std::fmt::Debug for TwoFactorLoginRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwoFactorLoginRequest")
+            .field("application_id", &self.application_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_locked_answer_tells_until_when() {
+        let answer: LoginAnswer = serde_json::from_str(
+            r#"{"actions":[{"actionId":"a","expiry":1764400000000,"localizedName":"Lock","data":{"x":[1]}}]}"#,
+        )
+        .expect("parses");
+        assert_eq!(answer.actions[0].expiry, Some(1_764_400_000_000));
+    }
+
+    #[test]
+    fn unknown_fields_and_free_form_data_are_skipped() {
+        let answer: LoginAnswer = serde_json::from_str(
+            r#"{"token":"a.b.c","user":{"id":"u","email":"e@x","data":{"nested":{"deep":[true,null]}},"registrations":[{"applicationId":"x"}]}}"#,
+        )
+        .expect("parses");
+        assert_eq!(answer.token.as_deref(), Some("a.b.c"));
+        assert_eq!(answer.user.and_then(|u| u.email).as_deref(), Some("e@x"));
+    }
+}
