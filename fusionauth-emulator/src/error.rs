@@ -22,6 +22,12 @@ pub enum ApiError {
     /// 410, empty body: the user has expired.
     #[error("the user has expired")]
     Expired,
+    /// 409 with `{"actions":[…]}`: a user action prevents login.
+    #[error("a user action prevents login")]
+    LoginPrevented(serde_json::Value),
+    /// 421, empty body: the two-factor code is wrong.
+    #[error("the two-factor code is invalid")]
+    InvalidTwoFactorCode,
     /// 413, empty body: the request body is over the limit.
     #[error("the request body is too large")]
     PayloadTooLarge,
@@ -74,6 +80,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Locked => StatusCode::LOCKED,
             Self::WebhookTransactionFailed => StatusCode::GATEWAY_TIMEOUT,
+            Self::LoginPrevented(_) => StatusCode::CONFLICT,
+            Self::InvalidTwoFactorCode => StatusCode::MISDIRECTED_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -81,6 +89,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Validation(errors) => json_response(StatusCode::BAD_REQUEST, errors),
+            Self::LoginPrevented(body) => json_response(StatusCode::CONFLICT, body),
             Self::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed");
                 json_response(

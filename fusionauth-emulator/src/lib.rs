@@ -10,6 +10,7 @@ mod crypto;
 mod error;
 mod http;
 mod kickstart;
+mod lockout;
 mod model;
 mod revocation;
 mod routes;

@@ -108,6 +108,28 @@ impl Tenant {
             .unwrap_or(true)
     }
 
+    /// `emailConfiguration.verifyEmail` with `unverified.behavior = "Gated"`: unverified users
+    /// get 212 from the Login API.
+    pub fn email_verification_gated(&self) -> bool {
+        self.data
+            .pointer("/emailConfiguration/verifyEmail")
+            .and_then(Value::as_bool)
+            == Some(true)
+            && self
+                .data
+                .pointer("/emailConfiguration/unverified/behavior")
+                .and_then(Value::as_str)
+                == Some("Gated")
+    }
+
+    /// Whether new users start unverified (email verification is on).
+    pub fn verify_email(&self) -> bool {
+        self.data
+            .pointer("/emailConfiguration/verifyEmail")
+            .and_then(Value::as_bool)
+            == Some(true)
+    }
+
     pub fn password_min_length(&self) -> usize {
         self.data
             .pointer("/passwordValidationRules/minLength")

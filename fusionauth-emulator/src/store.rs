@@ -297,6 +297,14 @@ impl UserRow {
         }
     }
 
+    /// `user.passwordChangeRequired`.
+    pub fn password_change_required(&self) -> bool {
+        serde_json::from_str::<Value>(&self.data)
+            .ok()
+            .and_then(|data| data.get("passwordChangeRequired").and_then(Value::as_bool))
+            .unwrap_or(false)
+    }
+
     /// `user.expiry` (epoch ms), if set.
     pub fn expiry(&self) -> Option<i64> {
         serde_json::from_str::<Value>(&self.data)
@@ -755,5 +763,162 @@ pub async fn unrotate_refresh_token(
             .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- two-factor challenges
+
+pub async fn insert_two_factor_challenge(
+    pool: &SqlitePool,
+    id: &str,
+    user_id: &str,
+    now_ms: i64,
+    data: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO two_factor_challenges (id, user_id, create_instant, data) VALUES (?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(now_ms)
+    .bind(data.to_string())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A pending two-factor login: `(user_id, create_instant, data)`.
+pub async fn two_factor_challenge(
+    pool: &SqlitePool,
+    id: &str,
+) -> sqlx::Result<Option<(String, i64, Value)>> {
+    let row: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT user_id, create_instant, data FROM two_factor_challenges WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(user_id, created, data)| Ok((user_id, created, parse_json(&data)?)))
+        .transpose()
+}
+
+/// Deletes a challenge; false when it was already gone (used by a concurrent call).
+pub async fn delete_two_factor_challenge(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query("DELETE FROM two_factor_challenges WHERE id = ?")
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+// ---------------------------------------------------------------------------- failed logins, user actions
+
+/// Counts a failed login: continues the streak when the previous failure is at most
+/// `reset_ms` old, else starts a new one. Returns the streak's length.
+pub async fn record_failed_login(
+    pool: &SqlitePool,
+    user_id: &str,
+    now_ms: i64,
+    reset_ms: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO failed_logins (user_id, count, last_failure_instant) VALUES (?, 1, ?)
+         ON CONFLICT (user_id) DO UPDATE SET
+           count = CASE WHEN excluded.last_failure_instant - last_failure_instant <= ?
+                        THEN count + 1 ELSE 1 END,
+           last_failure_instant = excluded.last_failure_instant
+         RETURNING count",
+    )
+    .bind(user_id)
+    .bind(now_ms)
+    .bind(reset_ms)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn clear_failed_logins(pool: &SqlitePool, user_id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM failed_logins WHERE user_id = ?")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn user_action(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<Value>> {
+    let row: Option<String> = sqlx::query_scalar("SELECT data FROM user_actions WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|data| parse_json(&data)).transpose()
+}
+
+pub async fn insert_user_action(pool: &SqlitePool, id: &str, data: &Value) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO user_actions (id, data) VALUES (?, ?)")
+        .bind(id)
+        .bind(data.to_string())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Records that action `action_id` was applied to a user until `expiry` (ms).
+pub async fn apply_user_action(
+    pool: &SqlitePool,
+    user_id: &str,
+    action_id: &str,
+    now_ms: i64,
+    expiry: Option<i64>,
+    data: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO user_action_log (id, user_id, action_id, create_instant, expiry, data)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(user_id)
+    .bind(action_id)
+    .bind(now_ms)
+    .bind(expiry)
+    .bind(data.to_string())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Actions in force on a user at `now_ms`: `(action_id, expiry, data)`.
+pub async fn active_user_actions(
+    pool: &SqlitePool,
+    user_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<Vec<(String, Option<i64>, Value)>> {
+    let rows: Vec<(String, Option<i64>, String)> = sqlx::query_as(
+        "SELECT action_id, expiry, data FROM user_action_log
+         WHERE user_id = ? AND (expiry IS NULL OR expiry > ?) ORDER BY create_instant",
+    )
+    .bind(user_id)
+    .bind(now_ms)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(id, expiry, data)| Ok((id, expiry, parse_json(&data)?)))
+        .collect()
+}
+
+/// Replaces a user's profile JSON (`data`).
+pub async fn update_user_data(
+    pool: &SqlitePool,
+    user_id: &str,
+    data: &Value,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET data = ?, last_update_instant = ? WHERE id = ?")
+        .bind(data.to_string())
+        .bind(now_ms)
+        .bind(user_id)
+        .execute(pool)
+        .await?;
     Ok(())
 }

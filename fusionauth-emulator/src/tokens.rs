@@ -149,8 +149,20 @@ pub fn user_json(user: &UserRow, registrations: &[RegistrationRow]) -> Value {
     if let Some(last_login) = user.last_login_instant {
         set("lastLoginInstant", json!(last_login));
     }
-    set("passwordChangeRequired", json!(false));
-    set("twoFactor", json!({"methods": [], "recoveryCodes": 0}));
+    object
+        .entry("passwordChangeRequired")
+        .or_insert(json!(false));
+    let methods: Vec<Value> = two_factor_methods(user)
+        .iter()
+        .map(public_two_factor_method)
+        .collect();
+    object.insert(
+        "twoFactor".into(),
+        json!({"methods": methods, "recoveryCodes": 0}),
+    );
+    let mut set = |key: &str, value: Value| {
+        object.insert(key.to_owned(), value);
+    };
     let mut identities = Vec::new();
     if let Some(email) = &user.email {
         identities.push(json!({"type": "email", "value": email, "primary": true,
@@ -201,5 +213,45 @@ pub fn refresh_token_json(token: &RefreshTokenRow) -> Value {
         "startInstant": token.start_instant,
         "metaData": meta,
         "data": {}
+    })
+}
+
+/// The user's two-factor methods as stored (with secrets).
+pub fn two_factor_methods(user: &UserRow) -> Vec<Value> {
+    serde_json::from_str::<Value>(&user.data)
+        .ok()
+        .and_then(|data| data.pointer("/twoFactor/methods").cloned())
+        .and_then(|methods| match methods {
+            Value::Array(methods) => Some(methods),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// A two-factor method without its secret (as in 242 answers and User objects).
+pub fn public_two_factor_method(method: &Value) -> Value {
+    let mut method = method.clone();
+    if let Some(object) = method.as_object_mut() {
+        object.remove("secret");
+        object.remove("secretBase32Encoded");
+    }
+    method
+}
+
+/// The TOTP key of an `authenticator` method: `secretBase32Encoded`, else `secret` read as
+/// Base32 when it is valid Base32, else as standard Base64.
+pub fn two_factor_secret(method: &Value) -> Option<Vec<u8>> {
+    if method.get("method").and_then(Value::as_str) != Some("authenticator") {
+        return None;
+    }
+    if let Some(secret) = method.get("secretBase32Encoded").and_then(Value::as_str) {
+        return crypto::base32_decode(secret);
+    }
+    let secret = method.get("secret").and_then(Value::as_str)?;
+    crypto::base32_decode(secret).or_else(|| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(secret)
+            .ok()
     })
 }

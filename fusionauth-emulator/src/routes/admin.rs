@@ -185,6 +185,9 @@ pub async fn patch_tenant(
         validate_jwt_configuration(config, "tenant.jwtConfiguration", &mut errors);
     }
     validate_event_configuration(&data, &mut errors);
+    if let Some(config) = data.get("failedAuthenticationConfiguration") {
+        validate_failed_authentication(&state, config, &mut errors).await?;
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -208,6 +211,58 @@ pub async fn retrieve_tenant(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok_json(&json!({ "tenant": tenant.data })))
+}
+
+/// Checks `failedAuthenticationConfiguration`: positive numbers, a known unit, an existing
+/// user action.
+async fn validate_failed_authentication(
+    state: &AppState,
+    config: &Value,
+    errors: &mut Errors,
+) -> Result<()> {
+    let prefix = "tenant.failedAuthenticationConfiguration";
+    for field in ["tooManyAttempts", "resetCountInSeconds", "actionDuration"] {
+        if config
+            .get(field)
+            .is_some_and(|v| v.as_i64().is_none_or(|n| n < 1))
+        {
+            let path = format!("{prefix}.{field}");
+            errors.add_field(
+                &path,
+                &format!("[invalid]{path}"),
+                "Must be a positive number.",
+            );
+        }
+    }
+    if config
+        .get("actionDurationUnit")
+        .is_some_and(|v| v.as_str().and_then(crate::lockout::unit_ms).is_none())
+    {
+        let path = format!("{prefix}.actionDurationUnit");
+        errors.add_field(
+            &path,
+            &format!("[invalid]{path}"),
+            "Allowed values: MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.",
+        );
+    }
+    match config.get("userActionId") {
+        None | Some(Value::Null) => {}
+        Some(id) => {
+            let known = match id.as_str() {
+                Some(id) => store::user_action(&state.pool, id).await?.is_some(),
+                None => false,
+            };
+            if !known {
+                let path = format!("{prefix}.userActionId");
+                errors.add_field(
+                    &path,
+                    &format!("[invalid]{path}"),
+                    "No user action with this id exists.",
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks `eventConfiguration.events.<type>.{enabled, transactionType}`.
@@ -510,7 +565,6 @@ const USER_RESERVED: &[&str] = &[
     "lastLoginInstant",
     "lastUpdateInstant",
     "passwordLastUpdateInstant",
-    "twoFactor",
 ];
 
 async fn registration(
@@ -586,7 +640,13 @@ async fn registration(
 
     let new_user = match body.get("user").and_then(Value::as_object) {
         Some(user) => {
-            Some(validate_new_user(state, &tenant, user, path_user_id.clone(), &mut errors).await?)
+            let mut new_user =
+                validate_new_user(state, &tenant, user, path_user_id.clone(), &mut errors).await?;
+            new_user.0.verified = body
+                .get("skipVerification")
+                .and_then(Value::as_bool)
+                .unwrap_or(!tenant.verify_email());
+            Some(new_user)
         }
         None => None,
     };
@@ -794,6 +854,19 @@ async fn validate_new_user(
     for field in USER_RESERVED {
         profile.remove(*field);
     }
+    if let Some(two_factor) = profile.get_mut("twoFactor") {
+        normalize_two_factor(two_factor, errors);
+    }
+    if profile
+        .get("passwordChangeRequired")
+        .is_some_and(|v| !v.is_boolean())
+    {
+        errors.add_field(
+            "user.passwordChangeRequired",
+            "[invalid]user.passwordChangeRequired",
+            "Must be true or false.",
+        );
+    }
     let now = state.clock.now_ms();
     let row = UserRow {
         id,
@@ -813,6 +886,41 @@ async fn validate_new_user(
         password_last_update_instant: now,
     };
     Ok((row, password))
+}
+
+/// Checks `user.twoFactor.methods` (only `authenticator` methods with a Base32 or Base64
+/// `secret` are supported) and gives each method an `id` and the authenticator defaults.
+fn normalize_two_factor(two_factor: &mut Value, errors: &mut Errors) {
+    let invalid = |errors: &mut Errors, message: &str| {
+        errors.add_field(
+            "user.twoFactor.methods",
+            "[invalid]user.twoFactor.methods",
+            message,
+        );
+    };
+    let Some(methods) = two_factor.get_mut("methods").and_then(Value::as_array_mut) else {
+        if two_factor.get("methods").is_some() {
+            invalid(errors, "Must be a list of methods.");
+        }
+        return;
+    };
+    for method in methods {
+        if tokens::two_factor_secret(method).is_none() {
+            invalid(
+                errors,
+                "Only [authenticator] methods with a Base32 or Base64 [secret] are supported.",
+            );
+            return;
+        }
+        if let Some(object) = method.as_object_mut() {
+            object.entry("id").or_insert_with(|| {
+                json!(crypto::random_string::<3>().unwrap_or_else(|_| "TOTP".to_owned()))
+            });
+            object.entry("authenticator").or_insert_with(
+                || json!({"algorithm": "HmacSHA1", "codeLength": 6, "timeStep": 30}),
+            );
+        }
+    }
 }
 
 fn looks_like_email(email: &str) -> bool {
@@ -852,6 +960,55 @@ pub async fn retrieve_user(
     let user = store::user(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
+    user_response(&state, &user).await
+}
+
+/// `PATCH /api/user/{userId}`: merges profile fields (`firstName`, `data`, `twoFactor`,
+/// `passwordChangeRequired`, `expiry`, …) into the user. Identity, password and status fields
+/// are not changed through this emulator call.
+#[patch("/api/user/{user_id}")]
+#[tracing::instrument(skip_all)]
+pub async fn patch_user(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    let user = store::user(&state.pool, &path)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut patch = object(&body, "user")?.clone();
+    for field in USER_RESERVED {
+        patch.remove(*field);
+    }
+    let mut errors = Errors::default();
+    if let Some(two_factor) = patch.get_mut("twoFactor") {
+        normalize_two_factor(two_factor, &mut errors);
+    }
+    if patch
+        .get("passwordChangeRequired")
+        .is_some_and(|v| !v.is_boolean())
+    {
+        errors.add_field(
+            "user.passwordChangeRequired",
+            "[invalid]user.passwordChangeRequired",
+            "Must be true or false.",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut data: Value = serde_json::from_str(&user.data).unwrap_or_else(|_| json!({}));
+    if let (Some(object), Some(two_factor)) = (data.as_object_mut(), patch.get("twoFactor")) {
+        // Methods are replaced, not merged index by index.
+        object.insert("twoFactor".into(), two_factor.clone());
+    }
+    model::merge(&mut data, Value::Object(patch));
+    store::update_user_data(&state.pool, &user.id, &data, state.clock.now_ms()).await?;
+    let user = store::user(&state.pool, &user.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tracing::info!(user_id = user.id, "user updated");
     user_response(&state, &user).await
 }
 

@@ -9,8 +9,9 @@ use shared::fusionauth::{Errors, LoginMetaData};
 
 use crate::crypto::{sha256_b64, verify_password};
 use crate::error::{ApiError, Result};
-use crate::http::{ApiKeyStatus, Json, cookie, json_builder, set_cookie};
-use crate::model::JwtConfiguration;
+use crate::http::{ApiKeyStatus, Json, cookie, json_builder, json_response, set_cookie};
+use crate::lockout;
+use crate::model::{Application, JwtConfiguration, Tenant};
 use crate::routes::resolve_tenant;
 use crate::state::AppState;
 use crate::store;
@@ -77,15 +78,7 @@ pub async fn login(
         Some(id) => store::application(&state.pool, id).await?,
         None => None,
     };
-    let require_key = match &application {
-        Some(app) => app.require_authentication(),
-        None => tenant.require_authentication(),
-    };
-    match api_key {
-        ApiKeyStatus::Invalid => return Err(ApiError::Unauthorized),
-        ApiKeyStatus::Absent if require_key => return Err(ApiError::Unauthorized),
-        _ => {}
-    }
+    check_api_key(&api_key, application.as_ref(), &tenant)?;
 
     let mut errors = Errors::default();
     if body.login_id.trim().is_empty() {
@@ -107,8 +100,13 @@ pub async fn login(
     }
 
     let user = store::user_by_login_id(&state.pool, &tenant.id, &body.login_id).await?;
-    if user.as_ref().is_some_and(|user| !user.active) {
-        return Err(ApiError::Locked);
+    if let Some(user) = &user {
+        if !user.active {
+            return Err(ApiError::Locked);
+        }
+        if let Some(actions) = lockout::login_prevented(&state, &user.id).await? {
+            return Err(ApiError::LoginPrevented(actions));
+        }
     }
     let stored = user
         .as_ref()
@@ -118,30 +116,131 @@ pub async fn login(
     let matches = web::block(move || verify_password(&password, &stored))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
-    let ip_address = client_ip(&req, body.ip_address.as_deref());
+    let options = LoginOptions {
+        application_id: application_id.map(str::to_owned),
+        no_jwt: body.no_jwt.unwrap_or(false),
+        meta_data: match &body.meta_data {
+            Some(meta) => Some(serde_json::to_value(meta)?),
+            None => None,
+        },
+        ip_address: client_ip(&req, body.ip_address.as_deref()),
+    };
     let user = match user {
         Some(user) if matches => user,
         Some(user) => {
             let registrations = store::registrations(&state.pool, &user.id).await?;
             let mut event = Event::new(webhooks::LOGIN_FAILED)
                 .with("authenticationType", json!(tokens::PASSWORD))
-                .with("ipAddress", json!(ip_address))
-                .with("info", json!({"ipAddress": ip_address}))
+                .with("ipAddress", json!(options.ip_address))
+                .with("info", json!({"ipAddress": options.ip_address}))
                 .with("reason", json!({"code": "CredentialsMismatch"}))
                 .with("user", tokens::user_json(&user, &registrations));
             if let Some(id) = application_id {
                 event = event.with("applicationId", json!(id));
             }
             webhooks::emit(&state, &tenant, event).await?;
+            lockout::record_failure(&state, &tenant, &user).await?;
             return Err(ApiError::NotFound);
         }
         None => return Err(ApiError::NotFound),
     };
-    let now_ms = state.clock.now_ms();
-    if user.expiry().is_some_and(|expiry| expiry <= now_ms) {
+    if user
+        .expiry()
+        .is_some_and(|expiry| expiry <= state.clock.now_ms())
+    {
         return Err(ApiError::Expired);
     }
+    store::clear_failed_logins(&state.pool, &user.id).await?;
 
+    let methods = tokens::two_factor_methods(&user);
+    if !methods.is_empty() {
+        let two_factor_id = crate::crypto::random_string::<32>()?;
+        store::insert_two_factor_challenge(
+            &state.pool,
+            &two_factor_id,
+            &user.id,
+            state.clock.now_ms(),
+            &json!({
+                "applicationId": options.application_id,
+                "noJWT": options.no_jwt,
+                "metaData": options.meta_data,
+            }),
+        )
+        .await?;
+        let methods: Vec<Value> = methods
+            .iter()
+            .map(tokens::public_two_factor_method)
+            .collect();
+        tracing::info!("login needs a second factor");
+        return Ok(json_response(
+            two_factor_status(),
+            &json!({"twoFactorId": two_factor_id, "methods": methods}),
+        ));
+    }
+    complete_login(&req, &state, &tenant, user, application, &options).await
+}
+
+fn two_factor_status() -> StatusCode {
+    StatusCode::from_u16(242).unwrap_or(StatusCode::OK)
+}
+
+/// 401 when an API key is required (by the application, else the tenant) and missing, or when
+/// an invalid one is sent.
+fn check_api_key(
+    api_key: &ApiKeyStatus,
+    application: Option<&Application>,
+    tenant: &Tenant,
+) -> Result<()> {
+    let require_key = match application {
+        Some(app) => app.require_authentication(),
+        None => tenant.require_authentication(),
+    };
+    match api_key {
+        ApiKeyStatus::Invalid => Err(ApiError::Unauthorized),
+        ApiKeyStatus::Absent if require_key => Err(ApiError::Unauthorized),
+        _ => Ok(()),
+    }
+}
+
+/// What the original login asked for, carried through a two-factor challenge.
+#[derive(Debug)]
+struct LoginOptions {
+    application_id: Option<String>,
+    no_jwt: bool,
+    meta_data: Option<Value>,
+    ip_address: String,
+}
+
+/// The end of a login once the credentials (and second factor) are good: 203 when a password
+/// change is required, 212 when the tenant gates unverified emails, else 200/202 with tokens.
+async fn complete_login(
+    req: &HttpRequest,
+    state: &AppState,
+    tenant: &Tenant,
+    user: store::UserRow,
+    application: Option<Application>,
+    options: &LoginOptions,
+) -> Result<HttpResponse> {
+    if user.password_change_required() {
+        tracing::info!("login needs a password change");
+        return Ok(json_response(
+            StatusCode::from_u16(203).unwrap_or(StatusCode::OK),
+            &json!({
+                "changePasswordId": crate::crypto::random_string::<32>()?,
+                "changePasswordReason": "Administrative",
+            }),
+        ));
+    }
+    if tenant.email_verification_gated() && !user.verified {
+        let registrations = store::registrations(&state.pool, &user.id).await?;
+        tracing::info!("login gated: email not verified");
+        return Ok(json_response(
+            StatusCode::from_u16(212).unwrap_or(StatusCode::OK),
+            &json!({"user": tokens::user_json(&user, &registrations)}),
+        ));
+    }
+    let application_id = options.application_id.as_deref();
+    let now_ms = state.clock.now_ms();
     let registration = match &application {
         Some(app) => store::registration(&state.pool, &user.id, &app.id).await?,
         None => None,
@@ -168,44 +267,40 @@ pub async fn login(
 
     let mut event = Event::new(webhooks::LOGIN_SUCCESS)
         .with("authenticationType", json!(tokens::PASSWORD))
-        .with("ipAddress", json!(ip_address))
-        .with("info", json!({"ipAddress": ip_address}))
+        .with("ipAddress", json!(options.ip_address))
+        .with("info", json!({"ipAddress": options.ip_address}))
         .with("user", tokens::user_json(&user, &registrations));
     if let Some(id) = application_id {
         event = event.with("applicationId", json!(id));
     }
-    webhooks::emit(&state, &tenant, event).await?;
+    webhooks::emit(state, tenant, event).await?;
 
     let mut response = serde_json::Map::new();
     let mut builder = HttpResponse::build(status);
-    let no_jwt = body.no_jwt.unwrap_or(false);
-    if !no_jwt {
+    if !options.no_jwt {
         let auth_time = state.clock.now_s();
         let mut sid = None;
         let mut refresh_cookie = None;
         if let (Some(app), Some(_)) = (registered_app, registration)
             && app.generate_refresh_tokens()
         {
-            let meta = match &body.meta_data {
-                Some(meta) => serde_json::to_value(meta)?,
-                None => json!({}),
-            };
+            let meta = options.meta_data.clone().unwrap_or_else(|| json!({}));
             let (row, value) =
-                tokens::create_refresh_token(&state, &user, app, auth_time, meta).await?;
-            let config = JwtConfiguration::effective(&tenant, Some(app));
+                tokens::create_refresh_token(state, &user, app, auth_time, meta).await?;
+            let config = JwtConfiguration::effective(tenant, Some(app));
             let max_age = config
                 .refresh_expiry_ms(row.start_instant, row.last_used_instant)
                 .saturating_sub(now_ms)
                 / 1000;
-            refresh_cookie = Some(set_cookie(&req, "refresh_token", &value, Some(max_age)));
+            refresh_cookie = Some(set_cookie(req, "refresh_token", &value, Some(max_age)));
             response.insert("refreshToken".into(), json!(value));
             response.insert("refreshTokenId".into(), json!(row.id));
             sid = Some(row.id);
         }
         let jwt = tokens::issue_jwt(
-            &state,
+            state,
             &JwtRequest {
-                tenant: &tenant,
+                tenant,
                 registered: registered_app.zip(registration),
                 user: &user,
                 authentication_type: tokens::PASSWORD,
@@ -215,7 +310,7 @@ pub async fn login(
         )?;
         builder.append_header((
             SET_COOKIE,
-            set_cookie(&req, "access_token", &jwt.token, None),
+            set_cookie(req, "access_token", &jwt.token, None),
         ));
         if let Some(cookie) = refresh_cookie {
             builder.append_header((SET_COOKIE, cookie));
@@ -226,6 +321,108 @@ pub async fn login(
     response.insert("user".into(), tokens::user_json(&user, &registrations));
     tracing::info!(status = status.as_u16(), "login succeeded");
     Ok(json_builder(builder, &Value::Object(response)))
+}
+
+/// The two-factor login request body.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TwoFactorLoginRequest {
+    two_factor_id: String,
+    code: String,
+    application_id: Option<String>,
+    ip_address: Option<String>,
+    meta_data: Option<LoginMetaData>,
+}
+
+impl std::fmt::Debug for TwoFactorLoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwoFactorLoginRequest")
+            .field("application_id", &self.application_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a `twoFactorId` stays valid.
+const TWO_FACTOR_TTL_MS: i64 = 300_000;
+
+/// `POST /api/two-factor/login`: completes a login that answered 242.
+#[post("/api/two-factor/login")]
+#[tracing::instrument(skip_all)]
+pub async fn two_factor_login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    api_key: ApiKeyStatus,
+    Json(body): Json<TwoFactorLoginRequest>,
+) -> Result<HttpResponse> {
+    let mut errors = Errors::default();
+    if body.two_factor_id.trim().is_empty() {
+        errors.add_field(
+            "twoFactorId",
+            "[blank]twoFactorId",
+            "You must specify the [twoFactorId] property.",
+        );
+    }
+    if body.code.trim().is_empty() {
+        errors.add_field(
+            "code",
+            "[blank]code",
+            "You must specify the [code] property.",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let (user_id, created, data) = store::two_factor_challenge(&state.pool, &body.two_factor_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if created.saturating_add(TWO_FACTOR_TTL_MS) <= state.clock.now_ms() {
+        store::delete_two_factor_challenge(&state.pool, &body.two_factor_id).await?;
+        return Err(ApiError::NotFound);
+    }
+    let user = store::user(&state.pool, &user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let tenant = store::tenant(&state.pool, &user.tenant_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let application_id = body
+        .application_id
+        .clone()
+        .filter(|id| !id.is_empty())
+        .or_else(|| {
+            data.get("applicationId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+    let application = match &application_id {
+        Some(id) => store::application(&state.pool, id).await?,
+        None => None,
+    };
+    check_api_key(&api_key, application.as_ref(), &tenant)?;
+    if !user.active {
+        return Err(ApiError::Locked);
+    }
+    let now_s = state.clock.now_s();
+    let valid = tokens::two_factor_methods(&user).iter().any(|method| {
+        tokens::two_factor_secret(method)
+            .is_some_and(|secret| crate::crypto::verify_totp(&secret, &body.code, now_s))
+    });
+    if !valid {
+        return Err(ApiError::InvalidTwoFactorCode);
+    }
+    if !store::delete_two_factor_challenge(&state.pool, &body.two_factor_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let options = LoginOptions {
+        application_id,
+        no_jwt: data.get("noJWT").and_then(Value::as_bool).unwrap_or(false),
+        meta_data: match &body.meta_data {
+            Some(meta) => Some(serde_json::to_value(meta)?),
+            None => data.get("metaData").filter(|m| !m.is_null()).cloned(),
+        },
+        ip_address: client_ip(&req, body.ip_address.as_deref()),
+    };
+    complete_login(&req, &state, &tenant, user, application, &options).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@ mod admin;
 mod emulator;
 mod jwt;
 mod login;
+mod user_action;
 mod webhook;
 mod well_known;
 
@@ -17,6 +18,7 @@ use crate::store;
 
 pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
     cfg.service(login::login)
+        .service(login::two_factor_login)
         .service(login::logout)
         .service(jwt::refresh)
         .service(jwt::revoke)
@@ -42,12 +44,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .service(admin::patch_system_configuration)
         .service(admin::retrieve_system_configuration)
         .service(admin::retrieve_user)
+        .service(admin::patch_user)
         .service(admin::search_user)
         .service(webhook::create_webhook)
         .service(webhook::create_webhook_without_id)
         .service(webhook::retrieve_webhook)
         .service(webhook::retrieve_webhooks)
-        .service(webhook::delete_webhook);
+        .service(webhook::delete_webhook)
+        .service(user_action::create_user_action)
+        .service(user_action::create_user_action_without_id)
+        .service(user_action::retrieve_user_action);
     if test_hooks {
         cfg.service(emulator::clock)
             .service(emulator::expire_refresh_token);

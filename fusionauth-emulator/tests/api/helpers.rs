@@ -299,3 +299,92 @@ pub async fn spawn_emulator_with_receiver() -> (TestEmulator, WebhookReceiver) {
     .await;
     (emulator, receiver)
 }
+
+impl TestEmulator {
+    /// An API-key request.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("Authorization", &self.api_key)
+    }
+
+    /// Creates a user registered to the store application (combined registration); returns
+    /// the user's id.
+    pub async fn register_user(&self, user: Value, skip_verification: bool) -> String {
+        let response = self
+            .admin(reqwest::Method::POST, "/api/user/registration")
+            .json(&json!({"user": user,
+                "registration": {"applicationId": self.application_id},
+                "skipVerification": skip_verification}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("JSON");
+        body["user"]["id"].as_str().expect("user id").to_owned()
+    }
+
+    /// `PATCH /api/tenant/{default tenant}` with `tenant`; asserts 200.
+    pub async fn patch_default_tenant(&self, tenant: Value) {
+        let response = self
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/api/tenant/{}", variable("defaultTenantId")),
+            )
+            .json(&json!({ "tenant": tenant }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200);
+    }
+
+    /// The emulator's clock (epoch ms).
+    pub async fn now_millis(&self) -> i64 {
+        let response = self
+            .post_json("/_emulator/clock", &json!({"advanceSeconds": 0}))
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.expect("JSON")["nowMillis"]
+            .as_i64()
+            .expect("ms")
+    }
+
+    /// Logs in with a store-application login request.
+    pub async fn login_as(&self, login_id: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/login",
+            &json!({"loginId": login_id, "password": password, "applicationId": self.application_id}),
+        )
+        .await
+    }
+}
+
+/// RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30-second steps) for a Base32 secret at `unix_seconds`,
+/// as an authenticator app computes it.
+pub fn totp_code(base32_secret: &str, unix_seconds: i64) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut key = Vec::new();
+    let (mut buffer, mut bits) = (0u64, 0);
+    for c in base32_secret.trim_end_matches('=').bytes() {
+        let value = ALPHABET
+            .iter()
+            .position(|a| *a == c.to_ascii_uppercase())
+            .expect("Base32") as u64;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            key.push((buffer >> bits) as u8);
+        }
+    }
+    let counter = (unix_seconds / 30) as u64;
+    let tag = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &key),
+        &counter.to_be_bytes(),
+    );
+    let mac = tag.as_ref();
+    let offset = (mac[19] & 0x0f) as usize;
+    let number =
+        u32::from_be_bytes(mac[offset..offset + 4].try_into().expect("4 bytes")) & 0x7fff_ffff;
+    format!("{:06}", number % 1_000_000)
+}

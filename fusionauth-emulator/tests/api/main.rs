@@ -5,6 +5,7 @@ mod cors;
 mod helpers;
 mod jwt;
 mod login;
+mod login_outcomes;
 mod refresh;
 mod restart;
 mod webhooks;

@@ -1,0 +1,272 @@
+//! The Login API's other outcomes — 242 + two-factor login, 409 lockout, 203, 212 —
+//! <https://fusionauth.io/docs/apis/login>, <https://fusionauth.io/docs/apis/two-factor>
+
+use serde_json::{Value, json};
+
+use crate::helpers::{spawn_emulator, spawn_emulator_with_receiver, totp_code};
+
+const SECRET: &str = "JBSWY3DPEHPK3PXP";
+
+fn two_factor_user(email: &str) -> Value {
+    json!({"email": email, "password": "two-factor-pass",
+           "twoFactor": {"methods": [{"method": "authenticator", "secret": SECRET}]}})
+}
+
+#[tokio::test]
+async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
+    let emulator = spawn_emulator().await;
+    let user_id = emulator
+        .register_user(two_factor_user("totp@example.com"), true)
+        .await;
+    let response = emulator
+        .login_as("totp@example.com", "two-factor-pass")
+        .await;
+    assert_eq!(response.status(), 242);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body.get("token").is_none() && body.get("refreshToken").is_none());
+    let two_factor_id = body["twoFactorId"]
+        .as_str()
+        .expect("twoFactorId")
+        .to_owned();
+    let method = &body["methods"][0];
+    assert_eq!(method["method"], "authenticator");
+    assert!(method["id"].is_string());
+    assert!(method.get("secret").is_none(), "never the secret");
+
+    let wrong = emulator
+        .post_json(
+            "/api/two-factor/login",
+            &json!({"twoFactorId": two_factor_id, "code": "000000"}),
+        )
+        .await;
+    let now = emulator.now_millis().await / 1000;
+    let wrong_status = wrong.status();
+    if totp_code(SECRET, now) != "000000" {
+        assert_eq!(wrong_status, 421);
+    }
+    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let response = emulator
+        .post_json(
+            "/api/two-factor/login",
+            &json!({"twoFactorId": two_factor_id, "code": code,
+                    "applicationId": emulator.application_id}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let login: Value = response.json().await.expect("JSON");
+    assert!(login["token"].is_string());
+    assert!(login["refreshToken"].is_string());
+    assert_eq!(login["user"]["id"], user_id);
+    assert!(
+        login["user"]["twoFactor"]["methods"][0]
+            .get("secret")
+            .is_none()
+    );
+
+    let again = emulator
+        .post_json(
+            "/api/two-factor/login",
+            &json!({"twoFactorId": two_factor_id, "code": code}),
+        )
+        .await;
+    assert_eq!(again.status(), 404, "a twoFactorId is used once");
+    let unknown = emulator
+        .post_json(
+            "/api/two-factor/login",
+            &json!({"twoFactorId": "no-such-id", "code": code}),
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn a_two_factor_id_expires_after_five_minutes_of_the_emulators_clock() {
+    let emulator = spawn_emulator().await;
+    emulator
+        .register_user(two_factor_user("late@example.com"), true)
+        .await;
+    let body: Value = emulator
+        .login_as("late@example.com", "two-factor-pass")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    emulator.advance_clock(301).await;
+    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let response = emulator
+        .post_json(
+            "/api/two-factor/login",
+            &json!({"twoFactorId": body["twoFactorId"], "code": code}),
+        )
+        .await;
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn a_user_who_must_change_the_password_gets_203_without_tokens() {
+    let emulator = spawn_emulator().await;
+    emulator
+        .register_user(
+            json!({"email": "change@example.com", "password": "change-me-please",
+                   "passwordChangeRequired": true}),
+            true,
+        )
+        .await;
+    let response = emulator
+        .login_as("change@example.com", "change-me-please")
+        .await;
+    assert_eq!(response.status(), 203);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body["changePasswordId"].is_string());
+    assert_eq!(body["changePasswordReason"], "Administrative");
+    assert!(body.get("token").is_none());
+}
+
+#[tokio::test]
+async fn the_second_factor_comes_before_the_password_change() {
+    let emulator = spawn_emulator().await;
+    let mut user = two_factor_user("both@example.com");
+    user["passwordChangeRequired"] = json!(true);
+    emulator.register_user(user, true).await;
+    let response = emulator
+        .login_as("both@example.com", "two-factor-pass")
+        .await;
+    assert_eq!(response.status(), 242);
+    let body: Value = response.json().await.expect("JSON");
+    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let response = emulator
+        .post_json(
+            "/api/two-factor/login",
+            &json!({"twoFactorId": body["twoFactorId"], "code": code}),
+        )
+        .await;
+    assert_eq!(response.status(), 203);
+}
+
+#[tokio::test]
+async fn an_unverified_user_gets_212_when_the_tenant_gates_unverified_emails() {
+    let emulator = spawn_emulator().await;
+    emulator
+        .patch_default_tenant(json!({"emailConfiguration":
+            {"verifyEmail": true, "unverified": {"behavior": "Gated"}}}))
+        .await;
+    let user_id = emulator
+        .register_user(
+            json!({"email": "unverified@example.com", "password": "not-yet-verified"}),
+            false,
+        )
+        .await;
+    let response = emulator
+        .login_as("unverified@example.com", "not-yet-verified")
+        .await;
+    assert_eq!(response.status(), 212);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["user"]["id"], user_id);
+    assert_eq!(body["user"]["verified"], false);
+    assert!(body.get("token").is_none());
+    let demo = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(demo.status(), 200, "verified users are not gated");
+}
+
+async fn configure_lockout(emulator: &crate::helpers::TestEmulator) -> String {
+    let action_id = uuid::Uuid::new_v4().to_string();
+    let response = emulator
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/user-action/{action_id}"),
+        )
+        .json(&json!({"userAction": {"name": "Too many failed logins",
+                                     "preventLogin": true, "temporal": true}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    emulator
+        .patch_default_tenant(json!({"failedAuthenticationConfiguration": {
+            "tooManyAttempts": 3, "resetCountInSeconds": 60, "actionDuration": 5,
+            "actionDurationUnit": "MINUTES", "userActionId": action_id}}))
+        .await;
+    action_id
+}
+
+#[tokio::test]
+async fn too_many_failed_logins_lock_the_user_with_409_and_revoke_the_sessions() {
+    let (emulator, receiver) = spawn_emulator_with_receiver().await;
+    let action_id = configure_lockout(&emulator).await;
+    let session = emulator.login().await;
+    for _ in 0..3 {
+        let response = emulator.login_as(&emulator.email, "wrong-password").await;
+        assert_eq!(response.status(), 404);
+    }
+    let response = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(response.status(), 409, "even the right password is refused");
+    let body: Value = response.json().await.expect("JSON");
+    let action = &body["actions"][0];
+    assert_eq!(action["actionId"], action_id);
+    assert_eq!(action["name"], "Too many failed logins");
+    assert_eq!(action["localizedName"], "Too many failed logins");
+    let expiry = action["expiry"].as_i64().expect("expiry ms");
+    let now = emulator.now_millis().await;
+    assert!(expiry > now && expiry <= now + 5 * 60_000);
+
+    let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
+    assert_eq!(event["userId"], emulator.user_id);
+    assert_eq!(
+        emulator
+            .refresh(session["refreshToken"].as_str().expect("rt"))
+            .await
+            .status(),
+        400,
+        "onLoginPrevented revoked the session"
+    );
+
+    emulator.advance_clock(5 * 60 + 1).await;
+    let response = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(response.status(), 200, "the action expired");
+}
+
+#[tokio::test]
+async fn failures_further_apart_than_the_reset_window_do_not_lock() {
+    let emulator = spawn_emulator().await;
+    configure_lockout(&emulator).await;
+    for _ in 0..2 {
+        assert_eq!(
+            emulator
+                .login_as(&emulator.email, "wrong-password")
+                .await
+                .status(),
+            404
+        );
+    }
+    emulator.advance_clock(61).await;
+    for _ in 0..2 {
+        assert_eq!(
+            emulator
+                .login_as(&emulator.email, "wrong-password")
+                .await
+                .status(),
+            404
+        );
+    }
+    let response = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_lockout_naming_an_unknown_user_action_is_refused() {
+    let emulator = spawn_emulator().await;
+    let response = emulator
+        .admin(
+            reqwest::Method::PATCH,
+            &format!(
+                "/api/tenant/{}",
+                crate::helpers::variable("defaultTenantId")
+            ),
+        )
+        .json(&json!({"tenant": {"failedAuthenticationConfiguration":
+            {"userActionId": uuid::Uuid::new_v4().to_string()}}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
+}
