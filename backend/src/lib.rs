@@ -6,6 +6,7 @@
 pub mod auth;
 mod clock;
 pub mod error;
+mod hardening;
 mod rate_limit;
 mod routes;
 pub mod settings;
@@ -17,7 +18,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::http::header;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
 use shared::store::AppConfig;
@@ -132,6 +133,11 @@ impl Application {
             },
             webhook_secret: settings.fusionauth_webhook_secret.clone(),
             login_proxy,
+            hardening: hardening::Hardening::new(
+                settings.static_dir.as_deref(),
+                &settings.public_fusionauth_url(),
+                &settings.cors_allowed_origins,
+            ),
         });
         spawn_revocation_sync(
             state.clone(),
@@ -155,14 +161,12 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::Compress::default())
-                .wrap(
-                    middleware::DefaultHeaders::new()
-                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                        .add((header::REFERRER_POLICY, "no-referrer")),
-                )
+                .wrap(from_fn(hardening::every_response))
                 .app_data(state.clone())
                 .configure(|cfg| configure(cfg, static_dir.as_deref()))
         })
+        // On SIGINT/SIGTERM: stop accepting, let requests in flight finish for up to 10 s.
+        .shutdown_timeout(10)
         .listen(listener)
         .context("cannot start the HTTP server")?
         .run();

@@ -5,6 +5,7 @@ use sqlx::AnyPool;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
+use crate::hardening::Hardening;
 use crate::routes::LoginProxy;
 use crate::settings::Secret;
 
@@ -19,4 +20,6 @@ pub struct AppState {
     pub webhook_secret: Option<Secret>,
     /// `POST /api/login`, when `APP_FUSIONAUTH_API_KEY` is set.
     pub login_proxy: Option<LoginProxy>,
+    /// Security headers and CORS.
+    pub hardening: Hardening,
 }

@@ -99,6 +99,19 @@ impl JwksCache {
         self.cached(kid).ok_or(KeyError::Unknown)
     }
 
+    /// Fetches the key set unless a fetch ran within the refetch interval.
+    pub async fn fetch_if_due(&self) {
+        let mut state = self.fetch.lock().await;
+        let interval = if state.last_error.is_some() {
+            MIN_RETRY_INTERVAL
+        } else {
+            MIN_REFETCH_INTERVAL
+        };
+        if state.last_attempt.is_none_or(|at| at.elapsed() >= interval) {
+            let _ = self.fetch_locked(&mut state).await;
+        }
+    }
+
     /// Fetches the key set now (used at start so the first request does not wait).
     ///
     /// # Errors

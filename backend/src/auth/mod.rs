@@ -111,6 +111,12 @@ impl Authenticator {
         let _ = self.verifier.jwks().prefetch().await;
     }
 
+    /// Tries to fetch FusionAuth's keys (at most every few seconds); true when some are cached.
+    pub async fn try_fetch_keys(&self) -> bool {
+        self.verifier.jwks().fetch_if_due().await;
+        self.has_keys()
+    }
+
     /// True once FusionAuth's key set has been fetched at least once.
     pub fn has_keys(&self) -> bool {
         self.verifier.jwks().has_keys()

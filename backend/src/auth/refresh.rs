@@ -95,18 +95,22 @@ impl Refresher {
         let endpoint = self.endpoint.clone();
         let (refresh_token, expired_jwt) = (refresh_token.to_owned(), expired_jwt.to_owned());
         let task_flight = Arc::clone(&flight);
-        let task = tokio::spawn(async move {
-            let (_, result) = task_flight
-                .outcome
-                .get_or_init(|| async move {
-                    (
-                        Instant::now(),
-                        endpoint.call(&refresh_token, &expired_jwt).await,
-                    )
-                })
-                .await;
-            result.clone()
-        });
+        let span = tracing::Span::current();
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let (_, result) = task_flight
+                    .outcome
+                    .get_or_init(|| async move {
+                        (
+                            Instant::now(),
+                            endpoint.call(&refresh_token, &expired_jwt).await,
+                        )
+                    })
+                    .await;
+                result.clone()
+            },
+            span,
+        ));
         let result = task.await.unwrap_or_else(|error| {
             Err(RefreshFailure::Unavailable(format!(
                 "the refresh task failed: {error}"

@@ -10,13 +10,20 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().body("ok")
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers and FusionAuth's signing keys have been fetched (a fetch is
+/// attempted here when they have not, rate-limited), 503 otherwise. The JSON body says which.
 #[tracing::instrument(skip_all)]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    if store::is_ready(&state.pool).await {
-        HttpResponse::Ok().body("ready")
+    let database = store::is_ready(&state.pool).await;
+    let keys = state.auth.has_keys() || state.auth.try_fetch_keys().await;
+    let body = serde_json::json!({
+        "database": if database { "up" } else { "down" },
+        "fusionAuthKeys": if keys { "fetched" } else { "missing" },
+    });
+    if database && keys {
+        HttpResponse::Ok().json(body)
     } else {
-        tracing::warn!("not ready: the database does not answer");
-        HttpResponse::ServiceUnavailable().body("database unavailable")
+        tracing::warn!(database, keys, "not ready");
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }

@@ -8,7 +8,6 @@ mod static_files;
 mod webhooks;
 
 use std::path::Path;
-use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -32,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
         .service(
             web::scope("/api")
                 .wrap(from_fn(api_headers))
+                .wrap(from_fn(crate::hardening::cors))
                 .route("/products", web::get().to(products::list))
                 .route("/login", web::post().to(login::login))
                 .route("/cart", web::get().to(cart::get))
@@ -98,7 +98,7 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
 /// `GET /app-config.json`: where the PWA finds FusionAuth.
 async fn app_config(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(&state.app_config)
 }
 
@@ -108,9 +108,6 @@ async fn api_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.path().to_owned();
     let mut response = next.call(req).await?;
     let new_tokens = response.request().extensions().get::<NewTokens>().cloned();
     let headers = response.headers_mut();
@@ -132,12 +129,5 @@ async fn api_headers(
             headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, value);
         }
     }
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        millis = started.elapsed().as_millis(),
-        "api request"
-    );
     Ok(response)
 }

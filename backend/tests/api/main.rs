@@ -5,6 +5,7 @@ mod auth_refresh;
 mod bad_input;
 mod cart;
 mod forgery;
+mod hardening;
 mod helpers;
 mod login_proxy;
 mod postgres;
