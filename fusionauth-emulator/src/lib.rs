@@ -1,5 +1,5 @@
 //! A FusionAuth-compatible server for development and tests, in the spirit of Firebase's Auth
-//! Emulator: real password hashing, real RS256-signed JWTs, real refresh tokens, persisted in
+//! Emulator: real password hashing, real signed JWTs (RS256, ES256, HS256), real refresh tokens, persisted in
 //! SQLite, configured by a FusionAuth Kickstart file. FusionAuth's official client libraries work
 //! against it unchanged. See README.md for the endpoints and the choices made where FusionAuth's
 //! behaviour is not documented.

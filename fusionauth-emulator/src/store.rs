@@ -88,7 +88,7 @@ pub async fn load_keys(pool: &SqlitePool) -> anyhow::Result<Vec<SigningKey>> {
     .await?;
     rows.into_iter()
         .map(|row| {
-            SigningKey::from_pkcs8(
+            SigningKey::from_stored(
                 &row.id,
                 &row.kid,
                 &row.algorithm,

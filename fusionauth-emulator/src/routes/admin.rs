@@ -41,7 +41,8 @@ fn string<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 
 // ------------------------------------------------------------------------------------ keys
 
-/// `POST /api/key/generate/{keyId}`: generates an RSA key pair (RS256).
+/// `POST /api/key/generate/{keyId}`: generates an RSA (`RS256`, 2048/3072/4096 bits), EC
+/// (`ES256`, P-256) or HMAC (`HS256`, 256-bit secret) key.
 #[post("/api/key/generate/{key_id}")]
 #[tracing::instrument(skip_all)]
 pub async fn generate_key(
@@ -52,12 +53,12 @@ pub async fn generate_key(
 ) -> Result<HttpResponse> {
     let id = parse_uuid(&path, "keyId")?;
     let key = object(&body, "key")?;
-    let algorithm = string(key, "algorithm").unwrap_or("RS256");
-    if algorithm != "RS256" {
+    let algorithm = string(key, "algorithm").unwrap_or("RS256").to_owned();
+    if !["RS256", "ES256", "HS256"].contains(&algorithm.as_str()) {
         return Err(ApiError::field(
             "key.algorithm",
             "[invalid]key.algorithm",
-            "The emulator generates RS256 keys only.",
+            "The emulator generates RS256, ES256 and HS256 keys.",
         ));
     }
     let name = string(key, "name").ok_or_else(|| {
@@ -67,14 +68,16 @@ pub async fn generate_key(
             "You must specify the [key.name] property.",
         )
     })?;
-    let bits = key.get("length").and_then(Value::as_u64).unwrap_or(2048);
-    let bits = match bits {
-        2048 | 3072 | 4096 => u32::try_from(bits).unwrap_or(2048),
+    let requested = key.get("length").and_then(Value::as_u64);
+    let bits = match (algorithm.as_str(), requested) {
+        ("RS256", None) => 2048,
+        ("RS256", Some(bits @ (2048 | 3072 | 4096))) => u32::try_from(bits).unwrap_or(2048),
+        ("ES256", None | Some(256)) | ("HS256", None | Some(256)) => 256,
         _ => {
             return Err(ApiError::field(
                 "key.length",
                 "[invalid]key.length",
-                "The key length must be 2048, 3072 or 4096.",
+                "RS256 keys are 2048, 3072 or 4096 bits; ES256 and HS256 keys 256.",
             ));
         }
     };
@@ -87,29 +90,37 @@ pub async fn generate_key(
     }
     let now = state.clock.now_ms();
     let (owned_id, owned_name) = (id.clone(), name.to_owned());
-    let (signing_key, pkcs8) =
-        web::block(move || SigningKey::generate(&owned_id, &owned_name, bits, now))
+    let (signing_key, stored) =
+        web::block(move || SigningKey::generate_for(&algorithm, &owned_id, &owned_name, bits, now))
             .await
             .map_err(|e| ApiError::Internal(e.into()))??;
-    store::insert_key(&state.pool, &signing_key, &pkcs8).await?;
-    let response = key_json(&signing_key, bits);
+    store::insert_key(&state.pool, &signing_key, &stored).await?;
+    let response = key_json(&signing_key);
     state.add_key(signing_key);
     tracing::info!(key_id = id, "signing key generated");
     Ok(ok_json(&json!({ "key": response })))
 }
 
-fn key_json(key: &SigningKey, bits: u32) -> Value {
-    json!({
+fn key_json(key: &SigningKey) -> Value {
+    let mut json = json!({
         "id": key.id,
         "algorithm": key.algorithm,
         "name": key.name,
         "kid": key.kid,
-        "length": bits,
-        "type": "RSA",
-        "publicKey": key.public_pem(),
-        "hasPrivateKey": true,
+        "length": key.length(),
+        "type": key.key_type(),
+        "hasPrivateKey": key.public_pem().is_some(),
         "insertInstant": key.insert_instant
-    })
+    });
+    if let Some(object) = json.as_object_mut() {
+        if let Some(pem) = key.public_pem() {
+            object.insert("publicKey".into(), json!(pem));
+        }
+        if let Some(secret) = key.secret_b64() {
+            object.insert("secret".into(), json!(secret));
+        }
+    }
+    json
 }
 
 /// `GET /api/key/{keyId}`.
@@ -120,7 +131,7 @@ pub async fn retrieve_key(
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     let key = state.key(&path).ok_or(ApiError::NotFound)?;
-    Ok(ok_json(&json!({ "key": key_json(&key, 2048) })))
+    Ok(ok_json(&json!({ "key": key_json(&key) })))
 }
 
 pub(super) fn parse_uuid(text: &str, field: &str) -> Result<String> {

@@ -361,14 +361,13 @@ pub async fn retrieve_by_id(
     ))
 }
 
-/// Verifies an RS256 JWT signed by one of our keys and not expired; returns its claims.
+/// Verifies a JWT signed by one of our keys (its `alg` must be the key's) and not expired;
+/// returns its claims.
 pub fn verify_jwt(state: &AppState, token: &str) -> Option<serde_json::Map<String, Value>> {
     let parsed = parse_jwt(token)?;
-    if parsed.alg != "RS256" {
-        return None;
-    }
     let key = state.key_by_kid(parsed.kid.as_deref()?)?;
-    if !key.verify(parsed.signed_part.as_bytes(), &parsed.signature) {
+    if parsed.alg != key.algorithm || !key.verify(parsed.signed_part.as_bytes(), &parsed.signature)
+    {
         return None;
     }
     let exp = parsed.claims.get("exp")?.as_i64()?;
@@ -406,7 +405,8 @@ pub async fn public_key(
     let ok = actix_web::http::StatusCode::OK;
     if let Some(kid) = query.kid.or(query.key_id) {
         let key = state.key_by_kid(&kid).ok_or(ApiError::NotFound)?;
-        return Ok(json_response(ok, &json!({"publicKey": key.public_pem()})));
+        let pem = key.public_pem().ok_or(ApiError::NotFound)?;
+        return Ok(json_response(ok, &json!({ "publicKey": pem })));
     }
     if let Some(application_id) = query.application_id {
         let application = store::application(&state.pool, &application_id)
@@ -425,12 +425,13 @@ pub async fn public_key(
             })
             .ok_or(ApiError::NotFound)?;
         let key = state.key(key_id).ok_or(ApiError::NotFound)?;
-        return Ok(json_response(ok, &json!({"publicKey": key.public_pem()})));
+        let pem = key.public_pem().ok_or(ApiError::NotFound)?;
+        return Ok(json_response(ok, &json!({ "publicKey": pem })));
     }
     let keys: serde_json::Map<String, Value> = state
         .keys()
         .iter()
-        .map(|key| (key.kid.clone(), json!(key.public_pem())))
+        .filter_map(|key| Some((key.kid.clone(), json!(key.public_pem()?))))
         .collect();
     Ok(json_response(ok, &json!({"publicKeys": keys})))
 }

@@ -16,7 +16,7 @@ use crate::store;
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     let set = JwkSet {
-        keys: state.keys().iter().map(|key| key.jwk()).collect(),
+        keys: state.keys().iter().filter_map(|key| key.jwk()).collect(),
     };
     json_response(StatusCode::OK, &set)
 }

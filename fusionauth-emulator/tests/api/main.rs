@@ -4,6 +4,7 @@ mod admin;
 mod cors;
 mod helpers;
 mod jwt;
+mod keys;
 mod login;
 mod login_outcomes;
 mod refresh;

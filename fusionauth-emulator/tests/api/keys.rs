@@ -1,0 +1,156 @@
+//! Keys — <https://fusionauth.io/docs/apis/keys>: ES256 and HS256 as well as RS256.
+
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestEmulator, decode_part, spawn_emulator};
+
+async fn generate(emulator: &TestEmulator, algorithm: &str) -> Value {
+    let id = uuid::Uuid::new_v4().to_string();
+    let response = emulator
+        .admin(reqwest::Method::POST, &format!("/api/key/generate/{id}"))
+        .json(&json!({"key": {"algorithm": algorithm, "name": format!("{algorithm} key")}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.expect("JSON")["key"].clone()
+}
+
+async fn jwks(emulator: &TestEmulator) -> Vec<Value> {
+    emulator
+        .client
+        .get(emulator.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json::<Value>()
+        .await
+        .expect("JSON")["keys"]
+        .as_array()
+        .expect("keys")
+        .clone()
+}
+
+async fn validate(emulator: &TestEmulator, jwt: &str) -> reqwest::StatusCode {
+    emulator
+        .client
+        .get(emulator.url("/api/jwt/validate"))
+        .bearer_auth(jwt)
+        .send()
+        .await
+        .expect("sent")
+        .status()
+}
+
+#[tokio::test]
+async fn an_es256_key_signs_tokens_verifiable_with_its_p256_jwk() {
+    let emulator = spawn_emulator().await;
+    let key = generate(&emulator, "ES256").await;
+    assert_eq!(key["type"], "EC");
+    emulator
+        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
+        .await;
+    let login = emulator.login().await;
+    let jwt = login["token"].as_str().expect("token");
+    let header = decode_part(jwt, 0);
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["kid"], key["kid"]);
+    let jwk = jwks(&emulator)
+        .await
+        .into_iter()
+        .find(|k| k["kid"] == key["kid"])
+        .expect("the EC key is published");
+    assert_eq!(jwk["kty"], "EC");
+    assert_eq!(jwk["crv"], "P-256");
+    let coordinate = |name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(jwk[name].as_str().expect("coordinate"))
+            .expect("base64url")
+    };
+    let mut point = vec![4u8];
+    point.extend(coordinate("x"));
+    point.extend(coordinate("y"));
+    let (signed, signature) = jwt.rsplit_once('.').expect("three parts");
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
+        .verify(
+            signed.as_bytes(),
+            &URL_SAFE_NO_PAD.decode(signature).expect("signature"),
+        )
+        .expect("the ES256 signature verifies with the JWK");
+    assert_eq!(validate(&emulator, jwt).await, 200);
+    let refreshed: Value = emulator
+        .refresh(login["refreshToken"].as_str().expect("rt"))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        decode_part(refreshed["token"].as_str().expect("token"), 0)["alg"],
+        "ES256"
+    );
+}
+
+#[tokio::test]
+async fn an_hs256_key_is_never_published_but_its_tokens_still_validate() {
+    let emulator = spawn_emulator().await;
+    let key = generate(&emulator, "HS256").await;
+    assert_eq!(key["type"], "HMAC");
+    let secret = STANDARD
+        .decode(
+            key["secret"]
+                .as_str()
+                .expect("the Key API returns the secret"),
+        )
+        .expect("base64");
+    emulator
+        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
+        .await;
+    let login = emulator.login().await;
+    let jwt = login["token"].as_str().expect("token");
+    assert_eq!(decode_part(jwt, 0)["alg"], "HS256");
+    let (signed, signature) = jwt.rsplit_once('.').expect("three parts");
+    aws_lc_rs::hmac::verify(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
+        signed.as_bytes(),
+        &URL_SAFE_NO_PAD.decode(signature).expect("signature"),
+    )
+    .expect("HMAC-SHA256 with the key's secret");
+    assert!(jwks(&emulator).await.iter().all(|k| k["kid"] != key["kid"]));
+    let public_key = emulator
+        .client
+        .get(emulator.url(&format!(
+            "/api/jwt/public-key?kid={}",
+            key["kid"].as_str().expect("kid")
+        )))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(public_key.status(), 404);
+    assert_eq!(validate(&emulator, jwt).await, 200);
+    let mut forged = jwt.to_owned();
+    forged.push('A');
+    assert_eq!(validate(&emulator, &forged).await, 401);
+}
+
+#[tokio::test]
+async fn an_unsupported_algorithm_or_length_is_refused() {
+    let emulator = spawn_emulator().await;
+    for key in [
+        json!({"algorithm": "PS512", "name": "x"}),
+        json!({"algorithm": "ES256", "name": "x", "length": 384}),
+    ] {
+        let response = emulator
+            .admin(
+                reqwest::Method::POST,
+                &format!("/api/key/generate/{}", uuid::Uuid::new_v4()),
+            )
+            .json(&json!({ "key": key }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 400);
+    }
+}
