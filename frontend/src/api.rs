@@ -9,10 +9,8 @@
 //!   are called cross-origin, without an API key and without cookies.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::lock::Mutex;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use leptos::prelude::*;
 use serde::Serialize;
@@ -24,8 +22,9 @@ use shared::store::{
 };
 use web_sys::js_sys;
 
+use crate::connectivity::Connectivity;
 use crate::fusionauth::{LoginAnswer, TwoFactorLoginRequest, ValidationErrors};
-use crate::jwt;
+use crate::refresh::{self, LOCK_WAIT_MS, RefreshGate};
 use crate::session::{Session, StoredSession};
 
 /// Where the deployment tells the app how to reach FusionAuth.
@@ -323,9 +322,10 @@ pub struct ApiClient {
     session: Session,
     config: RwSignal<Option<AppConfig>>,
     notice: RwSignal<Option<String>>,
-    /// Held by a request that carries the refresh token, so only one refresh is in flight:
-    /// FusionAuth's one-time-use refresh tokens must not be sent twice.
-    refresh_lock: StoredValue<Arc<Mutex<()>>>,
+    /// Held by a request that carries the refresh token, so only one refresh is in flight
+    /// (in this tab and across tabs).
+    refresh: StoredValue<RefreshGate>,
+    connectivity: Connectivity,
 }
 
 impl fmt::Debug for ApiClient {
@@ -340,8 +340,14 @@ impl ApiClient {
             session,
             config: RwSignal::new(None),
             notice: RwSignal::new(None),
-            refresh_lock: StoredValue::new(Arc::new(Mutex::new(()))),
+            refresh: StoredValue::new(RefreshGate::new()),
+            connectivity: Connectivity::start(),
         }
+    }
+
+    /// Retries and the online state.
+    pub fn connectivity(&self) -> Connectivity {
+        self.connectivity
     }
 
     /// A non-blocking notice about the store being unreachable (reactive).
@@ -511,29 +517,28 @@ impl ApiClient {
     }
 
     /// Sends one store API request with the session's tokens and handles what every endpoint
-    /// shares: token rotation, session expiry and the unreachable notice.
+    /// shares: token rotation, session expiry, the unreachable notice and retries.
     async fn send(
         &self,
         method: Method,
         path: &str,
         json_body: Option<String>,
     ) -> Result<Response, ApiFailure> {
-        self.session.sync_from_storage();
         let initial = self.session.current().ok_or(ApiFailure::SignedOut)?;
-        let refresh_guard = if jwt::needs_refresh(&initial.token, now_secs()) {
-            Some(self.refresh_lock.get_value().lock_owned().await)
+        // The refresh token goes along: take the refresh lock first, then look at the tokens
+        // again — another request or tab may have refreshed them meanwhile.
+        let pass = if refresh::should_refresh(&initial.token, now_secs()) {
+            let pass = self.refresh.get_value().enter(LOCK_WAIT_MS).await;
+            self.session.reload().await;
+            Some(pass)
         } else {
             None
         };
-        // Another request (or tab) may have refreshed the tokens while this one waited.
-        if refresh_guard.is_some() {
-            self.session.sync_from_storage();
-        }
         let session = self.session.current().ok_or(ApiFailure::SignedOut)?;
         let refresh_token = session
             .refresh_token
             .as_deref()
-            .filter(|_| jwt::needs_refresh(&session.token, now_secs()));
+            .filter(|_| refresh::should_refresh(&session.token, now_secs()));
 
         let mut builder = RequestBuilder::new(path)
             .method(method)
@@ -553,7 +558,7 @@ impl ApiClient {
         let response = match request.send().await {
             Ok(response) => response,
             Err(_) => {
-                self.notice.set(Some(UNREACHABLE_STORE.to_owned()));
+                self.temporary_failure();
                 return Err(ApiFailure::Unreachable);
             }
         };
@@ -564,12 +569,13 @@ impl ApiClient {
         let new_refresh = headers.get(NEW_REFRESH_TOKEN);
         let rotated = new_access.is_some() || new_refresh.is_some();
         if rotated {
-            self.session.rotate(new_access, new_refresh);
+            self.session.rotate(new_access, new_refresh).await;
         }
-        drop(refresh_guard);
+        drop(pass);
 
         if response.ok() {
             self.notice.set(None);
+            self.connectivity.succeeded();
             return Ok(response);
         }
         let status = response.status();
@@ -594,9 +600,15 @@ impl ApiClient {
                 self.session.expire();
             }
         } else if failure.is_temporary() {
-            self.notice.set(Some(UNREACHABLE_STORE.to_owned()));
+            self.temporary_failure();
         }
         Err(failure)
+    }
+
+    /// 503 or no answer: keep the tokens, show the notice, retry later.
+    fn temporary_failure(&self) {
+        self.notice.set(Some(UNREACHABLE_STORE.to_owned()));
+        self.connectivity.failed();
     }
 }
 

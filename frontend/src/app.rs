@@ -31,10 +31,12 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(async move {
         let _ = api.config().await;
     });
-    // Another tab rotated the tokens or signed out: follow it at once.
-    let _ = window_event_listener(leptos::ev::storage, move |_| session.sync_from_storage());
-    // The app is on screen: drop the static loading indicator from index.html.
-    Effect::new(|| {
+    // The stored session has been read and the app is on screen: drop the static loading
+    // indicator from index.html.
+    Effect::new(move || {
+        if !session.is_ready() {
+            return;
+        }
         if let Some(boot) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.get_element_by_id("boot"))
@@ -47,23 +49,28 @@ pub fn App() -> impl IntoView {
     let signed_in = Memo::new(move |_| session.is_signed_in());
     let shown = Memo::new(move |_| {
         let page = router.page();
-        match (page, signed_in.get()) {
+        if !session.is_ready() {
+            return None;
+        }
+        Some(match (page, signed_in.get()) {
             (Page::Login, true) => Page::Store,
             (page, false) if page.needs_session() => Page::Login,
             (page, _) => page,
-        }
+        })
     });
     Effect::new(move |_| {
-        let shown = shown.get();
-        if shown != router.page() && shown != Page::NotFound {
+        if let Some(shown) = shown.get()
+            && shown != router.page()
+            && shown != Page::NotFound
+        {
             router.go(shown, true);
         }
     });
 
     // A new screen: move focus to its heading (not on the first one, which the user just opened).
-    Effect::new(move |previous: Option<Page>| {
+    Effect::new(move |previous: Option<Option<Page>>| {
         let page = shown.get();
-        if previous.is_some_and(|p| p != page) {
+        if previous.flatten().is_some_and(|p| Some(p) != page) {
             crate::components::focus_later("main h1");
         }
         page
@@ -74,10 +81,11 @@ pub fn App() -> impl IntoView {
         <NetworkNotice />
         <main id="main">
             {move || match shown.get() {
-                Page::Login => view! { <LoginPage /> }.into_any(),
-                Page::Store => view! { <StorePage /> }.into_any(),
-                Page::Cart => view! { <CartPage /> }.into_any(),
-                Page::NotFound => view! { <NotFound /> }.into_any(),
+                None => ().into_any(),
+                Some(Page::Login) => view! { <LoginPage /> }.into_any(),
+                Some(Page::Store) => view! { <StorePage /> }.into_any(),
+                Some(Page::Cart) => view! { <CartPage /> }.into_any(),
+                Some(Page::NotFound) => view! { <NotFound /> }.into_any(),
             }}
         </main>
     }

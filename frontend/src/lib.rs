@@ -8,10 +8,14 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod connectivity;
 pub mod format;
 pub mod fusionauth;
+pub mod idb;
 pub mod jwt;
+pub mod locks;
 pub mod pages;
+pub mod refresh;
 pub mod router;
 pub mod session;
 pub mod task;

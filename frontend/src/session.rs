@@ -1,16 +1,23 @@
 //! The signed-in session: the tokens FusionAuth issued and who they belong to.
 //!
-//! Kept in `localStorage` under [`STORAGE_KEY`] as JSON so a reload keeps the user signed in.
-//! Anything unreadable there counts as signed out (and is removed), never as an error.
+//! Kept in IndexedDB ([`store`]) as JSON so a reload keeps the user signed in; anything
+//! unreadable there counts as signed out (and is removed), never as an error. Every change is
+//! announced on the [`CHANNEL`] `BroadcastChannel`, so all tabs adopt new tokens and logouts at
+//! once (a one-time-use refresh token must never be sent after another tab spent it).
 
 use std::fmt;
 
 use crate::fusionauth::{LoginAnswer, LoginUser};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
 
-/// The `localStorage` key holding the session.
-pub const STORAGE_KEY: &str = "store.session";
+/// The `localStorage` key that held the session before IndexedDB (migrated once, then deleted).
+pub const LEGACY_STORAGE_KEY: &str = "store.session";
+/// The IndexedDB key holding the session.
+pub const SESSION_KEY: &str = "session";
+/// The `BroadcastChannel` that announces new tokens (the session's JSON) and logouts (`null`).
+pub const CHANNEL: &str = "store-session";
 
 /// Shown on the login page after the backend said the session is over (workflow steps 12–14).
 pub const SESSION_EXPIRED_NOTICE: &str = "Your session has expired. Please sign in again.";
@@ -94,33 +101,81 @@ fn display_name(user: &LoginUser) -> Option<String> {
 pub struct Session {
     state: RwSignal<Option<StoredSession>>,
     notice: RwSignal<Option<String>>,
-    /// Whether `localStorage` holds the current session, so it can be trusted as the newer copy.
-    persisted: StoredValue<bool>,
+    /// False until the stored session has been read.
+    ready: RwSignal<bool>,
+    channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
 }
 
 impl Session {
-    /// The session saved by an earlier visit, if any.
+    /// Starts reading the session saved by an earlier visit (see [`Self::is_ready`]) and follows
+    /// the other tabs' changes.
     pub fn restore() -> Self {
-        let stored = storage::read().flatten();
-        Self {
-            persisted: StoredValue::new(stored.is_some()),
-            state: RwSignal::new(stored),
+        let channel = web_sys::BroadcastChannel::new(CHANNEL).ok();
+        let session = Self {
+            state: RwSignal::new(None),
             notice: RwSignal::new(None),
+            ready: RwSignal::new(false),
+            channel: StoredValue::new_local(channel.clone()),
+        };
+        if let Some(channel) = channel {
+            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |event: web_sys::MessageEvent| session.adopt(&event.data()),
+            );
+            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            // Lives as long as the app.
+            on_message.forget();
+        }
+        leptos::task::spawn_local(async move {
+            let stored = store::load().await;
+            let _ = session.state.try_set(stored);
+            let _ = session.ready.try_set(true);
+        });
+        session
+    }
+
+    /// Another tab announced its tokens (a JSON string) or its logout (`null`).
+    fn adopt(&self, data: &JsValue) {
+        let announced = data
+            .as_string()
+            .and_then(|json| StoredSession::parse(&json));
+        if announced.is_none() && !data.is_null() {
+            return;
+        }
+        if announced.is_some() {
+            self.notice.set(None);
+        }
+        if self.state.with_untracked(|current| *current != announced) {
+            self.state.set(announced);
         }
     }
 
-    /// Adopts what another tab stored: its rotated tokens, or its logout. A one-time-use refresh
-    /// token must never be sent after another tab has spent it.
-    pub fn sync_from_storage(&self) {
-        if !self.persisted.get_value() {
-            return;
-        }
-        if let Some(stored) = storage::read()
-            && self.state.with_untracked(|current| *current != stored)
+    /// Tells the other tabs about `session` (`None`: logged out).
+    fn announce(&self, session: Option<&StoredSession>) {
+        let message = session
+            .and_then(|s| serde_json::to_string(s).ok())
+            .map_or(JsValue::NULL, |json| JsValue::from_str(&json));
+        self.channel.with_value(|channel| {
+            if let Some(channel) = channel {
+                let _ = channel.post_message(&message);
+            }
+        });
+    }
+
+    /// Re-reads the stored session and adopts it when it differs (another tab may have rotated
+    /// the tokens). A missing stored session is ignored here: logouts arrive on the channel.
+    pub async fn reload(&self) {
+        if let Some(stored) = store::load().await
+            && self
+                .state
+                .with_untracked(|current| current.as_ref() != Some(&stored))
         {
-            self.persisted.set_value(stored.is_some());
-            self.state.set(stored);
+            self.state.set(Some(stored));
         }
+    }
+
+    /// Whether the stored session has been read (reactive).
+    pub fn is_ready(&self) -> bool {
+        self.ready.get()
     }
 
     /// Whether someone is signed in (reactive).
@@ -141,16 +196,20 @@ impl Session {
         })
     }
 
-    /// Starts a session after a successful login.
+    /// Starts a session after a successful login; it is saved and announced in the background.
     pub fn start(&self, session: StoredSession) {
-        self.persisted.set_value(storage::save(&session));
         self.notice.set(None);
-        self.state.set(Some(session));
+        self.state.set(Some(session.clone()));
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            store::save(&session).await;
+            this.announce(Some(&session));
+        });
     }
 
-    /// Replaces the tokens with the ones the backend obtained by refreshing (workflow step 9).
-    /// Does nothing when signed out.
-    pub fn rotate(&self, access_token: Option<String>, refresh_token: Option<String>) {
+    /// Replaces the tokens with the ones the backend obtained by refreshing (workflow step 9),
+    /// and returns once they are saved and announced. Does nothing when signed out.
+    pub async fn rotate(&self, access_token: Option<String>, refresh_token: Option<String>) {
         let Some(mut session) = self.current() else {
             return;
         };
@@ -160,15 +219,16 @@ impl Session {
         if let Some(refresh) = refresh_token.filter(|t| !t.is_empty()) {
             session.refresh_token = Some(refresh);
         }
-        self.persisted.set_value(storage::save(&session));
-        self.state.set(Some(session));
+        self.state.set(Some(session.clone()));
+        store::save(&session).await;
+        self.announce(Some(&session));
     }
 
-    /// Signs out: forgets the tokens.
+    /// Signs out: forgets the tokens here, in storage and in the other tabs.
     pub fn end(&self) {
-        storage::clear();
-        self.persisted.set_value(false);
         self.state.set(None);
+        self.announce(None);
+        leptos::task::spawn_local(store::clear());
     }
 
     /// The backend said the session is over: forget the tokens and tell the user why.
@@ -183,40 +243,58 @@ impl Session {
     }
 }
 
-/// `localStorage` access; every failure (no storage, quota, private mode) is silent.
-mod storage {
-    use super::{STORAGE_KEY, StoredSession};
+/// The persisted session in IndexedDB; every failure reads as "signed out".
+pub mod store {
+    use wasm_bindgen::JsValue;
 
-    fn local_storage() -> Option<web_sys::Storage> {
-        web_sys::window()?.local_storage().ok().flatten()
-    }
+    use super::{LEGACY_STORAGE_KEY, SESSION_KEY, StoredSession};
+    use crate::idb;
 
-    /// `None` when storage cannot be read at all; `Some(None)` when it holds no usable session
-    /// (anything unreadable is removed).
-    pub fn read() -> Option<Option<StoredSession>> {
-        let storage = local_storage()?;
-        let Some(raw) = storage.get_item(STORAGE_KEY).ok()? else {
-            return Some(None);
-        };
-        let session = StoredSession::parse(&raw);
+    /// The stored session, after a one-time move from `localStorage`. Anything unreadable is
+    /// removed and reads as `None`.
+    pub async fn load() -> Option<StoredSession> {
+        migrate_from_local_storage().await;
+        let raw = idb::get(SESSION_KEY).await.ok()?;
+        if raw.is_undefined() || raw.is_null() {
+            return None;
+        }
+        let session = raw.as_string().and_then(|json| StoredSession::parse(&json));
         if session.is_none() {
-            let _ = storage.remove_item(STORAGE_KEY);
+            let _ = idb::delete(SESSION_KEY).await;
         }
-        Some(session)
+        session
     }
 
-    /// True when the session was written.
-    pub fn save(session: &StoredSession) -> bool {
-        let (Some(storage), Ok(json)) = (local_storage(), serde_json::to_string(session)) else {
-            return false;
+    /// Saves the session; failures are ignored (the session then lasts until the tab closes).
+    pub async fn save(session: &StoredSession) {
+        if let Ok(json) = serde_json::to_string(session) {
+            let _ = idb::put(SESSION_KEY, &JsValue::from_str(&json)).await;
+        }
+    }
+
+    /// Forgets the stored session.
+    pub async fn clear() {
+        let _ = idb::delete(SESSION_KEY).await;
+    }
+
+    /// Round 1 kept the session in `localStorage`: move a readable one over (unless IndexedDB
+    /// already has one), then delete the old entry either way.
+    async fn migrate_from_local_storage() {
+        let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
+            return;
         };
-        storage.set_item(STORAGE_KEY, &json).is_ok()
-    }
-
-    pub fn clear() {
-        if let Some(storage) = local_storage() {
-            let _ = storage.remove_item(STORAGE_KEY);
+        let Ok(Some(raw)) = storage.get_item(LEGACY_STORAGE_KEY) else {
+            return;
+        };
+        if let Some(session) = StoredSession::parse(&raw) {
+            let empty = idb::get(SESSION_KEY)
+                .await
+                .is_ok_and(|v| v.is_undefined() || v.is_null());
+            if empty {
+                save(&session).await;
+            }
         }
+        let _ = storage.remove_item(LEGACY_STORAGE_KEY);
     }
 }
 

@@ -62,6 +62,11 @@ impl<T: Send + Sync + 'static> Task<T> {
         self.value.with(|v| f(v.as_ref()))
     }
 
+    /// Reads the latest outcome without subscribing.
+    pub fn peek<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        self.value.with_untracked(|v| f(v.as_ref()))
+    }
+
     /// Forgets the latest outcome.
     pub fn clear(&self) {
         self.value.set(None);

@@ -4,12 +4,22 @@ use leptos::prelude::*;
 
 use crate::api::ApiClient;
 
-/// Tells the user the store is unreachable (the session is kept); disappears with the next
-/// successful request or when dismissed.
+/// Shown while the browser is offline.
+pub const OFFLINE: &str = "You're offline. The store will catch up when you're back online.";
+
+/// Tells the user the browser is offline or the store is unreachable (the session is kept);
+/// disappears when back online, with the next successful request, or when dismissed.
 #[component]
 pub fn NetworkNotice() -> impl IntoView {
     let api = expect_context::<ApiClient>();
-    let message = { Memo::new(move |_| api.notice()) };
+    let connectivity = api.connectivity();
+    let message = Memo::new(move |_| {
+        if connectivity.is_online() {
+            api.notice()
+        } else {
+            Some(OFFLINE.to_owned())
+        }
+    });
     view! {
         <div id="network-notice" class="notice" role="status">
             <Show when=move || message.with(Option::is_some)>
@@ -17,9 +27,7 @@ pub fn NetworkNotice() -> impl IntoView {
                 <button
                     type="button"
                     class="button button-quiet"
-                    on:click={
-                        move |_| api.dismiss_notice()
-                    }
+                    on:click=move |_| api.dismiss_notice()
                 >
                     "Dismiss"
                 </button>

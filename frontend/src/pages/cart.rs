@@ -73,7 +73,19 @@ pub fn CartPage() -> impl IntoView {
             });
         }
     };
-    load();
+    // First load, and again after a temporary failure whenever a retry is due.
+    let connectivity = api.connectivity();
+    Effect::new(move |_| {
+        connectivity.retries();
+        let due = loaded.peek(|r| match r {
+            None => true,
+            Some(Err(failure)) => failure.is_temporary(),
+            Some(Ok(())) => false,
+        });
+        if due && !loaded.is_running() {
+            load();
+        }
+    });
     let change = ChangeAction {
         task: Task::new(),
         api,

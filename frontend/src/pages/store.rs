@@ -20,7 +20,19 @@ pub fn StorePage() -> impl IntoView {
     let load = move || {
         products.run(async move { api.products().await });
     };
-    load();
+    // First load, and again after a temporary failure whenever a retry is due.
+    let connectivity = api.connectivity();
+    Effect::new(move |_| {
+        connectivity.retries();
+        let due = products.peek(|r| match r {
+            None => true,
+            Some(Err(failure)) => failure.is_temporary(),
+            Some(Ok(_)) => false,
+        });
+        if due && !products.is_running() {
+            load();
+        }
+    });
 
     view! {
         <section class="page store" aria-labelledby="store-title">
