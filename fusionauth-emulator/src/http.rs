@@ -133,7 +133,8 @@ pub fn bearer_jwt(req: &HttpRequest) -> Option<String> {
     cookie(req, "access_token")
 }
 
-/// What the request's `Authorization` header says about API keys.
+/// What the request's `Authorization` header says about API keys (a key without permission for
+/// the request's endpoint and method counts as invalid).
 #[derive(Debug)]
 pub enum ApiKeyStatus {
     /// No header, or an empty one.
@@ -148,6 +149,59 @@ pub enum ApiKeyStatus {
 #[derive(Debug, Clone)]
 pub struct ApiKey {
     pub tenant_id: Option<String>,
+    /// `permissions.endpoints` (`{"/api/user": ["GET"], …}`); `None` = a super key.
+    pub endpoints: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// FusionAuth's endpoint names for the routes the emulator serves (API key permissions name
+/// these); a request belongs to the longest one that prefixes its path.
+const KNOWN_ENDPOINTS: &[&str] = &[
+    "/api/application",
+    "/api/jwt/public-key",
+    "/api/jwt/refresh",
+    "/api/jwt/validate",
+    "/api/key",
+    "/api/key/generate",
+    "/api/login",
+    "/api/logout",
+    "/api/system-configuration",
+    "/api/tenant",
+    "/api/two-factor/login",
+    "/api/user",
+    "/api/user-action",
+    "/api/user/registration",
+    "/api/webhook",
+];
+
+impl ApiKey {
+    /// Whether this key may call `method path`: super keys may call anything; others only the
+    /// endpoints (and methods) their permissions list.
+    pub fn allows(&self, path: &str, method: &str) -> bool {
+        let Some(endpoints) = &self.endpoints else {
+            return true;
+        };
+        let covers = |endpoint: &str| {
+            path == endpoint
+                || path
+                    .strip_prefix(endpoint)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
+        let endpoint = KNOWN_ENDPOINTS
+            .iter()
+            .copied()
+            .chain(endpoints.keys().map(String::as_str))
+            .filter(|endpoint| covers(endpoint))
+            .max_by_key(|endpoint| endpoint.len());
+        endpoint
+            .and_then(|endpoint| endpoints.get(endpoint))
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|methods| {
+                methods
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .any(|m| m.eq_ignore_ascii_case(method))
+            })
+    }
 }
 
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
@@ -163,13 +217,18 @@ impl FromRequest for ApiKeyStatus {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = app_state(req);
         let raw = authorization(req);
+        let (path, method) = (req.path().to_owned(), req.method().as_str().to_owned());
         Box::pin(async move {
             let state = state?;
             let Some(raw) = raw else {
                 return Ok(Self::Absent);
             };
             Ok(match crate::store::find_api_key(&state.pool, &raw).await? {
-                Some(key) => Self::Valid(key),
+                Some(key) if key.allows(&path, &method) => Self::Valid(key),
+                Some(_) => {
+                    tracing::info!(path, method, "API key not permitted for this endpoint");
+                    Self::Invalid
+                }
                 None => Self::Invalid,
             })
         })

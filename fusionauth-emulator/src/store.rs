@@ -127,12 +127,21 @@ pub async fn insert_key(pool: &SqlitePool, key: &SigningKey, pkcs8: &[u8]) -> sq
 // ---------------------------------------------------------------------------- API keys
 
 pub async fn find_api_key(pool: &SqlitePool, raw: &str) -> sqlx::Result<Option<ApiKey>> {
-    let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT tenant_id FROM api_keys WHERE key_hash = ?")
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT tenant_id, permissions FROM api_keys WHERE key_hash = ?")
             .bind(sha256_b64(raw))
             .fetch_optional(pool)
             .await?;
-    Ok(row.map(|(tenant_id,)| ApiKey { tenant_id }))
+    Ok(row.map(|(tenant_id, permissions)| ApiKey {
+        tenant_id,
+        endpoints: permissions
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|permissions| permissions.get("endpoints").cloned())
+            .and_then(|endpoints| match endpoints {
+                Value::Object(map) if !map.is_empty() => Some(map),
+                _ => None,
+            }),
+    }))
 }
 
 pub async fn insert_api_key(

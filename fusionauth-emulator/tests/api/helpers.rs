@@ -47,6 +47,21 @@ pub async fn spawn_emulator_with(
     database_url: &str,
     adjust: impl FnOnce(&mut Kickstart),
 ) -> TestEmulator {
+    let mut kickstart = Kickstart::from_path(KICKSTART.as_ref()).expect("kickstart parses");
+    adjust(&mut kickstart);
+    spawn_emulator_with_kickstart(database_url, kickstart).await
+}
+
+/// Spawns the emulator with the project's Kickstart JSON after `edit` changed it.
+pub async fn spawn_emulator_with_kickstart_json(edit: impl FnOnce(&mut Value)) -> TestEmulator {
+    let text = std::fs::read_to_string(KICKSTART).expect("kickstart file is readable");
+    let mut document: Value = serde_json::from_str(&text).expect("kickstart is JSON");
+    edit(&mut document);
+    let kickstart = Kickstart::from_json(&document.to_string()).expect("kickstart parses");
+    spawn_emulator_with_kickstart("sqlite::memory:", kickstart).await
+}
+
+async fn spawn_emulator_with_kickstart(database_url: &str, kickstart: Kickstart) -> TestEmulator {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
@@ -55,11 +70,7 @@ pub async fn spawn_emulator_with(
     let settings = Settings {
         listen: "127.0.0.1:0".parse().expect("address"),
         database_url: database_url.to_owned(),
-        kickstart: Some({
-            let mut kickstart = Kickstart::from_path(KICKSTART.as_ref()).expect("kickstart parses");
-            adjust(&mut kickstart);
-            kickstart
-        }),
+        kickstart: Some(kickstart),
         test_hooks: true,
     };
     let application = Application::build(settings).await.expect("emulator builds");

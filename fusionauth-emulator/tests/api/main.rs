@@ -7,6 +7,7 @@ mod jwt;
 mod keys;
 mod login;
 mod login_outcomes;
+mod permissions;
 mod refresh;
 mod restart;
 mod webhooks;
