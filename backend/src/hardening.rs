@@ -219,9 +219,7 @@ pub async fn every_response(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let hardening = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| web::Data::clone(state));
+    let hardening = req.app_data::<web::Data<AppState>>().cloned();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status();
     let headers = response.headers_mut();
@@ -282,12 +280,14 @@ fn cache_rule(path: &str, status: StatusCode) -> Option<&'static str> {
     None
 }
 
-/// Trunk's content-hashed file names: `name-<16 hex>.ext` or `name-<16 hex>_bg.wasm`.
+/// Trunk's content-hashed file names: `name-<hash>.ext` or `name-<hash>_bg.wasm`, the hash a
+/// 64-bit number in hex without leading zeros (so usually, not always, 16 digits).
 fn is_hashed_asset(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (10..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// On `/api`: CORS for the allowlisted origins (preflights answered here), exposing the
@@ -394,6 +394,7 @@ await init();
             "frontend-fe6bb5926f60e295.js",
             "frontend-fe6bb5926f60e295_bg.wasm",
             "style-2866cd93045b2fa8.css",
+            "frontend-7411094b465a056.js",
         ] {
             assert!(is_hashed_asset(name), "{name}");
         }
@@ -402,6 +403,7 @@ await init();
             "index.html",
             "coffee-beans.svg",
             "manifest.webmanifest",
+            "a-cafe.js",
         ] {
             assert!(!is_hashed_asset(name), "{name}");
         }

@@ -37,7 +37,7 @@ async fn step_04_requests_without_a_bearer_jwt_are_unauthorized() {
 }
 
 #[tokio::test]
-async fn step_07_09_expired_jwt_with_refresh_token_returns_cart_and_new_jwt() {
+async fn step_06_09_expired_jwt_with_refresh_token_returns_cart_and_new_jwt() {
     check_expired_jwt_is_refreshed(&spawn_app().await).await;
 }
 
@@ -148,7 +148,7 @@ async fn a_jwt_within_the_leeway_is_still_accepted_without_refresh() {
 }
 
 #[tokio::test]
-async fn step_10_13_expired_refresh_token_answers_401_session_expired() {
+async fn step_10_14_an_expired_refresh_token_answers_401_session_expired() {
     let app = spawn_app().await;
     let session = app.login().await;
     // The Kickstart's refresh tokens live 7 days without use.
@@ -336,4 +336,63 @@ async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), first.1);
+}
+
+#[tokio::test]
+async fn step_06_09_a_hundred_concurrent_requests_with_one_expired_jwt_make_exactly_one_refresh_call()
+ {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    assert_eq!(app.refresh_calls_seen_by_fusionauth(), 0);
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(100)
+        .build()
+        .expect("client");
+    let requests = (0..100)
+        .map(|_| {
+            let (client, url) = (client.clone(), app.url("/api/cart"));
+            let (jwt, refresh_token) = (session.jwt.clone(), session.refresh_token.clone());
+            async move {
+                let response = client
+                    .get(url)
+                    .bearer_auth(jwt)
+                    .header(REFRESH_TOKEN, refresh_token)
+                    .send()
+                    .await
+                    .expect("cart");
+                (response.status(), header(&response, NEW_ACCESS_TOKEN))
+            }
+        })
+        .collect();
+    let results = join_all(requests).await;
+
+    assert_eq!(results.len(), 100);
+    let new_jwt = results[0].1.clone().expect("a new JWT");
+    for (status, jwt) in &results {
+        assert_eq!(*status, StatusCode::OK);
+        assert_eq!(
+            jwt.as_deref(),
+            Some(new_jwt.as_str()),
+            "the same new JWT for all"
+        );
+    }
+    // Counted where FusionAuth receives them, not inside the backend.
+    assert_eq!(app.refresh_calls_seen_by_fusionauth(), 1);
+}
+
+#[tokio::test]
+async fn the_relay_counts_every_refresh_call_that_reaches_fusionauth() {
+    // The counter used above is honest: two refreshes of two sessions are two calls.
+    let app = spawn_app().await;
+    let (first, second) = (app.login().await, app.login().await);
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    for session in [&first, &second] {
+        let response = app
+            .get_cart(&session.jwt, Some(&session.refresh_token))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(app.refresh_calls_seen_by_fusionauth(), 2);
 }

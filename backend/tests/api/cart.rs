@@ -9,7 +9,7 @@ use crate::helpers::{
 };
 
 #[tokio::test]
-async fn step_05_valid_jwt_returns_the_users_cart() {
+async fn step_04_05_a_valid_jwt_returns_the_users_cart() {
     let app = spawn_app().await;
     let session = app.login().await;
     assert_eq!(session.user_id, DEMO_USER_ID);

@@ -4,13 +4,14 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use shared::fusionauth::{LoginRequest, LoginResponse};
 use shared::store::{ApiError, Cart, ErrorCode};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -226,6 +227,12 @@ impl TestApp {
         self.relay.set_up(true);
     }
 
+    /// How many `POST /api/jwt/refresh` requests the backend has sent to FusionAuth, counted on
+    /// the wire by the relay (request lines in the backend → FusionAuth byte stream).
+    pub fn refresh_calls_seen_by_fusionauth(&self) -> usize {
+        self.relay.refresh_calls.load(Ordering::SeqCst)
+    }
+
     pub async fn get_cart(&self, jwt: &str, refresh_token: Option<&str>) -> Response {
         let mut request = self.client.get(self.url("/api/cart")).bearer_auth(jwt);
         if let Some(token) = refresh_token {
@@ -368,6 +375,40 @@ struct Relay {
     address: SocketAddr,
     up: Arc<AtomicBool>,
     switch: watch::Sender<bool>,
+    refresh_calls: Arc<AtomicUsize>,
+}
+
+/// The request line of a refresh call, as it crosses the wire.
+const REFRESH_REQUEST_LINE: &[u8] = b"POST /api/jwt/refresh HTTP/1.1\r\n";
+
+/// Copies `from` to `to`, counting [`REFRESH_REQUEST_LINE`]s (also when split across reads).
+async fn copy_counting(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    count: Arc<AtomicUsize>,
+) {
+    let mut buffer = vec![0_u8; 16 * 1024];
+    let mut window: Vec<u8> = Vec::new();
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        window.extend_from_slice(&buffer[..read]);
+        let found = window
+            .windows(REFRESH_REQUEST_LINE.len())
+            .filter(|candidate| *candidate == REFRESH_REQUEST_LINE)
+            .count();
+        count.fetch_add(found, Ordering::SeqCst);
+        let keep = REFRESH_REQUEST_LINE.len() - 1;
+        if window.len() > keep {
+            window.drain(..window.len() - keep);
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 impl Relay {
@@ -377,19 +418,30 @@ impl Relay {
         let up = Arc::new(AtomicBool::new(true));
         let (switch, watcher) = watch::channel(true);
         let accepting = Arc::clone(&up);
+        let refresh_calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&refresh_calls);
         tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 if !accepting.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
                 let mut watcher = watcher.clone();
+                let counter = Arc::clone(&counter);
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                    let Ok(outbound) = TcpStream::connect(upstream).await else {
                         return;
                     };
+                    let (inbound_read, mut inbound_write) = inbound.into_split();
+                    let (mut outbound_read, outbound_write) = outbound.into_split();
+                    let relay = async {
+                        tokio::join!(
+                            copy_counting(inbound_read, outbound_write, counter),
+                            tokio::io::copy(&mut outbound_read, &mut inbound_write),
+                        )
+                    };
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = relay => {}
                         _ = watcher.wait_for(|up| !*up) => {}
                     }
                 });
@@ -399,6 +451,7 @@ impl Relay {
             address,
             up,
             switch,
+            refresh_calls,
         }
     }
 

@@ -11,3 +11,4 @@ mod login_proxy;
 mod postgres;
 mod public;
 mod revocation;
+mod webhook_e2e;

@@ -44,3 +44,10 @@ async fn on_postgres_other_backend_instances_learn_a_revocation_from_the_databas
         crate::revocation::check_revocation_reaches_other_instances(&app).await;
     }
 }
+
+#[tokio::test]
+async fn on_postgres_stolen_jwt_is_refused_after_the_victim_logs_out() {
+    if let Some(app) = spawn_app_on_postgres().await {
+        crate::webhook_e2e::check_logout_refuses_the_stolen_jwt(&app).await;
+    }
+}

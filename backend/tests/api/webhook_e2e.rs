@@ -1,0 +1,133 @@
+//! Steps 19–20 end to end: FusionAuth (the emulator, as the Kickstart configures it) signs and
+//! delivers `jwt.refresh-token.revoke` to the backend, and a stolen JWT dies with its session.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use shared::store::ErrorCode;
+
+use crate::helpers::{API_KEY, Session, TENANT_ID, TestApp, error_code, spawn_app};
+
+/// Waits (a few seconds at most) until the backend refuses `jwt`; the Kickstart delivers the
+/// event in the background (transactionType `None`).
+async fn assert_refused_soon(app: &TestApp, jwt: &str) {
+    let refused = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let response = app.get_cart(jwt, None).await;
+            if response.status() == StatusCode::UNAUTHORIZED {
+                return response;
+            }
+            assert_eq!(response.status(), StatusCode::OK);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the JWT is refused within 5 s of the revocation");
+    assert_eq!(
+        error_code(refused, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
+
+async fn logout(app: &TestApp, session: &Session, global: bool) {
+    let response = app
+        .client
+        .post(format!("{}/api/logout", app.fusionauth_url))
+        .json(&json!({"refreshToken": session.refresh_token, "global": global}))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn step_19_20_stolen_jwt_is_refused_after_the_victim_logs_out() {
+    check_logout_refuses_the_stolen_jwt(&spawn_app().await).await;
+}
+
+/// Also run on PostgreSQL by `postgres.rs`.
+pub async fn check_logout_refuses_the_stolen_jwt(app: &TestApp) {
+    let victim = app.login().await;
+    let stolen_jwt = victim.jwt.clone();
+    assert_eq!(
+        app.get_cart(&stolen_jwt, None).await.status(),
+        StatusCode::OK
+    );
+
+    logout(app, &victim, false).await;
+    // Refused at once (the JWT itself is valid for five more minutes).
+    assert_refused_soon(app, &stolen_jwt).await;
+}
+
+#[tokio::test]
+async fn step_19_20_a_single_session_logout_leaves_the_users_other_sessions_alone() {
+    let app = spawn_app().await;
+    let phone = app.login().await;
+    let laptop = app.login().await;
+    logout(&app, &phone, false).await;
+    assert_refused_soon(&app, &phone.jwt).await;
+    assert_eq!(
+        app.get_cart(&laptop.jwt, None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn step_19_20_global_logout_revokes_every_session_of_the_user() {
+    let app = spawn_app().await;
+    let phone = app.login().await;
+    let laptop = app.login().await;
+    logout(&app, &phone, true).await;
+    assert_refused_soon(&app, &phone.jwt).await;
+    assert_refused_soon(&app, &laptop.jwt).await;
+}
+
+#[tokio::test]
+async fn step_19_20_revoking_a_users_refresh_tokens_at_fusionauth_revokes_their_jwts() {
+    let app = spawn_app().await;
+    let phone = app.login().await;
+    let laptop = app.login().await;
+    let response = app
+        .client
+        .delete(format!(
+            "{}/api/jwt/refresh?userId={}",
+            app.fusionauth_url, phone.user_id
+        ))
+        .header("authorization", API_KEY)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_refused_soon(&app, &phone.jwt).await;
+    assert_refused_soon(&app, &laptop.jwt).await;
+
+    // JWT instants are whole seconds: a login a second later is a new, accepted session.
+    app.advance_time(Duration::from_secs(2)).await;
+    let again = app.login().await;
+    assert_eq!(
+        app.get_cart(&again.jwt, None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn step_19_20_with_a_transactional_webhook_the_jwt_is_refused_before_logout_returns() {
+    let app = spawn_app().await;
+    app.admin(
+        Method::PATCH,
+        &format!("/api/tenant/{TENANT_ID}"),
+        json!({"tenant": {"eventConfiguration": {"events": {
+            "jwt.refresh-token.revoke": {"enabled": true, "transactionType": "Any"}
+        }}}}),
+    )
+    .await;
+    let victim = app.login().await;
+    logout(&app, &victim, false).await;
+    // No waiting: FusionAuth answered only after the backend recorded the revocation.
+    let response = app.get_cart(&victim.jwt, None).await;
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
