@@ -199,9 +199,10 @@ async fn each_user_sees_only_their_own_cart() {
 }
 
 #[tokio::test]
-async fn step_19_20_a_stolen_unexpired_jwt_is_served_like_its_owner() {
-    // The workflow's second attack: a bearer token is a bearer token until it expires, which
-    // is why the Kickstart keeps access tokens short-lived (300 s).
+async fn step_19_20_a_stolen_jwt_is_served_like_its_owner_while_its_session_lives() {
+    // The workflow's second attack: a bearer token is a bearer token until it expires or its
+    // session is revoked (see `webhook_e2e.rs`), which is why the Kickstart keeps access tokens
+    // short-lived (300 s) and subscribes the backend to revocations.
     let app = spawn_app().await;
     let victim = app.login().await;
     app.add_item(&victim.jwt, "espresso-cups", 1).await;
