@@ -3,6 +3,7 @@
 
 mod auth_refresh;
 mod bad_input;
+mod binary;
 mod cart;
 mod forgery;
 mod hardening;
