@@ -52,7 +52,21 @@ pub async fn generate_key(
     Json(body): Json<Value>,
 ) -> Result<HttpResponse> {
     let id = parse_uuid(&path, "keyId")?;
-    let key = object(&body, "key")?;
+    new_key(&state, id, &body).await
+}
+
+/// `POST /api/key/generate` (a new key id).
+#[post("/api/key/generate")]
+pub async fn generate_key_without_id(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    new_key(&state, uuid::Uuid::new_v4().to_string(), &body).await
+}
+
+async fn new_key(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
+    let key = object(body, "key")?;
     let algorithm = string(key, "algorithm").unwrap_or("RS256").to_owned();
     if !["RS256", "ES256", "HS256"].contains(&algorithm.as_str()) {
         return Err(ApiError::field(

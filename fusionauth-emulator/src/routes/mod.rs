@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .service(well_known::openid_configuration_for_tenant)
         .service(well_known::tenant_openid_configuration)
         .service(admin::generate_key)
+        .service(admin::generate_key_without_id)
         .service(admin::retrieve_key)
         .service(admin::patch_tenant)
         .service(admin::retrieve_tenant)
