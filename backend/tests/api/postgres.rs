@@ -51,3 +51,10 @@ async fn on_postgres_stolen_jwt_is_refused_after_the_victim_logs_out() {
         crate::webhook_e2e::check_logout_refuses_the_stolen_jwt(&app).await;
     }
 }
+
+#[tokio::test]
+async fn on_postgres_user_and_application_revocations_survive_in_the_database() {
+    if let Some(app) = spawn_app_on_postgres_with(crate::revocation::webhook_settings).await {
+        crate::revocation::check_user_and_application_revocations_are_stored(&app).await;
+    }
+}

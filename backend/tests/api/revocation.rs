@@ -371,3 +371,54 @@ async fn other_event_types_are_acknowledged_and_ignored_and_bad_events_are_400()
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn step_19_20_user_and_application_revocations_survive_in_the_database() {
+    check_user_and_application_revocations_are_stored(&spawn_app_with_webhook_secret().await).await;
+}
+
+/// Also run on PostgreSQL by `postgres.rs`: every upsert and the reload of each table.
+pub async fn check_user_and_application_revocations_are_stored(app: &TestApp) {
+    let user = app.login().await;
+    let now = fusionauth_now_millis(app).await;
+    // Each event twice, the second older: the later instant is kept.
+    for created in [now, now - 60_000] {
+        for fields in [
+            json!({"userId": user.user_id}),
+            json!({"applicationId": APPLICATION_ID}),
+            json!({"userId": user.user_id, "refreshToken": {"id": user.sid()}}),
+        ] {
+            let event = revoke_event(created, fields);
+            assert_eq!(
+                deliver(app, &event, Some(WEBHOOK_SECRET)).await,
+                StatusCode::OK
+            );
+        }
+    }
+    // A fresh instance knows only what the database says.
+    let (other, _) = app.another_instance().await;
+    let response = app
+        .client
+        .get(format!("{other}/api/cart"))
+        .bearer_auth(&user.jwt)
+        .send()
+        .await
+        .expect("cart");
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+    // A JWT issued after the revocations (two seconds later) is accepted there.
+    app.advance_time(Duration::from_secs(2)).await;
+    let again = app.login().await;
+    let (other, clock) = app.another_instance().await;
+    clock.advance(Duration::from_secs(2));
+    let response = app
+        .client
+        .get(format!("{other}/api/cart"))
+        .bearer_auth(&again.jwt)
+        .send()
+        .await
+        .expect("cart");
+    assert_eq!(response.status(), StatusCode::OK);
+}
