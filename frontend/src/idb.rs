@@ -46,11 +46,24 @@ async fn database() -> Result<IdbDatabase, JsValue> {
     if let Some(db) = CONNECTION.with(|c| c.borrow().clone()) {
         return Ok(db);
     }
+    let mut db = open(VERSION).await?;
+    if !db.object_store_names().contains(OBJECT_STORE) {
+        // Someone created the database without our store: upgrade it to add the store.
+        let next = (db.version() as u32).saturating_add(1);
+        db.close();
+        db = open(next).await?;
+    }
+    CONNECTION.with(|c| *c.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+/// Opens the database at `version`, creating the object store when upgrading.
+async fn open(version: u32) -> Result<IdbDatabase, JsValue> {
     let factory = web_sys::window()
         .ok_or(JsValue::NULL)?
         .indexed_db()?
         .ok_or(JsValue::NULL)?;
-    let open: IdbOpenDbRequest = factory.open_with_u32(DATABASE, VERSION)?;
+    let open: IdbOpenDbRequest = factory.open_with_u32(DATABASE, version)?;
     let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(|event: web_sys::Event| {
         let db = event
             .target()
@@ -66,7 +79,6 @@ async fn database() -> Result<IdbDatabase, JsValue> {
     open.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
     let db: IdbDatabase = settled(&open).await?.dyn_into()?;
     drop(upgrade);
-    CONNECTION.with(|c| *c.borrow_mut() = Some(db.clone()));
     Ok(db)
 }
 

@@ -1,0 +1,319 @@
+//! The PWA on an emulated phone (390×844, touch — every `Browser` is one): every login outcome in
+//! plain language, two-factor sign-in with a real TOTP code, the session in IndexedDB, starting
+//! offline from the service worker's cache, and Chromium's installability check.
+
+use anyhow::{Context, ensure};
+use serde_json::{Value, json};
+use tests::{Browser, KickstartFacts, Stack, eventually};
+
+/// Base32 `JBSWY3DPEHPK3PXP`: the authenticator secret of the two-factor test user.
+const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
+const TOTP_SECRET_BYTES: [u8; 10] = [72, 101, 108, 108, 111, 33, 222, 173, 190, 239];
+
+/// The Kickstart's API key, to create users the way an administrator would.
+fn api_key() -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(KickstartFacts::path())?;
+    let kickstart: Value = serde_json::from_str(&text)?;
+    kickstart["variables"]["apiKey"]
+        .as_str()
+        .map(str::to_owned)
+        .context("the Kickstart has no apiKey variable")
+}
+
+/// Creates a user registered for the store through the emulator's User API.
+async fn create_user(stack: &Stack, user: Value) -> anyhow::Result<()> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/user/registration", stack.fusionauth_url))
+        .header("Authorization", api_key()?)
+        .json(&json!({
+            "user": user,
+            "registration": { "applicationId": stack.facts.application_id },
+            "skipVerification": true,
+        }))
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    ensure!(status.is_success(), "creating a user: {status} {body}");
+    Ok(())
+}
+
+async fn fill_in(browser: &Browser, email: &str, password: &str) -> anyhow::Result<()> {
+    for (css, value) in [("#email", email), ("#password", password)] {
+        let field = browser.element(css).await?;
+        field.clear().await?;
+        field.send_keys(value).await?;
+    }
+    browser.element("#login-submit").await?.click().await?;
+    Ok(())
+}
+
+/// The current TOTP code for the test secret, computed in the page with WebCrypto.
+async fn totp_code(browser: &Browser) -> anyhow::Result<String> {
+    let script = format!(
+        "const key = await crypto.subtle.importKey('raw', new Uint8Array({secret:?}), \
+           {{ name: 'HMAC', hash: 'SHA-1' }}, false, ['sign']); \
+         const counter = Math.floor(Date.now() / 30000); \
+         const message = new DataView(new ArrayBuffer(8)); \
+         message.setUint32(0, Math.floor(counter / 4294967296)); \
+         message.setUint32(4, counter >>> 0); \
+         const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, message.buffer)); \
+         const at = mac[19] & 15; \
+         const value = ((mac[at] & 127) << 24) | (mac[at + 1] << 16) | (mac[at + 2] << 8) | mac[at + 3]; \
+         return String(value % 1000000).padStart(6, '0');",
+        secret = TOTP_SECRET_BYTES
+    );
+    let code = browser.run_async(&script).await?;
+    code.as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("no TOTP code: {code}"))
+}
+
+/// The session the PWA keeps in IndexedDB (`store` database, `kv` store, key `session`), as
+/// someone with access to the device would read it.
+async fn stored_session(browser: &Browser) -> anyhow::Result<Option<Value>> {
+    let raw = browser
+        .run_async(
+            "const db = await new Promise((ok, fail) => { \
+               const open = indexedDB.open('store'); \
+               open.onupgradeneeded = () => open.result.createObjectStore('kv'); \
+               open.onsuccess = () => ok(open.result); open.onerror = () => fail(open.error); }); \
+             const value = await new Promise((ok, fail) => { \
+               const get = db.transaction('kv').objectStore('kv').get('session'); \
+               get.onsuccess = () => ok(get.result ?? null); get.onerror = () => fail(get.error); }); \
+             db.close(); return value;",
+        )
+        .await?;
+    match raw {
+        Value::Null => Ok(None),
+        Value::String(json) => Ok(Some(serde_json::from_str(&json)?)),
+        other => anyhow::bail!("unexpected stored session: {other}"),
+    }
+}
+
+async fn text_contains(browser: &Browser, css: &str, needle: &str) -> anyhow::Result<()> {
+    eventually(&format!("`{css}` to mention {needle:?}"), || async {
+        let text = browser.element(css).await?.text().await?;
+        Ok(text.contains(needle).then_some(()))
+    })
+    .await
+}
+
+/// Waits until the service worker controls the page and has its shell cached.
+async fn service_worker_ready(browser: &Browser) -> anyhow::Result<()> {
+    eventually("the service worker to control the page", || async {
+        let state = browser
+            .run_async(
+                "await navigator.serviceWorker.ready; \
+                 const names = await caches.keys(); \
+                 const shell = names.find((n) => n.startsWith('store-shell-')); \
+                 const cached = shell ? (await (await caches.open(shell)).keys()).length : 0; \
+                 return { controlled: !!navigator.serviceWorker.controller, cached };",
+            )
+            .await?;
+        let ready =
+            state["controlled"] == json!(true) && state["cached"].as_u64().unwrap_or(0) >= 4;
+        Ok(ready.then_some(()))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    let outcome = async {
+        browser.client.goto(&stack.url("/login")).await?;
+        browser.element("#login-form").await?;
+
+        // Nothing filled in: an error beside each field, nothing sent.
+        browser.element("#login-submit").await?.click().await?;
+        browser
+            .text_becomes("#email-error", "Enter your email address.")
+            .await?;
+        browser
+            .text_becomes("#password-error", "Enter your password.")
+            .await?;
+
+        // One message for a wrong password or an unknown email.
+        fill_in(&browser, &stack.facts.demo_email, "not-the-password").await?;
+        browser
+            .text_becomes("#login-error", "Wrong email or password.")
+            .await?;
+        browser.text_becomes("#email-error", "").await?;
+        fill_in(&browser, "nobody@example.com", "whatever-password").await?;
+        browser
+            .text_becomes("#login-error", "Wrong email or password.")
+            .await?;
+
+        // 203: the password must be changed first.
+        create_user(
+            &stack,
+            json!({
+                "email": "change-me@example.com",
+                "password": "change-me-password",
+                "passwordChangeRequired": true,
+            }),
+        )
+        .await?;
+        fill_in(&browser, "change-me@example.com", "change-me-password").await?;
+        browser
+            .text_becomes(
+                "#login-error",
+                "You need to change your password before you can sign in.",
+            )
+            .await?;
+        ensure!(browser.has("#login-form").await?, "still on the login form");
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = browser.screenshot("pwa-login-outcomes").await;
+    }
+    browser.close().await?;
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    let outcome = async {
+        create_user(
+            &stack,
+            json!({
+                "email": "two-factor@example.com",
+                "password": "two-factor-password",
+                "firstName": "Tess",
+                "twoFactor": { "methods": [
+                    { "method": "authenticator", "secret": TOTP_SECRET_BASE32 }
+                ] },
+            }),
+        )
+        .await?;
+        browser.client.goto(&stack.url("/login")).await?;
+        fill_in(&browser, "two-factor@example.com", "two-factor-password").await?;
+
+        let code_input = browser.element("#two-factor-form #two-factor-code").await?;
+        ensure!(
+            code_input.attr("inputmode").await?.as_deref() == Some("numeric")
+                && code_input.attr("autocomplete").await?.as_deref() == Some("one-time-code"),
+            "the code field asks for a numeric one-time code"
+        );
+        let code = totp_code(&browser).await?;
+        // A wrong code (one digit changed) is refused and the step stays.
+        let wrong: String = code
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == 0 {
+                    if c == '9' {
+                        '0'
+                    } else {
+                        char::from(c as u8 + 1)
+                    }
+                } else {
+                    c
+                }
+            })
+            .collect();
+        code_input.send_keys(&wrong).await?;
+        browser.element("#two-factor-submit").await?.click().await?;
+        browser
+            .text_becomes("#login-error", "That code isn't right.")
+            .await?;
+
+        let code_input = browser.element("#two-factor-code").await?;
+        code_input.clear().await?;
+        code_input.send_keys(&totp_code(&browser).await?).await?;
+        browser.element("#two-factor-submit").await?.click().await?;
+        browser.path_becomes("/").await?;
+        browser.element("#products li.product").await?;
+        text_contains(&browser, ".greeting", "Tess").await?;
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = browser.screenshot("pwa-two-factor").await;
+    }
+    browser.close().await?;
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let browser = Browser::start().await?;
+    let outcome = async {
+        browser.client.goto(&stack.url("/login")).await?;
+        fill_in(
+            &browser,
+            &stack.facts.demo_email,
+            &stack.facts.demo_password,
+        )
+        .await?;
+        browser.path_becomes("/").await?;
+        browser.element("#products li.product").await?;
+
+        let session = eventually("the session in IndexedDB", || stored_session(&browser)).await?;
+        ensure!(
+            session["token"]
+                .as_str()
+                .is_some_and(|t| t.split('.').count() == 3),
+            "IndexedDB holds the JWT"
+        );
+        ensure!(
+            session["refreshToken"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty()),
+            "IndexedDB holds the refresh token"
+        );
+        let legacy = browser
+            .client
+            .execute("return localStorage.getItem('store.session');", vec![])
+            .await?;
+        ensure!(legacy.is_null(), "nothing in localStorage: {legacy}");
+
+        service_worker_ready(&browser).await?;
+        let errors = browser
+            .cdp("Page.getInstallabilityErrors", json!({}))
+            .await?;
+        ensure!(
+            errors["installabilityErrors"]
+                .as_array()
+                .is_some_and(Vec::is_empty),
+            "Chromium finds the app installable: {errors}"
+        );
+
+        // The network goes away; the app still starts from the service worker's cache, signed
+        // in, and says it is offline.
+        browser.cdp("Network.enable", json!({})).await?;
+        browser
+            .cdp(
+                "Network.emulateNetworkConditions",
+                json!({
+                    "offline": true, "latency": 0,
+                    "downloadThroughput": -1, "uploadThroughput": -1,
+                }),
+            )
+            .await?;
+        browser.client.goto(&stack.url("/cart")).await?;
+        browser.element("#cart-title").await?;
+        text_contains(&browser, "#network-notice", "offline").await?;
+        ensure!(
+            !browser.has("#login-form").await?,
+            "still signed in offline"
+        );
+        ensure!(
+            stored_session(&browser).await?.is_some(),
+            "the tokens are kept while offline"
+        );
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = browser.screenshot("pwa-offline").await;
+    }
+    browser.close().await?;
+    outcome
+}
