@@ -27,9 +27,11 @@ pub async fn filter(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let config = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.cors());
+    // Only requests with an Origin pay for reading the configuration.
+    let config = origin.as_ref().and_then(|_| {
+        req.app_data::<web::Data<AppState>>()
+            .map(|state| state.cors())
+    });
     let (Some(origin), Some(config)) = (origin, config) else {
         return next
             .call(req)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::crypto::{PasswordHash, SigningKey, sha256_b64};
@@ -32,7 +32,13 @@ pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
     } else {
         SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.journal_mode(SqliteJournalMode::Wal))
+            // WAL + NORMAL: a commit does not wait for fsync (durable across a crash of the
+            // emulator, not of the machine) — refresh writes on every call.
+            .connect_with(
+                options
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal),
+            )
             .await
     }
     .with_context(|| format!("cannot open the database {url:?}"))?;
@@ -930,4 +936,86 @@ pub async fn update_user_data(
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// What refreshing a token needs, read in one statement: the token's tenant and application,
+/// its user, and the user's registration to the application (if any).
+#[derive(Debug)]
+pub struct SessionRows {
+    pub tenant: Tenant,
+    pub application: Application,
+    pub user: UserRow,
+    pub registration: Option<RegistrationRow>,
+}
+
+pub async fn session_rows(
+    pool: &SqlitePool,
+    token: &RefreshTokenRow,
+) -> sqlx::Result<Option<SessionRows>> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT tn.data AS tenant_data, a.tenant_id AS application_tenant_id,
+                a.data AS application_data,
+                u.id, u.tenant_id, u.email, u.username, u.active, u.verified, u.password_scheme,
+                u.password_factor, u.password_salt, u.password_hash, u.data, u.insert_instant,
+                u.last_login_instant, u.last_update_instant, u.password_last_update_instant,
+                r.id AS r_id, r.roles AS r_roles, r.data AS r_data, r.verified AS r_verified,
+                r.insert_instant AS r_insert_instant, r.last_login_instant AS r_last_login_instant
+         FROM users u
+         JOIN tenants tn ON tn.id = ?
+         JOIN applications a ON a.id = ?
+         LEFT JOIN registrations r ON r.user_id = u.id AND r.application_id = a.id
+         WHERE u.id = ?",
+    )
+    .bind(&token.tenant_id)
+    .bind(&token.application_id)
+    .bind(&token.user_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let user = UserRow {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        email: row.try_get("email")?,
+        username: row.try_get("username")?,
+        active: row.try_get("active")?,
+        verified: row.try_get("verified")?,
+        password_scheme: row.try_get("password_scheme")?,
+        password_factor: row.try_get("password_factor")?,
+        password_salt: row.try_get("password_salt")?,
+        password_hash: row.try_get("password_hash")?,
+        data: row.try_get("data")?,
+        insert_instant: row.try_get("insert_instant")?,
+        last_login_instant: row.try_get("last_login_instant")?,
+        last_update_instant: row.try_get("last_update_instant")?,
+        password_last_update_instant: row.try_get("password_last_update_instant")?,
+    };
+    let registration = match row.try_get::<Option<String>, _>("r_id")? {
+        Some(id) => Some(RegistrationRow {
+            id,
+            user_id: token.user_id.clone(),
+            application_id: token.application_id.clone(),
+            roles: row.try_get("r_roles")?,
+            data: row.try_get("r_data")?,
+            verified: row.try_get("r_verified")?,
+            insert_instant: row.try_get("r_insert_instant")?,
+            last_login_instant: row.try_get("r_last_login_instant")?,
+        }),
+        None => None,
+    };
+    Ok(Some(SessionRows {
+        tenant: Tenant {
+            id: token.tenant_id.clone(),
+            data: parse_json(&row.try_get::<String, _>("tenant_data")?)?,
+        },
+        application: Application {
+            id: token.application_id.clone(),
+            tenant_id: row.try_get("application_tenant_id")?,
+            data: parse_json(&row.try_get::<String, _>("application_data")?)?,
+        },
+        user,
+        registration,
+    }))
 }

@@ -53,7 +53,10 @@ pub async fn refresh(
                     }
                 }
             } else {
-                store::touch_refresh_token(&state.pool, &row.id, state.clock.now_ms()).await?;
+                // Only the sliding policies read the last use: a Fixed token costs no write.
+                if session.config.refresh_token_expiration_policy != "Fixed" {
+                    store::touch_refresh_token(&state.pool, &row.id, state.clock.now_ms()).await?;
+                }
                 (row, value.clone(), session)
             }
         }
@@ -128,10 +131,12 @@ struct Session {
 /// Checks that `row` may be used now: the application exists, is active and allows refresh, the
 /// token has not expired (an expired one is deleted), the user is active and still registered.
 async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<Session> {
-    let tenant = store::tenant(&state.pool, &row.tenant_id)
-        .await?
-        .ok_or_else(ApiError::invalid_refresh_token)?;
-    let application = store::application(&state.pool, &row.application_id)
+    let store::SessionRows {
+        tenant,
+        application,
+        user,
+        registration,
+    } = store::session_rows(&state.pool, row)
         .await?
         .ok_or_else(ApiError::invalid_refresh_token)?;
     if !application.allow_token_refresh() || !application.active() {
@@ -142,13 +147,10 @@ async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<Session
         store::delete_refresh_token(&state.pool, &row.id).await?;
         return Err(ApiError::invalid_refresh_token());
     }
-    let user = store::user(&state.pool, &row.user_id)
-        .await?
-        .filter(|user| user.active)
-        .ok_or_else(ApiError::invalid_refresh_token)?;
-    let registration = store::registration(&state.pool, &user.id, &application.id)
-        .await?
-        .ok_or_else(ApiError::invalid_refresh_token)?;
+    if !user.active {
+        return Err(ApiError::invalid_refresh_token());
+    }
+    let registration = registration.ok_or_else(ApiError::invalid_refresh_token)?;
     Ok(Session {
         tenant,
         application,
