@@ -668,6 +668,8 @@ impl Timeout {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Run in the browser by wasm-bindgen-test-runner.
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn login_statuses_map_to_what_the_user_can_do() {

@@ -98,6 +98,8 @@ impl Connectivity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Run in the browser by wasm-bindgen-test-runner.
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn backoff_doubles_from_one_second_up_to_thirty() {

@@ -32,6 +32,8 @@ pub fn local_time(epoch_millis: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Run in the browser by wasm-bindgen-test-runner.
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn prices_show_two_decimals_and_the_currency_symbol() {

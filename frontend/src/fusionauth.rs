@@ -84,6 +84,8 @@ impl std::fmt::Debug for TwoFactorLoginRequest<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Run in the browser by wasm-bindgen-test-runner.
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn a_locked_answer_tells_until_when() {

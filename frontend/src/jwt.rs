@@ -61,6 +61,8 @@ fn base64url_decode(input: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Run in the browser by wasm-bindgen-test-runner.
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     // {"alg":"none"} . {"sub":"u1","exp":1700000000,"name":"Zoë"}
     const TOKEN: &str =

@@ -301,6 +301,8 @@ pub mod store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Run in the browser by wasm-bindgen-test-runner.
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn corrupt_or_empty_storage_reads_as_signed_out() {

@@ -47,6 +47,8 @@ impl Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Run in the browser by wasm-bindgen-test-runner.
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn paths_and_pages_round_trip() {
