@@ -47,7 +47,7 @@ fn local_storage() -> web_sys::Storage {
 
 /// A compact JWT (unsigned: the browser never verifies) whose payload is `payload`.
 fn jwt(payload: &str) -> String {
-    let encoded = String::from(web_sys::window().unwrap().btoa(payload).unwrap());
+    let encoded = web_sys::window().unwrap().btoa(payload).unwrap();
     let url_safe: String = encoded
         .trim_end_matches('=')
         .chars()
