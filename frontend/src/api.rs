@@ -11,7 +11,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use gloo_net::http::{Method, RequestBuilder, Response};
 use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -24,6 +23,7 @@ use web_sys::js_sys;
 
 use crate::connectivity::Connectivity;
 use crate::fusionauth::{LoginAnswer, TwoFactorLoginRequest, ValidationErrors};
+use crate::http::{self, Call, Reply};
 use crate::refresh::{self, LOCK_WAIT_MS, RefreshGate};
 use crate::session::{Session, StoredSession};
 
@@ -368,15 +368,17 @@ impl ApiClient {
         if let Some(config) = self.config.get_untracked() {
             return Ok(config);
         }
-        let response = gloo_net::http::Request::get(APP_CONFIG_PATH)
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .map_err(|_| ApiFailure::Unreachable)?;
-        if !response.ok() {
+        let reply = http::send(Call {
+            method: "GET",
+            url: APP_CONFIG_PATH,
+            ..Call::default()
+        })
+        .await
+        .map_err(|_| ApiFailure::Unreachable)?;
+        if !reply.ok() {
             return Err(ApiFailure::Unreachable);
         }
-        let mut config: AppConfig = response.json().await.map_err(|_| ApiFailure::BadResponse)?;
+        let mut config: AppConfig = reply.json().ok_or(ApiFailure::BadResponse)?;
         config.fusion_auth_url = config.fusion_auth_url.trim_end_matches('/').to_owned();
         self.config.set(Some(config.clone()));
         Ok(config)
@@ -436,15 +438,19 @@ impl ApiClient {
         let refresh_token = self.session.current().and_then(|s| s.refresh_token);
         if let (Some(refresh_token), Ok(config)) = (refresh_token, self.config().await) {
             let abort = Timeout::start(LOGOUT_TIMEOUT);
-            let request = RequestBuilder::new(&format!("{}/api/logout", config.fusion_auth_url))
-                .method(Method::POST)
-                .credentials(web_sys::RequestCredentials::Omit)
-                .abort_signal(abort.signal().as_ref())
-                .json(&LogoutRequest {
-                    refresh_token: &refresh_token,
-                });
-            if let Ok(request) = request {
-                let _ = request.send().await;
+            let body = serde_json::to_string(&LogoutRequest {
+                refresh_token: &refresh_token,
+            });
+            if let Ok(body) = body {
+                let _ = http::send(Call {
+                    method: "POST",
+                    url: &format!("{}/api/logout", config.fusion_auth_url),
+                    json: Some(&body),
+                    omit_credentials: true,
+                    signal: abort.signal().as_ref(),
+                    ..Call::default()
+                })
+                .await;
             }
         }
         self.session.end();
@@ -456,8 +462,7 @@ impl ApiClient {
     /// # Errors
     /// See [`ApiFailure`].
     pub async fn products(&self) -> Result<ProductList, ApiFailure> {
-        let response = self.send(Method::GET, "/api/products", None).await?;
-        read_json(&response).await
+        read_json(&self.send("GET", "/api/products", None).await?)
     }
 
     /// `GET /api/cart` (workflow steps 4–5).
@@ -465,8 +470,7 @@ impl ApiClient {
     /// # Errors
     /// See [`ApiFailure`].
     pub async fn cart(&self) -> Result<Cart, ApiFailure> {
-        let response = self.send(Method::GET, "/api/cart", None).await?;
-        read_json(&response).await
+        read_json(&self.send("GET", "/api/cart", None).await?)
     }
 
     /// `POST /api/cart/items`: adds to the cart and answers with the whole cart.
@@ -475,10 +479,8 @@ impl ApiClient {
     /// See [`ApiFailure`].
     pub async fn add_to_cart(&self, item: &AddCartItem) -> Result<Cart, ApiFailure> {
         let body = serde_json::to_string(item).map_err(|_| ApiFailure::BadResponse)?;
-        let response = self
-            .send(Method::POST, "/api/cart/items", Some(body))
-            .await?;
-        self.cart_answer(&response).await
+        let reply = self.send("POST", "/api/cart/items", Some(body)).await?;
+        self.cart_answer(&reply).await
     }
 
     /// `PATCH /api/cart/items/{productId}`: sets a line's quantity.
@@ -491,10 +493,10 @@ impl ApiClient {
         change: &SetCartQuantity,
     ) -> Result<Cart, ApiFailure> {
         let body = serde_json::to_string(change).map_err(|_| ApiFailure::BadResponse)?;
-        let response = self
-            .send(Method::PATCH, &cart_item_path(product_id), Some(body))
+        let reply = self
+            .send("PATCH", &cart_item_path(product_id), Some(body))
             .await?;
-        self.cart_answer(&response).await
+        self.cart_answer(&reply).await
     }
 
     /// `DELETE /api/cart/items/{productId}`: removes a line.
@@ -502,28 +504,28 @@ impl ApiClient {
     /// # Errors
     /// See [`ApiFailure`].
     pub async fn remove_from_cart(&self, product_id: &str) -> Result<Cart, ApiFailure> {
-        let response = self
-            .send(Method::DELETE, &cart_item_path(product_id), None)
+        let reply = self
+            .send("DELETE", &cart_item_path(product_id), None)
             .await?;
-        self.cart_answer(&response).await
+        self.cart_answer(&reply).await
     }
 
     /// A cart change answers with the cart; a bodiless 204 is followed by a fresh `GET`.
-    async fn cart_answer(&self, response: &Response) -> Result<Cart, ApiFailure> {
-        if response.status() == 204 {
+    async fn cart_answer(&self, reply: &Reply) -> Result<Cart, ApiFailure> {
+        if reply.status == 204 {
             return self.cart().await;
         }
-        read_json(response).await
+        read_json(reply)
     }
 
     /// Sends one store API request with the session's tokens and handles what every endpoint
     /// shares: token rotation, session expiry, the unreachable notice and retries.
     async fn send(
         &self,
-        method: Method,
+        method: &str,
         path: &str,
         json_body: Option<String>,
-    ) -> Result<Response, ApiFailure> {
+    ) -> Result<Reply, ApiFailure> {
         let initial = self.session.current().ok_or(ApiFailure::SignedOut)?;
         // The refresh token goes along: take the refresh lock first, then look at the tokens
         // again — another request or tab may have refreshed them meanwhile.
@@ -540,49 +542,42 @@ impl ApiClient {
             .as_deref()
             .filter(|_| refresh::should_refresh(&session.token, now_secs()));
 
-        let mut builder = RequestBuilder::new(path)
-            .method(method)
-            .header("Accept", "application/json")
-            .header("Authorization", &format!("Bearer {}", session.token));
+        let authorization = format!("Bearer {}", session.token);
+        let mut headers = vec![("Authorization", authorization.as_str())];
         if let Some(refresh_token) = refresh_token {
-            builder = builder.header(REFRESH_TOKEN, refresh_token);
+            headers.push((REFRESH_TOKEN, refresh_token));
         }
-        let request = match json_body {
-            Some(body) => builder
-                .header("Content-Type", "application/json")
-                .body(body),
-            None => builder.build(),
-        }
-        .map_err(|_| ApiFailure::Unreachable)?;
-
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(_) => {
-                self.temporary_failure();
-                return Err(ApiFailure::Unreachable);
-            }
+        let Ok(reply) = http::send(Call {
+            method,
+            url: path,
+            headers: &headers,
+            json: json_body.as_deref(),
+            ..Call::default()
+        })
+        .await
+        else {
+            self.temporary_failure();
+            return Err(ApiFailure::Unreachable);
         };
 
         // New tokens first: whatever else happens, the old refresh token may be spent already.
-        let headers = response.headers();
-        let new_access = headers.get(NEW_ACCESS_TOKEN);
-        let new_refresh = headers.get(NEW_REFRESH_TOKEN);
+        let new_access = reply.header(NEW_ACCESS_TOKEN);
+        let new_refresh = reply.header(NEW_REFRESH_TOKEN);
         let rotated = new_access.is_some() || new_refresh.is_some();
         if rotated {
             self.session.rotate(new_access, new_refresh).await;
         }
         drop(pass);
 
-        if response.ok() {
+        if reply.ok() {
             self.notice.set(None);
             self.connectivity.succeeded();
-            return Ok(response);
+            return Ok(reply);
         }
-        let status = response.status();
-        let error = response
+        let status = reply.status;
+        let error = reply
             .json::<ApiError>()
-            .await
-            .unwrap_or_else(|_| fallback_error(status));
+            .unwrap_or_else(|| fallback_error(status));
         let session_over = status == 401
             && matches!(
                 error.code,
@@ -615,24 +610,22 @@ impl ApiClient {
 /// Sends a login request to FusionAuth (cross-origin, no cookies) and reads the answer.
 async fn post_login(url: &str, body: String, two_factor: bool) -> Result<LoginStep, LoginFailure> {
     let abort = Timeout::start(LOGIN_TIMEOUT);
-    let response = RequestBuilder::new(url)
-        .method(Method::POST)
-        .credentials(web_sys::RequestCredentials::Omit)
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/json")
-        .abort_signal(abort.signal().as_ref())
-        .body(body)
-        .map_err(|_| LoginFailure::Unexpected)?
-        .send()
-        .await
-        .map_err(|_| LoginFailure::Unreachable)?;
-    let status = response.status();
-    let body = response.text().await.unwrap_or_default();
+    let reply = http::send(Call {
+        method: "POST",
+        url,
+        json: Some(&body),
+        omit_credentials: true,
+        signal: abort.signal().as_ref(),
+        ..Call::default()
+    })
+    .await
+    .map_err(|_| LoginFailure::Unreachable)?;
+    let (status, body) = (reply.status, reply.body);
     read_login_answer(status, &body, two_factor)
 }
 
-async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, ApiFailure> {
-    response.json().await.map_err(|_| ApiFailure::BadResponse)
+fn read_json<T: DeserializeOwned>(reply: &Reply) -> Result<T, ApiFailure> {
+    reply.json().ok_or(ApiFailure::BadResponse)
 }
 
 fn cart_item_path(product_id: &str) -> String {

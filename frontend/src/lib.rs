@@ -11,6 +11,7 @@ pub mod components;
 pub mod connectivity;
 pub mod format;
 pub mod fusionauth;
+pub mod http;
 pub mod idb;
 pub mod jwt;
 pub mod locks;
