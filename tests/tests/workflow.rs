@@ -23,21 +23,36 @@ struct DeviceTokens {
     refresh_token: String,
 }
 
-/// Reads the tokens the PWA stored, as someone with access to the device would.
+/// Reads the tokens the PWA stored (IndexedDB database `store`, object store `kv`, key
+/// `session`: see `frontend/src/session.rs`), as someone with access to the device would.
 async fn device_tokens(browser: &Browser) -> anyhow::Result<Option<DeviceTokens>> {
     let stored = browser
-        .client
-        .execute(
-            "return window.localStorage.getItem('store.session');",
-            vec![],
+        .run_async(
+            "const db = await new Promise((ok, fail) => { \
+               const r = indexedDB.open('store'); r.onsuccess = () => ok(r.result); \
+               r.onerror = () => fail(r.error); }); \
+             if (!db.objectStoreNames.contains('kv')) { db.close(); return null; } \
+             const value = await new Promise((ok, fail) => { \
+               const r = db.transaction('kv').objectStore('kv').get('session'); \
+               r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }); \
+             db.close(); \
+             return value ?? null;",
         )
         .await?;
-    let Some(text) = stored.as_str() else {
+    ensure!(
+        stored.get("error").is_none(),
+        "reading IndexedDB failed: {stored}"
+    );
+    let Some(text) = stored.as_str().filter(|text| !text.is_empty()) else {
         return Ok(None);
     };
     let session: Value = serde_json::from_str(text).context("the stored session is not JSON")?;
+    let jwt = session["token"].as_str().unwrap_or_default();
+    if jwt.is_empty() {
+        return Ok(None);
+    }
     Ok(Some(DeviceTokens {
-        jwt: session["token"].as_str().unwrap_or_default().to_owned(),
+        jwt: jwt.to_owned(),
         refresh_token: session["refreshToken"]
             .as_str()
             .unwrap_or_default()

@@ -96,9 +96,9 @@ impl Authenticator {
                 &settings.issuer,
                 &settings.application_id,
                 settings.jwt_leeway_seconds,
-                clock,
+                clock.clone(),
             ),
-            refresher: Refresher::new(client, &settings.fusionauth_url),
+            refresher: Refresher::new(client, &settings.fusionauth_url, clock),
             max_refresh_age_seconds: i64::try_from(settings.max_refresh_age_minutes)
                 .unwrap_or(i64::MAX / 60)
                 .saturating_mul(60),

@@ -3,23 +3,28 @@
 //!
 //! Single-flight: concurrent requests carrying the same refresh token share one call to
 //! FusionAuth (keyed by the token's SHA-256, so the map never holds the secret), and the outcome
-//! is kept for [`KEEP_OUTCOME`] so late arrivals with the same, now rotated, token get the same
-//! new tokens instead of spending a one-time token twice.
+//! is kept for [`KEEP_OUTCOME`] so the stragglers of one burst get the same new tokens instead of
+//! spending a one-time token twice. Whoever presents the token later asks FusionAuth again, whose
+//! one-time-use grace period decides. Keeping outcomes longer would act as a second grace period
+//! that FusionAuth's policy cannot shorten, so [`KEEP_OUTCOME`] stays well below any sensible
+//! grace period (the Kickstart's is 10 s).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_lc_rs::digest::{SHA256, digest};
 use reqwest::StatusCode;
 use shared::fusionauth::{RefreshRequest, RefreshResponse};
 use tokio::sync::OnceCell;
 
+use crate::Clock;
+
 /// How long FusionAuth may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a completed refresh is remembered.
-pub const KEEP_OUTCOME: Duration = Duration::from_secs(10);
+/// How long a completed refresh is remembered, by the backend's clock.
+pub const KEEP_OUTCOME: Duration = Duration::from_secs(2);
 
 /// What FusionAuth handed back.
 #[derive(Clone)]
@@ -43,7 +48,8 @@ pub(crate) enum RefreshFailure {
     Unavailable(String),
 }
 
-type Outcome = (Instant, Result<Tokens, RefreshFailure>);
+/// When the call completed (backend clock, ms) and what it yielded.
+type Outcome = (i64, Result<Tokens, RefreshFailure>);
 
 #[derive(Default)]
 struct Flight {
@@ -53,6 +59,7 @@ struct Flight {
 pub(crate) struct Refresher {
     endpoint: Endpoint,
     flights: Mutex<HashMap<[u8; 32], Arc<Flight>>>,
+    clock: Clock,
 }
 
 /// FusionAuth's refresh endpoint.
@@ -63,13 +70,14 @@ struct Endpoint {
 }
 
 impl Refresher {
-    pub fn new(client: reqwest::Client, fusionauth_url: &str) -> Self {
+    pub fn new(client: reqwest::Client, fusionauth_url: &str, clock: Clock) -> Self {
         Self {
             endpoint: Endpoint {
                 client,
                 url: format!("{}/api/jwt/refresh", fusionauth_url.trim_end_matches('/')),
             },
             flights: Mutex::new(HashMap::new()),
+            clock,
         }
     }
 
@@ -81,12 +89,14 @@ impl Refresher {
     ) -> Result<Tokens, RefreshFailure> {
         let key = fingerprint(refresh_token);
         let flight = {
+            let now = self.clock.now_millis();
+            let keep = i64::try_from(KEEP_OUTCOME.as_millis()).unwrap_or(i64::MAX);
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
             flights.retain(|_, flight| {
                 flight
                     .outcome
                     .get()
-                    .is_none_or(|(done, _)| done.elapsed() < KEEP_OUTCOME)
+                    .is_none_or(|(done, _)| now.saturating_sub(*done) < keep)
             });
             Arc::clone(flights.entry(key).or_default())
         };
@@ -95,16 +105,15 @@ impl Refresher {
         let endpoint = self.endpoint.clone();
         let (refresh_token, expired_jwt) = (refresh_token.to_owned(), expired_jwt.to_owned());
         let task_flight = Arc::clone(&flight);
+        let clock = self.clock.clone();
         let span = tracing::Span::current();
         let task = tokio::spawn(tracing::Instrument::instrument(
             async move {
                 let (_, result) = task_flight
                     .outcome
                     .get_or_init(|| async move {
-                        (
-                            Instant::now(),
-                            endpoint.call(&refresh_token, &expired_jwt).await,
-                        )
+                        let result = endpoint.call(&refresh_token, &expired_jwt).await;
+                        (clock.now_millis(), result)
                     })
                     .await;
                 result.clone()
