@@ -30,6 +30,8 @@ pub fn workspace_root() -> PathBuf {
 /// Values of the project's Kickstart file that the tests need.
 #[derive(Debug, Clone)]
 pub struct KickstartFacts {
+    pub api_key: String,
+    pub tenant_id: String,
     pub application_id: String,
     pub issuer: String,
     pub demo_email: String,
@@ -54,6 +56,8 @@ impl KickstartFacts {
                 .with_context(|| format!("the Kickstart file has no variable `{name}`"))
         };
         Ok(Self {
+            api_key: variable("apiKey")?,
+            tenant_id: variable("defaultTenantId")?,
             application_id: variable("applicationId")?,
             issuer: variable("issuer")?,
             demo_email: variable("demoEmail")?,
@@ -142,6 +146,44 @@ impl Stack {
             response.status()
         );
         Ok(())
+    }
+
+    /// Subscribes a receiver to FusionAuth's `jwt.refresh` event (through FusionAuth's own
+    /// Webhook and Tenant APIs): an honest count of the refreshes FusionAuth performed.
+    pub async fn count_refreshes(&self) -> anyhow::Result<RefreshCounter> {
+        let counter = RefreshCounter::start().await?;
+        let client = reqwest::Client::new();
+        let webhook = client
+            .post(format!("{}/api/webhook", self.fusionauth_url))
+            .header("Authorization", &self.facts.api_key)
+            .json(&json!({ "webhook": {
+                "url": counter.url, "global": true, "eventsEnabled": { "jwt.refresh": true },
+                "connectTimeout": 1000, "readTimeout": 2000,
+            }}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            webhook.status().is_success(),
+            "POST /api/webhook: {}",
+            webhook.status()
+        );
+        let tenant = client
+            .patch(format!(
+                "{}/api/tenant/{}",
+                self.fusionauth_url, self.facts.tenant_id
+            ))
+            .header("Authorization", &self.facts.api_key)
+            .json(&json!({ "tenant": { "eventConfiguration": { "events": {
+                "jwt.refresh": { "enabled": true, "transactionType": "None" }
+            }}}}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            tenant.status().is_success(),
+            "PATCH /api/tenant: {}",
+            tenant.status()
+        );
+        Ok(counter)
     }
 
     /// An absolute URL of the app.
@@ -294,10 +336,15 @@ impl Browser {
     /// Moves this device's clock forward by `seconds` (cumulative), for this page and every page
     /// it loads later: `Date.now()` is what the PWA reads to decide whether its JWT has expired.
     pub async fn travel(&self, seconds: u64) -> anyhow::Result<()> {
-        let total = self
-            .travelled
-            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst)
-            + seconds;
+        self.travelled
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+        self.keep_time_in_this_tab().await
+    }
+
+    /// Applies the device's clock (see [`Browser::travel`]) to the current tab, e.g. one opened
+    /// after travelling: each tab is its own page.
+    pub async fn keep_time_in_this_tab(&self) -> anyhow::Result<()> {
+        let total = self.travelled.load(std::sync::atomic::Ordering::SeqCst);
         let script = format!(
             "(() => {{ \
                if (!globalThis.__realDateNow) {{ globalThis.__realDateNow = Date.now.bind(Date); }} \
@@ -438,4 +485,80 @@ where
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Counts FusionAuth's `jwt.refresh` webhook events (see [`Stack::count_refreshes`]).
+#[derive(Debug)]
+pub struct RefreshCounter {
+    url: String,
+    count: std::sync::Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RefreshCounter {
+    async fn start() -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/fusionauth-events", listener.local_addr()?);
+        let count = std::sync::Arc::new(AtomicU64::new(0));
+        let seen = std::sync::Arc::clone(&count);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let seen = std::sync::Arc::clone(&seen);
+                tokio::spawn(async move {
+                    if let Ok(Some(event)) = read_event(stream).await
+                        && event["event"]["type"] == "jwt.refresh"
+                    {
+                        seen.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        Ok(Self { url, count, task })
+    }
+
+    /// The count once no event has arrived for a second.
+    pub async fn settled(&self) -> u64 {
+        let quiet = Duration::from_secs(1);
+        let mut last = self.count.load(Ordering::SeqCst);
+        let mut since = Instant::now();
+        while since.elapsed() < quiet {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = self.count.load(Ordering::SeqCst);
+            if now != last {
+                (last, since) = (now, Instant::now());
+            }
+        }
+        last
+    }
+}
+
+impl Drop for RefreshCounter {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one HTTP request's JSON body and answers 200.
+async fn read_event(stream: tokio::net::TcpStream) -> anyhow::Result<Option<Value>> {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+    let mut reader = BufReader::new(stream);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await? == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length.min(1 << 20)];
+    reader.read_exact(&mut body).await?;
+    reader
+        .get_mut()
+        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        .await?;
+    Ok(serde_json::from_slice(&body).ok())
 }

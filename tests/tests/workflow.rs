@@ -112,13 +112,14 @@ async fn call_cart_from(
     authorization: &str,
     refresh_token: &str,
 ) -> anyhow::Result<(u64, String, bool)> {
+    let mut headers = serde_json::json!({ "Authorization": authorization });
+    if !refresh_token.is_empty() {
+        headers["X-Refresh-Token"] = Value::from(refresh_token);
+    }
     let script = format!(
-        "const r = await fetch('/api/cart', {{ headers: {{ \
-           'Authorization': {auth}, 'X-Refresh-Token': {refresh} }} }}); \
+        "const r = await fetch('/api/cart', {{ headers: {headers} }}); \
          return {{ status: r.status, body: await r.text(), \
-                   renewed: r.headers.has('X-New-Access-Token') }};",
-        auth = serde_json::to_string(authorization)?,
-        refresh = serde_json::to_string(refresh_token)?,
+                   renewed: r.headers.has('X-New-Access-Token') }};"
     );
     let answer = browser.run_async(&script).await?;
     ensure!(answer.get("error").is_none(), "fetch failed: {answer}");
@@ -330,6 +331,88 @@ story!(
         victim
             .text_becomes("#session-notice", SESSION_EXPIRED)
             .await?;
+        Ok(())
+    }
+);
+
+story!(
+    steps_19_20_a_stolen_jwt_reads_the_cart_only_until_the_victim_logs_out,
+    |stack, victim| {
+        sign_in(&stack, &victim).await?;
+        let product = add_first_product(&victim).await?;
+        let stolen = stored_tokens(&victim).await?;
+
+        let attacker = Browser::start().await?;
+        let attack = async {
+            attacker.client.goto(&stack.url("/login")).await?;
+            // Steps 19–20: a JWT is a bearer token; while it is valid, it reads the cart.
+            let (status, body, _) =
+                call_cart_from(&attacker, &format!("Bearer {}", stolen.jwt), "").await?;
+            ensure!(status == 200 && body.contains(&product), "{status}: {body}");
+
+            // The victim logs out: FusionAuth revokes the session and tells the backend through
+            // its webhook, so the stolen JWT stops working long before it would expire.
+            victim.element("#logout").await?.click().await?;
+            victim.element("#login-form").await?;
+            tests::eventually("the stolen JWT to be refused", || async {
+                let (status, body, _) =
+                    call_cart_from(&attacker, &format!("Bearer {}", stolen.jwt), "").await?;
+                ensure!(
+                    !body.contains(&product) || status == 200,
+                    "{status}: {body}"
+                );
+                Ok((status == 401).then_some(()))
+            })
+            .await
+        }
+        .await;
+        let _ = attacker.screenshot("steps_19_20-attacker").await;
+        attacker.close().await?;
+        attack
+    }
+);
+
+story!(
+    two_tabs_whose_jwt_expired_at_once_stay_signed_in_with_one_refresh_at_fusionauth,
+    |stack, browser| {
+        let refreshes = stack.count_refreshes().await?;
+        sign_in(&stack, &browser).await?;
+        let product = add_first_product(&browser).await?;
+        let first_tab = browser.client.window().await?;
+        let second_tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(second_tab.clone()).await?;
+        browser.client.goto(&stack.url("/cart")).await?;
+        browser.text_becomes(&quantity_of(&product), "1").await?;
+
+        // Both tabs' JWT expires at once; both reload their page at the same moment.
+        stack.travel(PAST_JWT_EXPIRY).await?;
+        browser.travel(PAST_JWT_EXPIRY).await?;
+        browser.client.switch_to_window(first_tab.clone()).await?;
+        browser.keep_time_in_this_tab().await?;
+        let reload = "setTimeout(() => location.reload(), 200);";
+        browser.client.execute(reload, vec![]).await?;
+        browser.client.switch_to_window(second_tab.clone()).await?;
+        browser.client.execute(reload, vec![]).await?;
+
+        browser.text_becomes(&quantity_of(&product), "1").await?;
+        browser.client.switch_to_window(first_tab).await?;
+        browser.element("#products li.product").await?;
+        browser.text_becomes("#cart-count", "1").await?;
+        ensure!(
+            !browser.has("#login-form").await?,
+            "the first tab stays signed in"
+        );
+        browser.client.switch_to_window(second_tab).await?;
+        ensure!(
+            !browser.has("#login-form").await?,
+            "the second tab stays signed in"
+        );
+
+        let count = refreshes.settled().await;
+        ensure!(
+            count == 1,
+            "FusionAuth refreshed {count} times for two tabs"
+        );
         Ok(())
     }
 );
