@@ -11,6 +11,9 @@ use crate::router::Router;
 use crate::session::Session;
 use crate::task::Task;
 
+/// The cart icon (static markup: cheaper as one string than as typed view nodes).
+const CART_ICON: &str = r#"<svg class="icon" viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><path d="M3 4h2l2.4 10.2a1.5 1.5 0 0 0 1.5 1.2h8.3a1.5 1.5 0 0 0 1.5-1.1L20.5 8H6.2" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/><circle cx="9.5" cy="19.5" r="1.5" fill="currentColor"/><circle cx="17" cy="19.5" r="1.5" fill="currentColor"/></svg>"#;
+
 /// The app's header. The cart link and logout button appear once signed in.
 #[component]
 pub fn Header() -> impl IntoView {
@@ -62,7 +65,7 @@ pub fn Header() -> impl IntoView {
                     "Store"
                 </span>
             </a>
-            <Show when=move || signed_in.get()>
+            {move || signed_in.get().then(|| view! {
                 <nav class="topbar-actions" aria-label="Account">
                     <a
                         id="nav-cart"
@@ -71,25 +74,7 @@ pub fn Header() -> impl IntoView {
                         aria-label=cart_label
                         aria-current=on_cart
                     >
-                        <svg
-                            class="icon"
-                            viewBox="0 0 24 24"
-                            width="24"
-                            height="24"
-                            aria-hidden="true"
-                            focusable="false"
-                        >
-                            <path
-                                d="M3 4h2l2.4 10.2a1.5 1.5 0 0 0 1.5 1.2h8.3a1.5 1.5 0 0 0 1.5-1.1L20.5 8H6.2"
-                                fill="none"
-                                stroke="currentColor"
-                                stroke-width="2"
-                                stroke-linecap="round"
-                                stroke-linejoin="round"
-                            />
-                            <circle cx="9.5" cy="19.5" r="1.5" fill="currentColor" />
-                            <circle cx="17" cy="19.5" r="1.5" fill="currentColor" />
-                        </svg>
+                        <span class="icon-slot" inner_html=CART_ICON></span>
                         <span class="cart-text">"Cart"</span>
                         <span id="cart-count" class="badge" hidden=move || badge().is_none()>
                             {move || badge().map(|n| n.to_string())}
@@ -105,7 +90,7 @@ pub fn Header() -> impl IntoView {
                         "Log out"
                     </button>
                 </nav>
-            </Show>
+            })}
         </header>
     }
 }

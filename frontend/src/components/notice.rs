@@ -22,8 +22,8 @@ pub fn NetworkNotice() -> impl IntoView {
     });
     view! {
         <div id="network-notice" class="notice" role="status">
-            <Show when=move || message.with(Option::is_some)>
-                <p>{move || message.get()}</p>
+            {move || message.get().map(|text| view! {
+                <p>{text}</p>
                 <button
                     type="button"
                     class="button button-quiet"
@@ -31,7 +31,7 @@ pub fn NetworkNotice() -> impl IntoView {
                 >
                     "Dismiss"
                 </button>
-            </Show>
+            })}
         </div>
     }
 }

@@ -1,6 +1,7 @@
 //! `/cart`: the user's cart, read from the backend with the JWT (workflow steps 4–13), with a
 //! quantity stepper and a remove button per line.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use shared::store::{Cart, CartLine, Quantity, SetCartQuantity};
 
@@ -146,29 +147,40 @@ fn CartContents(cart: RwSignal<Option<Cart>>, change: ChangeAction) -> impl Into
         })
     };
     let item_count = move || cart.with(|c| c.as_ref().map_or(0, |c| c.item_count));
+    let line_ids = Memo::new(move |_| {
+        cart.with(|c| {
+            c.as_ref()
+                .map(|c| {
+                    c.lines
+                        .iter()
+                        .map(|l| l.product.id.clone())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
 
     view! {
-        <Show
-            when=move || !empty.get()
-            fallback=|| {
-                view! {
-                    <div class="cart-empty card">
-                        <p id="cart-empty">"Your cart is empty."</p>
-                        <a class="button button-primary" href=Page::Store.path()>
-                            "Browse products"
-                        </a>
-                    </div>
-                }
-            }
-        >
+        {move || if empty.get() {
+            Either::Left(view! {
+                <div class="cart-empty card">
+                    <p id="cart-empty">"Your cart is empty."</p>
+                    <a class="button button-primary" href=Page::Store.path()>
+                        "Browse products"
+                    </a>
+                </div>
+            })
+        } else { Either::Right(view! {
             <ul class="cart-lines">
-                <For
-                    each=move || {
-                        cart.with(|c| c.as_ref().map(|c| c.lines.clone()).unwrap_or_default())
-                    }
-                    key=|line| line.product.id.clone()
-                    children=move |line| view! { <CartLineRow line cart change /> }
-                />
+                // Rows are rebuilt only when the set of products changes (not on quantity
+                // changes: each row follows its own quantity), so focus stays on the stepper.
+                {move || {
+                    line_ids.track();
+                    cart.with_untracked(|c| c.as_ref().map(|c| c.lines.clone()).unwrap_or_default())
+                        .into_iter()
+                        .map(|line| view! { <CartLineRow line cart change /> })
+                        .collect_view()
+                }}
             </ul>
             <div class="cart-summary card">
                 <p class="cart-items">{move || format::items(item_count())}</p>
@@ -178,7 +190,7 @@ fn CartContents(cart: RwSignal<Option<Cart>>, change: ChangeAction) -> impl Into
                     <strong>{total}</strong>
                 </p>
             </div>
-        </Show>
+        })}}
     }
 }
 

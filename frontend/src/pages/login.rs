@@ -135,11 +135,11 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
         <section class="page narrow login" aria-labelledby="login-title">
             <h1 id="login-title" tabindex="-1">"Sign in"</h1>
             <p class="lead">"Sign in to see the products and your cart."</p>
-            <Show when=move || session.notice().is_some()>
+            {move || session.notice().map(|text| view! {
                 <p id="session-notice" class="notice-inline" role="status">
-                    {move || session.notice()}
+                    {text}
                 </p>
-            </Show>
+            })}
             <form id="login-form" class="card form" novalidate on:submit=on_submit>
                 <div class="field">
                     <label for="email">"Email"</label>
