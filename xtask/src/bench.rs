@@ -473,7 +473,11 @@ fn concurrent_refresh(system: &System, report: &mut Report) -> anyhow::Result<()
 
     let config = std::env::temp_dir().join(format!("store-bench-curl-{}", std::process::id()));
     let mut lines = String::new();
-    for _ in 0..CONCURRENT_REFRESHES {
+    for index in 0..CONCURRENT_REFRESHES {
+        if index > 0 {
+            // Options are global in a curl config unless `next` separates the transfers.
+            lines.push_str("next\n");
+        }
         let _ = writeln!(
             lines,
             "url = \"{}\"\noutput = \"/dev/null\"\nwrite-out = \"%{{http_code}}\\n\"\n\

@@ -105,6 +105,23 @@ fn run_steps(
         return Ok(());
     }
     summary.run(
+        "frontend tests in headless Chromium (wasm-bindgen-test)",
+        tools::tool(env!("CARGO"))
+            .current_dir(root)
+            .args([
+                "test",
+                "--package",
+                "frontend",
+                "--target",
+                tools::WASM_TARGET,
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER),
+    )?;
+    summary.run(
         "release PWA build (trunk)",
         tools::tool("trunk")
             .current_dir(root)
