@@ -416,3 +416,101 @@ story!(
         Ok(())
     }
 );
+
+/// Calls one of FusionAuth's APIs with the Kickstart's API key, as an administrator would.
+async fn administer(stack: &Stack, method: &str, path: &str, body: Value) -> anyhow::Result<()> {
+    let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    let response = reqwest::Client::new()
+        .request(method, format!("{}{path}", stack.fusionauth_url))
+        .header("Authorization", &stack.facts.api_key)
+        .json(&body)
+        .send()
+        .await?;
+    let status = response.status();
+    ensure!(
+        status.is_success(),
+        "{path}: {status} {}",
+        response.text().await.unwrap_or_default()
+    );
+    Ok(())
+}
+
+story!(
+    repeated_wrong_passwords_lock_the_account_and_end_its_open_sessions,
+    |stack, thief| {
+        // The tenant locks an account for 3 minutes after 3 failed sign-ins within a minute.
+        let action_id = "ac59641b-02db-4794-a523-9733b5878996";
+        administer(
+            &stack,
+            "POST",
+            &format!("/api/user-action/{action_id}"),
+            serde_json::json!({ "userAction": {
+                "name": "Locked after failed sign-ins", "preventLogin": true, "temporal": true
+            }}),
+        )
+        .await?;
+        administer(
+            &stack,
+            "PATCH",
+            &format!("/api/tenant/{}", stack.facts.tenant_id),
+            serde_json::json!({ "tenant": { "failedAuthenticationConfiguration": {
+                "tooManyAttempts": 3, "resetCountInSeconds": 60, "actionDuration": 3,
+                "actionDurationUnit": "MINUTES", "userActionId": action_id
+            }}}),
+        )
+        .await?;
+
+        // The owner is signed in on their phone.
+        let owner = Browser::start().await?;
+        let story = async {
+            sign_in(&stack, &owner).await?;
+            let product = add_first_product(&owner).await?;
+
+            // Someone else guesses the password.
+            thief.client.goto(&stack.url("/login")).await?;
+            for _ in 0..3 {
+                let email = thief.element("#email").await?;
+                email.clear().await?;
+                email.send_keys(&stack.facts.demo_email).await?;
+                let password = thief.element("#password").await?;
+                password.clear().await?;
+                password.send_keys("a-wrong-guess").await?;
+                thief.element("#login-submit").await?.click().await?;
+                thief
+                    .text_becomes("#login-error", "Wrong email or password.")
+                    .await?;
+                // The message is re-rendered for each answer: wait until the form is ready.
+                thief.element("#login-submit:not([disabled])").await?;
+            }
+
+            // Now even the right password is refused, with a plain explanation.
+            let password = thief.element("#password").await?;
+            password.clear().await?;
+            password.send_keys(&stack.facts.demo_password).await?;
+            thief.element("#login-submit").await?.click().await?;
+            tests::eventually("the lock to be explained", || async {
+                let text = thief.element("#login-error").await?.text().await?;
+                Ok(text
+                    .starts_with("This account is locked until")
+                    .then_some(()))
+            })
+            .await?;
+
+            // The lock revoked the owner's sessions, and the backend heard of it at once.
+            owner.client.goto(&stack.url("/cart")).await?;
+            owner.path_becomes("/login").await?;
+            owner
+                .text_becomes("#session-notice", SESSION_EXPIRED)
+                .await?;
+            ensure!(
+                !owner.has(&quantity_of(&product)).await?,
+                "no cart after the lock"
+            );
+            anyhow::Ok(())
+        }
+        .await;
+        let _ = owner.screenshot("lockout-owner").await;
+        owner.close().await?;
+        story
+    }
+);
