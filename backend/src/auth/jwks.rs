@@ -177,16 +177,28 @@ fn decoding_key(jwk: &Jwk) -> Option<CachedKey> {
     if jwk.kid.is_empty() || jwk.use_.as_deref().is_some_and(|u| u != "sig") {
         return None;
     }
-    let decoding = match jwk.kty.as_str() {
-        "RSA" => DecodingKey::from_rsa_components(jwk.n.as_deref()?, jwk.e.as_deref()?).ok()?,
-        "EC" => DecodingKey::from_ec_components(jwk.x.as_deref()?, jwk.y.as_deref()?).ok()?,
-        "OKP" => DecodingKey::from_ed_components(jwk.x.as_deref()?).ok()?,
-        // HMAC ("oct") secrets are never published by FusionAuth, and must never be trusted.
-        _ => return None,
-    };
     let algorithm = match jwk.alg.as_deref() {
         Some(name) => Some(name.parse::<Algorithm>().ok()?),
         None => None,
+    };
+    let decoding = match jwk.kty.as_str() {
+        "RSA" => DecodingKey::from_rsa_components(jwk.n.as_deref()?, jwk.e.as_deref()?).ok()?,
+        // FusionAuth's ES256 keys (the Kickstart's access-token key): P-256, `crv`/`x`/`y`.
+        "EC" => {
+            let curve_alg = match jwk.crv.as_deref() {
+                Some("P-256") => Algorithm::ES256,
+                Some("P-384") => Algorithm::ES384,
+                // P-521 (ES512) and secp256k1 (ES256K) are not verified by `jsonwebtoken`.
+                _ => return None,
+            };
+            if algorithm.is_some_and(|alg| alg != curve_alg) {
+                return None;
+            }
+            DecodingKey::from_ec_components(jwk.x.as_deref()?, jwk.y.as_deref()?).ok()?
+        }
+        "OKP" => DecodingKey::from_ed_components(jwk.x.as_deref()?).ok()?,
+        // HMAC ("oct") secrets are never published by FusionAuth, and must never be trusted.
+        _ => return None,
     };
     Some(CachedKey {
         decoding,
@@ -208,6 +220,77 @@ mod tests {
             n: Some("sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw".into()),
             e: Some("AQAB".into()),
             ..Jwk::default()
+        }
+    }
+
+    /// A fresh P-256 key as FusionAuth publishes it, and its PKCS#8 form to sign with.
+    fn ec_jwk() -> (Jwk, Vec<u8>) {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("P-256 key");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .expect("parses");
+        // Uncompressed point: 0x04 || x || y.
+        let point = pair.public_key().as_ref();
+        let jwk = Jwk {
+            kty: "EC".into(),
+            alg: Some("ES256".into()),
+            use_: Some("sig".into()),
+            kid: "e1".into(),
+            crv: Some("P-256".into()),
+            x: Some(URL_SAFE_NO_PAD.encode(&point[1..33])),
+            y: Some(URL_SAFE_NO_PAD.encode(&point[33..65])),
+            ..Jwk::default()
+        };
+        (jwk, pkcs8.as_ref().to_vec())
+    }
+
+    #[test]
+    fn p256_signing_keys_verify_es256_tokens_signed_by_their_private_key() {
+        use jsonwebtoken::{EncodingKey, Header, Validation, decode, encode};
+        let (jwk, pkcs8) = ec_jwk();
+        let key = decoding_key(&jwk).expect("usable");
+        assert_eq!(key.algorithm, Some(Algorithm::ES256));
+        let claims = serde_json::json!({"sub": "u1"});
+        let token = encode(
+            &Header::new(Algorithm::ES256),
+            &claims,
+            &EncodingKey::from_ec_der(&pkcs8),
+        )
+        .expect("signs");
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_required_spec_claims::<&str>(&[]);
+        validation.validate_exp = false;
+        let verified = decode::<serde_json::Value>(&token, &key.decoding, &validation)
+            .expect("the signature verifies with the JWK's x and y");
+        assert_eq!(verified.claims, claims);
+
+        let (other, _) = ec_jwk();
+        let other = decoding_key(&other).expect("usable");
+        assert!(decode::<serde_json::Value>(&token, &other.decoding, &validation).is_err());
+    }
+
+    #[test]
+    fn ec_keys_of_an_unknown_curve_or_another_algorithm_are_never_used() {
+        let (jwk, _) = ec_jwk();
+        let no_curve = Jwk {
+            crv: None,
+            ..jwk.clone()
+        };
+        let wrong_curve = Jwk {
+            crv: Some("secp256k1".into()),
+            ..jwk.clone()
+        };
+        let mismatched = Jwk {
+            alg: Some("ES384".into()),
+            ..jwk.clone()
+        };
+        let no_y = Jwk { y: None, ..jwk };
+        for jwk in [no_curve, wrong_curve, mismatched, no_y] {
+            assert!(decoding_key(&jwk).is_none(), "{jwk:?}");
         }
     }
 
