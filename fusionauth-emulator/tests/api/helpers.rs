@@ -2,7 +2,9 @@
 
 use std::sync::OnceLock;
 
-use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents, UnparsedPublicKey,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fusionauth_emulator::{Application, Kickstart, Settings};
@@ -129,7 +131,8 @@ impl TestEmulator {
         assert_eq!(response.status(), 200);
     }
 
-    /// Verifies a JWT's RS256 signature against the emulator's JWKS; returns its claims.
+    /// Verifies a JWT's signature against the emulator's JWKS — ES256 (the Kickstart's key:
+    /// P-256, point `04 || x || y`) or RS256 (keys a test generates) — and returns its claims.
     pub async fn verified_claims(&self, jwt: &str) -> Value {
         let jwks: Value = self
             .client
@@ -141,7 +144,6 @@ impl TestEmulator {
             .await
             .expect("jwks JSON");
         let header = decode_part(jwt, 0);
-        assert_eq!(header["alg"], "RS256");
         assert_eq!(header["typ"], "JWT");
         let kid = header["kid"].as_str().expect("kid");
         let jwk = jwks["keys"]
@@ -150,20 +152,37 @@ impl TestEmulator {
             .iter()
             .find(|k| k["kid"] == kid)
             .expect("the JWT's kid is in the JWKS");
+        assert_eq!(
+            header["alg"], jwk["alg"],
+            "the JWT names its key's algorithm"
+        );
         let b64 = |name: &str| {
             URL_SAFE_NO_PAD
                 .decode(jwk[name].as_str().expect("component"))
                 .expect("base64url")
         };
-        let (n, e) = (b64("n"), b64("e"));
         let (signed, signature) = jwt.rsplit_once('.').expect("three parts");
-        RsaPublicKeyComponents { n: &n, e: &e }
-            .verify(
-                &RSA_PKCS1_2048_8192_SHA256,
-                signed.as_bytes(),
-                &URL_SAFE_NO_PAD.decode(signature).expect("signature"),
-            )
-            .expect("signature verifies");
+        let signature = URL_SAFE_NO_PAD.decode(signature).expect("signature");
+        match header["alg"].as_str().expect("alg") {
+            "ES256" => {
+                assert_eq!(jwk["kty"], "EC");
+                assert_eq!(jwk["crv"], "P-256");
+                let (x, y) = (b64("x"), b64("y"));
+                assert_eq!((x.len(), y.len()), (32, 32), "P-256 coordinates");
+                let point = [&[4u8][..], &x, &y].concat();
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
+                    .verify(signed.as_bytes(), &signature)
+                    .expect("ES256 signature verifies");
+            }
+            "RS256" => {
+                assert_eq!(jwk["kty"], "RSA");
+                let (n, e) = (b64("n"), b64("e"));
+                RsaPublicKeyComponents { n: &n, e: &e }
+                    .verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature)
+                    .expect("RS256 signature verifies");
+            }
+            other => panic!("a published key signs with {other}"),
+        }
         decode_part(jwt, 1)
     }
 }
