@@ -69,10 +69,11 @@ pub struct Settings {
     pub jwt_leeway_seconds: u64,
 
     /// Accepted JWT signature algorithms, comma-separated (asymmetric only: RS*, PS*, ES*, EdDSA).
+    /// The Kickstart's access-token key is ES256; add RS256 for a FusionAuth with an RSA key.
     #[arg(
         long,
         env = "APP_JWT_ALGORITHMS",
-        default_value = "RS256",
+        default_value = "ES256",
         value_delimiter = ','
     )]
     pub jwt_algorithms: Vec<AsymmetricAlgorithm>,
@@ -129,7 +130,7 @@ impl Settings {
             application_id,
             issuer,
             jwt_leeway_seconds: DEFAULT_LEEWAY_SECONDS,
-            jwt_algorithms: vec![AsymmetricAlgorithm(Algorithm::RS256)],
+            jwt_algorithms: vec![AsymmetricAlgorithm(Algorithm::ES256)],
             max_refresh_age_minutes: DEFAULT_MAX_REFRESH_AGE_MINUTES,
             fusionauth_webhook_secret: None,
             revocation_sync_seconds: DEFAULT_REVOCATION_SYNC_SECONDS,
@@ -285,7 +286,7 @@ mod tests {
         assert_eq!(settings.application_id, DEFAULT_APPLICATION_ID);
         assert_eq!(
             settings.jwt_algorithms,
-            [AsymmetricAlgorithm(Algorithm::RS256)]
+            [AsymmetricAlgorithm(Algorithm::ES256)]
         );
         assert_eq!(settings.public_fusionauth_url(), DEFAULT_FUSIONAUTH_URL);
     }

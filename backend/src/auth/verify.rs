@@ -75,7 +75,7 @@ impl Verifier {
         leeway_seconds: u64,
         clock: Clock,
     ) -> Self {
-        let mut validation = Validation::new(Algorithm::RS256);
+        let mut validation = Validation::new(Algorithm::ES256);
         validation.algorithms = algorithms;
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
@@ -85,7 +85,7 @@ impl Verifier {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.leeway = 0;
-        let mut webhook_validation = Validation::new(Algorithm::RS256);
+        let mut webhook_validation = Validation::new(Algorithm::ES256);
         webhook_validation.algorithms = validation.algorithms.clone();
         webhook_validation.set_required_spec_claims::<&str>(&[]);
         webhook_validation.validate_aud = false;

@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
 use shared::store::{Cart, ErrorCode};
 
+use crate::forgery::decode_part;
 use crate::helpers::{
     APPLICATION_ID, PAST_JWT_LIFETIME, TestApp, error_code, header, join_all, quantities,
-    spawn_app, spawn_app_with,
+    spawn_app, spawn_app_with, spawn_app_with_kickstart,
 };
 
 #[tokio::test]
@@ -79,6 +80,60 @@ pub async fn check_expired_jwt_is_refreshed(app: &TestApp) {
     let response = app.get_cart(&new_jwt, Some(&new_refresh_token)).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
+}
+
+/// The Kickstart with the access-token key it used to create: RSA, 2048 bits.
+fn with_an_rs256_key(kickstart: &mut Value) {
+    let key_request = kickstart["requests"]
+        .as_array_mut()
+        .expect("requests")
+        .iter_mut()
+        .find(|request| {
+            request["url"]
+                .as_str()
+                .is_some_and(|url| url.starts_with("/api/key/generate/"))
+        })
+        .expect("the Kickstart generates the access-token key");
+    assert_eq!(key_request["body"]["key"]["algorithm"], "ES256");
+    key_request["body"]["key"] =
+        json!({"algorithm": "RS256", "name": "RSA access-token key", "length": 2048});
+}
+
+#[tokio::test]
+async fn an_rs256_access_token_key_is_verified_and_refreshed_when_app_jwt_algorithms_names_it() {
+    let app = spawn_app_with_kickstart(with_an_rs256_key, |settings| {
+        settings.jwt_algorithms = vec!["RS256".parse().expect("an algorithm")];
+    })
+    .await;
+    let session = app.login().await;
+    assert_eq!(decode_part(&session.jwt, 0)["alg"], "RS256");
+    assert_eq!(
+        app.get_cart(&session.jwt, None).await.status(),
+        StatusCode::OK
+    );
+    check_expired_jwt_is_refreshed(&app).await;
+}
+
+#[tokio::test]
+async fn an_rs256_access_token_key_is_refused_and_never_refreshed_under_the_default_es256() {
+    let app = spawn_app_with_kickstart(with_an_rs256_key, |_| {}).await;
+    let session = app.login().await;
+    assert_eq!(decode_part(&session.jwt, 0)["alg"], "RS256");
+    let response = app.get_cart(&session.jwt, None).await;
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::Unauthorized
+    );
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let response = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::Unauthorized
+    );
+    assert_eq!(app.refresh_calls_seen_by_fusionauth(), 0);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use aws_lc_rs::{hmac, signature};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -42,6 +43,23 @@ pub fn sign_rs256(key: &KeyPair, header: &Value, claims: &Value) -> String {
     format!("{message}.{}", b64(&signature))
 }
 
+/// A fresh P-256 key of the attacker's own.
+pub fn attacker_p256_key() -> EcdsaKeyPair {
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .expect("P-256 key");
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).expect("parses")
+}
+
+/// An ES256 JWT (fixed-size `r || s` signature, as JWS requires).
+pub fn sign_es256(key: &EcdsaKeyPair, header: &Value, claims: &Value) -> String {
+    let message = format!("{}.{}", part(header), part(claims));
+    let signature = key
+        .sign(&SystemRandom::new(), message.as_bytes())
+        .expect("signs");
+    format!("{message}.{}", b64(signature.as_ref()))
+}
+
 fn sign_hs256(secret: &[u8], header: &Value, claims: &Value) -> String {
     let message = format!("{}.{}", part(header), part(claims));
     let tag = hmac::sign(
@@ -68,6 +86,51 @@ async fn public_key_pem(app: &TestApp, kid: &str) -> String {
     body["publicKey"].as_str().expect("a PEM").to_owned()
 }
 
+/// A fixed-size ES256 signature (base64url `r || s`) re-encoded as an ASN.1 DER
+/// `SEQUENCE { INTEGER r, INTEGER s }`: the same signature in the form JWS forbids.
+fn der_signature(fixed_b64: &str) -> Vec<u8> {
+    let fixed = URL_SAFE_NO_PAD.decode(fixed_b64).expect("base64url");
+    assert_eq!(fixed.len(), 64, "an ES256 signature is r || s");
+    let integer = |bytes: &[u8]| {
+        let trimmed = match bytes.iter().position(|&b| b != 0) {
+            Some(start) => &bytes[start..],
+            None => &[0u8][..],
+        };
+        let mut value = Vec::with_capacity(trimmed.len() + 1);
+        if trimmed[0] & 0x80 != 0 {
+            value.push(0);
+        }
+        value.extend_from_slice(trimmed);
+        let mut encoded = vec![0x02, u8::try_from(value.len()).expect("short")];
+        encoded.extend(value);
+        encoded
+    };
+    let body = [integer(&fixed[..32]), integer(&fixed[32..])].concat();
+    let mut der = vec![0x30, u8::try_from(body.len()).expect("short")];
+    der.extend(body);
+    der
+}
+
+/// The JWK FusionAuth publishes for `kid`.
+async fn published_jwk(app: &TestApp, kid: &str) -> Value {
+    let body: Value = app
+        .client
+        .get(format!("{}/.well-known/jwks.json", app.fusionauth_url))
+        .send()
+        .await
+        .expect("JWKS request")
+        .json()
+        .await
+        .expect("JWKS body");
+    body["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|jwk| jwk["kid"] == kid)
+        .expect("the JWT's key is published")
+        .clone()
+}
+
 /// Sends `jwt` with the victim's (stolen) refresh token and expects a plain 401, no refresh.
 async fn assert_refused_without_refresh(app: &TestApp, name: &str, jwt: &str, refresh_token: &str) {
     let response = app.get_cart(jwt, Some(refresh_token)).await;
@@ -91,15 +154,38 @@ async fn step_15_18_forged_tokens_are_refused_and_never_refreshed() {
     let real_header = decode_part(&victim.jwt, 0);
     let real_claims = decode_part(&victim.jwt, 1);
     let real_kid = real_header["kid"].as_str().expect("a kid").to_owned();
-    let real_signature = victim.jwt.rsplit('.').next().expect("signature").to_owned();
+    let (real_signed, real_signature) = victim.jwt.rsplit_once('.').expect("a signature");
     app.advance_time(PAST_JWT_LIFETIME).await; // the victim's JWT now needs a refresh
 
-    let attacker_key = KeyPair::generate(KeySize::Rsa2048).expect("RSA key");
+    // The Kickstart's access-token key is ES256 (P-256); the attacker knows all of its public
+    // forms and tries each as an HMAC secret.
+    assert_eq!(real_header["alg"], "ES256");
     let pem = public_key_pem(&app, &real_kid).await;
+    let jwk = published_jwk(&app, &real_kid).await;
+    assert_eq!((&jwk["kty"], &jwk["crv"]), (&json!("EC"), &json!("P-256")));
+    let coordinate = |name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(jwk[name].as_str().expect("a coordinate"))
+            .expect("base64url")
+    };
+    let point = [vec![4u8], coordinate("x"), coordinate("y")].concat();
+    let attacker_rsa = KeyPair::generate(KeySize::Rsa2048).expect("RSA key");
+    let attacker_ec = attacker_p256_key();
+    let hs256_header = json!({"alg": "HS256", "typ": "JWT", "kid": real_kid});
+    let es256_header = |kid: Option<&str>| match kid {
+        Some(kid) => json!({"alg": "ES256", "typ": "JWT", "kid": kid}),
+        None => json!({"alg": "ES256", "typ": "JWT"}),
+    };
     let mut other_user = real_claims.clone();
     other_user["sub"] = json!("00000000-0000-0000-0000-000000000000");
     let mut longer_life = real_claims.clone();
     longer_life["exp"] = json!(real_claims["exp"].as_i64().expect("exp") + 86_400);
+    // The genuine signature, re-encoded as DER: still a valid ECDSA signature by the real key
+    // over the real token, in the form JWS forbids.
+    let der = der_signature(real_signature);
+    signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &point)
+        .verify(real_signed.as_bytes(), &der)
+        .expect("the DER form verifies as plain ECDSA");
 
     let cases: Vec<(&str, String)> = vec![
         (
@@ -111,32 +197,48 @@ async fn step_15_18_forged_tokens_are_refused_and_never_refreshed() {
             ),
         ),
         (
-            "HS256 signed with the public key",
-            sign_hs256(
-                pem.as_bytes(),
-                &json!({"alg": "HS256", "typ": "JWT", "kid": real_kid}),
+            "HS256 signed with the published PEM",
+            sign_hs256(pem.as_bytes(), &hs256_header, &real_claims),
+        ),
+        (
+            "HS256 signed with the published EC point (04 || x || y)",
+            sign_hs256(&point, &hs256_header, &real_claims),
+        ),
+        (
+            "HS256 signed with the published JWK",
+            sign_hs256(jwk.to_string().as_bytes(), &hs256_header, &real_claims),
+        ),
+        (
+            "ES256 signature from the attacker's own P-256 key with the real kid",
+            sign_es256(&attacker_ec, &real_header, &real_claims),
+        ),
+        (
+            "ES256 with an all-zero signature (r = s = 0)",
+            format!("{real_signed}.{}", b64(&[0u8; 64])),
+        ),
+        (
+            "the real signature, DER-encoded",
+            format!("{real_signed}.{}", b64(&der)),
+        ),
+        (
+            "RS256 signature from the attacker's RSA key with the real kid",
+            sign_rs256(
+                &attacker_rsa,
+                &json!({"alg": "RS256", "typ": "JWT", "kid": real_kid}),
                 &real_claims,
             ),
         ),
         (
             "unknown kid",
-            sign_rs256(
-                &attacker_key,
-                &json!({"alg": "RS256", "typ": "JWT", "kid": "attacker-key"}),
+            sign_es256(
+                &attacker_ec,
+                &es256_header(Some("attacker-key")),
                 &real_claims,
             ),
-        ),
-        (
-            "the real kid, another key",
-            sign_rs256(&attacker_key, &real_header, &real_claims),
         ),
         (
             "no kid",
-            sign_rs256(
-                &attacker_key,
-                &json!({"alg": "RS256", "typ": "JWT"}),
-                &real_claims,
-            ),
+            sign_es256(&attacker_ec, &es256_header(None), &real_claims),
         ),
         (
             "tampered subject",
@@ -159,6 +261,7 @@ async fn step_15_18_forged_tokens_are_refused_and_never_refreshed() {
             format!("{}.{}", part(&real_header), part(&real_claims)),
         ),
         ("four segments", format!("{}.x", victim.jwt)),
+        ("no signature", format!("{real_signed}.")),
         ("not base64", "!!!.???.***".to_owned()),
         ("garbage", "garbage".to_owned()),
     ];
@@ -181,7 +284,7 @@ async fn step_16_garbage_jwt_with_stolen_refresh_token_is_refused_without_refres
     assert_refused_without_refresh(
         &app,
         "garbage JWT",
-        "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+        "eyJhbGciOiJFUzI1NiJ9.e30.c2ln",
         &victim.refresh_token,
     )
     .await;

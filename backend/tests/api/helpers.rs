@@ -85,7 +85,24 @@ pub async fn spawn_app_on_postgres_with(
     }
 }
 
+/// As [`spawn_app_with`], with FusionAuth set up by the project's Kickstart JSON after `edit`
+/// changed it (e.g. another signing key).
+pub async fn spawn_app_with_kickstart(
+    edit: impl FnOnce(&mut Value),
+    configure: impl FnOnce(&mut backend::Settings),
+) -> TestApp {
+    spawn_app_from(TestDb::sqlite(), edit, configure).await
+}
+
 async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut backend::Settings)) -> TestApp {
+    spawn_app_from(db, |_| {}, configure).await
+}
+
+async fn spawn_app_from(
+    db: TestDb,
+    edit_kickstart: impl FnOnce(&mut Value),
+    configure: impl FnOnce(&mut backend::Settings),
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         backend::telemetry::init();
     }
@@ -93,8 +110,13 @@ async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut backend::Settings)
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("backend binds");
     let backend_url = format!("http://{}", listener.local_addr().expect("backend address"));
     let kickstart_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fusionauth/kickstart.json");
+    let mut document: Value = serde_json::from_str(
+        &std::fs::read_to_string(&kickstart_path).expect("kickstart file reads"),
+    )
+    .expect("kickstart is JSON");
+    edit_kickstart(&mut document);
     let mut kickstart =
-        fusionauth_emulator::Kickstart::from_path(&kickstart_path).expect("kickstart file reads");
+        fusionauth_emulator::Kickstart::from_json(&document.to_string()).expect("kickstart parses");
     kickstart.set_variable(
         "storeWebhookUrl",
         format!("{backend_url}/webhooks/fusionauth"),

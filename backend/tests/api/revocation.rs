@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shared::headers::NEW_ACCESS_TOKEN;
 use shared::store::ErrorCode;
 
-use crate::forgery::{decode_part, sign_rs256};
+use crate::forgery::{attacker_p256_key, decode_part, sign_es256, sign_rs256};
 use crate::helpers::{
     APPLICATION_ID, PAST_JWT_LIFETIME, TENANT_ID, TestApp, error_code, header, spawn_app_with,
 };
@@ -252,16 +252,25 @@ async fn webhooks_without_the_secret_or_a_valid_signature_are_refused_and_change
         .as_str()
         .expect("kid")
         .to_owned();
-    let own_key = KeyPair::generate(KeySize::Rsa2048).expect("RSA key");
-    let forged = sign_rs256(
-        &own_key,
-        &json!({"alg": "RS256", "typ": "JWT", "kid": kid}),
-        &json!({"request_body_sha256": body_hash}),
+    // The webhook signing key is the Kickstart's ES256 access-token key.
+    assert_eq!(decode_part(&session.jwt, 0)["alg"], "ES256");
+    let own_ec_key = attacker_p256_key();
+    let own_rsa_key = KeyPair::generate(KeySize::Rsa2048).expect("RSA key");
+    let claims = json!({"request_body_sha256": body_hash});
+    let forged = sign_es256(
+        &own_ec_key,
+        &json!({"alg": "ES256", "typ": "JWT", "kid": kid}),
+        &claims,
     );
-    let unknown_kid = sign_rs256(
-        &own_key,
-        &json!({"alg": "RS256", "typ": "JWT", "kid": "not-published"}),
-        &json!({"request_body_sha256": body_hash}),
+    let forged_rsa = sign_rs256(
+        &own_rsa_key,
+        &json!({"alg": "RS256", "typ": "JWT", "kid": kid}),
+        &claims,
+    );
+    let unknown_kid = sign_es256(
+        &own_ec_key,
+        &json!({"alg": "ES256", "typ": "JWT", "kid": "not-published"}),
+        &claims,
     );
     let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
         ("no credentials", vec![]),
@@ -284,6 +293,10 @@ async fn webhooks_without_the_secret_or_a_valid_signature_are_refused_and_change
         (
             "a signature by another key",
             vec![("x-fusionauth-signature-jwt", forged)],
+        ),
+        (
+            "an RS256 signature by another key",
+            vec![("x-fusionauth-signature-jwt", forged_rsa)],
         ),
         (
             "a signature with an unknown kid",

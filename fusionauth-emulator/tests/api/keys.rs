@@ -1,11 +1,12 @@
-//! Keys — <https://fusionauth.io/docs/apis/keys>: ES256 and HS256 as well as RS256.
+//! Keys — <https://fusionauth.io/docs/apis/keys>: ES256 (the Kickstart's access-token key), RS256
+//! and HS256.
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, decode_part, spawn_emulator};
+use crate::helpers::{TestEmulator, decode_part, spawn_emulator, variable};
 
 async fn generate(emulator: &TestEmulator, algorithm: &str) -> Value {
     let id = uuid::Uuid::new_v4().to_string();
@@ -43,6 +44,67 @@ async fn validate(emulator: &TestEmulator, jwt: &str) -> reqwest::StatusCode {
         .await
         .expect("sent")
         .status()
+}
+
+#[tokio::test]
+async fn the_kickstart_signs_access_tokens_with_an_es256_p256_key() {
+    let emulator = spawn_emulator().await;
+    let key_id = variable("accessTokenKeyId");
+    let response = emulator
+        .admin(reqwest::Method::GET, &format!("/api/key/{key_id}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let key = response.json::<Value>().await.expect("JSON")["key"].clone();
+    assert_eq!(key["algorithm"], "ES256");
+    assert_eq!(key["type"], "EC");
+    assert_eq!(key["length"], 256);
+
+    let jwt = emulator.login().await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let header = decode_part(&jwt, 0);
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["kid"], key["kid"]);
+    // A fixed-size signature: r || s, 32 bytes each (an RS256-2048 one is 256 bytes).
+    let signature = jwt.rsplit('.').next().expect("signature");
+    assert_eq!(
+        URL_SAFE_NO_PAD.decode(signature).expect("base64url").len(),
+        64
+    );
+    assert_eq!(
+        emulator.verified_claims(&jwt).await["sub"],
+        emulator.user_id
+    );
+}
+
+#[tokio::test]
+async fn an_rs256_key_signs_tokens_verifiable_with_its_rsa_jwk() {
+    let emulator = spawn_emulator().await;
+    let key = generate(&emulator, "RS256").await;
+    assert_eq!(key["type"], "RSA");
+    assert_eq!(key["length"], 2048);
+    emulator
+        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
+        .await;
+    let login = emulator.login().await;
+    let jwt = login["token"].as_str().expect("token");
+    let header = decode_part(jwt, 0);
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["kid"], key["kid"]);
+    assert_eq!(emulator.verified_claims(jwt).await["sub"], emulator.user_id);
+    assert_eq!(validate(&emulator, jwt).await, 200);
+    let refreshed: Value = emulator
+        .refresh(login["refreshToken"].as_str().expect("rt"))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let refreshed = refreshed["token"].as_str().expect("token");
+    assert_eq!(decode_part(refreshed, 0)["alg"], "RS256");
+    emulator.verified_claims(refreshed).await;
 }
 
 #[tokio::test]

@@ -82,6 +82,7 @@ async fn logout_sends_a_signed_refresh_token_revoke_event_to_the_kickstart_webho
         decode_part(login["token"].as_str().expect("token"), 0)["kid"],
         "signed with the access-token key named in the Kickstart"
     );
+    assert_eq!(decode_part(&signature, 0)["alg"], "ES256");
     let digest = STANDARD.encode(digest::digest(&digest::SHA256, &received.body));
     assert_eq!(claims["request_body_sha256"], digest);
 
