@@ -45,6 +45,12 @@ mod tests {
     }
 
     #[test]
+    fn moments_are_shown_in_local_time() {
+        let shown = local_time(1_764_400_000_000);
+        assert!(shown.contains("2025"), "{shown}");
+    }
+
+    #[test]
     fn item_counts_are_pluralised() {
         assert_eq!(items(1), "1 item");
         assert_eq!(items(0), "0 items");

@@ -53,6 +53,17 @@ async fn database() -> Result<IdbDatabase, JsValue> {
         db.close();
         db = open(next).await?;
     }
+    // A newer version of the app (in another tab) wants to upgrade: let it, reopen next time.
+    let on_version_change = Closure::<dyn FnMut()>::new({
+        let db = db.clone();
+        move || {
+            db.close();
+            CONNECTION.with(|c| *c.borrow_mut() = None);
+        }
+    });
+    db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+    // Lives as long as the connection.
+    on_version_change.forget();
     CONNECTION.with(|c| *c.borrow_mut() = Some(db.clone()));
     Ok(db)
 }
