@@ -1,14 +1,20 @@
 // Registers the service worker and shows the update prompt (#update-available) when a new
 // version is installed and waiting. Plain JS beside the wasm app so it works even before (or
 // without) the app, and costs the wasm nothing.
+//
+// The worker serves index.html from its cache, so this page may be an older build than the
+// server has. The version is the build's content hashes (Trunk's wasm and css file names):
+// registering `/sw.js?v=<newer version>` installs a new worker, which waits for the prompt.
 'use strict';
 (() => {
   if (!('serviceWorker' in navigator)) return;
-  // The build's content hashes (Trunk's wasm and css file names) version the worker.
-  const html = document.documentElement.outerHTML;
-  const hashes = [...html.matchAll(/-([0-9a-f]{8,})(?:_bg)?\.(?:wasm|css)/g)].map((m) => m[1]);
-  const version = [...new Set(hashes)].join('.') || 'dev';
+  const versionOf = (html) => {
+    const hashes = [...html.matchAll(/-([0-9a-f]{8,})(?:_bg)?\.(?:wasm|css)/g)].map((m) => m[1]);
+    return [...new Set(hashes)].join('.') || 'dev';
+  };
+  const running = versionOf(document.documentElement.outerHTML);
   const prompt = document.getElementById('update-available');
+  let registered = running;
   let accepted = false;
 
   function offer(worker) {
@@ -20,23 +26,45 @@
     };
   }
 
+  async function register(version) {
+    const registration = await navigator.serviceWorker.register('/sw.js?v=' + version, { scope: '/' });
+    registered = version;
+    if (registration.waiting) offer(registration.waiting);
+    registration.onupdatefound = () => {
+      const worker = registration.installing;
+      if (!worker) return;
+      worker.addEventListener('statechange', () => {
+        if (worker.state === 'installed') offer(worker);
+      });
+    };
+  }
+
+  // Asks the server (past the worker: `no-store` is never cached) which build is current.
+  async function checkForUpdate() {
+    if (!navigator.onLine) return;
+    try {
+      const response = await fetch('/', { cache: 'no-store', credentials: 'same-origin' });
+      if (!response.ok) return;
+      const latest = versionOf(await response.text());
+      if (latest !== registered && latest !== 'dev') await register(latest);
+    } catch (error) {
+      // Offline or the server is down: try again next time.
+    }
+  }
+
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (accepted) location.reload();
   });
 
   window.addEventListener('load', async () => {
     try {
-      const registration = await navigator.serviceWorker.register('/sw.js?v=' + version, { scope: '/' });
-      if (registration.waiting) offer(registration.waiting);
-      registration.addEventListener('updatefound', () => {
-        const worker = registration.installing;
-        if (!worker) return;
-        worker.addEventListener('statechange', () => {
-          if (worker.state === 'installed') offer(worker);
-        });
-      });
+      await register(running);
+      await checkForUpdate();
     } catch (error) {
       console.warn('service worker not registered', error);
     }
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') checkForUpdate();
   });
 })();

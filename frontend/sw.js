@@ -4,9 +4,9 @@
 // network-first with the last good copy as the offline fallback (it holds no secrets, and the
 // login page needs it to render).
 //
-// The version comes from the registration URL (`/sw.js?v=<build hashes>`, see pwa.js): a new
-// build registers a new URL, the new worker installs next to the old one and waits until the
-// user accepts the update prompt.
+// The version comes from the registration URL (`/sw.js?v=<build hashes>`, see pwa.js): when
+// pwa.js finds a newer build on the server it registers its URL, the new worker installs next
+// to the old one and waits until the user accepts the update prompt.
 'use strict';
 
 const VERSION = new URL(self.location.href).searchParams.get('v') || 'dev';
@@ -80,6 +80,8 @@ async function cacheFirst(request, key) {
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;
+  // pwa.js asks the server for the current index.html this way, past the cache.
+  if (request.cache === 'no-store') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.headers.has('Authorization')) return;
