@@ -12,18 +12,18 @@ use std::fmt;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use shared::fusionauth::{DeviceInfo, LoginMetaData, LoginRequest};
+use shared::fusionauth::DeviceInfo;
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
 use shared::store::{
     AddCartItem, ApiError, AppConfig, Cart, ErrorCode, ProductList, SetCartQuantity,
 };
+use wasm_bindgen::JsValue;
 use web_sys::js_sys;
 
 use crate::connectivity::Connectivity;
-use crate::fusionauth::{LoginAnswer, TwoFactorLoginRequest, ValidationErrors};
+use crate::fusionauth::{LoginAnswer, ValidationErrors};
 use crate::http::{self, Call, Reply};
+use crate::json::{object, opt, stringify};
 use crate::refresh::{self, LOCK_WAIT_MS, RefreshGate};
 use crate::session::{Session, StoredSession};
 
@@ -234,7 +234,7 @@ pub fn read_login_answer(
     body: &str,
     two_factor: bool,
 ) -> Result<LoginStep, LoginFailure> {
-    let answer = || serde_json::from_str::<LoginAnswer>(body).ok();
+    let answer = || crate::json::from_str::<LoginAnswer>(body);
     match status {
         200 => answer()
             .and_then(StoredSession::from_login)
@@ -249,7 +249,7 @@ pub fn read_login_answer(
             .map(LoginStep::TwoFactor)
             .ok_or(LoginFailure::Unexpected),
         400 => Err(LoginFailure::Invalid(
-            serde_json::from_str(body).unwrap_or_default(),
+            crate::json::from_str(body).unwrap_or_default(),
         )),
         401 => Err(LoginFailure::NotAllowed),
         404 if two_factor => Err(LoginFailure::CodeExpired),
@@ -307,13 +307,6 @@ pub fn describe_device(user_agent: &str) -> DeviceInfo {
         device_type: Some(if mobile { "MOBILE" } else { "BROWSER" }.to_owned()),
         ..DeviceInfo::default()
     }
-}
-
-/// `POST /api/logout` body.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LogoutRequest<'a> {
-    refresh_token: &'a str,
 }
 
 /// The API client, shared through context. Cheap to copy.
@@ -393,16 +386,23 @@ impl ApiClient {
         let user_agent = web_sys::window()
             .and_then(|w| w.navigator().user_agent().ok())
             .unwrap_or_default();
-        let request = LoginRequest {
-            login_id: email.trim().to_owned(),
-            password: password.to_owned(),
-            application_id: Some(config.application_id.clone()),
-            meta_data: Some(LoginMetaData {
-                device: Some(describe_device(&user_agent)),
-            }),
-            ..LoginRequest::default()
-        };
-        let body = serde_json::to_string(&request).map_err(|_| LoginFailure::Unexpected)?;
+        let device = describe_device(&user_agent);
+        let request = object(&[
+            ("loginId", JsValue::from_str(email.trim())),
+            ("password", JsValue::from_str(password)),
+            ("applicationId", JsValue::from_str(&config.application_id)),
+            (
+                "metaData",
+                object(&[(
+                    "device",
+                    object(&[
+                        ("name", opt(device.name.as_deref())),
+                        ("type", opt(device.device_type.as_deref())),
+                    ]),
+                )]),
+            ),
+        ]);
+        let body = stringify(&request).ok_or(LoginFailure::Unexpected)?;
         post_login(
             &format!("{}/api/login", config.fusion_auth_url),
             body,
@@ -422,12 +422,12 @@ impl ApiClient {
         code: &str,
     ) -> Result<LoginStep, LoginFailure> {
         let config = self.config().await.map_err(|_| LoginFailure::Unreachable)?;
-        let body = serde_json::to_string(&TwoFactorLoginRequest {
-            two_factor_id,
-            code: code.trim(),
-            application_id: &config.application_id,
-        })
-        .map_err(|_| LoginFailure::Unexpected)?;
+        let body = stringify(&object(&[
+            ("twoFactorId", JsValue::from_str(two_factor_id)),
+            ("code", JsValue::from_str(code.trim())),
+            ("applicationId", JsValue::from_str(&config.application_id)),
+        ]))
+        .ok_or(LoginFailure::Unexpected)?;
         let url = format!("{}/api/two-factor/login", config.fusion_auth_url);
         post_login(&url, body, true).await
     }
@@ -438,10 +438,11 @@ impl ApiClient {
         let refresh_token = self.session.current().and_then(|s| s.refresh_token);
         if let (Some(refresh_token), Ok(config)) = (refresh_token, self.config().await) {
             let abort = Timeout::start(LOGOUT_TIMEOUT);
-            let body = serde_json::to_string(&LogoutRequest {
-                refresh_token: &refresh_token,
-            });
-            if let Ok(body) = body {
+            let body = stringify(&object(&[(
+                "refreshToken",
+                JsValue::from_str(&refresh_token),
+            )]));
+            if let Some(body) = body {
                 let _ = http::send(Call {
                     method: "POST",
                     url: &format!("{}/api/logout", config.fusion_auth_url),
@@ -478,7 +479,11 @@ impl ApiClient {
     /// # Errors
     /// See [`ApiFailure`].
     pub async fn add_to_cart(&self, item: &AddCartItem) -> Result<Cart, ApiFailure> {
-        let body = serde_json::to_string(item).map_err(|_| ApiFailure::BadResponse)?;
+        let body = stringify(&object(&[
+            ("productId", JsValue::from_str(&item.product_id)),
+            ("quantity", JsValue::from(item.quantity.get())),
+        ]))
+        .ok_or(ApiFailure::BadResponse)?;
         let reply = self.send("POST", "/api/cart/items", Some(body)).await?;
         self.cart_answer(&reply).await
     }
@@ -492,7 +497,11 @@ impl ApiClient {
         product_id: &str,
         change: &SetCartQuantity,
     ) -> Result<Cart, ApiFailure> {
-        let body = serde_json::to_string(change).map_err(|_| ApiFailure::BadResponse)?;
+        let body = stringify(&object(&[(
+            "quantity",
+            JsValue::from(change.quantity.get()),
+        )]))
+        .ok_or(ApiFailure::BadResponse)?;
         let reply = self
             .send("PATCH", &cart_item_path(product_id), Some(body))
             .await?;
@@ -624,7 +633,7 @@ async fn post_login(url: &str, body: String, two_factor: bool) -> Result<LoginSt
     read_login_answer(status, &body, two_factor)
 }
 
-fn read_json<T: DeserializeOwned>(reply: &Reply) -> Result<T, ApiFailure> {
+fn read_json<T: crate::json::Read>(reply: &Reply) -> Result<T, ApiFailure> {
     reply.json().ok_or(ApiFailure::BadResponse)
 }
 

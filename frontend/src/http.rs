@@ -1,9 +1,10 @@
 //! A thin `fetch` wrapper (instead of gloo-net, which brings the `http` crate and streams the
 //! app never uses): one request, its status, headers and whole body as text.
 
-use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+use crate::json::Read;
 
 /// An answer with its body read.
 #[derive(Debug)]
@@ -24,9 +25,9 @@ impl Reply {
         self.headers.get(name).ok().flatten()
     }
 
-    /// The body as JSON.
-    pub fn json<T: DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_str(&self.body).ok()
+    /// The body read as a `T`.
+    pub fn json<T: Read>(&self) -> Option<T> {
+        crate::json::from_str(&self.body)
     }
 }
 

@@ -3,21 +3,15 @@
 //! The browser never verifies a JWT (the backend does); it only looks at `exp` to decide whether
 //! to send its refresh token along with the next request (workflow steps 6 and 10).
 
-use serde::Deserialize;
-
 /// How close to its expiry a JWT is treated as expired, in seconds.
 pub const REFRESH_MARGIN_SECS: i64 = 30;
-
-#[derive(Deserialize)]
-struct Claims {
-    exp: Option<i64>,
-}
 
 /// The `exp` claim (epoch seconds) of a compact JWT, or `None` when the token is not a readable JWT.
 pub fn expiry(token: &str) -> Option<i64> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64url_decode(payload)?;
-    serde_json::from_slice::<Claims>(&bytes).ok()?.exp
+    let payload = String::from_utf8(bytes).ok()?;
+    crate::json::Json::parse(&payload)?.get("exp").int()
 }
 
 /// True when `token` has expired or expires within [`REFRESH_MARGIN_SECS`] of `now_secs`.

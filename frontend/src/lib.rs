@@ -13,6 +13,7 @@ pub mod format;
 pub mod fusionauth;
 pub mod http;
 pub mod idb;
+pub mod json;
 pub mod jwt;
 pub mod locks;
 pub mod pages;

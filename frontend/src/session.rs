@@ -9,7 +9,6 @@ use std::fmt;
 
 use crate::fusionauth::{LoginAnswer, LoginUser};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 /// The `localStorage` key that held the session before IndexedDB (migrated once, then deleted).
@@ -23,21 +22,16 @@ pub const CHANNEL: &str = "store-session";
 pub const SESSION_EXPIRED_NOTICE: &str = "Your session has expired. Please sign in again.";
 
 /// What the app keeps about a signed-in user.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredSession {
     /// The access token (JWT) sent as `Authorization: Bearer …`.
     pub token: String,
     /// Sent as `X-Refresh-Token` when the JWT is (nearly) expired.
-    #[serde(default)]
     pub refresh_token: Option<String>,
     /// Stable id of the refresh token (it survives rotation).
-    #[serde(default)]
     pub refresh_token_id: Option<String>,
     /// A name to greet the user with.
-    #[serde(default)]
     pub display_name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
 }
 
@@ -69,9 +63,26 @@ impl StoredSession {
 
     /// Reads a stored session; `None` for anything unreadable or without a token.
     pub fn parse(json: &str) -> Option<Self> {
-        serde_json::from_str::<Self>(json)
-            .ok()
-            .filter(|session| !session.token.is_empty())
+        let json = crate::json::Json::parse(json)?;
+        Some(Self {
+            token: json.get("token").str().filter(|t| !t.is_empty())?,
+            refresh_token: json.get("refreshToken").str(),
+            refresh_token_id: json.get("refreshTokenId").str(),
+            display_name: json.get("displayName").str(),
+            email: json.get("email").str(),
+        })
+    }
+
+    /// The session as JSON (the stored and announced form; [`Self::parse`] reads it back).
+    pub fn to_json(&self) -> Option<String> {
+        use crate::json::{object, opt, stringify};
+        stringify(&object(&[
+            ("token", JsValue::from_str(&self.token)),
+            ("refreshToken", opt(self.refresh_token.as_deref())),
+            ("refreshTokenId", opt(self.refresh_token_id.as_deref())),
+            ("displayName", opt(self.display_name.as_deref())),
+            ("email", opt(self.email.as_deref())),
+        ]))
     }
 
     /// The name to greet the user with: their display name, else their email.
@@ -152,7 +163,7 @@ impl Session {
     /// Tells the other tabs about `session` (`None`: logged out).
     fn announce(&self, session: Option<&StoredSession>) {
         let message = session
-            .and_then(|s| serde_json::to_string(s).ok())
+            .and_then(StoredSession::to_json)
             .map_or(JsValue::NULL, |json| JsValue::from_str(&json));
         self.channel.with_value(|channel| {
             if let Some(channel) = channel {
@@ -267,7 +278,7 @@ pub mod store {
 
     /// Saves the session; failures are ignored (the session then lasts until the tab closes).
     pub async fn save(session: &StoredSession) {
-        if let Ok(json) = serde_json::to_string(session) {
+        if let Some(json) = session.to_json() {
             let _ = idb::put(SESSION_KEY, &JsValue::from_str(&json)).await;
         }
     }
@@ -322,7 +333,7 @@ mod tests {
 
     #[test]
     fn login_answer_becomes_a_session_with_a_friendly_name() {
-        let response: LoginAnswer = serde_json::from_str(
+        let response: LoginAnswer = crate::json::from_str(
             r#"{"token":"a.b.c","refreshToken":"rt","refreshTokenId":"rid",
                 "user":{"id":"u1","email":"ana@example.com","firstName":"Ana","lastName":"Lima"}}"#,
         )
@@ -330,7 +341,7 @@ mod tests {
         let session = StoredSession::from_login(response).expect("has a token");
         assert_eq!(session.refresh_token.as_deref(), Some("rt"));
         assert_eq!(session.greeting_name(), Some("Ana Lima"));
-        let json = serde_json::to_string(&session).expect("serializes");
+        let json = session.to_json().expect("serializes");
         assert_eq!(StoredSession::parse(&json), Some(session.clone()));
         assert!(!format!("{session:?}").contains("rt\""));
         assert!(StoredSession::from_login(LoginAnswer::default()).is_none());

@@ -99,7 +99,7 @@ async fn the_old_local_storage_session_moves_to_indexeddb_once() {
     store::clear().await;
     let legacy = session("l.e.g");
     local_storage()
-        .set_item(LEGACY_STORAGE_KEY, &serde_json::to_string(&legacy).unwrap())
+        .set_item(LEGACY_STORAGE_KEY, &legacy.to_json().unwrap())
         .unwrap();
     assert_eq!(store::load().await, Some(legacy.clone()));
     assert_eq!(local_storage().get_item(LEGACY_STORAGE_KEY).unwrap(), None);
