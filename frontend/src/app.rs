@@ -1,6 +1,7 @@
 //! The root component: provides the router, the session, the API client and the cart badge
 //! count through context, and picks the page to show.
 
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 
 use crate::api::ApiClient;
@@ -81,11 +82,11 @@ pub fn App() -> impl IntoView {
         <NetworkNotice />
         <main id="main">
             {move || match shown.get() {
-                None => ().into_any(),
-                Some(Page::Login) => view! { <LoginPage /> }.into_any(),
-                Some(Page::Store) => view! { <StorePage /> }.into_any(),
-                Some(Page::Cart) => view! { <CartPage /> }.into_any(),
-                Some(Page::NotFound) => view! { <NotFound /> }.into_any(),
+                None => EitherOf5::A(()),
+                Some(Page::Login) => EitherOf5::B(view! { <LoginPage /> }),
+                Some(Page::Store) => EitherOf5::C(view! { <StorePage /> }),
+                Some(Page::Cart) => EitherOf5::D(view! { <CartPage /> }),
+                Some(Page::NotFound) => EitherOf5::E(view! { <NotFound /> }),
             }}
         </main>
     }

@@ -1,7 +1,7 @@
 //! `/cart`: the user's cart, read from the backend with the JWT (workflow steps 4–13), with a
 //! quantity stepper and a remove button per line.
 
-use leptos::either::Either;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use shared::store::{Cart, CartLine, Quantity, SetCartQuantity};
 
@@ -109,13 +109,13 @@ pub fn CartPage() -> impl IntoView {
         <section id="cart" class="page narrow" aria-labelledby="cart-title">
             <h1 id="cart-title" tabindex="-1">"Your cart"</h1>
             {move || match loaded.with(|r| r.cloned()) {
-                None => view! { <CartLoading /> }.into_any(),
+                None => EitherOf3::A(view! { <CartLoading /> }),
                 Some(Ok(())) => {
-                    view! { <CartContents cart change /> }.into_any()
+                    EitherOf3::B(view! { <CartContents cart change /> })
                 }
                 Some(Err(failure)) => {
                     let load = load;
-                    view! { <LoadError failure on_retry=move || load() /> }.into_any()
+                    EitherOf3::C(view! { <LoadError failure on_retry=move || load() /> })
                 }
             }}
             <p class="cart-status" role="status">

@@ -2,6 +2,7 @@
 //! (workflow steps 1–3); the store backend never sees the password. A 242 answer leads to a
 //! code step completed through `/api/two-factor/login`.
 
+use leptos::either::Either;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -89,8 +90,8 @@ pub fn LoginPage() -> impl IntoView {
         failure: RwSignal::new(None),
     };
     move || match flow.step.get() {
-        Step::Credentials => view! { <CredentialsStep flow /> }.into_any(),
-        Step::Code(id) => view! { <CodeStep flow id /> }.into_any(),
+        Step::Credentials => Either::Left(view! { <CredentialsStep flow /> }),
+        Step::Code(id) => Either::Right(view! { <CodeStep flow id /> }),
     }
 }
 

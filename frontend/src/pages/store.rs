@@ -1,5 +1,6 @@
 //! `/`: the product list, with an "Add to cart" button per product.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use shared::store::{AddCartItem, Product, ProductList, Quantity};
 
@@ -43,10 +44,10 @@ pub fn StorePage() -> impl IntoView {
                 </p>
             </div>
             {move || match products.with(|p| p.cloned()) {
-                None => view! { <ProductsLoading /> }.into_any(),
+                None => EitherOf3::A(view! { <ProductsLoading /> }),
                 Some(Ok(list)) => {
                     let empty = list.products.is_empty();
-                    view! {
+                    EitherOf3::B(view! {
                         <ul id="products" class="product-grid">
                             {list
                                 .products
@@ -55,12 +56,11 @@ pub fn StorePage() -> impl IntoView {
                                 .collect_view()}
                         </ul>
                         {empty.then(|| view! { <p class="empty">"No products yet."</p> })}
-                    }
-                        .into_any()
+                    })
                 }
                 Some(Err(failure)) => {
                     let load = load;
-                    view! { <LoadError failure on_retry=move || load() /> }.into_any()
+                    EitherOf3::C(view! { <LoadError failure on_retry=move || load() /> })
                 }
             }}
         </section>
