@@ -25,6 +25,7 @@ pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
         SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(options)
@@ -32,6 +33,10 @@ pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
     } else {
         SqlitePoolOptions::new()
             .max_connections(4)
+            // A local file cannot drop a connection: sqlx's default ping before every acquire
+            // would double the round trips to the connection's worker thread (each a pair of
+            // context switches) on every query.
+            .test_before_acquire(false)
             // WAL + NORMAL: a commit does not wait for fsync (durable across a crash of the
             // emulator, not of the machine) — refresh writes on every call.
             .connect_with(
@@ -948,33 +953,88 @@ pub struct SessionRows {
     pub registration: Option<RegistrationRow>,
 }
 
+/// The session columns of [`session_rows`] and [`refresh_session_by_hash`] (`u`: the user,
+/// `tn`: the tenant, `a`: the application, `r`: the registration).
+const SESSION_COLUMNS: &str = "tn.data AS tenant_data, a.tenant_id AS application_tenant_id,
+    a.data AS application_data,
+    u.id, u.tenant_id, u.email, u.username, u.active, u.verified, u.password_scheme,
+    u.password_factor, u.password_salt, u.password_hash, u.data, u.insert_instant,
+    u.last_login_instant, u.last_update_instant, u.password_last_update_instant,
+    r.id AS r_id, r.roles AS r_roles, r.data AS r_data, r.verified AS r_verified,
+    r.insert_instant AS r_insert_instant, r.last_login_instant AS r_last_login_instant";
+
 pub async fn session_rows(
     pool: &SqlitePool,
     token: &RefreshTokenRow,
 ) -> sqlx::Result<Option<SessionRows>> {
-    use sqlx::Row;
-    let row = sqlx::query(
-        "SELECT tn.data AS tenant_data, a.tenant_id AS application_tenant_id,
-                a.data AS application_data,
-                u.id, u.tenant_id, u.email, u.username, u.active, u.verified, u.password_scheme,
-                u.password_factor, u.password_salt, u.password_hash, u.data, u.insert_instant,
-                u.last_login_instant, u.last_update_instant, u.password_last_update_instant,
-                r.id AS r_id, r.roles AS r_roles, r.data AS r_data, r.verified AS r_verified,
-                r.insert_instant AS r_insert_instant, r.last_login_instant AS r_last_login_instant
+    let row = sqlx::query(&format!(
+        "SELECT {SESSION_COLUMNS}
          FROM users u
          JOIN tenants tn ON tn.id = ?
          JOIN applications a ON a.id = ?
          LEFT JOIN registrations r ON r.user_id = u.id AND r.application_id = a.id
-         WHERE u.id = ?",
-    )
+         WHERE u.id = ?"
+    ))
     .bind(&token.tenant_id)
     .bind(&token.application_id)
     .bind(&token.user_id)
     .fetch_optional(pool)
     .await?;
+    row.map(|row| session_from_row(&row, token)).transpose()
+}
+
+/// The refresh token whose current value hashes to `hash`, with its session (as
+/// [`session_rows`]), in one statement: the refresh path's only read. `None` when no current
+/// value matches or its user, tenant or application is gone.
+pub async fn refresh_session_by_hash(
+    pool: &SqlitePool,
+    hash: &str,
+) -> sqlx::Result<Option<(RefreshTokenRow, SessionRows)>> {
+    use sqlx::Row;
+    let row = sqlx::query(&format!(
+        "SELECT t.id AS t_id, t.user_id AS t_user_id, t.application_id AS t_application_id,
+                t.tenant_id AS t_tenant_id, t.current_hash AS t_current_hash,
+                t.previous_hash AS t_previous_hash, t.rotated_instant AS t_rotated_instant,
+                t.insert_instant AS t_insert_instant, t.start_instant AS t_start_instant,
+                t.last_used_instant AS t_last_used_instant, t.auth_time AS t_auth_time,
+                t.meta_data AS t_meta_data,
+                {SESSION_COLUMNS}
+         FROM refresh_tokens t
+         JOIN users u ON u.id = t.user_id
+         JOIN tenants tn ON tn.id = t.tenant_id
+         JOIN applications a ON a.id = t.application_id
+         LEFT JOIN registrations r ON r.user_id = u.id AND r.application_id = a.id
+         WHERE t.current_hash = ?"
+    ))
+    .bind(hash)
+    .fetch_optional(pool)
+    .await?;
     let Some(row) = row else {
         return Ok(None);
     };
+    let token = RefreshTokenRow {
+        id: row.try_get("t_id")?,
+        user_id: row.try_get("t_user_id")?,
+        application_id: row.try_get("t_application_id")?,
+        tenant_id: row.try_get("t_tenant_id")?,
+        current_hash: row.try_get("t_current_hash")?,
+        previous_hash: row.try_get("t_previous_hash")?,
+        rotated_instant: row.try_get("t_rotated_instant")?,
+        insert_instant: row.try_get("t_insert_instant")?,
+        start_instant: row.try_get("t_start_instant")?,
+        last_used_instant: row.try_get("t_last_used_instant")?,
+        auth_time: row.try_get("t_auth_time")?,
+        meta_data: row.try_get("t_meta_data")?,
+    };
+    let session = session_from_row(&row, &token)?;
+    Ok(Some((token, session)))
+}
+
+fn session_from_row(
+    row: &sqlx::sqlite::SqliteRow,
+    token: &RefreshTokenRow,
+) -> sqlx::Result<SessionRows> {
+    use sqlx::Row;
     let user = UserRow {
         id: row.try_get("id")?,
         tenant_id: row.try_get("tenant_id")?,
@@ -1005,7 +1065,7 @@ pub async fn session_rows(
         }),
         None => None,
     };
-    Ok(Some(SessionRows {
+    Ok(SessionRows {
         tenant: Tenant {
             id: token.tenant_id.clone(),
             data: parse_json(&row.try_get::<String, _>("tenant_data")?)?,
@@ -1017,5 +1077,5 @@ pub async fn session_rows(
         },
         user,
         registration,
-    }))
+    })
 }

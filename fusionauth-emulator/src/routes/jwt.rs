@@ -34,9 +34,11 @@ pub async fn refresh(
     let hash = sha256_b64(&value);
     // The record as it was before this call rotated it (to undo the rotation on a 504).
     let mut rotated_from = None;
-    let (row, current, session) = match store::refresh_token_by_hash(&state.pool, &hash).await? {
-        Some(row) => {
-            let session = check_usable(&state, &row).await?;
+    // The token and its whole session in one read; `None` also when the token's user, tenant or
+    // application is gone (then no rotated-away value matches either: refused below).
+    let (row, current, session) = match store::refresh_session_by_hash(&state.pool, &hash).await? {
+        Some((row, rows)) => {
+            let session = usable(&state, &row, rows).await?;
             if session.config.one_time_use() {
                 let next = successor_value(&state, &value);
                 let now = state.clock.now_ms();
@@ -131,14 +133,24 @@ struct Session {
 /// Checks that `row` may be used now: the application exists, is active and allows refresh, the
 /// token has not expired (an expired one is deleted), the user is active and still registered.
 async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<Session> {
+    let rows = store::session_rows(&state.pool, row)
+        .await?
+        .ok_or_else(ApiError::invalid_refresh_token)?;
+    usable(state, row, rows).await
+}
+
+/// [`check_usable`] for a session already read.
+async fn usable(
+    state: &AppState,
+    row: &RefreshTokenRow,
+    rows: store::SessionRows,
+) -> Result<Session> {
     let store::SessionRows {
         tenant,
         application,
         user,
         registration,
-    } = store::session_rows(&state.pool, row)
-        .await?
-        .ok_or_else(ApiError::invalid_refresh_token)?;
+    } = rows;
     if !application.allow_token_refresh() || !application.active() {
         return Err(ApiError::invalid_refresh_token());
     }
