@@ -185,12 +185,13 @@ impl Read for ApiError {
 
 impl<T: Read> Read for BTreeMap<String, Vec<T>> {
     fn read(json: &Json) -> Option<Self> {
-        Some(
-            json.entries()?
-                .into_iter()
-                .map(|(key, value)| (key, value.list_or_empty()))
-                .collect(),
-        )
+        // Inserting one by one (rather than `collect`, which sorts first) keeps the sort out
+        // of the download.
+        let mut map = Self::new();
+        for (key, value) in json.entries()? {
+            map.insert(key, value.list_or_empty());
+        }
+        Some(map)
     }
 }
 
