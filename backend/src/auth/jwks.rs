@@ -67,6 +67,13 @@ impl JwksCache {
             .is_empty()
     }
 
+    /// True while `key` is still the published key for `kid` (a refetch replaces every key, so
+    /// anything verified before it is verified again).
+    pub fn is_current(&self, kid: &str, key: &Arc<CachedKey>) -> bool {
+        self.cached(kid)
+            .is_some_and(|cached| Arc::ptr_eq(&cached, key))
+    }
+
     fn cached(&self, kid: &str) -> Option<Arc<CachedKey>> {
         let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
         keys.get(kid).cloned()

@@ -5,6 +5,9 @@
 //! expired but otherwise genuine token can be told apart from a forged one (only the former is
 //! ever refreshed).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde::Deserialize;
@@ -14,6 +17,19 @@ use crate::clock::Clock;
 
 /// Longest token accepted at all; FusionAuth's are well under 2 KiB.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Tokens whose signature, issuer and audience were verified, remembered by their SHA-256 so
+/// the same JWT (a mobile client sends one for minutes) is not verified again on every request:
+/// an ES256 verification costs about 60 µs. Only successes are kept, each with the exact key
+/// that verified it and used only while that key is still the published one for its `kid`.
+/// When full, it is emptied (a rare re-verification is cheaper than bookkeeping).
+const MAX_VERIFIED: usize = 10_000;
+
+struct Verified {
+    kid: String,
+    key: Arc<CachedKey>,
+    claims: Claims,
+}
 
 /// The claims the backend relies on.
 #[derive(Clone, Debug, Deserialize)]
@@ -64,6 +80,7 @@ pub(crate) struct Verifier {
     webhook_validation: Validation,
     leeway: i64,
     clock: Clock,
+    verified: Mutex<HashMap<[u8; 32], Verified>>,
 }
 
 impl Verifier {
@@ -98,6 +115,7 @@ impl Verifier {
             webhook_validation,
             leeway: i64::try_from(leeway_seconds).unwrap_or(0),
             clock,
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -107,7 +125,7 @@ impl Verifier {
 
     /// The published key `token` names, after the header's algorithm passed the allowlist and
     /// matches the key.
-    async fn key_for(&self, token: &str) -> Result<std::sync::Arc<CachedKey>, Rejection> {
+    async fn key_for(&self, token: &str) -> Result<(String, Arc<CachedKey>), Rejection> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Rejection::Invalid("token empty or too long"));
         }
@@ -116,11 +134,8 @@ impl Verifier {
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(Rejection::Invalid("algorithm not allowed"));
         }
-        let kid = header
-            .kid
-            .as_deref()
-            .ok_or(Rejection::Invalid("JWT has no kid"))?;
-        let key = self.jwks.key(kid).await.map_err(|e| match e {
+        let kid = header.kid.ok_or(Rejection::Invalid("JWT has no kid"))?;
+        let key = self.jwks.key(&kid).await.map_err(|e| match e {
             KeyError::Unknown => Rejection::Invalid("unknown kid"),
             KeyError::Unavailable(error) => Rejection::KeysUnavailable(error),
         })?;
@@ -129,26 +144,12 @@ impl Verifier {
         {
             return Err(Rejection::Invalid("algorithm does not match the key"));
         }
-        Ok(key)
+        Ok((kid, key))
     }
 
     /// Verifies `token` and tells whether it is still within its lifetime.
     pub async fn check(&self, token: &str) -> Result<Checked, Rejection> {
-        let key = self.key_for(token).await?;
-        let data = decode::<Claims>(token, &key.decoding, &self.validation).map_err(|e| {
-            Rejection::Invalid(match e.kind() {
-                ErrorKind::InvalidSignature => "bad signature",
-                ErrorKind::InvalidIssuer => "wrong issuer",
-                ErrorKind::InvalidAudience => "wrong audience",
-                ErrorKind::InvalidAlgorithm => "algorithm not allowed",
-                ErrorKind::MissingRequiredClaim(_) => "missing claim",
-                _ => "malformed JWT",
-            })
-        })?;
-        let claims = data.claims;
-        if claims.sub.is_empty() {
-            return Err(Rejection::Invalid("empty subject"));
-        }
+        let claims = self.verified_claims(token).await?;
         let now = self.clock.now_seconds();
         if claims
             .nbf
@@ -166,6 +167,57 @@ impl Verifier {
             })
         }
     }
+
+    /// The claims of `token` once its signature, algorithm, issuer, audience and subject are
+    /// good (not its time window), from the cache of verified tokens when it is there.
+    async fn verified_claims(&self, token: &str) -> Result<Claims, Rejection> {
+        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+            return Err(Rejection::Invalid("token empty or too long"));
+        }
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref(),
+        );
+        let remembered = self
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&digest)
+            .map(|hit| (hit.kid.clone(), Arc::clone(&hit.key), hit.claims.clone()));
+        if let Some((kid, key, claims)) = remembered
+            && self.jwks.is_current(&kid, &key)
+        {
+            return Ok(claims);
+        }
+        let (kid, key) = self.key_for(token).await?;
+        let data = decode::<Claims>(token, &key.decoding, &self.validation).map_err(|e| {
+            Rejection::Invalid(match e.kind() {
+                ErrorKind::InvalidSignature => "bad signature",
+                ErrorKind::InvalidIssuer => "wrong issuer",
+                ErrorKind::InvalidAudience => "wrong audience",
+                ErrorKind::InvalidAlgorithm => "algorithm not allowed",
+                ErrorKind::MissingRequiredClaim(_) => "missing claim",
+                _ => "malformed JWT",
+            })
+        })?;
+        let claims = data.claims;
+        if claims.sub.is_empty() {
+            return Err(Rejection::Invalid("empty subject"));
+        }
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(
+            digest,
+            Verified {
+                kid,
+                key,
+                claims: claims.clone(),
+            },
+        );
+        Ok(claims)
+    }
 }
 
 impl Verifier {
@@ -173,7 +225,7 @@ impl Verifier {
     /// allowlisted algorithm, not expired (when it says), and its `request_body_sha256` is the
     /// standard Base64 SHA-256 of exactly `body`.
     pub async fn check_webhook_signature(&self, jwt: &str, body: &[u8]) -> Result<(), Rejection> {
-        let key = self.key_for(jwt).await?;
+        let (_, key) = self.key_for(jwt).await?;
         let data =
             decode::<WebhookClaims>(jwt, &key.decoding, &self.webhook_validation).map_err(|e| {
                 Rejection::Invalid(match e.kind() {
