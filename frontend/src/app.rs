@@ -32,20 +32,6 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(async move {
         let _ = api.config().await;
     });
-    // The stored session has been read and the app is on screen: drop the static loading
-    // indicator from index.html.
-    Effect::new(move || {
-        if !session.is_ready() {
-            return;
-        }
-        if let Some(boot) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id("boot"))
-        {
-            boot.remove();
-        }
-    });
-
     // Signed-out users go to the login page; signed-in users never see it.
     let signed_in = Memo::new(move |_| session.is_signed_in());
     let shown = Memo::new(move |_| {
@@ -59,22 +45,28 @@ pub fn App() -> impl IntoView {
             (page, _) => page,
         })
     });
-    Effect::new(move |_| {
-        if let Some(shown) = shown.get()
-            && shown != router.page()
-            && shown != Page::NotFound
-        {
-            router.go(shown, true);
-        }
-    });
-
-    // A new screen: move focus to its heading (not on the first one, which the user just opened).
+    // One effect for every screen change (one instance is cheaper than three):
     Effect::new(move |previous: Option<Option<Page>>| {
-        let page = shown.get();
-        if previous.flatten().is_some_and(|p| Some(p) != page) {
+        let current = shown.get();
+        let page = current?;
+        // The stored session has been read and the app is on screen: drop the static loading
+        // indicator from index.html.
+        if let Some(boot) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("boot"))
+        {
+            boot.remove();
+        }
+        // Keep the address bar in step with a redirect.
+        if page != router.page() && page != Page::NotFound {
+            router.go(page, true);
+        }
+        // A new screen: move focus to its heading (not on the first one, which the user just
+        // opened).
+        if previous.flatten().is_some_and(|p| p != page) {
             crate::components::focus_later("main h1");
         }
-        page
+        current
     });
 
     view! {
