@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use serde_json::Value;
 use sqlx::SqlitePool;
 
 use crate::clock::Clock;
@@ -22,6 +23,15 @@ pub struct AppState {
     pub webhook_clients: crate::webhooks::Clients,
     keys: RwLock<HashMap<String, Arc<SigningKey>>>,
     cors: RwLock<CorsConfiguration>,
+    webhooks: RwLock<WebhookCache>,
+}
+
+/// The webhooks as stored, read once per change instead of on every event. `generation` counts
+/// changes, so a read that raced with a change is not kept.
+#[derive(Debug, Default)]
+struct WebhookCache {
+    generation: u64,
+    webhooks: Option<Arc<Vec<Value>>>,
 }
 
 impl AppState {
@@ -41,6 +51,7 @@ impl AppState {
             webhook_clients: crate::webhooks::Clients::default(),
             keys: RwLock::default(),
             cors: RwLock::default(),
+            webhooks: RwLock::default(),
         }
     }
 
@@ -92,5 +103,35 @@ impl AppState {
 
     pub fn set_cors(&self, cors: CorsConfiguration) {
         *self.cors.write().unwrap_or_else(PoisonError::into_inner) = cors;
+    }
+
+    /// Every webhook (as [`crate::store::webhooks`]), from memory after the first read.
+    pub async fn webhooks(&self) -> sqlx::Result<Arc<Vec<Value>>> {
+        let generation = {
+            let cache = self.webhooks.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(webhooks) = &cache.webhooks {
+                return Ok(Arc::clone(webhooks));
+            }
+            cache.generation
+        };
+        let webhooks = Arc::new(crate::store::webhooks(&self.pool).await?);
+        let mut cache = self
+            .webhooks
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.generation == generation {
+            cache.webhooks = Some(Arc::clone(&webhooks));
+        }
+        Ok(webhooks)
+    }
+
+    /// Call after creating, changing or deleting a webhook.
+    pub fn forget_webhooks(&self) {
+        let mut cache = self
+            .webhooks
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache.generation = cache.generation.wrapping_add(1);
+        cache.webhooks = None;
     }
 }

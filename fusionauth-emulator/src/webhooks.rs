@@ -20,7 +20,6 @@ use serde_json::{Map, Value, json};
 use crate::error::{ApiError, Result};
 use crate::model::Tenant;
 use crate::state::AppState;
-use crate::store;
 
 /// Event types the emulator sends.
 pub const REFRESH_TOKEN_REVOKE: &str = "jwt.refresh-token.revoke";
@@ -212,7 +211,7 @@ pub async fn emit(state: &AppState, tenant: &Tenant, event: Event) -> Result<()>
 
 /// Builds one request per subscribed webhook.
 async fn prepare(state: &AppState, tenant: &Tenant, event: &Event) -> Result<Vec<Delivery>> {
-    let webhooks = store::webhooks(&state.pool).await?;
+    let webhooks = state.webhooks().await?;
     let subscribed: Vec<&Value> = webhooks
         .iter()
         .filter(|hook| {

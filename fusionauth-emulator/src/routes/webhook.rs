@@ -164,6 +164,7 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
     data.insert("lastUpdateInstant".into(), json!(now));
     let data = Value::Object(data);
     store::insert_webhook(&state.pool, &id, &data).await?;
+    state.forget_webhooks();
     tracing::info!(webhook_id = id, "webhook created");
     Ok(json_response(StatusCode::OK, &json!({ "webhook": data })))
 }
@@ -201,7 +202,9 @@ pub async fn delete_webhook(
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    if !store::delete_webhook(&state.pool, &path).await? {
+    let deleted = store::delete_webhook(&state.pool, &path).await?;
+    state.forget_webhooks();
+    if !deleted {
         return Err(ApiError::NotFound);
     }
     Ok(empty_ok())
