@@ -1,10 +1,4 @@
-// Registers the service worker and shows the update prompt (#update-available) when a new
-// version is installed and waiting. Plain JS beside the wasm app so it works even before (or
-// without) the app, and costs the wasm nothing.
-//
-// The worker serves index.html from its cache, so this page may be an older build than the
-// server has. The version is the build's content hashes (Trunk's wasm and css file names):
-// registering `/sw.js?v=<newer version>` installs a new worker, which waits for the prompt.
+// Service worker registration and update prompt: see frontend/README.md ("PWA").
 'use strict';
 (() => {
   if (!('serviceWorker' in navigator)) return;
@@ -39,7 +33,7 @@
     };
   }
 
-  // Asks the server (past the worker: `no-store` is never cached) which build is current.
+  // Which build is current on the server (`no-store` passes the worker).
   async function checkForUpdate() {
     if (!navigator.onLine) return;
     try {
@@ -48,7 +42,7 @@
       const latest = versionOf(await response.text());
       if (latest !== registered && latest !== 'dev') await register(latest);
     } catch (error) {
-      // Offline or the server is down: try again next time.
+      // Offline: next time.
     }
   }
 
