@@ -186,6 +186,39 @@ impl Stack {
         Ok(counter)
     }
 
+    /// Calls one of FusionAuth's APIs with the Kickstart's API key, as an administrator would;
+    /// fails unless FusionAuth answers 2xx.
+    pub async fn administer(&self, method: &str, path: &str, body: Value) -> anyhow::Result<()> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let response = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.fusionauth_url))
+            .header("Authorization", &self.facts.api_key)
+            .json(&body)
+            .send()
+            .await?;
+        let status = response.status();
+        anyhow::ensure!(
+            status.is_success(),
+            "{path}: {status} {}",
+            response.text().await.unwrap_or_default()
+        );
+        Ok(())
+    }
+
+    /// Creates a user registered to the store, through FusionAuth's Registration API.
+    pub async fn create_user(&self, user: Value) -> anyhow::Result<()> {
+        self.administer(
+            "POST",
+            "/api/user/registration",
+            json!({
+                "user": user,
+                "registration": { "applicationId": self.facts.application_id },
+                "skipVerification": true,
+            }),
+        )
+        .await
+    }
+
     /// An absolute URL of the app.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.app_url)
@@ -370,6 +403,54 @@ impl Browser {
              (async () => {{ {script} }})().then(done, (e) => done({{ error: String(e) }}));"
         );
         Ok(self.client.execute_async(&wrapped, vec![]).await?)
+    }
+
+    /// Fills the login form with `email` and `password` and submits it.
+    pub async fn submit_login(&self, email: &str, password: &str) -> anyhow::Result<()> {
+        for (css, value) in [("#email", email), ("#password", password)] {
+            let field = self.element(css).await?;
+            field.clear().await?;
+            field.send_keys(value).await?;
+        }
+        self.element("#login-submit").await?.click().await?;
+        Ok(())
+    }
+
+    /// Workflow steps 1–3: signs the Kickstart's demo user in through the login form and waits
+    /// for the store.
+    pub async fn sign_in(&self, stack: &Stack) -> anyhow::Result<()> {
+        self.client.goto(&stack.url("/login")).await?;
+        self.submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+            .await?;
+        self.path_becomes("/").await?;
+        self.element("#products li.product").await?;
+        Ok(())
+    }
+
+    /// The session the PWA keeps in IndexedDB (database `store`, object store `kv`, key
+    /// `session`, a JSON string; see `frontend/src/session.rs`), read as someone with access to
+    /// the device would. `None` when there is none.
+    pub async fn stored_session(&self) -> anyhow::Result<Option<Value>> {
+        let raw = self
+            .run_async(
+                "const db = await new Promise((ok, fail) => { \
+                   const open = indexedDB.open('store'); \
+                   open.onsuccess = () => ok(open.result); open.onerror = () => fail(open.error); }); \
+                 if (!db.objectStoreNames.contains('kv')) { db.close(); return null; } \
+                 const value = await new Promise((ok, fail) => { \
+                   const get = db.transaction('kv').objectStore('kv').get('session'); \
+                   get.onsuccess = () => ok(get.result ?? null); get.onerror = () => fail(get.error); }); \
+                 db.close(); return value;",
+            )
+            .await?;
+        match raw {
+            Value::Null => Ok(None),
+            Value::String(json) if json.is_empty() => Ok(None),
+            Value::String(json) => Ok(Some(
+                serde_json::from_str(&json).context("the stored session is not JSON")?,
+            )),
+            other => bail!("unexpected stored session: {other}"),
+        }
     }
 
     /// Waits until an element matching `css` is present and returns it.

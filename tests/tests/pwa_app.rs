@@ -3,50 +3,12 @@
 //! offline from the service worker's cache, and Chromium's installability check.
 
 use anyhow::{Context, ensure};
-use serde_json::{Value, json};
-use tests::{Browser, KickstartFacts, Stack, eventually};
+use serde_json::json;
+use tests::{Browser, Stack, eventually};
 
 /// Base32 `JBSWY3DPEHPK3PXP`: the authenticator secret of the two-factor test user.
 const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
 const TOTP_SECRET_BYTES: [u8; 10] = [72, 101, 108, 108, 111, 33, 222, 173, 190, 239];
-
-/// The Kickstart's API key, to create users the way an administrator would.
-fn api_key() -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(KickstartFacts::path())?;
-    let kickstart: Value = serde_json::from_str(&text)?;
-    kickstart["variables"]["apiKey"]
-        .as_str()
-        .map(str::to_owned)
-        .context("the Kickstart has no apiKey variable")
-}
-
-/// Creates a user registered for the store through the emulator's User API.
-async fn create_user(stack: &Stack, user: Value) -> anyhow::Result<()> {
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/user/registration", stack.fusionauth_url))
-        .header("Authorization", api_key()?)
-        .json(&json!({
-            "user": user,
-            "registration": { "applicationId": stack.facts.application_id },
-            "skipVerification": true,
-        }))
-        .send()
-        .await?;
-    let status = response.status();
-    let body = response.text().await.unwrap_or_default();
-    ensure!(status.is_success(), "creating a user: {status} {body}");
-    Ok(())
-}
-
-async fn fill_in(browser: &Browser, email: &str, password: &str) -> anyhow::Result<()> {
-    for (css, value) in [("#email", email), ("#password", password)] {
-        let field = browser.element(css).await?;
-        field.clear().await?;
-        field.send_keys(value).await?;
-    }
-    browser.element("#login-submit").await?.click().await?;
-    Ok(())
-}
 
 /// The current TOTP code for the test secret, computed in the page with WebCrypto.
 async fn totp_code(browser: &Browser) -> anyhow::Result<String> {
@@ -67,28 +29,6 @@ async fn totp_code(browser: &Browser) -> anyhow::Result<String> {
     code.as_str()
         .map(str::to_owned)
         .with_context(|| format!("no TOTP code: {code}"))
-}
-
-/// The session the PWA keeps in IndexedDB (`store` database, `kv` store, key `session`), as
-/// someone with access to the device would read it.
-async fn stored_session(browser: &Browser) -> anyhow::Result<Option<Value>> {
-    let raw = browser
-        .run_async(
-            "const db = await new Promise((ok, fail) => { \
-               const open = indexedDB.open('store'); \
-               open.onupgradeneeded = () => open.result.createObjectStore('kv'); \
-               open.onsuccess = () => ok(open.result); open.onerror = () => fail(open.error); }); \
-             const value = await new Promise((ok, fail) => { \
-               const get = db.transaction('kv').objectStore('kv').get('session'); \
-               get.onsuccess = () => ok(get.result ?? null); get.onerror = () => fail(get.error); }); \
-             db.close(); return value;",
-        )
-        .await?;
-    match raw {
-        Value::Null => Ok(None),
-        Value::String(json) => Ok(Some(serde_json::from_str(&json)?)),
-        other => anyhow::bail!("unexpected stored session: {other}"),
-    }
 }
 
 async fn text_contains(browser: &Browser, css: &str, needle: &str) -> anyhow::Result<()> {
@@ -136,27 +76,31 @@ async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()
             .await?;
 
         // One message for a wrong password or an unknown email.
-        fill_in(&browser, &stack.facts.demo_email, "not-the-password").await?;
+        browser
+            .submit_login(&stack.facts.demo_email, "not-the-password")
+            .await?;
         browser
             .text_becomes("#login-error", "Wrong email or password.")
             .await?;
         browser.text_becomes("#email-error", "").await?;
-        fill_in(&browser, "nobody@example.com", "whatever-password").await?;
+        browser
+            .submit_login("nobody@example.com", "whatever-password")
+            .await?;
         browser
             .text_becomes("#login-error", "Wrong email or password.")
             .await?;
 
         // 203: the password must be changed first.
-        create_user(
-            &stack,
-            json!({
+        stack
+            .create_user(json!({
                 "email": "change-me@example.com",
                 "password": "change-me-password",
                 "passwordChangeRequired": true,
-            }),
-        )
-        .await?;
-        fill_in(&browser, "change-me@example.com", "change-me-password").await?;
+            }))
+            .await?;
+        browser
+            .submit_login("change-me@example.com", "change-me-password")
+            .await?;
         browser
             .text_becomes(
                 "#login-error",
@@ -179,20 +123,20 @@ async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> 
     let stack = Stack::start().await?;
     let browser = Browser::start().await?;
     let outcome = async {
-        create_user(
-            &stack,
-            json!({
+        stack
+            .create_user(json!({
                 "email": "two-factor@example.com",
                 "password": "two-factor-password",
                 "firstName": "Tess",
                 "twoFactor": { "methods": [
                     { "method": "authenticator", "secret": TOTP_SECRET_BASE32 }
                 ] },
-            }),
-        )
-        .await?;
+            }))
+            .await?;
         browser.client.goto(&stack.url("/login")).await?;
-        fill_in(&browser, "two-factor@example.com", "two-factor-password").await?;
+        browser
+            .submit_login("two-factor@example.com", "two-factor-password")
+            .await?;
 
         let code_input = browser.element("#two-factor-form #two-factor-code").await?;
         ensure!(
@@ -246,16 +190,13 @@ async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::
     let browser = Browser::start().await?;
     let outcome = async {
         browser.client.goto(&stack.url("/login")).await?;
-        fill_in(
-            &browser,
-            &stack.facts.demo_email,
-            &stack.facts.demo_password,
-        )
-        .await?;
+        browser
+            .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+            .await?;
         browser.path_becomes("/").await?;
         browser.element("#products li.product").await?;
 
-        let session = eventually("the session in IndexedDB", || stored_session(&browser)).await?;
+        let session = eventually("the session in IndexedDB", || browser.stored_session()).await?;
         ensure!(
             session["token"]
                 .as_str()
@@ -305,7 +246,7 @@ async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::
             "still signed in offline"
         );
         ensure!(
-            stored_session(&browser).await?.is_some(),
+            browser.stored_session().await?.is_some(),
             "the tokens are kept while offline"
         );
         Ok(())

@@ -22,16 +22,8 @@ async fn story(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     browser.element("#login-form").await?;
     browser.path_becomes("/login").await?;
     browser
-        .element("#email")
-        .await?
-        .send_keys(&stack.facts.demo_email)
+        .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
         .await?;
-    browser
-        .element("#password")
-        .await?
-        .send_keys(&stack.facts.demo_password)
-        .await?;
-    browser.element("#login-submit").await?.click().await?;
     browser.path_becomes("/").await?;
 
     // Steps 4–5: the store calls the backend with the JWT; adding a product fills the cart.

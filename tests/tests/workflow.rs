@@ -23,30 +23,11 @@ struct DeviceTokens {
     refresh_token: String,
 }
 
-/// Reads the tokens the PWA stored (IndexedDB database `store`, object store `kv`, key
-/// `session`: see `frontend/src/session.rs`), as someone with access to the device would.
+/// The tokens the PWA keeps on the device, if any.
 async fn device_tokens(browser: &Browser) -> anyhow::Result<Option<DeviceTokens>> {
-    let stored = browser
-        .run_async(
-            "const db = await new Promise((ok, fail) => { \
-               const r = indexedDB.open('store'); r.onsuccess = () => ok(r.result); \
-               r.onerror = () => fail(r.error); }); \
-             if (!db.objectStoreNames.contains('kv')) { db.close(); return null; } \
-             const value = await new Promise((ok, fail) => { \
-               const r = db.transaction('kv').objectStore('kv').get('session'); \
-               r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }); \
-             db.close(); \
-             return value ?? null;",
-        )
-        .await?;
-    ensure!(
-        stored.get("error").is_none(),
-        "reading IndexedDB failed: {stored}"
-    );
-    let Some(text) = stored.as_str().filter(|text| !text.is_empty()) else {
+    let Some(session) = browser.stored_session().await? else {
         return Ok(None);
     };
-    let session: Value = serde_json::from_str(text).context("the stored session is not JSON")?;
     let jwt = session["token"].as_str().unwrap_or_default();
     if jwt.is_empty() {
         return Ok(None);
@@ -64,25 +45,6 @@ async fn stored_tokens(browser: &Browser) -> anyhow::Result<DeviceTokens> {
     device_tokens(browser)
         .await?
         .context("the PWA stored no session")
-}
-
-/// Steps 1–3 through the login form.
-async fn sign_in(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
-    browser.client.goto(&stack.url("/login")).await?;
-    browser
-        .element("#email")
-        .await?
-        .send_keys(&stack.facts.demo_email)
-        .await?;
-    browser
-        .element("#password")
-        .await?
-        .send_keys(&stack.facts.demo_password)
-        .await?;
-    browser.element("#login-submit").await?.click().await?;
-    browser.path_becomes("/").await?;
-    browser.element("#products li.product").await?;
-    Ok(())
 }
 
 /// Adds the first product once and returns its id.
@@ -156,7 +118,7 @@ story!(
             !browser.has("#products").await?,
             "nothing of the store shows before login"
         );
-        sign_in(&stack, &browser).await?;
+        browser.sign_in(&stack).await?;
         let tokens = stored_tokens(&browser).await?;
         ensure!(tokens.jwt.split('.').count() == 3, "a JWT was stored");
         ensure!(
@@ -168,7 +130,7 @@ story!(
 );
 
 story!(steps_04_05_the_cart_loads_with_the_jwt, |stack, browser| {
-    sign_in(&stack, &browser).await?;
+    browser.sign_in(&stack).await?;
     let product = add_first_product(&browser).await?;
     browser.element("#nav-cart").await?.click().await?;
     browser.path_becomes("/cart").await?;
@@ -183,7 +145,7 @@ story!(steps_04_05_the_cart_loads_with_the_jwt, |stack, browser| {
 story!(
     steps_06_09_an_expired_jwt_is_refreshed_by_the_backend_and_replaced_on_the_device,
     |stack, browser| {
-        sign_in(&stack, &browser).await?;
+        browser.sign_in(&stack).await?;
         let product = add_first_product(&browser).await?;
         let before = stored_tokens(&browser).await?;
 
@@ -213,7 +175,7 @@ story!(
 story!(
     steps_10_14_an_expired_refresh_token_ends_the_session_and_the_user_signs_in_again,
     |stack, browser| {
-        sign_in(&stack, &browser).await?;
+        browser.sign_in(&stack).await?;
         let product = add_first_product(&browser).await?;
 
         // Days later both tokens have expired: FusionAuth refuses the refresh, the backend
@@ -230,7 +192,7 @@ story!(
             "the dead tokens were wiped from the device"
         );
 
-        sign_in(&stack, &browser).await?;
+        browser.sign_in(&stack).await?;
         browser.client.goto(&stack.url("/cart")).await?;
         browser.text_becomes(&quantity_of(&product), "1").await?;
         Ok(())
@@ -240,7 +202,7 @@ story!(
 story!(
     steps_15_18_a_stolen_refresh_token_with_a_forged_or_garbage_jwt_gets_nothing,
     |stack, victim| {
-        sign_in(&stack, &victim).await?;
+        victim.sign_in(&stack).await?;
         let product = add_first_product(&victim).await?;
         let stolen = stored_tokens(&victim).await?;
 
@@ -288,7 +250,7 @@ story!(
 story!(
     one_time_refresh_token_reuse_after_the_grace_period_ends_the_session_everywhere,
     |stack, victim| {
-        sign_in(&stack, &victim).await?;
+        victim.sign_in(&stack).await?;
         let product = add_first_product(&victim).await?;
         let stolen = stored_tokens(&victim).await?;
 
@@ -338,7 +300,7 @@ story!(
 story!(
     steps_19_20_a_stolen_jwt_reads_the_cart_only_until_the_victim_logs_out,
     |stack, victim| {
-        sign_in(&stack, &victim).await?;
+        victim.sign_in(&stack).await?;
         let product = add_first_product(&victim).await?;
         let stolen = stored_tokens(&victim).await?;
 
@@ -376,7 +338,7 @@ story!(
     two_tabs_whose_jwt_expired_at_once_stay_signed_in_with_one_refresh_at_fusionauth,
     |stack, browser| {
         let refreshes = stack.count_refreshes().await?;
-        sign_in(&stack, &browser).await?;
+        browser.sign_in(&stack).await?;
         let product = add_first_product(&browser).await?;
         let first_tab = browser.client.window().await?;
         let second_tab = browser.client.new_window(true).await?.handle;
@@ -417,65 +379,43 @@ story!(
     }
 );
 
-/// Calls one of FusionAuth's APIs with the Kickstart's API key, as an administrator would.
-async fn administer(stack: &Stack, method: &str, path: &str, body: Value) -> anyhow::Result<()> {
-    let method = reqwest::Method::from_bytes(method.as_bytes())?;
-    let response = reqwest::Client::new()
-        .request(method, format!("{}{path}", stack.fusionauth_url))
-        .header("Authorization", &stack.facts.api_key)
-        .json(&body)
-        .send()
-        .await?;
-    let status = response.status();
-    ensure!(
-        status.is_success(),
-        "{path}: {status} {}",
-        response.text().await.unwrap_or_default()
-    );
-    Ok(())
-}
-
 story!(
     repeated_wrong_passwords_lock_the_account_and_end_its_open_sessions,
     |stack, thief| {
         // The tenant locks an account for 3 minutes after 3 failed sign-ins within a minute.
         let action_id = "ac59641b-02db-4794-a523-9733b5878996";
-        administer(
-            &stack,
-            "POST",
-            &format!("/api/user-action/{action_id}"),
-            serde_json::json!({ "userAction": {
-                "name": "Locked after failed sign-ins", "preventLogin": true, "temporal": true
-            }}),
-        )
-        .await?;
-        administer(
-            &stack,
-            "PATCH",
-            &format!("/api/tenant/{}", stack.facts.tenant_id),
-            serde_json::json!({ "tenant": { "failedAuthenticationConfiguration": {
-                "tooManyAttempts": 3, "resetCountInSeconds": 60, "actionDuration": 3,
-                "actionDurationUnit": "MINUTES", "userActionId": action_id
-            }}}),
-        )
-        .await?;
+        stack
+            .administer(
+                "POST",
+                &format!("/api/user-action/{action_id}"),
+                serde_json::json!({ "userAction": {
+                    "name": "Locked after failed sign-ins", "preventLogin": true, "temporal": true
+                }}),
+            )
+            .await?;
+        stack
+            .administer(
+                "PATCH",
+                &format!("/api/tenant/{}", stack.facts.tenant_id),
+                serde_json::json!({ "tenant": { "failedAuthenticationConfiguration": {
+                    "tooManyAttempts": 3, "resetCountInSeconds": 60, "actionDuration": 3,
+                    "actionDurationUnit": "MINUTES", "userActionId": action_id
+                }}}),
+            )
+            .await?;
 
         // The owner is signed in on their phone.
         let owner = Browser::start().await?;
         let story = async {
-            sign_in(&stack, &owner).await?;
+            owner.sign_in(&stack).await?;
             let product = add_first_product(&owner).await?;
 
             // Someone else guesses the password.
             thief.client.goto(&stack.url("/login")).await?;
             for _ in 0..3 {
-                let email = thief.element("#email").await?;
-                email.clear().await?;
-                email.send_keys(&stack.facts.demo_email).await?;
-                let password = thief.element("#password").await?;
-                password.clear().await?;
-                password.send_keys("a-wrong-guess").await?;
-                thief.element("#login-submit").await?.click().await?;
+                thief
+                    .submit_login(&stack.facts.demo_email, "a-wrong-guess")
+                    .await?;
                 thief
                     .text_becomes("#login-error", "Wrong email or password.")
                     .await?;
@@ -484,10 +424,9 @@ story!(
             }
 
             // Now even the right password is refused, with a plain explanation.
-            let password = thief.element("#password").await?;
-            password.clear().await?;
-            password.send_keys(&stack.facts.demo_password).await?;
-            thief.element("#login-submit").await?.click().await?;
+            thief
+                .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+                .await?;
             tests::eventually("the lock to be explained", || async {
                 let text = thief.element("#login-error").await?.text().await?;
                 Ok(text
