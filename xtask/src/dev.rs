@@ -106,6 +106,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .args(["--kickstart", "fusionauth/kickstart.json"])
         .arg("--kickstart-var")
         .arg(format!("storeOrigin={app_origin}"))
+        .arg("--kickstart-var")
+        .arg(format!("storeWebhookUrl={app_origin}/webhooks/fusionauth"))
         .arg("--database")
         .arg(sqlite_url(&data.join("fusionauth-emulator.db")));
     services.spawn("fusionauth-emulator", &mut emulator)?;
