@@ -100,6 +100,13 @@ fn run_steps(
             .env("FUSIONAUTH_COMPAT_PYTHON", &compat_python)
             .env("FUSIONAUTH_COMPAT_NODE_PATH", &compat_node_path),
     )?;
+    summary.run(
+        "the backend's API suite again, every test on PostgreSQL",
+        cargo()
+            .args(["test", "--package", "backend", "--test", "api"])
+            .env(POSTGRES_URL_VARIABLE, postgres.url())
+            .env("STORE_TEST_DATABASE", "postgres"),
+    )?;
     drop(postgres);
     if !options.e2e {
         return Ok(());

@@ -63,7 +63,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// As [`spawn_app`], with settings changed by `configure` before the backend is built.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut backend::Settings)) -> TestApp {
-    spawn_app_on(TestDb::sqlite(), configure).await
+    spawn_app_on(TestDb::for_suite().await, configure).await
 }
 
 /// As [`spawn_app`], on a fresh PostgreSQL database; `None` (the test is skipped) when
@@ -91,7 +91,7 @@ pub async fn spawn_app_with_kickstart(
     edit: impl FnOnce(&mut Value),
     configure: impl FnOnce(&mut backend::Settings),
 ) -> TestApp {
-    spawn_app_from(TestDb::sqlite(), edit, configure).await
+    spawn_app_from(TestDb::for_suite().await, edit, configure).await
 }
 
 async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut backend::Settings)) -> TestApp {
@@ -337,6 +337,9 @@ pub async fn join_all<T: Send + 'static>(
 
 /// Set by `cargo xtask test` to a throw-away PostgreSQL cluster.
 pub const POSTGRES_URL_VARIABLE: &str = "STORE_TEST_POSTGRES_URL";
+/// `postgres` runs the whole suite on PostgreSQL (`cargo xtask test` does, in a second pass);
+/// anything else, or nothing, on SQLite.
+pub const DATABASE_VARIABLE: &str = "STORE_TEST_DATABASE";
 
 /// The backend's database for one test: a fresh SQLite file (removed at the end) or a fresh
 /// PostgreSQL database in the cluster named by [`POSTGRES_URL_VARIABLE`].
@@ -348,6 +351,16 @@ pub enum TestDb {
 impl TestDb {
     pub fn sqlite() -> Self {
         Self::Sqlite(std::env::temp_dir().join(format!("backend-test-{}.db", uuid::Uuid::new_v4())))
+    }
+
+    /// The database the suite runs on: see [`DATABASE_VARIABLE`].
+    pub async fn for_suite() -> Self {
+        match std::env::var(DATABASE_VARIABLE).as_deref() {
+            Ok("postgres") => Self::postgres().await.unwrap_or_else(|| {
+                panic!("{DATABASE_VARIABLE}=postgres needs {POSTGRES_URL_VARIABLE}")
+            }),
+            _ => Self::sqlite(),
+        }
     }
 
     /// A new, empty database, or `None` when no PostgreSQL cluster is configured.
