@@ -76,6 +76,12 @@ impl ApiFailure {
         }
     }
 
+    /// True when there is no session (any more): the app is on its way to the login page, so the
+    /// cart badge must not be written to.
+    pub fn signs_out(&self) -> bool {
+        matches!(self, Self::SignedOut | Self::Api { status: 401, .. })
+    }
+
     /// True when trying again later may succeed and the session must be kept.
     pub fn is_temporary(&self) -> bool {
         match self {

@@ -13,9 +13,10 @@ use crate::pages::store::StorePage;
 use crate::router::Router;
 use crate::session::Session;
 
-/// The number of items in the cart, shown in the header's badge; `None` until known.
+/// The number of items in the cart, shown in the header's badge (`None` until known), and how
+/// many cart changes are still waiting for the backend's answer.
 #[derive(Clone, Copy, Debug)]
-pub struct CartCount(pub RwSignal<Option<u32>>);
+pub struct CartCount(pub RwSignal<Option<u32>>, pub RwSignal<u32>);
 
 /// The whole app.
 #[component]
@@ -26,7 +27,7 @@ pub fn App() -> impl IntoView {
     provide_context(router);
     provide_context(session);
     provide_context(api);
-    provide_context(CartCount(RwSignal::new(None)));
+    provide_context(CartCount(RwSignal::new(None), RwSignal::new(0)));
 
     // Learn where FusionAuth is before the user submits the form.
     leptos::task::spawn_local(async move {

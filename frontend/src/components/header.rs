@@ -19,7 +19,7 @@ const CART_ICON: &str = r#"<svg class="icon" viewBox="0 0 24 24" width="24" heig
 pub fn Header() -> impl IntoView {
     let session = expect_context::<Session>();
     let api = expect_context::<ApiClient>();
-    let CartCount(count) = expect_context::<CartCount>();
+    let CartCount(count, _) = expect_context::<CartCount>();
     let signed_in = Memo::new(move |_| session.is_signed_in());
 
     // Fill the badge once per session; forget it on logout.

@@ -19,13 +19,32 @@ enum CartChange {
     Remove(String),
 }
 
-/// Sends a [`CartChange`]; its latest outcome is kept for the status line.
+impl CartChange {
+    /// The cart as it will be once the backend has made this change.
+    fn apply(&self, cart: &mut Cart) {
+        let (Self::SetQuantity(id, _) | Self::Remove(id)) = self;
+        cart.lines.retain_mut(|line| match self {
+            _ if line.product.id != *id => true,
+            Self::SetQuantity(_, quantity) => {
+                line.quantity = *quantity;
+                line.line_total = line.product.price * i64::from(quantity.get());
+                true
+            }
+            Self::Remove(_) => false,
+        });
+        *cart = Cart::from_lines(std::mem::take(&mut cart.lines), &cart.currency);
+    }
+}
+
+/// Sends a [`CartChange`], one at a time: the page shows it at once, adopts the backend's cart
+/// when it answers, and goes back to the cart as it was when the change fails. The latest
+/// outcome is kept for the status line.
 #[derive(Clone, Copy)]
 struct ChangeAction {
-    task: Task<Result<(), ApiFailure>>,
+    task: Task<Result<(), String>>,
     api: ApiClient,
     cart: RwSignal<Option<Cart>>,
-    count: RwSignal<Option<u32>>,
+    count: CartCount,
 }
 
 impl ChangeAction {
@@ -35,21 +54,45 @@ impl ChangeAction {
 
     fn dispatch(&self, change: CartChange) {
         let Self {
-            api, cart, count, ..
+            api,
+            cart,
+            count: CartCount(count, sending),
+            ..
         } = *self;
+        let before = cart.get_untracked();
+        let show = move |c: Option<Cart>| {
+            count.set(c.as_ref().map(|c| c.item_count));
+            let _ = cart.try_set(c);
+        };
+        let mut after = before.clone();
+        if let Some(c) = &mut after {
+            change.apply(c);
+        }
+        show(after);
+        sending.update(|n| *n += 1);
         self.task.run(async move {
-            let updated = match &change {
+            let answer = match &change {
                 CartChange::SetQuantity(product_id, quantity) => {
                     let body = SetCartQuantity {
                         quantity: *quantity,
                     };
-                    api.set_quantity(product_id, &body).await?
+                    api.set_quantity(product_id, &body).await
                 }
-                CartChange::Remove(product_id) => api.remove_from_cart(product_id).await?,
+                CartChange::Remove(product_id) => api.remove_from_cart(product_id).await,
             };
-            count.set(Some(updated.item_count));
-            cart.set(Some(updated));
-            Ok(())
+            sending.update(|n| *n -= 1);
+            match answer {
+                Ok(updated) => {
+                    show(Some(updated));
+                    Ok(())
+                }
+                Err(failure) => {
+                    if !failure.signs_out() {
+                        show(before);
+                    }
+                    Err(crate::pages::not_saved(failure))
+                }
+            }
         });
     }
 }
@@ -59,7 +102,8 @@ impl ChangeAction {
 pub fn CartPage() -> impl IntoView {
     crate::components::set_page_title("Your cart");
     let api = expect_context::<ApiClient>();
-    let CartCount(count) = expect_context::<CartCount>();
+    let cart_count = expect_context::<CartCount>();
+    let CartCount(count, sending) = cart_count;
     let cart = RwSignal::new(None::<Cart>);
 
     // `Some(Err(..))` when the first load failed; the cart itself lives in `cart`.
@@ -74,10 +118,14 @@ pub fn CartPage() -> impl IntoView {
             });
         }
     };
-    // First load, and again after a temporary failure whenever a retry is due.
+    // First load (once the changes on their way have been answered, so it sees them), and again
+    // after a temporary failure whenever a retry is due.
     let connectivity = api.connectivity();
     Effect::new(move |_| {
         connectivity.retries();
+        if sending.get() > 0 {
+            return;
+        }
         let due = loaded.peek(|r| match r {
             None => true,
             Some(Err(failure)) => failure.is_temporary(),
@@ -91,16 +139,14 @@ pub fn CartPage() -> impl IntoView {
         task: Task::new(),
         api,
         cart,
-        count,
+        count: cart_count,
     };
     let change_error = {
         move || {
             if change.pending() {
                 None
             } else {
-                change
-                    .task
-                    .with(|r| r.and_then(|r| r.as_ref().err()).map(ApiFailure::message))
+                change.task.with(|r| r.and_then(|r| r.clone().err()))
             }
         }
     };

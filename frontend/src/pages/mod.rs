@@ -44,6 +44,11 @@ impl Page {
     }
 }
 
+/// What a cart change the backend refused (and the app has undone) says to the user.
+pub(crate) fn not_saved(failure: crate::api::ApiFailure) -> String {
+    format!("Your change didn't go through. {}", failure.message())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

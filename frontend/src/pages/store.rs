@@ -77,35 +77,46 @@ fn ProductsLoading() -> impl IntoView {
     }
 }
 
-/// One product with its "Add to cart" button.
+/// One product with its "Add to cart" button. The badge counts the item at once; the backend's
+/// answer then sets it (once no other change is on its way), a failure takes the item back out.
 #[component]
 fn ProductCard(product: Product) -> impl IntoView {
     let api = expect_context::<ApiClient>();
-    let CartCount(count) = expect_context::<CartCount>();
+    let CartCount(count, sending) = expect_context::<CartCount>();
     let product_id = product.id.clone();
-    let add = Task::<Result<(), ApiFailure>>::new();
+    let add = Task::<Result<(), String>>::new();
     let run_add = move || {
         let product_id = product_id.clone();
+        count.update(|n| *n = Some(n.unwrap_or(0) + 1));
+        sending.update(|n| *n += 1);
         add.run(async move {
-            let quantity = Quantity::parse(1).map_err(|_| ApiFailure::BadResponse)?;
-            let cart = api
-                .add_to_cart(&AddCartItem {
-                    product_id,
-                    quantity,
-                })
-                .await?;
-            count.set(Some(cart.item_count));
-            Ok(())
+            let answer = match Quantity::parse(1) {
+                Ok(quantity) => {
+                    api.add_to_cart(&AddCartItem {
+                        product_id,
+                        quantity,
+                    })
+                    .await
+                }
+                Err(_) => Err(ApiFailure::BadResponse),
+            };
+            sending.update(|n| *n -= 1);
+            match &answer {
+                Ok(cart) if sending.get_untracked() == 0 => count.set(Some(cart.item_count)),
+                Ok(_) => {}
+                Err(failure) if failure.signs_out() => {}
+                Err(_) => count.update(|n| *n = n.map(|n| n.saturating_sub(1))),
+            }
+            answer.map(drop).map_err(crate::pages::not_saved)
         });
     };
-    let pending = move || add.pending();
     let status = move || {
-        if pending() {
+        if add.pending() {
             return None;
         }
         add.with(|result| match result {
             Some(Ok(())) => Some("Added to your cart.".to_owned()),
-            Some(Err(failure)) => Some(failure.message()),
+            Some(Err(message)) => Some(message.clone()),
             None => None,
         })
     };
@@ -131,10 +142,9 @@ fn ProductCard(product: Product) -> impl IntoView {
                         type="button"
                         class="button button-primary add-to-cart"
                         aria-label=label
-                        disabled=pending
                         on:click=move |_| run_add()
                     >
-                        {move || if pending() { "Adding…" } else { "Add to cart" }}
+                        "Add to cart"
                     </button>
                 </div>
                 <p class="add-status" role="status">
