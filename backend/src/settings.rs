@@ -78,6 +78,14 @@ pub struct Settings {
     )]
     pub jwt_algorithms: Vec<AsymmetricAlgorithm>,
 
+    /// `local` (the default): verify JWTs here with FusionAuth's JWKS. `fusionauth`: ask
+    /// FusionAuth's `GET /api/jwt/validate` on every request instead; slower by design, it exists
+    /// so that `cargo xtask bench` can measure what local verification saves. In that mode an
+    /// expired JWT is simply refused (FusionAuth's answer does not say why), so nothing is
+    /// refreshed.
+    #[arg(long, env = "APP_JWT_VERIFICATION", value_enum, default_value_t = JwtVerification::Local)]
+    pub jwt_verification: JwtVerification,
+
     /// A JWT expired longer ago than this (minutes) is never refreshed: no refresh token lives
     /// that long.
     #[arg(long, env = "APP_MAX_REFRESH_AGE_MINUTES", default_value_t = DEFAULT_MAX_REFRESH_AGE_MINUTES)]
@@ -113,6 +121,15 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
 }
 
+/// Where access tokens are verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum JwtVerification {
+    /// Locally, with FusionAuth's public keys (JWKS).
+    Local,
+    /// By FusionAuth's `GET /api/jwt/validate`, on every request (for the benchmark only).
+    Fusionauth,
+}
+
 impl Settings {
     /// Settings for a FusionAuth at `fusionauth_url`; every other field at its default.
     pub fn for_fusionauth(
@@ -130,6 +147,7 @@ impl Settings {
             application_id,
             issuer,
             jwt_leeway_seconds: DEFAULT_LEEWAY_SECONDS,
+            jwt_verification: JwtVerification::Local,
             jwt_algorithms: vec![AsymmetricAlgorithm(Algorithm::ES256)],
             max_refresh_age_minutes: DEFAULT_MAX_REFRESH_AGE_MINUTES,
             fusionauth_webhook_secret: None,

@@ -173,7 +173,7 @@ fn measure(
     pwa_size(&root.join("target/dist"), report)?;
 
     steps::announce("cold start to ready");
-    let system = System::start(root, scratch, report)?;
+    let mut system = System::start(root, scratch, report)?;
 
     steps::announce(&format!(
         "{CONCURRENT_REFRESHES} concurrent requests with one expired JWT and its refresh token"
@@ -206,11 +206,31 @@ fn measure(
         goal: "≥ 0.7×".into(),
         met: Some(ratio >= 0.7),
     });
-    report.notes.push(
-        "JWKS-local vs per-request `/api/jwt/validate` verification is not measured yet: the \
-         backend has no validate mode."
-            .into(),
-    );
+    steps::announce("local JWKS verification vs FusionAuth's /api/jwt/validate per request");
+    let validating = system.start_validating_backend()?;
+    let remote = wrk(
+        &format!("{validating}/api/cart"),
+        &[format!("Authorization: Bearer {jwt}")],
+        None,
+        options.seconds,
+    )?;
+    let ratio = cart.requests_per_second / remote.requests_per_second;
+    report.add(Row {
+        what: "GET /api/cart: local JWKS verification vs /api/jwt/validate per request".into(),
+        measured: format!(
+            "{:.0} req/s, p99 {}",
+            cart.requests_per_second,
+            ms(cart.p99)
+        ),
+        baseline: format!(
+            "{:.0} req/s, p99 {}",
+            remote.requests_per_second,
+            ms(remote.p99)
+        ),
+        ratio: format!("{ratio:.1}×"),
+        goal: "≥ 10×".into(),
+        met: Some(ratio >= 10.0),
+    });
 
     steps::announce("emulator: login/s vs refresh/s (default PBKDF2 factor 24,000)");
     system.set_tenant_jwt(json!({ "refreshTokenUsagePolicy": "Reusable" }))?;
@@ -251,6 +271,8 @@ fn measure(
 /// The release emulator and backend, on free ports, with fresh databases.
 struct System {
     services: Services,
+    backend_binary: PathBuf,
+    scratch: PathBuf,
     emulator: String,
     backend: String,
     api_key: String,
@@ -348,6 +370,8 @@ impl System {
 
         Ok(Self {
             services,
+            backend_binary: root.join("target/release/backend"),
+            scratch: scratch.to_path_buf(),
             emulator,
             backend,
             api_key: variable("apiKey")?,
@@ -360,6 +384,31 @@ impl System {
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.backend)
+    }
+
+    /// A second backend that asks FusionAuth's `/api/jwt/validate` about every JWT
+    /// (`APP_JWT_VERIFICATION=fusionauth`, which exists for this comparison); returns its URL.
+    fn start_validating_backend(&mut self) -> anyhow::Result<String> {
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let mut command = Command::new(&self.backend_binary);
+        command
+            .env("APP_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "APP_DATABASE_URL",
+                format!(
+                    "sqlite:{}?mode=rwc",
+                    self.scratch.join("store-validate.db").display()
+                ),
+            )
+            .env("APP_FUSIONAUTH_URL", &self.emulator)
+            .env("APP_JWT_VERIFICATION", "fusionauth")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+        self.services
+            .spawn("backend (validate mode)", &mut command)?;
+        wait_until_ok(&format!("{url}/health/ready"), &mut self.services)?;
+        Ok(url)
     }
 
     fn login(&self) -> anyhow::Result<Session> {

@@ -22,10 +22,10 @@ use self::jwks::JwksCache;
 use self::refresh::{RefreshFailure, Refresher};
 pub use self::revocation::Revocation;
 use self::revocation::Revocations;
-use self::verify::{Checked, Claims, Rejection, Verifier};
+use self::verify::{Checked, Claims, Rejection, RemoteValidation, Verifier};
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::settings::Settings;
+use crate::settings::{JwtVerification, Settings};
 use crate::state::AppState;
 
 /// The verified caller: the JWT's issuer and subject (FusionAuth's user id).
@@ -97,6 +97,17 @@ impl Authenticator {
                 &settings.application_id,
                 settings.jwt_leeway_seconds,
                 clock.clone(),
+                (settings.jwt_verification == JwtVerification::Fusionauth).then(|| {
+                    RemoteValidation {
+                        client: client.clone(),
+                        url: format!(
+                            "{}/api/jwt/validate",
+                            settings.fusionauth_url.trim_end_matches('/')
+                        ),
+                        issuer: settings.issuer.clone(),
+                        audience: settings.application_id.clone(),
+                    }
+                }),
             ),
             refresher: Refresher::new(client, &settings.fusionauth_url, clock),
             max_refresh_age_seconds: i64::try_from(settings.max_refresh_age_minutes)

@@ -81,6 +81,84 @@ pub(crate) struct Verifier {
     leeway: i64,
     clock: Clock,
     verified: Mutex<HashMap<[u8; 32], Verified>>,
+    /// Set in the benchmark-only `fusionauth` verification mode.
+    remote: Option<RemoteValidation>,
+}
+
+/// FusionAuth's `GET /api/jwt/validate`, asked on every request instead of verifying locally
+/// (`APP_JWT_VERIFICATION=fusionauth`, which exists only to measure the difference).
+/// <https://fusionauth.io/docs/apis/jwt#validate-a-jwt>
+pub(crate) struct RemoteValidation {
+    pub client: reqwest::Client,
+    pub url: String,
+    pub issuer: String,
+    pub audience: String,
+}
+
+/// `GET /api/jwt/validate` 200 body: the claims, flattened.
+#[derive(Deserialize)]
+struct ValidateResponse {
+    jwt: Claims,
+}
+
+/// The `aud` claim, a string or a list.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct AudienceClaim {
+    aud: Audience,
+}
+
+impl RemoteValidation {
+    async fn claims(&self, token: &str) -> Result<Claims, Rejection> {
+        let response = self
+            .client
+            .get(&self.url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| Rejection::KeysUnavailable(e.into()))?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(Rejection::Invalid("refused by FusionAuth's validate API"));
+        }
+        if !response.status().is_success() {
+            return Err(Rejection::KeysUnavailable(anyhow::anyhow!(
+                "FusionAuth's validate API answered {}",
+                response.status()
+            )));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Rejection::KeysUnavailable(e.into()))?;
+        let claims = serde_json::from_slice::<ValidateResponse>(&body)
+            .map_err(|_| Rejection::Invalid("unreadable validate answer"))?
+            .jwt;
+        let audience = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|value| serde_json::from_value::<AudienceClaim>(value["jwt"].clone()).ok())
+            .map(|claim| claim.aud);
+        let audience_ok = match audience {
+            Some(Audience::One(aud)) => aud == self.audience,
+            Some(Audience::Many(auds)) => auds.contains(&self.audience),
+            None => false,
+        };
+        if claims.iss != self.issuer {
+            return Err(Rejection::Invalid("wrong issuer"));
+        }
+        if !audience_ok {
+            return Err(Rejection::Invalid("wrong audience"));
+        }
+        if claims.sub.is_empty() {
+            return Err(Rejection::Invalid("empty subject"));
+        }
+        Ok(claims)
+    }
 }
 
 impl Verifier {
@@ -91,6 +169,7 @@ impl Verifier {
         audience: &str,
         leeway_seconds: u64,
         clock: Clock,
+        remote: Option<RemoteValidation>,
     ) -> Self {
         let mut validation = Validation::new(Algorithm::ES256);
         validation.algorithms = algorithms;
@@ -116,6 +195,7 @@ impl Verifier {
             leeway: i64::try_from(leeway_seconds).unwrap_or(0),
             clock,
             verified: Mutex::new(HashMap::new()),
+            remote,
         }
     }
 
@@ -173,6 +253,9 @@ impl Verifier {
     async fn verified_claims(&self, token: &str) -> Result<Claims, Rejection> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Rejection::Invalid("token empty or too long"));
+        }
+        if let Some(remote) = &self.remote {
+            return remote.claims(token).await;
         }
         let mut digest = [0u8; 32];
         digest.copy_from_slice(

@@ -12,4 +12,5 @@ mod login_proxy;
 mod postgres;
 mod public;
 mod revocation;
+mod validate_mode;
 mod webhook_e2e;
