@@ -126,7 +126,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!("==> benchmarking on {cores} cores");
     tools::ensure_wasm_toolchain(&root)?;
-    ensure_wrk()?;
+    ensure_bench_tools()?;
     steps::run(
         "building the backend and the emulator (release)",
         Command::new(env!("CARGO")).current_dir(&root).args([
@@ -855,11 +855,16 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn ensure_wrk() -> anyhow::Result<()> {
-    if Path::new("/usr/bin/wrk").exists() {
+/// `wrk` generates the load; `brotli` measures the PWA's transfer size. Both from Debian.
+fn ensure_bench_tools() -> anyhow::Result<()> {
+    let missing: Vec<&str> = ["wrk", "brotli"]
+        .into_iter()
+        .filter(|tool| !Path::new("/usr/bin").join(tool).exists())
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    tools::apt_install(&["wrk"], "wrk, the load generator")
+    tools::apt_install(&missing, "the benchmark's tools (wrk, brotli)")
 }
 
 fn ms(duration: Duration) -> String {
