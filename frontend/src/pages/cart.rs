@@ -27,7 +27,7 @@ impl CartChange {
             _ if line.product.id != *id => true,
             Self::SetQuantity(_, quantity) => {
                 line.quantity = *quantity;
-                line.line_total = line.product.price * i64::from(quantity.get());
+                line.line_total = line.product.price.wrapping_mul(quantity.get().into());
                 true
             }
             Self::Remove(_) => false,
