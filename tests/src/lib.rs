@@ -427,6 +427,28 @@ impl Browser {
         Ok(())
     }
 
+    /// Adds the first product of the store page to the cart once, waits until the backend has
+    /// confirmed it (the badge changes at once, optimistically), and returns the product's id.
+    pub async fn add_first_product(&self) -> anyhow::Result<String> {
+        let product = self.element("#products li.product").await?;
+        let id = product
+            .attr("data-product-id")
+            .await?
+            .context("a product without data-product-id")?;
+        product
+            .find(Locator::Css("button.add-to-cart"))
+            .await?
+            .click()
+            .await?;
+        self.text_becomes("#cart-count", "1").await?;
+        self.text_becomes(
+            &format!("#products li.product[data-product-id='{id}'] .add-status"),
+            "Added to your cart.",
+        )
+        .await?;
+        Ok(id)
+    }
+
     /// The session the PWA keeps in IndexedDB (database `store`, object store `kv`, key
     /// `session`, a JSON string; see `frontend/src/session.rs`), read as someone with access to
     /// the device would. `None` when there is none.

@@ -27,17 +27,7 @@ async fn story(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     browser.path_becomes("/").await?;
 
     // Steps 4–5: the store calls the backend with the JWT; adding a product fills the cart.
-    let product = browser.element("#products li.product").await?;
-    let product_id = product
-        .attr("data-product-id")
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("a product has no data-product-id"))?;
-    product
-        .find(fantoccini::Locator::Css("button.add-to-cart"))
-        .await?
-        .click()
-        .await?;
-    browser.text_becomes("#cart-count", "1").await?;
+    let product_id = browser.add_first_product().await?;
 
     browser.element("#nav-cart").await?.click().await?;
     browser.path_becomes("/cart").await?;

@@ -47,22 +47,6 @@ async fn stored_tokens(browser: &Browser) -> anyhow::Result<DeviceTokens> {
         .context("the PWA stored no session")
 }
 
-/// Adds the first product once and returns its id.
-async fn add_first_product(browser: &Browser) -> anyhow::Result<String> {
-    let product = browser.element("#products li.product").await?;
-    let id = product
-        .attr("data-product-id")
-        .await?
-        .context("a product without data-product-id")?;
-    product
-        .find(fantoccini::Locator::Css("button.add-to-cart"))
-        .await?
-        .click()
-        .await?;
-    browser.text_becomes("#cart-count", "1").await?;
-    Ok(id)
-}
-
 fn quantity_of(product_id: &str) -> String {
     format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
 }
@@ -131,7 +115,7 @@ story!(
 
 story!(steps_04_05_the_cart_loads_with_the_jwt, |stack, browser| {
     browser.sign_in(&stack).await?;
-    let product = add_first_product(&browser).await?;
+    let product = browser.add_first_product().await?;
     browser.element("#nav-cart").await?.click().await?;
     browser.path_becomes("/cart").await?;
     browser.text_becomes(&quantity_of(&product), "1").await?;
@@ -146,7 +130,7 @@ story!(
     steps_06_09_an_expired_jwt_is_refreshed_by_the_backend_and_replaced_on_the_device,
     |stack, browser| {
         browser.sign_in(&stack).await?;
-        let product = add_first_product(&browser).await?;
+        let product = browser.add_first_product().await?;
         let before = stored_tokens(&browser).await?;
 
         // A while later the JWT has expired; the user opens the cart again.
@@ -176,7 +160,7 @@ story!(
     steps_10_14_an_expired_refresh_token_ends_the_session_and_the_user_signs_in_again,
     |stack, browser| {
         browser.sign_in(&stack).await?;
-        let product = add_first_product(&browser).await?;
+        let product = browser.add_first_product().await?;
 
         // Days later both tokens have expired: FusionAuth refuses the refresh, the backend
         // answers 401, and the app asks the user to sign in again.
@@ -203,7 +187,7 @@ story!(
     steps_15_18_a_stolen_refresh_token_with_a_forged_or_garbage_jwt_gets_nothing,
     |stack, victim| {
         victim.sign_in(&stack).await?;
-        let product = add_first_product(&victim).await?;
+        let product = victim.add_first_product().await?;
         let stolen = stored_tokens(&victim).await?;
 
         let attacker = Browser::start().await?;
@@ -251,7 +235,7 @@ story!(
     one_time_refresh_token_reuse_after_the_grace_period_ends_the_session_everywhere,
     |stack, victim| {
         victim.sign_in(&stack).await?;
-        let product = add_first_product(&victim).await?;
+        let product = victim.add_first_product().await?;
         let stolen = stored_tokens(&victim).await?;
 
         // The victim's app refreshes: the stolen refresh token is now a spent one.
@@ -301,7 +285,7 @@ story!(
     steps_19_20_a_stolen_jwt_reads_the_cart_only_until_the_victim_logs_out,
     |stack, victim| {
         victim.sign_in(&stack).await?;
-        let product = add_first_product(&victim).await?;
+        let product = victim.add_first_product().await?;
         let stolen = stored_tokens(&victim).await?;
 
         let attacker = Browser::start().await?;
@@ -339,7 +323,7 @@ story!(
     |stack, browser| {
         let refreshes = stack.count_refreshes().await?;
         browser.sign_in(&stack).await?;
-        let product = add_first_product(&browser).await?;
+        let product = browser.add_first_product().await?;
         let first_tab = browser.client.window().await?;
         let second_tab = browser.client.new_window(true).await?.handle;
         browser.client.switch_to_window(second_tab.clone()).await?;
@@ -408,7 +392,7 @@ story!(
         let owner = Browser::start().await?;
         let story = async {
             owner.sign_in(&stack).await?;
-            let product = add_first_product(&owner).await?;
+            let product = owner.add_first_product().await?;
 
             // Someone else guesses the password.
             thief.client.goto(&stack.url("/login")).await?;
