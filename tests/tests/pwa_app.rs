@@ -111,9 +111,8 @@ async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()
         Ok(())
     }
     .await;
-    if outcome.is_err() {
-        let _ = browser.screenshot("pwa-login-outcomes").await;
-    }
+    // The final screen, kept for people to look at (and to see what went wrong).
+    let _ = browser.screenshot("pwa-login-outcomes").await;
     browser.close().await?;
     outcome
 }
@@ -177,9 +176,8 @@ async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> 
         Ok(())
     }
     .await;
-    if outcome.is_err() {
-        let _ = browser.screenshot("pwa-two-factor").await;
-    }
+    // The final screen, kept for people to look at (and to see what went wrong).
+    let _ = browser.screenshot("pwa-two-factor").await;
     browser.close().await?;
     outcome
 }
@@ -252,9 +250,8 @@ async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::
         Ok(())
     }
     .await;
-    if outcome.is_err() {
-        let _ = browser.screenshot("pwa-offline").await;
-    }
+    // The final screen, kept for people to look at (and to see what went wrong).
+    let _ = browser.screenshot("pwa-offline").await;
     browser.close().await?;
     outcome
 }

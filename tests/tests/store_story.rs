@@ -8,10 +8,8 @@ async fn a_shopper_signs_in_fills_the_cart_keeps_it_across_reloads_and_signs_out
     let stack = Stack::start().await?;
     let browser = Browser::start().await?;
     let outcome = story(&stack, &browser).await;
-    if outcome.is_err() {
-        // Keep what the browser showed when it went wrong.
-        let _ = browser.screenshot("store_story-failure").await;
-    }
+    // The final screen (the login form after logout), or what the browser showed when it failed.
+    let _ = browser.screenshot("store_story-final").await;
     browser.close().await?;
     outcome
 }
