@@ -162,6 +162,7 @@ const KNOWN_ENDPOINTS: &[&str] = &[
     "/api/jwt/validate",
     "/api/key",
     "/api/key/generate",
+    "/api/key/import",
     "/api/login",
     "/api/logout",
     "/api/system-configuration",

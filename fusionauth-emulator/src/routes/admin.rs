@@ -115,6 +115,87 @@ async fn new_key(state: &AppState, id: String, body: &Value) -> Result<HttpRespo
     Ok(ok_json(&json!({ "key": response })))
 }
 
+/// `POST /api/key/import/{keyId}`: imports an HMAC (`HS256`) key from its standard Base64
+/// `secret` (at least 32 bytes). RSA/EC import (PEM) is not emulated: 400 `[invalid]key.algorithm`.
+#[post("/api/key/import/{key_id}")]
+#[tracing::instrument(skip_all)]
+pub async fn import_key(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    path: web::Path<String>,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    let id = parse_uuid(&path, "keyId")?;
+    imported_key(&state, id, &body).await
+}
+
+/// `POST /api/key/import` (a new key id).
+#[post("/api/key/import")]
+#[tracing::instrument(skip_all)]
+pub async fn import_key_without_id(
+    state: web::Data<AppState>,
+    _key: ApiKey,
+    Json(body): Json<Value>,
+) -> Result<HttpResponse> {
+    imported_key(&state, uuid::Uuid::new_v4().to_string(), &body).await
+}
+
+async fn imported_key(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
+    use base64::Engine as _;
+    let key = object(body, "key")?;
+    if string(key, "algorithm") != Some("HS256") {
+        return Err(ApiError::field(
+            "key.algorithm",
+            "[invalid]key.algorithm",
+            "The emulator imports HS256 (HMAC) keys only; RSA and EC keys can be generated.",
+        ));
+    }
+    let name = string(key, "name").ok_or_else(|| {
+        ApiError::field(
+            "key.name",
+            "[blank]key.name",
+            "You must specify the [key.name] property.",
+        )
+    })?;
+    let encoded = string(key, "secret").ok_or_else(|| {
+        ApiError::field(
+            "key.secret",
+            "[blank]key.secret",
+            "You must specify the [key.secret] property for an HMAC key.",
+        )
+    })?;
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
+        .filter(|secret| secret.len() >= 32)
+        .ok_or_else(|| {
+            ApiError::field(
+                "key.secret",
+                "[invalid]key.secret",
+                "The [key.secret] must be standard Base64 of at least 32 bytes.",
+            )
+        })?;
+    if store::key_exists(&state.pool, &id).await? {
+        return Err(ApiError::field(
+            "keyId",
+            "[duplicate]keyId",
+            "A key with this id already exists.",
+        ));
+    }
+    let kid = match string(key, "kid") {
+        Some(kid) => kid.to_owned(),
+        None => crypto::random_string::<20>().map_err(ApiError::Internal)?,
+    };
+    let now = state.clock.now_ms();
+    let signing_key = SigningKey::from_stored(&id, &kid, "HS256", name, now, &secret)
+        .map_err(ApiError::Internal)?;
+    store::insert_key(&state.pool, &signing_key, &secret).await?;
+    let response = key_json(&signing_key);
+    state.add_key(signing_key);
+    tracing::info!(key_id = id, "signing key imported");
+    Ok(ok_json(&json!({ "key": response })))
+}
+
 fn key_json(key: &SigningKey) -> Value {
     let mut json = json!({
         "id": key.id,

@@ -33,6 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .service(well_known::tenant_openid_configuration)
         .service(admin::generate_key)
         .service(admin::generate_key_without_id)
+        .service(admin::import_key)
+        .service(admin::import_key_without_id)
         .service(admin::retrieve_key)
         .service(admin::patch_tenant)
         .service(admin::retrieve_tenant)

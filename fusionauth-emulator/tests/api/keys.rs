@@ -216,3 +216,92 @@ async fn an_unsupported_algorithm_or_length_is_refused() {
         assert_eq!(response.status(), 400);
     }
 }
+
+#[tokio::test]
+async fn an_imported_hs256_secret_signs_the_access_tokens_it_is_assigned_to() {
+    let emulator = spawn_emulator().await;
+    let secret = [7u8; 32];
+    let id = uuid::Uuid::new_v4().to_string();
+    let response = emulator
+        .admin(reqwest::Method::POST, &format!("/api/key/import/{id}"))
+        .json(&json!({"key": {
+            "algorithm": "HS256",
+            "name": "Imported HMAC key",
+            "secret": STANDARD.encode(secret)
+        }}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let key = response.json::<Value>().await.expect("JSON")["key"].clone();
+    assert_eq!(key["id"], id);
+    assert_eq!(key["type"], "HMAC");
+    assert_eq!(key["length"], 256);
+    assert_eq!(key["secret"], STANDARD.encode(secret));
+    emulator
+        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": id}}))
+        .await;
+    let login = emulator.login().await;
+    let jwt = login["token"].as_str().expect("token");
+    assert_eq!(decode_part(jwt, 0)["alg"], "HS256");
+    assert_eq!(decode_part(jwt, 0)["kid"], key["kid"]);
+    let (signed, signature) = jwt.rsplit_once('.').expect("three parts");
+    aws_lc_rs::hmac::verify(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
+        signed.as_bytes(),
+        &URL_SAFE_NO_PAD.decode(signature).expect("signature"),
+    )
+    .expect("HMAC-SHA256 with the imported secret");
+    assert!(jwks(&emulator).await.iter().all(|k| k["kid"] != key["kid"]));
+    assert_eq!(validate(&emulator, jwt).await, 200);
+}
+
+#[tokio::test]
+async fn key_import_refuses_rsa_ec_and_bad_secrets_and_takes_a_new_id_without_one() {
+    let emulator = spawn_emulator().await;
+    for (key, code) in [
+        (
+            json!({"algorithm": "RS256", "name": "x", "publicKey": "-----BEGIN PUBLIC KEY-----"}),
+            "[invalid]key.algorithm",
+        ),
+        (
+            json!({"algorithm": "ES256", "name": "x"}),
+            "[invalid]key.algorithm",
+        ),
+        (
+            json!({"algorithm": "HS256", "name": "x"}),
+            "[blank]key.secret",
+        ),
+        (
+            json!({"algorithm": "HS256", "name": "x", "secret": "not base64!"}),
+            "[invalid]key.secret",
+        ),
+        (
+            json!({"algorithm": "HS256", "name": "x", "secret": STANDARD.encode([1u8; 16])}),
+            "[invalid]key.secret",
+        ),
+        (
+            json!({"algorithm": "HS256", "secret": STANDARD.encode([1u8; 32])}),
+            "[blank]key.name",
+        ),
+    ] {
+        let response = emulator
+            .admin(reqwest::Method::POST, "/api/key/import")
+            .json(&json!({ "key": key }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 400, "{key}");
+        let body = response.json::<Value>().await.expect("JSON");
+        assert!(body.to_string().contains(code), "{key}: {body}");
+    }
+    let response = emulator
+        .admin(reqwest::Method::POST, "/api/key/import")
+        .json(&json!({"key": {"algorithm": "HS256", "name": "x", "secret": STANDARD.encode([1u8; 32])}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let key = response.json::<Value>().await.expect("JSON")["key"].clone();
+    assert!(uuid::Uuid::parse_str(key["id"].as_str().expect("id")).is_ok());
+}
