@@ -78,6 +78,12 @@ pub struct Settings {
     )]
     pub jwt_algorithms: Vec<AsymmetricAlgorithm>,
 
+    /// Optional: FusionAuth's HMAC signing key secret (standard Base64, as the Key API returns
+    /// it). Only when it is set are `HS256` access tokens accepted, verified with this secret
+    /// (HMAC keys are never in the JWKS); without it HS* tokens are refused.
+    #[arg(long, env = "APP_JWT_HMAC_SECRET", hide_env_values = true, value_parser = hmac_secret)]
+    pub jwt_hmac_secret: Option<Secret>,
+
     /// `local` (the default): verify JWTs here with FusionAuth's JWKS. `fusionauth`: ask
     /// FusionAuth's `GET /api/jwt/validate` on every request instead; slower by design, it exists
     /// so that `cargo xtask bench` can measure what local verification saves. In that mode an
@@ -149,6 +155,7 @@ impl Settings {
             jwt_leeway_seconds: DEFAULT_LEEWAY_SECONDS,
             jwt_verification: JwtVerification::Local,
             jwt_algorithms: vec![AsymmetricAlgorithm(Algorithm::ES256)],
+            jwt_hmac_secret: None,
             max_refresh_age_minutes: DEFAULT_MAX_REFRESH_AGE_MINUTES,
             fusionauth_webhook_secret: None,
             revocation_sync_seconds: DEFAULT_REVOCATION_SYNC_SECONDS,
@@ -207,6 +214,19 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
+    }
+}
+
+/// `APP_JWT_HMAC_SECRET`: non-empty standard Base64 (as FusionAuth's Key API returns it).
+fn hmac_secret(s: &str) -> Result<Secret, String> {
+    use base64::Engine as _;
+    let secret = Secret::from_str(s)?;
+    match base64::engine::general_purpose::STANDARD.decode(secret.expose()) {
+        Ok(bytes) if !bytes.is_empty() => Ok(secret),
+        _ => Err(
+            "the HMAC secret must be standard Base64, as FusionAuth's Key API returns it"
+                .to_owned(),
+        ),
     }
 }
 
@@ -340,11 +360,13 @@ mod tests {
             "w3bhook",
             "--cors-allowed-origins",
             "https://a.example,https://b.example",
+            "--jwt-hmac-secret",
+            "aG1hYy1zM2NyZXQ=",
         ])
         .expect("parses");
         let shown = format!("{settings:?}");
         assert!(
-            !shown.contains("k3y") && !shown.contains("w3bhook"),
+            !shown.contains("k3y") && !shown.contains("w3bhook") && !shown.contains("aG1hYy1z"),
             "{shown}"
         );
         assert_eq!(
@@ -353,6 +375,8 @@ mod tests {
         );
         let defaults = Settings::try_parse_from(["backend"]).expect("defaults parse");
         assert!(defaults.fusionauth_api_key.is_none());
+        assert!(defaults.jwt_hmac_secret.is_none());
+        assert!(Settings::try_parse_from(["backend", "--jwt-hmac-secret", "not base64!"]).is_err());
         assert!(defaults.cors_allowed_origins.iter().all(String::is_empty));
     }
 

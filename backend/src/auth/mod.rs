@@ -16,7 +16,7 @@ use std::pin::Pin;
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, DecodingKey};
 
 use self::jwks::JwksCache;
 use self::refresh::{RefreshFailure, Refresher};
@@ -83,6 +83,29 @@ impl Authenticator {
     ) -> Self {
         let algorithms: Vec<Algorithm> = settings.jwt_algorithms.iter().map(|a| a.0).collect();
         let jwks = JwksCache::new(client.clone(), &settings.fusionauth_url);
+        let mut verifier = Verifier::new(
+            jwks,
+            algorithms,
+            &settings.issuer,
+            &settings.application_id,
+            settings.jwt_leeway_seconds,
+            clock.clone(),
+            (settings.jwt_verification == JwtVerification::Fusionauth).then(|| RemoteValidation {
+                client: client.clone(),
+                url: format!(
+                    "{}/api/jwt/validate",
+                    settings.fusionauth_url.trim_end_matches('/')
+                ),
+                issuer: settings.issuer.clone(),
+                audience: settings.application_id.clone(),
+            }),
+        );
+        if let Some(secret) = &settings.jwt_hmac_secret {
+            match DecodingKey::from_base64_secret(secret.expose()) {
+                Ok(key) => verifier = verifier.with_hmac_key(key),
+                Err(_) => tracing::error!("APP_JWT_HMAC_SECRET is not Base64; HS256 stays refused"),
+            }
+        }
         Self {
             revocations: Revocations::new(
                 pool,
@@ -90,25 +113,7 @@ impl Authenticator {
                 &settings.application_id,
                 clock.clone(),
             ),
-            verifier: Verifier::new(
-                jwks,
-                algorithms,
-                &settings.issuer,
-                &settings.application_id,
-                settings.jwt_leeway_seconds,
-                clock.clone(),
-                (settings.jwt_verification == JwtVerification::Fusionauth).then(|| {
-                    RemoteValidation {
-                        client: client.clone(),
-                        url: format!(
-                            "{}/api/jwt/validate",
-                            settings.fusionauth_url.trim_end_matches('/')
-                        ),
-                        issuer: settings.issuer.clone(),
-                        audience: settings.application_id.clone(),
-                    }
-                }),
-            ),
+            verifier,
             refresher: Refresher::new(client, &settings.fusionauth_url, clock),
             max_refresh_age_seconds: i64::try_from(settings.max_refresh_age_minutes)
                 .unwrap_or(i64::MAX / 60)
@@ -128,9 +133,10 @@ impl Authenticator {
         self.has_keys()
     }
 
-    /// True once FusionAuth's key set has been fetched at least once.
+    /// True once FusionAuth's key set has been fetched at least once, or when an HMAC secret is
+    /// configured (HMAC keys are never published).
     pub fn has_keys(&self) -> bool {
-        self.verifier.jwks().has_keys()
+        self.verifier.jwks().has_keys() || self.verifier.has_hmac_key()
     }
 
     /// Checks FusionAuth's webhook signature JWT against the exact request body.

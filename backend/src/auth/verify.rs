@@ -1,4 +1,5 @@
-//! Local JWT verification against FusionAuth's published keys.
+//! Local JWT verification against FusionAuth's published keys (and, for `HS256` only when
+//! `APP_JWT_HMAC_SECRET` is set, FusionAuth's HMAC secret, which is never published).
 //!
 //! Signature, algorithm allowlist, `iss` and `aud` are checked by `jsonwebtoken`; `nbf` and
 //! `exp` are checked here against the backend's [`Clock`] with the configured leeway, so an
@@ -9,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
 use super::jwks::{CachedKey, JwksCache, KeyError};
@@ -76,6 +77,9 @@ pub(crate) enum Rejection {
 pub(crate) struct Verifier {
     jwks: JwksCache,
     validation: Validation,
+    /// FusionAuth's HMAC key (`APP_JWT_HMAC_SECRET`) with `HS256`-only validations; `None`
+    /// refuses every HS* token.
+    hmac: Option<Hmac>,
     /// For webhook signatures: signature and algorithm only (they carry no `iss`/`aud`).
     webhook_validation: Validation,
     leeway: i64,
@@ -83,6 +87,14 @@ pub(crate) struct Verifier {
     verified: Mutex<HashMap<[u8; 32], Verified>>,
     /// Set in the benchmark-only `fusionauth` verification mode.
     remote: Option<RemoteValidation>,
+}
+
+/// The configured HMAC secret: HMAC keys are never published, so an `HS256` token (whatever its
+/// `kid`) is verified with this one, under validations that allow `HS256` alone.
+struct Hmac {
+    key: Arc<CachedKey>,
+    validation: Validation,
+    webhook_validation: Validation,
 }
 
 /// FusionAuth's `GET /api/jwt/validate`, asked on every request instead of verifying locally
@@ -191,6 +203,7 @@ impl Verifier {
         Self {
             jwks,
             validation,
+            hmac: None,
             webhook_validation,
             leeway: i64::try_from(leeway_seconds).unwrap_or(0),
             clock,
@@ -203,14 +216,53 @@ impl Verifier {
         &self.jwks
     }
 
-    /// The published key `token` names, after the header's algorithm passed the allowlist and
-    /// matches the key.
-    async fn key_for(&self, token: &str) -> Result<(String, Arc<CachedKey>), Rejection> {
+    /// Accepts `HS256` tokens too, verified with FusionAuth's HMAC key `secret`
+    /// (`APP_JWT_HMAC_SECRET`); the same issuer, audience and subject checks apply.
+    pub fn with_hmac_key(mut self, secret: DecodingKey) -> Self {
+        let only_hs256 = |base: &Validation| {
+            let mut hs256 = base.clone();
+            hs256.algorithms = vec![Algorithm::HS256];
+            hs256
+        };
+        self.hmac = Some(Hmac {
+            key: Arc::new(CachedKey {
+                decoding: secret,
+                algorithm: Some(Algorithm::HS256),
+            }),
+            validation: only_hs256(&self.validation),
+            webhook_validation: only_hs256(&self.webhook_validation),
+        });
+        self
+    }
+
+    /// True when `APP_JWT_HMAC_SECRET` is configured.
+    pub fn has_hmac_key(&self) -> bool {
+        self.hmac.is_some()
+    }
+
+    /// True while `key` may still vouch for a token it verified: the configured HMAC key
+    /// always, a published key while it is still the one for `kid`.
+    fn is_current(&self, kid: &str, key: &Arc<CachedKey>) -> bool {
+        self.hmac
+            .as_ref()
+            .is_some_and(|hmac| Arc::ptr_eq(&hmac.key, key))
+            || self.jwks.is_current(kid, key)
+    }
+
+    /// The key `token` must verify with, after the header's algorithm passed the allowlist and
+    /// matches the key: the configured HMAC key for `HS256` (when one is), otherwise the
+    /// published key the `kid` names. The third value is true for the HMAC key.
+    async fn key_for(&self, token: &str) -> Result<(String, Arc<CachedKey>, bool), Rejection> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(Rejection::Invalid("token empty or too long"));
         }
         let header =
             decode_header(token).map_err(|_| Rejection::Invalid("malformed JWT header"))?;
+        if header.alg == Algorithm::HS256
+            && let Some(hmac) = &self.hmac
+        {
+            return Ok((header.kid.unwrap_or_default(), Arc::clone(&hmac.key), true));
+        }
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(Rejection::Invalid("algorithm not allowed"));
         }
@@ -224,7 +276,7 @@ impl Verifier {
         {
             return Err(Rejection::Invalid("algorithm does not match the key"));
         }
-        Ok((kid, key))
+        Ok((kid, key, false))
     }
 
     /// Verifies `token` and tells whether it is still within its lifetime.
@@ -268,12 +320,16 @@ impl Verifier {
             .get(&digest)
             .map(|hit| (hit.kid.clone(), Arc::clone(&hit.key), hit.claims.clone()));
         if let Some((kid, key, claims)) = remembered
-            && self.jwks.is_current(&kid, &key)
+            && self.is_current(&kid, &key)
         {
             return Ok(claims);
         }
-        let (kid, key) = self.key_for(token).await?;
-        let data = decode::<Claims>(token, &key.decoding, &self.validation).map_err(|e| {
+        let (kid, key, is_hmac) = self.key_for(token).await?;
+        let validation = match &self.hmac {
+            Some(hmac) if is_hmac => &hmac.validation,
+            _ => &self.validation,
+        };
+        let data = decode::<Claims>(token, &key.decoding, validation).map_err(|e| {
             Rejection::Invalid(match e.kind() {
                 ErrorKind::InvalidSignature => "bad signature",
                 ErrorKind::InvalidIssuer => "wrong issuer",
@@ -308,14 +364,17 @@ impl Verifier {
     /// allowlisted algorithm, not expired (when it says), and its `request_body_sha256` is the
     /// standard Base64 SHA-256 of exactly `body`.
     pub async fn check_webhook_signature(&self, jwt: &str, body: &[u8]) -> Result<(), Rejection> {
-        let (_, key) = self.key_for(jwt).await?;
-        let data =
-            decode::<WebhookClaims>(jwt, &key.decoding, &self.webhook_validation).map_err(|e| {
-                Rejection::Invalid(match e.kind() {
-                    ErrorKind::InvalidSignature => "bad webhook signature",
-                    _ => "malformed webhook signature",
-                })
-            })?;
+        let (_, key, is_hmac) = self.key_for(jwt).await?;
+        let validation = match &self.hmac {
+            Some(hmac) if is_hmac => &hmac.webhook_validation,
+            _ => &self.webhook_validation,
+        };
+        let data = decode::<WebhookClaims>(jwt, &key.decoding, validation).map_err(|e| {
+            Rejection::Invalid(match e.kind() {
+                ErrorKind::InvalidSignature => "bad webhook signature",
+                _ => "malformed webhook signature",
+            })
+        })?;
         if data
             .claims
             .exp
