@@ -6,7 +6,7 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use aws_lc_rs::{hmac, signature};
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::headers::NEW_ACCESS_TOKEN;
@@ -14,7 +14,7 @@ use shared::store::ErrorCode;
 
 use crate::helpers::{
     APPLICATION_ID, DEMO_USER_ID, PAST_JWT_LIFETIME, TENANT_ID, TestApp, error_code, header,
-    spawn_app,
+    spawn_app, spawn_app_with,
 };
 
 pub fn b64(bytes: &[u8]) -> String {
@@ -60,7 +60,7 @@ pub fn sign_es256(key: &EcdsaKeyPair, header: &Value, claims: &Value) -> String 
     format!("{message}.{}", b64(signature.as_ref()))
 }
 
-fn sign_hs256(secret: &[u8], header: &Value, claims: &Value) -> String {
+pub fn sign_hs256(secret: &[u8], header: &Value, claims: &Value) -> String {
     let message = format!("{}.{}", part(header), part(claims));
     let tag = hmac::sign(
         &hmac::Key::new(hmac::HMAC_SHA256, secret),
@@ -149,7 +149,22 @@ async fn assert_refused_without_refresh(app: &TestApp, name: &str, jwt: &str, re
 
 #[tokio::test]
 async fn step_15_18_forged_tokens_are_refused_and_never_refreshed() {
-    let app = spawn_app().await;
+    forged_tokens_are_refused_and_never_refreshed(spawn_app().await).await;
+}
+
+/// With an HMAC secret configured, HS256 tokens are verified with that secret: one signed with
+/// any public form of the ES256 key still fails.
+#[tokio::test]
+async fn step_15_18_forged_tokens_are_refused_even_with_an_hmac_secret_configured() {
+    let app = spawn_app_with(|settings| {
+        settings.jwt_hmac_secret =
+            Some(STANDARD.encode(b"an unrelated HMAC secret").as_str().into());
+    })
+    .await;
+    forged_tokens_are_refused_and_never_refreshed(app).await;
+}
+
+async fn forged_tokens_are_refused_and_never_refreshed(app: TestApp) {
     let victim = app.login().await;
     let real_header = decode_part(&victim.jwt, 0);
     let real_claims = decode_part(&victim.jwt, 1);

@@ -8,6 +8,7 @@ mod cart;
 mod forgery;
 mod hardening;
 mod helpers;
+mod hmac;
 mod login_proxy;
 mod postgres;
 mod public;
