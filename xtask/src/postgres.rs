@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use crate::steps::{self, output};
+use crate::steps;
 
 #[derive(Debug)]
 pub struct Cluster {
@@ -31,7 +31,7 @@ impl Cluster {
             std::fs::remove_dir_all(&data)?;
         }
         std::fs::create_dir_all(&data)?;
-        let as_root = output(Command::new("id").arg("-u")).as_deref() == Some("0");
+        let as_root = crate::tools::is_root();
         if as_root {
             // initdb refuses to run as root.
             steps::run(
@@ -94,7 +94,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let as_root = output(Command::new("id").arg("-u")).as_deref() == Some("0");
+        let as_root = crate::tools::is_root();
         let _ = self
             .pg(as_root, "pg_ctl", |c| {
                 c.arg("-D")

@@ -107,8 +107,13 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// True when this process runs as root (needed for apt-get, and for `runuser` to PostgreSQL).
+pub fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).as_deref() == Some("0")
+}
+
 pub fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {
-    if output(Command::new("id").arg("-u")).as_deref() != Some("0") {
+    if !is_root() {
         bail!(
             "{what} missing: install them with `sudo apt-get install -y {}`",
             packages.join(" ")
