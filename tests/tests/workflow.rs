@@ -47,6 +47,26 @@ async fn stored_tokens(browser: &Browser) -> anyhow::Result<DeviceTokens> {
         .context("the PWA stored no session")
 }
 
+/// Steps 6–9 from the device's side: time passes the JWT's expiry, the user opens the cart (which
+/// still shows `product`), and the backend's refresh leaves rotated tokens on the device; returns
+/// them once the refresh token differs from `before`'s.
+async fn expire_jwt_and_reopen_cart(
+    stack: &Stack,
+    browser: &Browser,
+    product: &str,
+    before: &DeviceTokens,
+) -> anyhow::Result<DeviceTokens> {
+    stack.travel(PAST_JWT_EXPIRY).await?;
+    browser.travel(PAST_JWT_EXPIRY).await?;
+    browser.client.goto(&stack.url("/cart")).await?;
+    browser.text_becomes(&quantity_of(product), "1").await?;
+    tests::eventually("the device to store rotated tokens", || async {
+        let now = stored_tokens(browser).await?;
+        Ok((now.refresh_token != before.refresh_token).then_some(now))
+    })
+    .await
+}
+
 fn quantity_of(product_id: &str) -> String {
     format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
 }
@@ -134,16 +154,8 @@ story!(
         let before = stored_tokens(&browser).await?;
 
         // A while later the JWT has expired; the user opens the cart again.
-        stack.travel(PAST_JWT_EXPIRY).await?;
-        browser.travel(PAST_JWT_EXPIRY).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
-
-        let after = tests::eventually("the device to store the new tokens", || async {
-            let now = stored_tokens(&browser).await?;
-            Ok((now.jwt != before.jwt).then_some(now))
-        })
-        .await?;
+        let after = expire_jwt_and_reopen_cart(&stack, &browser, &product, &before).await?;
+        ensure!(after.jwt != before.jwt, "the device stored the new JWT");
         ensure!(
             after.refresh_token != before.refresh_token,
             "the one-time refresh token was rotated and the successor kept"
@@ -217,15 +229,7 @@ story!(
         attack?;
 
         // The refresh token was never spent: the victim's next refresh still works.
-        stack.travel(PAST_JWT_EXPIRY).await?;
-        victim.travel(PAST_JWT_EXPIRY).await?;
-        victim.client.goto(&stack.url("/cart")).await?;
-        victim.text_becomes(&quantity_of(&product), "1").await?;
-        let renewed = tests::eventually("the victim's tokens to be renewed", || async {
-            let now = stored_tokens(&victim).await?;
-            Ok((now.refresh_token != stolen.refresh_token).then_some(now))
-        })
-        .await?;
+        let renewed = expire_jwt_and_reopen_cart(&stack, &victim, &product, &stolen).await?;
         ensure!(renewed.jwt != stolen.jwt, "the victim got a new JWT");
         Ok(())
     }
@@ -239,15 +243,7 @@ story!(
         let stolen = stored_tokens(&victim).await?;
 
         // The victim's app refreshes: the stolen refresh token is now a spent one.
-        stack.travel(PAST_JWT_EXPIRY).await?;
-        victim.travel(PAST_JWT_EXPIRY).await?;
-        victim.client.goto(&stack.url("/cart")).await?;
-        victim.text_becomes(&quantity_of(&product), "1").await?;
-        tests::eventually("the victim's refresh token to rotate", || async {
-            let now = stored_tokens(&victim).await?;
-            Ok((now.refresh_token != stolen.refresh_token).then_some(()))
-        })
-        .await?;
+        expire_jwt_and_reopen_cart(&stack, &victim, &product, &stolen).await?;
 
         // After the grace period the thief presents the spent token with the victim's old,
         // genuinely signed but expired JWT: FusionAuth detects the reuse and revokes the session.
