@@ -17,6 +17,7 @@ mod routes;
 mod state;
 mod store;
 mod tokens;
+mod uses;
 mod webhooks;
 
 use std::net::{SocketAddr, TcpListener};

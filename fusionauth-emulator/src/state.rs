@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use crate::clock::Clock;
 use crate::crypto::{PasswordHash, SigningKey};
 use crate::model::CorsConfiguration;
+use crate::uses::UseLog;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -21,6 +22,8 @@ pub struct AppState {
     pub test_hooks: bool,
     /// HTTP clients for webhook delivery.
     pub webhook_clients: crate::webhooks::Clients,
+    /// Where sliding-window refresh tokens' uses are stored (group commit).
+    pub uses: UseLog,
     keys: RwLock<HashMap<String, Arc<SigningKey>>>,
     cors: RwLock<CorsConfiguration>,
     webhooks: RwLock<WebhookCache>,
@@ -35,6 +38,7 @@ struct WebhookCache {
 }
 
 impl AppState {
+    /// Must be called within a Tokio runtime: it starts the [`UseLog`]'s writer task.
     pub fn new(
         pool: SqlitePool,
         clock: Clock,
@@ -43,6 +47,7 @@ impl AppState {
         test_hooks: bool,
     ) -> Self {
         Self {
+            uses: UseLog::start(pool.clone()),
             pool,
             clock,
             token_secret,

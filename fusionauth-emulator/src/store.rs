@@ -627,15 +627,6 @@ pub async fn rotate_refresh_token(
     Ok(true)
 }
 
-pub async fn touch_refresh_token(pool: &SqlitePool, id: &str, now_ms: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE refresh_tokens SET last_used_instant = ? WHERE id = ?")
-        .bind(now_ms)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
 pub async fn delete_refresh_token(pool: &SqlitePool, id: &str) -> sqlx::Result<u64> {
     Ok(sqlx::query("DELETE FROM refresh_tokens WHERE id = ?")
         .bind(id)

@@ -57,7 +57,7 @@ pub async fn refresh(
             } else {
                 // Only the sliding policies read the last use: a Fixed token costs no write.
                 if session.config.refresh_token_expiration_policy != "Fixed" {
-                    store::touch_refresh_token(&state.pool, &row.id, state.clock.now_ms()).await?;
+                    state.uses.record(&row.id, state.clock.now_ms()).await?;
                 }
                 (row, value.clone(), session)
             }

@@ -249,6 +249,78 @@ async fn a_used_refresh_token_stays_valid_past_the_window_but_not_past_the_maxim
     );
 }
 
+/// Switches the default tenant to reusable refresh tokens, sliding window of 7 days capped at 30.
+async fn reusable_sliding_window(emulator: &crate::helpers::TestEmulator) {
+    emulator
+        .patch_default_tenant(json!({"jwtConfiguration": {"refreshTokenUsagePolicy": "Reusable"}}))
+        .await;
+}
+
+#[tokio::test]
+async fn a_reusable_token_stays_valid_while_used_within_the_sliding_window() {
+    let emulator = spawn_emulator().await;
+    reusable_sliding_window(&emulator).await;
+    let login = emulator.login().await;
+    let value = login["refreshToken"].as_str().expect("value");
+    for _ in 0..2 {
+        emulator.advance_clock(6 * 24 * 3600).await;
+        let response = emulator.refresh(value).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(
+            body["refreshToken"], value,
+            "a reusable token is not rotated"
+        );
+    }
+    emulator.advance_clock(7 * 24 * 3600 + 1).await;
+    assert_eq!(
+        emulator.refresh(value).await.status(),
+        400,
+        "7 days without a use end the session"
+    );
+}
+
+#[tokio::test]
+async fn every_one_of_many_concurrent_uses_of_reusable_tokens_is_stored() {
+    let dir = std::env::temp_dir().join(format!("fusionauth-emulator-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite:{}?mode=rwc", dir.join("emulator.db").display());
+    let emulator = crate::helpers::spawn_emulator_on(&url).await;
+    reusable_sliding_window(&emulator).await;
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let login = emulator.login().await;
+        sessions.push(login["refreshToken"].as_str().expect("value").to_owned());
+    }
+    // Six days on, every session is used 20 times at once; each must have recorded its use,
+    // so six more days later (12 after login, over the 7-day window) all are still valid.
+    emulator.advance_clock(6 * 24 * 3600).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for value in &sessions {
+        for _ in 0..20 {
+            let client = emulator.client.clone();
+            let url = emulator.url("/api/jwt/refresh");
+            let value = value.clone();
+            tasks.spawn(async move {
+                let response = client
+                    .post(url)
+                    .json(&json!({"refreshToken": value}))
+                    .send()
+                    .await
+                    .expect("sent");
+                response.status().as_u16()
+            });
+        }
+    }
+    let statuses = tasks.join_all().await;
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    emulator.advance_clock(6 * 24 * 3600).await;
+    for value in &sessions {
+        assert_eq!(emulator.refresh(value).await.status(), 200);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Creates an application with the given login configuration and registers a new user to it.
 async fn application_with(
     emulator: &crate::helpers::TestEmulator,
