@@ -4,6 +4,7 @@
 //! against it unchanged. See README.md for the endpoints and the choices made where FusionAuth's
 //! behaviour is not documented.
 
+mod batch;
 mod clock;
 mod cors;
 mod crypto;
@@ -17,7 +18,6 @@ mod routes;
 mod state;
 mod store;
 mod tokens;
-mod uses;
 mod webhooks;
 
 use std::net::{SocketAddr, TcpListener};

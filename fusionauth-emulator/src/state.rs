@@ -6,10 +6,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 use serde_json::Value;
 use sqlx::SqlitePool;
 
+use crate::batch::Batch;
 use crate::clock::Clock;
 use crate::crypto::{PasswordHash, SigningKey};
 use crate::model::CorsConfiguration;
-use crate::uses::UseLog;
+use crate::store::RefreshSession;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -22,8 +23,10 @@ pub struct AppState {
     pub test_hooks: bool,
     /// HTTP clients for webhook delivery.
     pub webhook_clients: crate::webhooks::Clients,
-    /// Where sliding-window refresh tokens' uses are stored (group commit).
-    pub uses: UseLog,
+    /// The refresh path's read: refresh tokens (by value hash) with their sessions, batched.
+    pub refresh_sessions: Batch<String, Option<RefreshSession>>,
+    /// The last use of sliding-window refresh tokens, `(token id, instant)`, by group commit.
+    pub refresh_token_uses: Batch<(String, i64), ()>,
     keys: RwLock<HashMap<String, Arc<SigningKey>>>,
     cors: RwLock<CorsConfiguration>,
     webhooks: RwLock<WebhookCache>,
@@ -38,7 +41,7 @@ struct WebhookCache {
 }
 
 impl AppState {
-    /// Must be called within a Tokio runtime: it starts the [`UseLog`]'s writer task.
+    /// Must be called within a Tokio runtime: it starts the [`Batch`] tasks.
     pub fn new(
         pool: SqlitePool,
         clock: Clock,
@@ -47,7 +50,20 @@ impl AppState {
         test_hooks: bool,
     ) -> Self {
         Self {
-            uses: UseLog::start(pool.clone()),
+            refresh_sessions: Batch::start({
+                let pool = pool.clone();
+                move |hashes| {
+                    let pool = pool.clone();
+                    async move { crate::store::refresh_sessions_by_hash(&pool, hashes).await }
+                }
+            }),
+            refresh_token_uses: Batch::start({
+                let pool = pool.clone();
+                move |uses| {
+                    let pool = pool.clone();
+                    async move { crate::store::record_refresh_token_uses(&pool, uses).await }
+                }
+            }),
             pool,
             clock,
             token_secret,

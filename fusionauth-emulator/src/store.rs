@@ -1,6 +1,8 @@
 //! SQL, one small function per statement.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -936,7 +938,7 @@ pub async fn update_user_data(
 
 /// What refreshing a token needs, read in one statement: the token's tenant and application,
 /// its user, and the user's registration to the application (if any).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SessionRows {
     pub tenant: Tenant,
     pub application: Application,
@@ -944,7 +946,7 @@ pub struct SessionRows {
     pub registration: Option<RegistrationRow>,
 }
 
-/// The session columns of [`session_rows`] and [`refresh_session_by_hash`] (`u`: the user,
+/// The session columns of [`session_rows`] and [`refresh_sessions_by_hash`] (`u`: the user,
 /// `tn`: the tenant, `a`: the application, `r`: the registration).
 const SESSION_COLUMNS: &str = "tn.data AS tenant_data, a.tenant_id AS application_tenant_id,
     a.data AS application_data,
@@ -974,15 +976,19 @@ pub async fn session_rows(
     row.map(|row| session_from_row(&row, token)).transpose()
 }
 
-/// The refresh token whose current value hashes to `hash`, with its session (as
-/// [`session_rows`]), in one statement: the refresh path's only read. `None` when no current
-/// value matches or its user, tenant or application is gone.
-pub async fn refresh_session_by_hash(
+/// A refresh token with its session (as [`session_rows`]); shared, since concurrent refreshes
+/// of one token read it once.
+pub type RefreshSession = Arc<(RefreshTokenRow, SessionRows)>;
+
+/// For each of `hashes`, the refresh token whose current value hashes to it, with its session,
+/// all in one statement: the refresh path's only read (see [`crate::batch`]). `None` where no
+/// current value matches or the token's user, tenant or application is gone.
+pub async fn refresh_sessions_by_hash(
     pool: &SqlitePool,
-    hash: &str,
-) -> sqlx::Result<Option<(RefreshTokenRow, SessionRows)>> {
+    hashes: Vec<String>,
+) -> sqlx::Result<Vec<Option<RefreshSession>>> {
     use sqlx::Row;
-    let row = sqlx::query(&format!(
+    let rows = sqlx::query(&format!(
         "SELECT t.id AS t_id, t.user_id AS t_user_id, t.application_id AS t_application_id,
                 t.tenant_id AS t_tenant_id, t.current_hash AS t_current_hash,
                 t.previous_hash AS t_previous_hash, t.rotated_instant AS t_rotated_instant,
@@ -995,30 +1001,51 @@ pub async fn refresh_session_by_hash(
          JOIN tenants tn ON tn.id = t.tenant_id
          JOIN applications a ON a.id = t.application_id
          LEFT JOIN registrations r ON r.user_id = u.id AND r.application_id = a.id
-         WHERE t.current_hash = ?"
+         WHERE t.current_hash IN (SELECT value FROM json_each(?))"
     ))
-    .bind(hash)
-    .fetch_optional(pool)
+    .bind(serde_json::to_string(&hashes).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
+    .fetch_all(pool)
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let token = RefreshTokenRow {
-        id: row.try_get("t_id")?,
-        user_id: row.try_get("t_user_id")?,
-        application_id: row.try_get("t_application_id")?,
-        tenant_id: row.try_get("t_tenant_id")?,
-        current_hash: row.try_get("t_current_hash")?,
-        previous_hash: row.try_get("t_previous_hash")?,
-        rotated_instant: row.try_get("t_rotated_instant")?,
-        insert_instant: row.try_get("t_insert_instant")?,
-        start_instant: row.try_get("t_start_instant")?,
-        last_used_instant: row.try_get("t_last_used_instant")?,
-        auth_time: row.try_get("t_auth_time")?,
-        meta_data: row.try_get("t_meta_data")?,
-    };
-    let session = session_from_row(&row, &token)?;
-    Ok(Some((token, session)))
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let token = RefreshTokenRow {
+            id: row.try_get("t_id")?,
+            user_id: row.try_get("t_user_id")?,
+            application_id: row.try_get("t_application_id")?,
+            tenant_id: row.try_get("t_tenant_id")?,
+            current_hash: row.try_get("t_current_hash")?,
+            previous_hash: row.try_get("t_previous_hash")?,
+            rotated_instant: row.try_get("t_rotated_instant")?,
+            insert_instant: row.try_get("t_insert_instant")?,
+            start_instant: row.try_get("t_start_instant")?,
+            last_used_instant: row.try_get("t_last_used_instant")?,
+            auth_time: row.try_get("t_auth_time")?,
+            meta_data: row.try_get("t_meta_data")?,
+        };
+        let session = session_from_row(&row, &token)?;
+        found.insert(token.current_hash.clone(), Arc::new((token, session)));
+    }
+    Ok(hashes.iter().map(|hash| found.get(hash).cloned()).collect())
+}
+
+/// Stores each `(token id, instant)` as that refresh token's last use, in one statement (see
+/// [`crate::batch`]); a last use never moves backwards.
+pub async fn record_refresh_token_uses(
+    pool: &SqlitePool,
+    uses: Vec<(String, i64)>,
+) -> sqlx::Result<Vec<()>> {
+    let count = uses.len();
+    sqlx::query(
+        "UPDATE refresh_tokens
+         SET last_used_instant = MAX(refresh_tokens.last_used_instant, uses.at)
+         FROM (SELECT value ->> 0 AS id, MAX(value ->> 1) AS at
+               FROM json_each(?) GROUP BY 1) AS uses
+         WHERE refresh_tokens.id = uses.id",
+    )
+    .bind(serde_json::to_string(&uses).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
+    .execute(pool)
+    .await?;
+    Ok(vec![(); count])
 }
 
 fn session_from_row(

@@ -1,6 +1,8 @@
 //! The JWT API: refresh, revoke, retrieve, validate, public keys —
 //! <https://fusionauth.io/docs/apis/jwt>
 
+use std::sync::Arc;
+
 use actix_web::http::header::{CONTENT_TYPE, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -36,7 +38,8 @@ pub async fn refresh(
     let mut rotated_from = None;
     // The token and its whole session in one read; `None` also when the token's user, tenant or
     // application is gone (then no rotated-away value matches either: refused below).
-    let (row, current, session) = match store::refresh_session_by_hash(&state.pool, &hash).await? {
+    let found = state.refresh_sessions.run(hash.clone()).await?;
+    let (row, current, session) = match found.map(Arc::unwrap_or_clone) {
         Some((row, rows)) => {
             let session = usable(&state, &row, rows).await?;
             if session.config.one_time_use() {
@@ -57,7 +60,10 @@ pub async fn refresh(
             } else {
                 // Only the sliding policies read the last use: a Fixed token costs no write.
                 if session.config.refresh_token_expiration_policy != "Fixed" {
-                    state.uses.record(&row.id, state.clock.now_ms()).await?;
+                    state
+                        .refresh_token_uses
+                        .run((row.id.clone(), state.clock.now_ms()))
+                        .await?;
                 }
                 (row, value.clone(), session)
             }
