@@ -127,22 +127,39 @@ async fn concurrent_refreshes(
     value: &str,
     count: usize,
 ) -> Vec<(u16, Option<String>)> {
+    concurrent_refreshes_of(emulator, &[value.to_owned()], count)
+        .await
+        .into_iter()
+        .map(|(_, status, successor)| (status, successor))
+        .collect()
+}
+
+/// Sends `each` concurrent refreshes of every one of `values`, all at once; returns (value,
+/// status, refresh token) per call.
+async fn concurrent_refreshes_of(
+    emulator: &crate::helpers::TestEmulator,
+    values: &[String],
+    each: usize,
+) -> Vec<(String, u16, Option<String>)> {
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..count {
-        let client = emulator.client.clone();
-        let url = emulator.url("/api/jwt/refresh");
-        let value = value.to_owned();
-        tasks.spawn(async move {
-            let response = client
-                .post(url)
-                .json(&json!({"refreshToken": value}))
-                .send()
-                .await
-                .expect("sent");
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.expect("JSON");
-            (status, body["refreshToken"].as_str().map(str::to_owned))
-        });
+    for value in values {
+        for _ in 0..each {
+            let client = emulator.client.clone();
+            let url = emulator.url("/api/jwt/refresh");
+            let value = value.clone();
+            tasks.spawn(async move {
+                let response = client
+                    .post(url)
+                    .json(&json!({"refreshToken": value}))
+                    .send()
+                    .await
+                    .expect("sent");
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.expect("JSON");
+                let successor = body["refreshToken"].as_str().map(str::to_owned);
+                (value, status, successor)
+            });
+        }
     }
     tasks.join_all().await
 }
@@ -295,27 +312,11 @@ async fn every_one_of_many_concurrent_uses_of_reusable_tokens_is_stored() {
     // Six days on, every session is used 20 times at once; each must have recorded its use,
     // so six more days later (12 after login, over the 7-day window) all are still valid.
     emulator.advance_clock(6 * 24 * 3600).await;
-    let mut tasks = tokio::task::JoinSet::new();
     // Unknown values among them (read in the same statements) are refused, and only they are.
     let unknown = ["not-a-token".to_owned(), "x".repeat(43)];
-    for value in sessions.iter().chain(&unknown) {
-        for _ in 0..20 {
-            let client = emulator.client.clone();
-            let url = emulator.url("/api/jwt/refresh");
-            let value = value.clone();
-            tasks.spawn(async move {
-                let response = client
-                    .post(url)
-                    .json(&json!({"refreshToken": value}))
-                    .send()
-                    .await
-                    .expect("sent");
-                (value, response.status().as_u16())
-            });
-        }
-    }
-    let statuses = tasks.join_all().await;
-    for (value, status) in &statuses {
+    let values: Vec<String> = sessions.iter().chain(&unknown).cloned().collect();
+    let statuses = concurrent_refreshes_of(&emulator, &values, 20).await;
+    for (value, status, _) in &statuses {
         let expected = if unknown.contains(value) { 400 } else { 200 };
         assert_eq!(*status, expected, "{statuses:?}");
     }
