@@ -18,7 +18,7 @@ const MAX_BATCH: usize = 256;
 
 type Answer<O> = oneshot::Sender<Result<O, Arc<sqlx::Error>>>;
 
-/// A statement run for whatever requests are waiting; cloning the handle is cheap.
+/// A statement run for whatever requests are waiting.
 #[derive(Debug)]
 pub struct Batch<I, O> {
     requests: mpsc::UnboundedSender<(I, Answer<O>)>,
