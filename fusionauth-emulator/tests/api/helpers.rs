@@ -44,6 +44,29 @@ pub async fn spawn_emulator_on(database_url: &str) -> TestEmulator {
     spawn_emulator_with(database_url, |_| {}).await
 }
 
+/// A SQLite database file (WAL mode, a pool of connections: unlike `sqlite::memory:`) in a
+/// directory of its own, removed when dropped.
+pub struct DatabaseFile {
+    dir: std::path::PathBuf,
+    pub url: String,
+}
+
+impl DatabaseFile {
+    pub fn new() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("fusionauth-emulator-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite:{}?mode=rwc", dir.join("emulator.db").display());
+        Self { dir, url }
+    }
+}
+
+impl Drop for DatabaseFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Spawns the emulator after `adjust` has changed the Kickstart (e.g. its variables).
 pub async fn spawn_emulator_with(
     database_url: &str,

@@ -181,10 +181,8 @@ async fn concurrent_refreshes_of_one_token_converge_on_a_single_successor() {
 
 #[tokio::test]
 async fn concurrent_refreshes_on_a_database_file_also_converge() {
-    let dir = std::env::temp_dir().join(format!("fusionauth-emulator-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let url = format!("sqlite:{}?mode=rwc", dir.join("emulator.db").display());
-    let emulator = crate::helpers::spawn_emulator_on(&url).await;
+    let database = crate::helpers::DatabaseFile::new();
+    let emulator = crate::helpers::spawn_emulator_on(&database.url).await;
     let login = emulator.login().await;
     let value = login["refreshToken"].as_str().expect("value");
     let results = concurrent_refreshes(&emulator, value, 40).await;
@@ -194,7 +192,6 @@ async fn concurrent_refreshes_on_a_database_file_also_converge() {
     );
     let successors: HashSet<_> = results.into_iter().filter_map(|(_, v)| v).collect();
     assert_eq!(successors.len(), 1, "exactly one successor: {successors:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -299,10 +296,8 @@ async fn a_reusable_token_stays_valid_while_used_within_the_sliding_window() {
 
 #[tokio::test]
 async fn every_one_of_many_concurrent_uses_of_reusable_tokens_is_stored() {
-    let dir = std::env::temp_dir().join(format!("fusionauth-emulator-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let url = format!("sqlite:{}?mode=rwc", dir.join("emulator.db").display());
-    let emulator = crate::helpers::spawn_emulator_on(&url).await;
+    let database = crate::helpers::DatabaseFile::new();
+    let emulator = crate::helpers::spawn_emulator_on(&database.url).await;
     reusable_sliding_window(&emulator).await;
     let mut sessions = Vec::new();
     for _ in 0..3 {
@@ -324,7 +319,6 @@ async fn every_one_of_many_concurrent_uses_of_reusable_tokens_is_stored() {
     for value in &sessions {
         assert_eq!(emulator.refresh(value).await.status(), 200);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Creates an application with the given login configuration and registers a new user to it.

@@ -24,16 +24,14 @@ async fn kids(emulator: &crate::helpers::TestEmulator) -> Vec<String> {
 
 #[tokio::test]
 async fn a_restart_on_the_same_database_keeps_keys_users_and_sessions() {
-    let dir = std::env::temp_dir().join(format!("fusionauth-emulator-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let url = format!("sqlite:{}?mode=rwc", dir.join("emulator.db").display());
+    let database = crate::helpers::DatabaseFile::new();
 
-    let first = spawn_emulator_on(&url).await;
+    let first = spawn_emulator_on(&database.url).await;
     let login = first.login().await;
     let first_kids = kids(&first).await;
 
     // A second build on the same file would fail if the Kickstart ran again (duplicate key id).
-    let second = spawn_emulator_on(&url).await;
+    let second = spawn_emulator_on(&database.url).await;
     assert_ne!(first.base_url, second.base_url);
     assert_eq!(kids(&second).await, first_kids);
     let claims = second
@@ -45,8 +43,6 @@ async fn a_restart_on_the_same_database_keeps_keys_users_and_sessions() {
         .await;
     assert_eq!(refreshed.status(), 200, "the session survives the restart");
     second.login().await;
-
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
