@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use shared::store::{
-    ApiError, AppConfig, Cart, CartLine, ErrorCode, Product, ProductList, Quantity,
+    ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode, Product, ProductList, Quantity,
 };
 use wasm_bindgen::JsValue;
 use web_sys::js_sys::{Array, JSON, Object, Reflect};
@@ -120,6 +120,12 @@ impl Read for AppConfig {
         Some(Self {
             fusion_auth_url: json.get("fusionAuthUrl").str()?,
             application_id: json.get("applicationId").str()?,
+            // Absent (an older backend) means off; anything but a known mode makes the config
+            // unreadable, as serde would.
+            device_binding: match json.get("deviceBinding") {
+                Json(absent) if absent.is_undefined() => DeviceBinding::Off,
+                mode => mode.str()?.parse().ok()?,
+            },
         })
     }
 }
@@ -172,6 +178,8 @@ impl Read for ApiError {
             "invalid_request" => ErrorCode::InvalidRequest,
             "unauthorized" => ErrorCode::Unauthorized,
             "session_expired" => ErrorCode::SessionExpired,
+            "use_dpop_nonce" => ErrorCode::UseDpopNonce,
+            "invalid_dpop_proof" => ErrorCode::InvalidDpopProof,
             "not_found" => ErrorCode::NotFound,
             "payload_too_large" => ErrorCode::PayloadTooLarge,
             "too_many_requests" => ErrorCode::TooManyRequests,
@@ -248,5 +256,28 @@ mod tests {
         let config: AppConfig =
             from_str(r#"{"fusionAuthUrl":"http://fa","applicationId":"app"}"#).expect("config");
         assert_eq!(config.application_id, "app");
+        assert_eq!(config.device_binding, DeviceBinding::Off);
+        for (code, wire) in [
+            (ErrorCode::UseDpopNonce, "use_dpop_nonce"),
+            (ErrorCode::InvalidDpopProof, "invalid_dpop_proof"),
+        ] {
+            let text = format!(r#"{{"code":"{wire}","message":"m"}}"#);
+            assert_eq!(from_str::<ApiError>(&text).expect("an error").code, code);
+        }
+    }
+
+    #[test]
+    fn the_config_names_the_device_binding_mode() {
+        let read = |mode: &str| {
+            from_str::<AppConfig>(&format!(
+                r#"{{"fusionAuthUrl":"http://fa","applicationId":"app","deviceBinding":{mode}}}"#
+            ))
+            .map(|config| config.device_binding)
+        };
+        assert_eq!(read(r#""required""#), Some(DeviceBinding::Required));
+        assert_eq!(read(r#""off""#), Some(DeviceBinding::Off));
+        assert_eq!(read(r#""sometimes""#), None);
+        assert_eq!(read("true"), None);
+        assert_eq!(read("null"), None);
     }
 }

@@ -142,6 +142,11 @@ pub enum ErrorCode {
     Unauthorized,
     /// 401: the session is over (refresh refused); the client should wipe its tokens.
     SessionExpired,
+    /// 401 + `DPoP-Nonce`: the proof's `iat` is outside the window and it has no valid nonce;
+    /// the client retries once with the nonce of this answer.
+    UseDpopNonce,
+    /// 401: the `DPoP` proof is missing, malformed, forged, replayed or for another request.
+    InvalidDpopProof,
     /// 404: no such product or cart line.
     NotFound,
     /// 413: the body is too large.
@@ -190,6 +195,87 @@ pub struct AppConfig {
     pub fusion_auth_url: String,
     /// The FusionAuth application the PWA logs in to.
     pub application_id: String,
+    /// Whether store calls must be device-bound. Absent (an older backend) reads as `off`.
+    #[serde(default)]
+    pub device_binding: DeviceBinding,
+}
+
+/// How the backend accepts store calls (its `APP_DEVICE_BINDING` setting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceBinding {
+    /// `Authorization: DPoP` + a proof of the device key; the refresh token stays in the backend.
+    Required,
+    /// `Authorization: Bearer` + `X-Refresh-Token` (no device key).
+    #[default]
+    Off,
+}
+
+impl DeviceBinding {
+    /// The wire spelling: `required` or `off`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Off => "off",
+        }
+    }
+}
+
+impl fmt::Display for DeviceBinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DeviceBinding {
+    type Err = String;
+
+    /// `required` or `off` (exactly, as on the wire).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "required" => Ok(Self::Required),
+            "off" => Ok(Self::Off),
+            other => Err(format!(
+                "device binding must be `required` or `off`, got {other:?}"
+            )),
+        }
+    }
+}
+
+/// `POST /api/session` body (the hand-off): the refresh token the Login API (or the two-factor
+/// step) just issued, which the backend exchanges at once and keeps. Sent with
+/// `Authorization: DPoP <that login's JWT>` and a proof of the new device key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionHandOff {
+    pub refresh_token: String,
+    /// FusionAuth's id of that refresh token, when the login answer had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_id: Option<String>,
+}
+
+impl fmt::Debug for SessionHandOff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionHandOff")
+            .field("refresh_token", &"[redacted]")
+            .field("refresh_token_id", &self.refresh_token_id)
+            .finish()
+    }
+}
+
+/// A device-bound session as the backend describes it (`POST /api/session` answers 201 with
+/// it). It never carries a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceSession {
+    /// The session's id (a UUID).
+    pub id: String,
+    /// Short and derived from the `User-Agent`, e.g. "Safari on iPhone".
+    pub device_label: String,
+    /// When the hand-off created it, epoch milliseconds.
+    pub created_at: i64,
+    /// When a request last used it, epoch milliseconds.
+    pub last_used_at: i64,
 }
 
 #[cfg(test)]
@@ -262,5 +348,126 @@ mod tests {
         let future: ApiError =
             serde_json::from_str(r#"{"code":"brand_new","message":"x"}"#).expect("parses");
         assert_eq!(future.code, ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn device_binding_error_codes_are_the_www_authenticate_error_values() {
+        for (code, wire) in [
+            (
+                ErrorCode::UseDpopNonce,
+                crate::headers::ERROR_USE_DPOP_NONCE,
+            ),
+            (
+                ErrorCode::InvalidDpopProof,
+                crate::headers::ERROR_INVALID_DPOP_PROOF,
+            ),
+        ] {
+            assert_eq!(serde_json::to_value(code).expect("serializes"), wire);
+            let parsed: ErrorCode =
+                serde_json::from_value(serde_json::json!(wire)).expect("parses");
+            assert_eq!(parsed, code);
+        }
+    }
+
+    #[test]
+    fn app_config_names_the_device_binding_and_an_old_backend_means_off() {
+        let config = AppConfig {
+            fusion_auth_url: "http://fa".into(),
+            application_id: "app".into(),
+            device_binding: DeviceBinding::Required,
+        };
+        assert_eq!(
+            serde_json::to_value(&config).expect("serializes"),
+            serde_json::json!({
+                "fusionAuthUrl": "http://fa",
+                "applicationId": "app",
+                "deviceBinding": "required"
+            })
+        );
+        let old: AppConfig =
+            serde_json::from_str(r#"{"fusionAuthUrl":"http://fa","applicationId":"app"}"#)
+                .expect("parses");
+        assert_eq!(old.device_binding, DeviceBinding::Off);
+        let off: AppConfig = serde_json::from_str(
+            r#"{"fusionAuthUrl":"http://fa","applicationId":"app","deviceBinding":"off"}"#,
+        )
+        .expect("parses");
+        assert_eq!(off.device_binding, DeviceBinding::Off);
+    }
+
+    #[test]
+    fn device_binding_reads_only_its_two_lower_case_spellings() {
+        for (text, mode) in [
+            ("required", DeviceBinding::Required),
+            ("off", DeviceBinding::Off),
+        ] {
+            assert_eq!(text.parse::<DeviceBinding>(), Ok(mode));
+            assert_eq!(mode.to_string(), text);
+            let parsed: DeviceBinding =
+                serde_json::from_value(serde_json::json!(text)).expect("parses");
+            assert_eq!(parsed, mode);
+        }
+        for bad in ["Required", "OFF", "on", "", " off", "dpop"] {
+            assert!(bad.parse::<DeviceBinding>().is_err(), "{bad:?}");
+            assert!(
+                serde_json::from_value::<DeviceBinding>(serde_json::json!(bad)).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_hand_off_body_names_its_token_and_never_shows_it() {
+        let hand_off: SessionHandOff =
+            serde_json::from_str(r#"{"refreshToken":"r3fresh-s3cret","refreshTokenId":"rid"}"#)
+                .expect("parses");
+        assert_eq!(hand_off.refresh_token, "r3fresh-s3cret");
+        assert_eq!(hand_off.refresh_token_id.as_deref(), Some("rid"));
+        let shown = format!("{hand_off:?}");
+        assert!(!shown.contains("r3fresh-s3cret"), "{shown}");
+        assert!(shown.contains("rid"), "{shown}");
+
+        let without_id: SessionHandOff =
+            serde_json::from_str(r#"{"refreshToken":"r"}"#).expect("parses");
+        assert_eq!(
+            serde_json::to_value(&without_id).expect("serializes"),
+            serde_json::json!({"refreshToken": "r"})
+        );
+        for bad in [
+            r#"{}"#,
+            r#"{"refreshTokenId":"rid"}"#,
+            r#"{"refreshToken":7}"#,
+            r#"{"refreshToken":"r","token":"jwt"}"#,
+            r#""r""#,
+        ] {
+            assert!(
+                serde_json::from_str::<SessionHandOff>(bad).is_err(),
+                "{bad} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn a_device_session_is_described_in_camel_case_without_tokens() {
+        let session = DeviceSession {
+            id: "5f0c".into(),
+            device_label: "Safari on iPhone".into(),
+            created_at: 1_700_000_000_000,
+            last_used_at: 1_700_000_060_000,
+        };
+        let json = serde_json::to_value(&session).expect("serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "id": "5f0c",
+                "deviceLabel": "Safari on iPhone",
+                "createdAt": 1_700_000_000_000_i64,
+                "lastUsedAt": 1_700_000_060_000_i64
+            })
+        );
+        assert_eq!(
+            serde_json::from_value::<DeviceSession>(json).expect("round trip"),
+            session
+        );
     }
 }
