@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod clock;
+mod device;
 pub mod error;
 mod hardening;
 mod rate_limit;
@@ -130,8 +131,7 @@ impl Application {
             app_config: AppConfig {
                 fusion_auth_url: settings.public_fusionauth_url(),
                 application_id: settings.application_id.clone(),
-                // Until the request path is device-bound (issue #11), every backend is `off`.
-                device_binding: shared::store::DeviceBinding::Off,
+                device_binding: settings.device_binding,
             },
             webhook_secret: settings.fusionauth_webhook_secret.clone(),
             login_proxy,

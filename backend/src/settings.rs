@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use jsonwebtoken::Algorithm;
+use shared::store::DeviceBinding;
 
 /// Address the backend listens on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -24,6 +25,8 @@ pub const DEFAULT_MAX_REFRESH_AGE_MINUTES: u64 = 43_200;
 pub const DEFAULT_REVOCATION_SYNC_SECONDS: u64 = 2;
 /// Login attempts per client address and minute through the login proxy.
 pub const DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
+/// How long a DPoP nonce stays valid, in seconds.
+pub const DEFAULT_DPOP_NONCE_SECONDS: u64 = 300;
 
 /// Everything the backend needs to run. Build it with [`clap::Parser::parse`] in production or
 /// [`Settings::for_fusionauth`] in tests.
@@ -125,6 +128,35 @@ pub struct Settings {
         default_value = ""
     )]
     pub cors_allowed_origins: Vec<String>,
+
+    /// `off`: store calls carry `Authorization: Bearer` and, when the JWT expired,
+    /// `X-Refresh-Token` (the workflow as FusionAuth describes it). `required`: they carry
+    /// `Authorization: DPoP` and a proof of the device's key, and the refresh token stays here,
+    /// sealed (needs `APP_SESSION_KEY`). Intended: the request path follows it from the next
+    /// stage of issue #11, whose default is `required`.
+    #[arg(long, env = "APP_DEVICE_BINDING", default_value = "off")]
+    pub device_binding: DeviceBinding,
+
+    /// The backend's origin as browsers reach it (`https://shop.example`); every DPoP proof's
+    /// `htu` must be on it. Default: `http://<APP_LISTEN>`.
+    #[arg(long, env = "APP_PUBLIC_ORIGIN")]
+    pub public_origin: Option<PublicOrigin>,
+
+    /// 32 random bytes, standard Base64 (`openssl rand -base64 32`): seals the refresh tokens
+    /// of device-bound sessions and keys their DPoP nonces. Every instance needs the same one.
+    #[arg(long, env = "APP_SESSION_KEY", hide_env_values = true, value_parser = SessionKeyParser)]
+    pub session_key: Option<Secret>,
+
+    /// The session key before a rotation: what it sealed still opens (and is sealed again with
+    /// the new key at its next refresh), and its nonces are still accepted.
+    #[arg(long, env = "APP_SESSION_KEY_PREVIOUS", hide_env_values = true, value_parser = SessionKeyParser)]
+    pub session_key_previous: Option<Secret>,
+
+    /// How long a DPoP nonce stays valid (seconds, 30–3600): a device whose clock is off
+    /// proves freshness with one.
+    #[arg(long, env = "APP_DPOP_NONCE_SECONDS", default_value_t = DEFAULT_DPOP_NONCE_SECONDS,
+          value_parser = clap::value_parser!(u64).range(30..=3600))]
+    pub dpop_nonce_seconds: u64,
 }
 
 /// Where access tokens are verified.
@@ -162,6 +194,11 @@ impl Settings {
             fusionauth_api_key: None,
             login_attempts_per_minute: DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE,
             cors_allowed_origins: Vec::new(),
+            device_binding: DeviceBinding::Off,
+            public_origin: None,
+            session_key: None,
+            session_key_previous: None,
+            dpop_nonce_seconds: DEFAULT_DPOP_NONCE_SECONDS,
         }
     }
 
@@ -227,6 +264,86 @@ fn hmac_secret(s: &str) -> Result<Secret, String> {
             "the HMAC secret must be standard Base64, as FusionAuth's Key API returns it"
                 .to_owned(),
         ),
+    }
+}
+
+/// `APP_SESSION_KEY`: 32 bytes of standard Base64. Its errors never repeat the value (clap's
+/// own "invalid value '…'" would print the key).
+#[derive(Clone, Copy, Debug)]
+struct SessionKeyParser;
+
+impl clap::builder::TypedValueParser for SessionKeyParser {
+    type Value = Secret;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        argument: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Secret, clap::Error> {
+        let name = argument.map_or_else(|| "the session key".to_owned(), ToString::to_string);
+        let refuse = |reason: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for {name}: {reason}\n"),
+            )
+            .with_cmd(command)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refuse("it is not text".to_owned()))?;
+        crate::device::SessionKey::from_base64(text).map_err(|e| refuse(e.to_string()))?;
+        Ok(Secret(text.trim().to_owned()))
+    }
+}
+
+/// `scheme://host[:port]` (`http` or `https`), normalised: lower case, the scheme's default
+/// port dropped. The origin DPoP proofs' `htu` must be on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicOrigin(String);
+
+impl PublicOrigin {
+    /// `scheme://host[:port]`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The default for a backend listening on `listen` (`host:port`): `http://host:port`.
+    ///
+    /// # Errors
+    /// When `http://<listen>` is not an origin.
+    pub fn for_listen(listen: &str) -> Result<Self, String> {
+        format!("http://{listen}").parse()
+    }
+}
+
+impl FromStr for PublicOrigin {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let refuse = || {
+            format!(
+                "expected an origin like https://shop.example or http://127.0.0.1:8080 \
+                 (scheme, host, optional port; no path, query or user), got {s:?}"
+            )
+        };
+        if s.contains(['?', '#']) {
+            return Err(refuse());
+        }
+        let url = crate::device::htu::normalise(s).ok_or_else(refuse)?;
+        let path = s
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.find('/').map_or("", |at| &rest[at..]));
+        if !matches!(path, "" | "/") {
+            return Err(refuse());
+        }
+        Ok(Self(url.origin))
+    }
+}
+
+impl fmt::Display for PublicOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -378,6 +495,106 @@ mod tests {
         assert!(defaults.jwt_hmac_secret.is_none());
         assert!(Settings::try_parse_from(["backend", "--jwt-hmac-secret", "not base64!"]).is_err());
         assert!(defaults.cors_allowed_origins.iter().all(String::is_empty));
+    }
+
+    /// `openssl rand -base64 32`, once.
+    const SESSION_KEY: &str = "q9Vw0mJ4m1S3n5X2YbVf3o7l0r1qg6M9cHkq0J8lY2E=";
+
+    #[test]
+    fn device_binding_is_off_by_default_in_this_stage_and_reads_required_or_off() {
+        let defaults = Settings::try_parse_from(["backend"]).expect("defaults parse");
+        assert_eq!(defaults.device_binding, DeviceBinding::Off);
+        assert_eq!(defaults.public_origin, None);
+        assert!(defaults.session_key.is_none() && defaults.session_key_previous.is_none());
+        assert_eq!(defaults.dpop_nonce_seconds, DEFAULT_DPOP_NONCE_SECONDS);
+        let required =
+            Settings::try_parse_from(["backend", "--device-binding", "required"]).expect("parses");
+        assert_eq!(required.device_binding, DeviceBinding::Required);
+        for bad in ["Required", "on", "dpop", ""] {
+            assert!(
+                Settings::try_parse_from(["backend", "--device-binding", bad]).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_dpop_nonce_lifetime_is_thirty_seconds_to_an_hour() {
+        for (value, ok) in [("29", false), ("30", true), ("3600", true), ("3601", false)] {
+            assert_eq!(
+                Settings::try_parse_from(["backend", "--dpop-nonce-seconds", value]).is_ok(),
+                ok,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn session_keys_are_checked_at_start_up_and_never_shown() {
+        let settings = Settings::try_parse_from([
+            "backend",
+            "--session-key",
+            SESSION_KEY,
+            "--session-key-previous",
+            SESSION_KEY,
+        ])
+        .expect("parses");
+        assert_eq!(
+            settings.session_key.as_ref().map(Secret::expose),
+            Some(SESSION_KEY)
+        );
+        assert!(!format!("{settings:?}").contains(&SESSION_KEY[..12]));
+        for bad in [
+            "c2hvcnQ=",
+            "q9Vw0mJ4m1S3n5X2YbVf3o7l0r1qg6M9cHkq0J8lY2E",
+            "not base64 at all",
+        ] {
+            for flag in ["--session-key", "--session-key-previous"] {
+                let error = Settings::try_parse_from(["backend", flag, bad])
+                    .expect_err("refused")
+                    .to_string();
+                assert!(error.contains("openssl rand -base64 32"), "{error}");
+                assert!(
+                    !error.contains(bad),
+                    "the refusal repeats the value: {error}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_public_origin_is_a_normalised_origin_without_a_path() {
+        for (text, origin) in [
+            ("https://shop.example", "https://shop.example"),
+            ("https://Shop.Example:443/", "https://shop.example"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+        ] {
+            let parsed: PublicOrigin = text.parse().expect("an origin");
+            assert_eq!(parsed.as_str(), origin, "{text}");
+        }
+        for bad in [
+            "shop.example",
+            "https://shop.example/shop",
+            "https://shop.example/?x",
+            "https://shop.example#top",
+            "https://user@shop.example",
+            "ftp://shop.example",
+            "",
+        ] {
+            assert!(bad.parse::<PublicOrigin>().is_err(), "{bad:?}");
+        }
+        let settings =
+            Settings::try_parse_from(["backend", "--public-origin", "https://SHOP.example:443"])
+                .expect("parses");
+        assert_eq!(
+            settings.public_origin.as_ref().map(PublicOrigin::as_str),
+            Some("https://shop.example")
+        );
+        assert_eq!(
+            PublicOrigin::for_listen("127.0.0.1:8080").map(|o| o.to_string()),
+            Ok("http://127.0.0.1:8080".to_owned())
+        );
     }
 
     #[test]

@@ -1,0 +1,724 @@
+//! Proof verification: every check with a proof made the way the PWA makes them (an aws-lc-rs
+//! P-256 key standing in for WebCrypto's), RFC 9449's own examples, and a proof made by the
+//! PWA's code in Chromium.
+
+use std::time::Duration;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _,
+};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::device::key::{SESSION_KEY_LENGTH, SessionKey};
+
+const ORIGIN: &str = "https://shop.example";
+const TOKEN: &str = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2ln";
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A device key, as the PWA holds one.
+struct Device {
+    pair: EcdsaKeyPair,
+}
+
+impl Device {
+    fn new() -> Self {
+        Self {
+            pair: EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("a key"),
+        }
+    }
+
+    /// The public JWK, as `crypto.subtle.exportKey("jwk", publicKey)` gives it.
+    fn jwk(&self) -> Value {
+        let point = self.pair.public_key().as_ref();
+        json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+               "ext": true, "key_ops": ["verify"]})
+    }
+
+    fn jkt(&self) -> String {
+        DeviceJwk::from_members(serde_json::from_value(self.jwk()).expect("members"))
+            .expect("a P-256 key")
+            .thumbprint()
+    }
+
+    fn header(&self) -> Value {
+        json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk()})
+    }
+
+    /// `header.claims.signature`, the signature by this key (raw r‖s).
+    fn sign(&self, header: &Value, claims: &Value) -> String {
+        let signed = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+        let signature = self
+            .pair
+            .sign(&SystemRandom::new(), signed.as_bytes())
+            .expect("signs");
+        format!("{signed}.{}", b64(signature))
+    }
+
+    fn proof(&self, claims: &Value) -> String {
+        self.sign(&self.header(), claims)
+    }
+}
+
+fn claims(method: &str, path: &str, iat: i64) -> Value {
+    json!({
+        "jti": b64(uuid::Uuid::new_v4().as_bytes()),
+        "htm": method,
+        "htu": format!("{ORIGIN}{path}"),
+        "iat": iat,
+        "ath": token_hash(TOKEN),
+    })
+}
+
+fn with(mut value: Value, key: &str, member: Value) -> Value {
+    value[key] = member;
+    value
+}
+
+fn without(mut value: Value, key: &str) -> Value {
+    value.as_object_mut().expect("an object").remove(key);
+    value
+}
+
+fn session_key(byte: u8) -> SessionKey {
+    SessionKey::from_bytes([byte; SESSION_KEY_LENGTH])
+}
+
+fn verifier_on(origin: &str, clock: &Clock) -> ProofVerifier {
+    ProofVerifier::new(
+        origin.parse().expect("an origin"),
+        Nonces::new(
+            &session_key(1),
+            None,
+            Duration::from_secs(300),
+            clock.clone(),
+        ),
+        ReplayCache::default(),
+        clock.clone(),
+    )
+}
+
+fn verifier(clock: &Clock) -> ProofVerifier {
+    verifier_on(ORIGIN, clock)
+}
+
+const GET_CART: ProofRequest<'static> = ProofRequest {
+    method: "GET",
+    path: "/api/cart",
+    access_token: TOKEN,
+};
+
+#[test]
+fn a_fresh_proof_of_the_device_key_verifies_and_names_the_key() {
+    let clock = Clock::default();
+    let device = Device::new();
+    let now = clock.now_seconds();
+    let verified = verifier(&clock)
+        .verify(&device.proof(&claims("GET", "/api/cart", now)), &GET_CART)
+        .expect("a valid proof");
+    assert_eq!(
+        verified,
+        VerifiedProof {
+            jkt: device.jkt(),
+            issued_at: now,
+            by_nonce: false
+        }
+    );
+    assert_eq!(verified.jkt.len(), 43, "base64url of 32 bytes");
+}
+
+#[test]
+fn every_spelling_of_the_request_url_is_accepted_and_no_other_url() {
+    let clock = Clock::default();
+    let verifier = verifier(&clock);
+    let device = Device::new();
+    let now = clock.now_seconds();
+    let request = ProofRequest {
+        method: "PATCH",
+        path: "/api/cart/items/pour%2dover",
+        access_token: TOKEN,
+    };
+    for htu in [
+        "https://shop.example/api/cart/items/pour-over",
+        "HTTPS://SHOP.example:443/api/cart/items/pour%2Dover",
+        "https://shop.example/api/cart/items/pour-over?quantity=2#x",
+    ] {
+        let proof = device.proof(&with(claims("PATCH", "", now), "htu", json!(htu)));
+        assert!(verifier.verify(&proof, &request).is_ok(), "{htu}");
+    }
+    for htu in [
+        "http://shop.example/api/cart/items/pour-over",
+        "https://shop.example:8443/api/cart/items/pour-over",
+        "https://evil.example/api/cart/items/pour-over",
+        "https://shop.example.evil.example/api/cart/items/pour-over",
+        "https://shop.example/api/cart/items/POUR-OVER",
+        "https://shop.example/api/cart/items/pour-over/",
+        "https://shop.example/api/cart",
+        "/api/cart/items/pour-over",
+        "https://user@shop.example/api/cart/items/pour-over",
+    ] {
+        let proof = device.proof(&with(claims("PATCH", "", now), "htu", json!(htu)));
+        assert_eq!(
+            verifier.verify(&proof, &request),
+            Err(ProofError::WrongUri),
+            "{htu}"
+        );
+    }
+}
+
+/// Each row: what is wrong, the proof, and the check that must catch it.
+#[test]
+fn bad_proofs_are_refused_by_the_check_they_fail() {
+    let clock = Clock::default();
+    let verifier = verifier(&clock);
+    let device = Device::new();
+    let thief = Device::new();
+    let now = clock.now_seconds();
+    let good = || claims("GET", "/api/cart", now);
+    let header = device.header();
+    let signed_by_thief = {
+        let proof = thief.sign(&header, &good());
+        let (signed, _) = proof.rsplit_once('.').expect("three parts");
+        let (_, signature) = device
+            .proof(&good())
+            .rsplit_once('.')
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .expect("three parts");
+        // The thief's header and claims with a signature of other content by the device.
+        format!("{signed}.{signature}")
+    };
+    let flipped_signature = {
+        let proof = device.proof(&good());
+        let (signed, signature) = proof.rsplit_once('.').expect("three parts");
+        let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+        bytes[10] ^= 1;
+        format!("{signed}.{}", b64(bytes))
+    };
+    let der_signature = {
+        let der_key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).expect("a key");
+        let point = der_key.public_key().as_ref();
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": {"kty": "EC", "crv": "P-256",
+            "x": b64(&point[1..33]), "y": b64(&point[33..65])}});
+        let signed = format!("{}.{}", b64(header.to_string()), b64(good().to_string()));
+        let signature = der_key
+            .sign(&SystemRandom::new(), signed.as_bytes())
+            .expect("signs");
+        format!("{signed}.{}", b64(signature))
+    };
+    let unsigned = |header: Value, signature: &[u8]| {
+        format!(
+            "{}.{}.{}",
+            b64(header.to_string()),
+            b64(good().to_string()),
+            b64(signature)
+        )
+    };
+    let hmac_signed = {
+        let header = with(device.header(), "alg", json!("HS256"));
+        let signed = format!("{}.{}", b64(header.to_string()), b64(good().to_string()));
+        let key = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            device.jwk()["x"].as_str().expect("x").as_bytes(),
+        );
+        let tag = aws_lc_rs::hmac::sign(&key, signed.as_bytes());
+        format!("{signed}.{}", b64(tag))
+    };
+    let off_curve = with(
+        device.header(),
+        "jwk",
+        json!({"kty": "EC", "crv": "P-256", "x": b64([7; 32]), "y": b64([9; 32])}),
+    );
+    let raw = |header: &str, claims: &str| {
+        // Signed, so that only the unreadable part is wrong.
+        let signed = format!("{}.{}", b64(header), b64(claims));
+        let signature = device
+            .pair
+            .sign(&SystemRandom::new(), signed.as_bytes())
+            .expect("signs");
+        format!("{signed}.{}", b64(signature))
+    };
+    let jwk_text = device.jwk().to_string();
+    let claims_text = good().to_string();
+
+    let cases: Vec<(&str, String, ProofError)> = vec![
+        ("empty", String::new(), ProofError::NotCompactJws),
+        ("two parts", "a.b".into(), ProofError::NotCompactJws),
+        (
+            "four parts",
+            format!("{}.x", device.proof(&good())),
+            ProofError::NotCompactJws,
+        ),
+        (
+            "a padded part",
+            device.proof(&good()).replacen('.', "=.", 1),
+            ProofError::NotCompactJws,
+        ),
+        (
+            "not base64url",
+            "%%%.%%%.%%%".into(),
+            ProofError::NotCompactJws,
+        ),
+        (
+            "too long",
+            "a".repeat(MAX_PROOF_LENGTH + 1),
+            ProofError::TooLong,
+        ),
+        (
+            "a header that is not JSON",
+            raw("{typ", &claims_text),
+            ProofError::MalformedHeader,
+        ),
+        (
+            "a header that is an array",
+            raw("[1]", &claims_text),
+            ProofError::MalformedHeader,
+        ),
+        (
+            "alg twice (ES256, then none)",
+            raw(
+                &format!(r#"{{"typ":"dpop+jwt","alg":"ES256","alg":"none","jwk":{jwk_text}}}"#),
+                &claims_text,
+            ),
+            ProofError::MalformedHeader,
+        ),
+        (
+            "typ JWT",
+            device.sign(&with(device.header(), "typ", json!("JWT")), &good()),
+            ProofError::WrongType,
+        ),
+        (
+            "typ upper case",
+            device.sign(&with(device.header(), "typ", json!("DPOP+JWT")), &good()),
+            ProofError::WrongType,
+        ),
+        (
+            "no typ",
+            device.sign(&without(device.header(), "typ"), &good()),
+            ProofError::WrongType,
+        ),
+        (
+            "alg none",
+            unsigned(with(device.header(), "alg", json!("none")), b""),
+            ProofError::UnsupportedAlgorithm,
+        ),
+        (
+            "alg HS256 keyed with the jwk",
+            hmac_signed,
+            ProofError::UnsupportedAlgorithm,
+        ),
+        (
+            "alg ES384",
+            device.sign(&with(device.header(), "alg", json!("ES384")), &good()),
+            ProofError::UnsupportedAlgorithm,
+        ),
+        (
+            "alg RS256",
+            device.sign(&with(device.header(), "alg", json!("RS256")), &good()),
+            ProofError::UnsupportedAlgorithm,
+        ),
+        (
+            "no alg",
+            device.sign(&without(device.header(), "alg"), &good()),
+            ProofError::UnsupportedAlgorithm,
+        ),
+        (
+            "crit",
+            device.sign(&with(device.header(), "crit", json!(["exp"])), &good()),
+            ProofError::CriticalHeader,
+        ),
+        (
+            "no jwk",
+            device.sign(&without(device.header(), "jwk"), &good()),
+            ProofError::InvalidKey,
+        ),
+        (
+            "a P-384 jwk",
+            device.sign(
+                &with(
+                    device.header(),
+                    "jwk",
+                    with(device.jwk(), "crv", json!("P-384")),
+                ),
+                &good(),
+            ),
+            ProofError::InvalidKey,
+        ),
+        (
+            "a jwk with its private part",
+            device.sign(
+                &with(
+                    device.header(),
+                    "jwk",
+                    with(device.jwk(), "d", json!(b64([1; 32]))),
+                ),
+                &good(),
+            ),
+            ProofError::PrivateKey,
+        ),
+        (
+            "a jwk that is a string",
+            device.sign(&with(device.header(), "jwk", json!("EC")), &good()),
+            ProofError::MalformedHeader,
+        ),
+        (
+            "a point off the curve",
+            device.sign(&off_curve, &good()),
+            ProofError::BadSignature,
+        ),
+        (
+            "the thief's key in the header",
+            thief.sign(&thief.header(), &good()).replacen(
+                &b64(thief.header().to_string()),
+                &b64(header.to_string()),
+                1,
+            ),
+            ProofError::BadSignature,
+        ),
+        (
+            "another signature",
+            signed_by_thief,
+            ProofError::BadSignature,
+        ),
+        (
+            "a flipped signature bit",
+            flipped_signature,
+            ProofError::BadSignature,
+        ),
+        ("a DER signature", der_signature, ProofError::BadSignature),
+        (
+            "an empty signature",
+            unsigned(device.header(), b""),
+            ProofError::BadSignature,
+        ),
+        (
+            "claims that are not JSON",
+            raw(&device.header().to_string(), "{jti"),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "claims that are an array",
+            raw(&device.header().to_string(), r#"["j","GET"]"#),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "no jti",
+            device.proof(&without(good(), "jti")),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "no htm",
+            device.proof(&without(good(), "htm")),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "no htu",
+            device.proof(&without(good(), "htu")),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "no iat",
+            device.proof(&without(good(), "iat")),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "iat with a fraction",
+            device.proof(&with(good(), "iat", json!(now as f64 + 0.5))),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "iat as text",
+            device.proof(&with(good(), "iat", json!(now.to_string()))),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "a numeric nonce",
+            device.proof(&with(good(), "nonce", json!(5))),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "jti twice",
+            raw(
+                &device.header().to_string(),
+                &claims_text.replacen('{', r#"{"jti":"a","#, 1),
+            ),
+            ProofError::MalformedClaims,
+        ),
+        (
+            "an empty jti",
+            device.proof(&with(good(), "jti", json!(""))),
+            ProofError::InvalidJti,
+        ),
+        (
+            "a 65-byte jti",
+            device.proof(&with(good(), "jti", json!("j".repeat(65)))),
+            ProofError::InvalidJti,
+        ),
+        (
+            "htm POST for a GET",
+            device.proof(&with(good(), "htm", json!("POST"))),
+            ProofError::WrongMethod,
+        ),
+        (
+            "htm in lower case",
+            device.proof(&with(good(), "htm", json!("get"))),
+            ProofError::WrongMethod,
+        ),
+        (
+            "htu of another path",
+            device.proof(&claims("GET", "/api/products", now)),
+            ProofError::WrongUri,
+        ),
+        (
+            "no ath",
+            device.proof(&without(good(), "ath")),
+            ProofError::WrongAccessTokenHash,
+        ),
+        (
+            "ath of another token",
+            device.proof(&with(good(), "ath", json!(token_hash("another")))),
+            ProofError::WrongAccessTokenHash,
+        ),
+        (
+            "ath of the token, padded",
+            device.proof(&with(
+                good(),
+                "ath",
+                json!(format!("{}=", token_hash(TOKEN))),
+            )),
+            ProofError::WrongAccessTokenHash,
+        ),
+        (
+            "iat 61 s ago, no nonce",
+            device.proof(&claims("GET", "/api/cart", now - 61)),
+            ProofError::StaleIssuedAt,
+        ),
+        (
+            "iat 61 s ahead, no nonce",
+            device.proof(&claims("GET", "/api/cart", now + 61)),
+            ProofError::StaleIssuedAt,
+        ),
+        (
+            "a nonce that is not ours",
+            device.proof(&with(good(), "nonce", json!(b64([0; 24])))),
+            ProofError::BadNonce,
+        ),
+        (
+            "a garbage nonce",
+            device.proof(&with(good(), "nonce", json!("nonce"))),
+            ProofError::BadNonce,
+        ),
+    ];
+    for (case, proof, error) in cases {
+        assert_eq!(verifier.verify(&proof, &GET_CART), Err(error), "{case}");
+    }
+}
+
+#[test]
+fn a_device_whose_clock_is_ten_minutes_off_is_asked_for_a_nonce_and_then_accepted() {
+    let clock = Clock::default();
+    let verifier = verifier(&clock);
+    let device = Device::new();
+    for skew in [-600, 600] {
+        let device_now = clock.now_seconds() + skew;
+        let error = verifier
+            .verify(
+                &device.proof(&claims("GET", "/api/cart", device_now)),
+                &GET_CART,
+            )
+            .expect_err("no nonce, iat 10 minutes off");
+        assert_eq!(error, ProofError::StaleIssuedAt);
+        assert_eq!(error.verdict(), ProofVerdict::UseNonce);
+
+        let nonce = verifier.fresh_nonce();
+        let retry = with(
+            claims("GET", "/api/cart", device_now),
+            "nonce",
+            json!(nonce),
+        );
+        let verified = verifier
+            .verify(&device.proof(&retry), &GET_CART)
+            .expect("accepted by its nonce");
+        assert!(verified.by_nonce);
+        assert_eq!(verified.issued_at, device_now);
+    }
+}
+
+#[test]
+fn a_nonce_carries_a_skewed_device_for_its_lifetime_then_a_new_one_is_needed() {
+    let clock = Clock::default();
+    let verifier = verifier(&clock);
+    let device = Device::new();
+    let nonce = verifier.fresh_nonce();
+    assert!(
+        verifier_on(ORIGIN, &Clock::default())
+            .verify(
+                &device.proof(&with(claims("GET", "/api/cart", 0), "nonce", json!(nonce))),
+                &GET_CART
+            )
+            .is_ok(),
+        "another instance with the same session key accepts this instance's nonce"
+    );
+    let proof_at = |clock: &Clock| {
+        device.proof(&with(
+            claims("GET", "/api/cart", clock.now_seconds() - 600),
+            "nonce",
+            json!(nonce),
+        ))
+    };
+    clock.advance(Duration::from_secs(299));
+    assert!(verifier.verify(&proof_at(&clock), &GET_CART).is_ok());
+    clock.advance(Duration::from_secs(2));
+    let error = verifier
+        .verify(&proof_at(&clock), &GET_CART)
+        .expect_err("expired");
+    assert_eq!(
+        (error, error.verdict()),
+        (ProofError::BadNonce, ProofVerdict::UseNonce)
+    );
+}
+
+#[test]
+fn a_replayed_proof_is_refused_for_as_long_as_it_could_be_accepted() {
+    let clock = Clock::default();
+    let verifier = verifier(&clock);
+    let device = Device::new();
+    let proof = device.proof(&claims("GET", "/api/cart", clock.now_seconds()));
+    assert!(verifier.verify(&proof, &GET_CART).is_ok());
+    let error = verifier.verify(&proof, &GET_CART).expect_err("replayed");
+    assert_eq!(
+        (error, error.verdict()),
+        (ProofError::Replayed, ProofVerdict::Invalid)
+    );
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        verifier.verify(&proof, &GET_CART),
+        Err(ProofError::Replayed)
+    );
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(
+        verifier.verify(&proof, &GET_CART),
+        Err(ProofError::StaleIssuedAt),
+        "past its window its iat refuses it"
+    );
+
+    let with_nonce = device.proof(&with(
+        claims("GET", "/api/cart", clock.now_seconds() - 600),
+        "nonce",
+        json!(verifier.fresh_nonce()),
+    ));
+    assert!(verifier.verify(&with_nonce, &GET_CART).is_ok());
+    clock.advance(Duration::from_secs(250));
+    assert_eq!(
+        verifier.verify(&with_nonce, &GET_CART),
+        Err(ProofError::Replayed),
+        "remembered as long as its nonce lives"
+    );
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        verifier.verify(&with_nonce, &GET_CART),
+        Err(ProofError::BadNonce)
+    );
+}
+
+#[test]
+fn a_refused_proof_is_not_remembered() {
+    let clock = Clock::default();
+    let verifier = verifier(&clock);
+    let device = Device::new();
+    let proof = device.proof(&claims("GET", "/api/cart", clock.now_seconds()));
+    let post = ProofRequest {
+        method: "POST",
+        ..GET_CART
+    };
+    assert_eq!(verifier.verify(&proof, &post), Err(ProofError::WrongMethod));
+    assert!(verifier.verify(&proof, &GET_CART).is_ok());
+}
+
+#[test]
+fn a_full_replay_cache_refuses_proofs_as_overload() {
+    let clock = Clock::default();
+    let verifier = ProofVerifier::new(
+        ORIGIN.parse().expect("an origin"),
+        Nonces::new(
+            &session_key(1),
+            None,
+            Duration::from_secs(300),
+            clock.clone(),
+        ),
+        ReplayCache::new(1),
+        clock.clone(),
+    );
+    let device = Device::new();
+    let now = clock.now_seconds();
+    assert!(
+        verifier
+            .verify(&device.proof(&claims("GET", "/api/cart", now)), &GET_CART)
+            .is_ok()
+    );
+    let error = verifier
+        .verify(&device.proof(&claims("GET", "/api/cart", now)), &GET_CART)
+        .expect_err("no room");
+    assert_eq!(
+        (error, error.verdict()),
+        (ProofError::ReplayCacheFull, ProofVerdict::Overloaded)
+    );
+}
+
+#[test]
+fn the_request_description_never_shows_the_access_token() {
+    assert!(!format!("{GET_CART:?}").contains(TOKEN));
+}
+
+/// RFC 9449 Figure 13: a proof for `GET https://resource.example.org/protectedresource` with
+/// the access token of §7.1, made at `iat` 1562262618.
+const RFC_9449_FIGURE_13: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0ZWRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2oW9RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA";
+
+/// RFC 9449 Figure 2: a proof for the token endpoint, without `ath`, made at 1562262616.
+const RFC_9449_FIGURE_2: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
+
+#[test]
+fn rfc_9449s_resource_request_example_verifies_at_its_time() {
+    let clock = Clock::default();
+    let verifier = verifier_on("https://resource.example.org", &clock);
+    let request = ProofRequest {
+        method: "GET",
+        path: "/protectedresource",
+        access_token: "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
+    };
+    let verified = verifier
+        .verify_at(RFC_9449_FIGURE_13, &request, 1_562_262_618 + 30)
+        .expect("the RFC's example verifies");
+    assert_eq!(verified.jkt, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+    assert_eq!(
+        verifier.verify(RFC_9449_FIGURE_13, &request),
+        Err(ProofError::StaleIssuedAt),
+        "today it is years old"
+    );
+}
+
+#[test]
+fn rfc_9449s_token_request_example_passes_every_check_up_to_ath_which_store_calls_need() {
+    let clock = Clock::default();
+    let verifier = verifier_on("https://server.example.com", &clock);
+    let request = ProofRequest {
+        method: "POST",
+        path: "/token",
+        access_token: TOKEN,
+    };
+    assert_eq!(
+        verifier.verify_at(RFC_9449_FIGURE_2, &request, 1_562_262_616),
+        Err(ProofError::WrongAccessTokenHash)
+    );
+    // The signature's first character, 2 → 3: one bit of r flipped.
+    let at = RFC_9449_FIGURE_2.rfind('.').expect("three parts") + 1;
+    let mut tampered = RFC_9449_FIGURE_2.to_owned();
+    tampered.replace_range(at..=at, "3");
+    assert_eq!(
+        verifier.verify_at(&tampered, &request, 1_562_262_616),
+        Err(ProofError::BadSignature)
+    );
+}
