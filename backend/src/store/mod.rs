@@ -1,15 +1,26 @@
-//! The store's data: the catalogue and the carts, in SQL through one [`sqlx::AnyPool`]
-//! (SQLite or PostgreSQL). Queries are runtime-checked and written in SQL both databases run.
+//! The store's data: the catalogue, the carts, revocations and device-bound sessions, in SQL
+//! through one [`sqlx::AnyPool`] (SQLite or PostgreSQL). Queries are runtime-checked and written
+//! in SQL both databases run.
 
 mod cart;
 mod catalogue;
 mod revocations;
+mod sessions;
+#[cfg(test)]
+mod test_db;
 
 pub use cart::{CartOwner, add_item, clear_cart, load_cart, remove_item, set_quantity};
 pub use catalogue::{find_product, list_products, seed_catalogue};
 pub use revocations::{
     StoredRevocations, load_revocations, prune_revocations, revoke_application, revoke_session,
     revoke_user,
+};
+pub use sessions::{
+    NewDeviceSession, RecordedRefresh, SessionToken, StoredDeviceSession, create_device_session,
+    delete_device_session, delete_device_sessions_by_refresh_token_id,
+    delete_device_sessions_of_application, delete_device_sessions_of_user, find_device_session,
+    find_device_session_by_token, list_device_sessions, prune_device_session_tokens,
+    record_refresh, release_refresh_lease, take_refresh_lease, touch_device_session,
 };
 
 use std::time::Duration;
