@@ -86,6 +86,13 @@ impl Json {
     }
 }
 
+impl From<JsValue> for Json {
+    /// A value the browser already holds (e.g. a WebCrypto result), read like parsed JSON.
+    fn from(value: JsValue) -> Self {
+        Self(value)
+    }
+}
+
 /// A JSON object with these members; `undefined` values (see [`opt`]) are left out.
 pub fn object(members: &[(&str, JsValue)]) -> JsValue {
     let object = Object::new();

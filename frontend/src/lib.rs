@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod connectivity;
+pub mod device;
 pub mod format;
 pub mod fusionauth;
 pub mod http;
