@@ -722,3 +722,43 @@ fn rfc_9449s_token_request_example_passes_every_check_up_to_ath_which_store_call
         Err(ProofError::BadSignature)
     );
 }
+
+/// Made in headless Chromium by the PWA's `DeviceKey::proof` (WebCrypto, `frontend/tests/
+/// device.rs`, `a_proof_for_the_backends_test_vector`): `POST
+/// http://127.0.0.1:8080/api/session` with the access token below, at `iat` 1796070083, by the
+/// key whose thumbprint is [`PWA_JKT`].
+const PWA_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwiY3J2IjoiUC0yNTYiLCJ4IjoiZzVrZjJmZlFuZml0RlNRdTEwb0UzY1RPdkdVdDFyaVNhWW0zcDZWYTZlOCIsInkiOiJuU21MdTRfdEpVZTV2a1lOYnhiYU5RM0lvalc2YXhQWmRMSlh6TU5za0x3In19.eyJqdGkiOiJoSnY5dHhBUElPZzlWdF9fRml6SWRRIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHA6Ly8xMjcuMC4wLjE6ODA4MC9hcGkvc2Vzc2lvbiIsImlhdCI6MTc5NjA3MDA4MywiYXRoIjoiQUNFM1Q1NzFTV3B1YWFjcmY5bjk4cldfajVVNVpBNXpKOXhiaV84YXZ4byJ9.6TP58EqzszLGqsRe22SzpgER-3fSXnSq8DvmwHVotS1u2cyjOR71Rw55wbk1L4W0XlZjD9Mg9Butw66siYE4Qg";
+const PWA_TOKEN: &str = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl";
+const PWA_JKT: &str = "xPRRgpP1HRf3WYsI02BaRkX6l3lGsF4uFv_NjCy932g";
+const PWA_IAT: i64 = 1_796_070_083;
+
+#[test]
+fn a_proof_made_by_the_pwa_in_chromium_verifies_and_names_the_browsers_thumbprint() {
+    let clock = Clock::default();
+    let verifier = verifier_on("http://127.0.0.1:8080", &clock);
+    let hand_off = ProofRequest {
+        method: "POST",
+        path: "/api/session",
+        access_token: PWA_TOKEN,
+    };
+    let verified = verifier
+        .verify_at(PWA_PROOF, &hand_off, PWA_IAT + 1)
+        .expect("the PWA's proof verifies");
+    assert_eq!(
+        verified.jkt, PWA_JKT,
+        "WebCrypto's and aws-lc-rs's thumbprints agree"
+    );
+    assert_eq!(verified.issued_at, PWA_IAT);
+    assert_eq!(
+        verifier.verify_at(PWA_PROOF, &hand_off, PWA_IAT + 2),
+        Err(ProofError::Replayed)
+    );
+    let logout = ProofRequest {
+        method: "DELETE",
+        ..hand_off
+    };
+    assert_eq!(
+        verifier_on("http://127.0.0.1:8080", &clock).verify_at(PWA_PROOF, &logout, PWA_IAT),
+        Err(ProofError::WrongMethod)
+    );
+}
