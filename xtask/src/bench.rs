@@ -146,7 +146,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "building the PWA (release)",
         tools::tool("trunk")
             .current_dir(&root)
-            .args(["build", "--release"]),
+            .args(["build", "--release", "--dist"])
+            .arg(root.join(tools::RELEASE_DIST)),
     )?;
 
     let scratch = std::env::temp_dir().join(format!("store-bench-{}", std::process::id()));
@@ -174,7 +175,7 @@ fn measure(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     steps::announce("PWA transfer size");
-    pwa_size(&root.join("target/dist"), report)?;
+    pwa_size(&root.join(tools::RELEASE_DIST), report)?;
 
     steps::announce("cold start to ready");
     let mut system = System::start(root, scratch, report)?;
@@ -351,7 +352,7 @@ impl System {
                 format!("sqlite:{}?mode=rwc", scratch.join("store.db").display()),
             )
             .env("APP_FUSIONAUTH_URL", &emulator)
-            .env("APP_STATIC_DIR", root.join("target/dist"))
+            .env("APP_STATIC_DIR", root.join(tools::RELEASE_DIST))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null());
         services.spawn("backend", &mut backend_command)?;

@@ -1,6 +1,7 @@
 //! `cargo xtask dev`: the whole system on this machine, rebuilt on change.
 //!
-//! Builds the PWA, starts the FusionAuth emulator and the backend (which also serves the PWA,
+//! Builds the PWA for development into `target/dist-dev` (never the release folder
+//! `target/dist`), starts the FusionAuth emulator and the backend (which also serves the PWA,
 //! so app and API share one origin), watches `frontend/` and `shared/` with `trunk watch`, and
 //! stops everything on Ctrl-C.
 
@@ -18,6 +19,9 @@ use crate::tools;
 /// The Kickstart file's demo user (`fusionauth/kickstart.json` variables).
 const DEMO_EMAIL: &str = "shopper@example.com";
 const DEMO_PASSWORD: &str = "store-demo-pass";
+/// The development build of the PWA, served by `cargo xtask dev` only. Release builds go to
+/// [`tools::RELEASE_DIST`].
+pub const DEV_DIST: &str = "target/dist-dev";
 
 #[derive(Debug)]
 pub struct Options {
@@ -82,9 +86,14 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             "fusionauth-emulator",
         ]),
     )?;
+    let dist = root.join(DEV_DIST);
     steps::run(
-        "building the PWA (trunk)",
-        tools::tool("trunk").current_dir(&root).arg("build"),
+        &format!("building the PWA for development into {DEV_DIST} (trunk)"),
+        tools::tool("trunk")
+            .current_dir(&root)
+            .arg("build")
+            .arg("--dist")
+            .arg(&dist),
     )?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -117,7 +126,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     backend
         .current_dir(&root)
         .env("APP_LISTEN", format!("127.0.0.1:{}", options.port))
-        .env("APP_STATIC_DIR", root.join("target/dist"))
+        .env("APP_STATIC_DIR", &dist)
         .env("APP_DATABASE_URL", sqlite_url(&data.join("store.db")))
         .env("APP_FUSIONAUTH_URL", &emulator_url);
     services.spawn("backend", &mut backend)?;
@@ -136,7 +145,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 
     if options.watch {
         let mut watch = tools::tool("trunk");
-        watch.current_dir(&root).arg("watch");
+        watch.current_dir(&root).arg("watch").arg("--dist").arg(&dist);
         services.spawn("trunk watch", &mut watch)?;
     }
 

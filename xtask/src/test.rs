@@ -143,13 +143,14 @@ fn run_steps(
         "release PWA build (trunk)",
         tools::tool("trunk")
             .current_dir(root)
-            .args(["build", "--release"]),
+            .args(["build", "--release", "--dist"])
+            .arg(root.join(tools::RELEASE_DIST)),
     )?;
     summary.run(
         "end-to-end tests (headless Chromium)",
         cargo()
             .args(["test", "--package", "tests"])
-            .env("STORE_DIST_DIR", root.join("target/dist"))
+            .env("STORE_DIST_DIR", root.join(tools::RELEASE_DIST))
             .env("CHROMEDRIVER", tools::CHROMEDRIVER)
             .env("CHROMIUM", tools::CHROMIUM),
     )?;
