@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::bail;
 
 use crate::postgres;
+use crate::processes;
 use crate::steps::{self, Summary};
 use crate::tools;
 
@@ -36,6 +37,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let result = run_steps(&options, &root, &mut summary);
     match &result {
         Ok(()) => summary.print("all checks passed"),
+        Err(error) if processes::is_interrupted(error) => summary.print("stopped by a signal"),
         Err(_) => summary.print("FAILED (see the error below)"),
     }
     result
