@@ -5,8 +5,9 @@
 //!
 //! Each test runs the real `xtask dev --no-build --no-watch` on free ports with its own data
 //! directory, starting the emulator and backend binaries that `cargo test --workspace` has just
-//! built under `target/debug/` (nothing is built here: a nested cargo would wait on the
-//! outer one's lock). Every wait is on a condition, bounded by a deadline.
+//! built under `target/debug/`. Nothing is built here: a cargo nested in `cargo test` would
+//! contend for the target directory and could rebuild with other features. Every wait is on a
+//! condition, bounded by a deadline.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
