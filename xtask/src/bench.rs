@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
 
+use crate::processes;
 use crate::services::Services;
 use crate::steps;
 use crate::tools;
@@ -146,7 +147,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "building the PWA (release)",
         tools::tool("trunk")
             .current_dir(&root)
-            .args(["build", "--release"]),
+            .args(["build", "--release", "--dist"])
+            .arg(root.join(tools::RELEASE_DIST)),
     )?;
 
     let scratch = std::env::temp_dir().join(format!("store-bench-{}", std::process::id()));
@@ -174,7 +176,7 @@ fn measure(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     steps::announce("PWA transfer size");
-    pwa_size(&root.join("target/dist"), report)?;
+    pwa_size(&root.join(tools::RELEASE_DIST), report)?;
 
     steps::announce("cold start to ready");
     let mut system = System::start(root, scratch, report)?;
@@ -351,7 +353,7 @@ impl System {
                 format!("sqlite:{}?mode=rwc", scratch.join("store.db").display()),
             )
             .env("APP_FUSIONAUTH_URL", &emulator)
-            .env("APP_STATIC_DIR", root.join("target/dist"))
+            .env("APP_STATIC_DIR", root.join(tools::RELEASE_DIST))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null());
         services.spawn("backend", &mut backend_command)?;
@@ -555,20 +557,21 @@ fn concurrent_refresh(system: &System, report: &mut Report) -> anyhow::Result<()
     }
     std::fs::write(&config, lines)?;
     let started = Instant::now();
-    let output = Command::new("curl")
-        .args([
-            "--silent",
-            "--parallel",
-            "--parallel-immediate",
-            "--parallel-max",
-        ])
-        .arg(CONCURRENT_REFRESHES.to_string())
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .context("running curl")?;
-    let took = started.elapsed();
+    let output = processes::output(
+        Command::new("curl")
+            .args([
+                "--silent",
+                "--parallel",
+                "--parallel-immediate",
+                "--parallel-max",
+            ])
+            .arg(CONCURRENT_REFRESHES.to_string())
+            .arg("--config")
+            .arg(&config),
+    );
     let _ = std::fs::remove_file(&config);
+    let output = output.context("running curl")?;
+    let took = started.elapsed();
     let codes = String::from_utf8_lossy(&output.stdout);
     let ok = codes.lines().filter(|code| code.trim() == "200").count();
     let refreshes = counter.settle(Duration::from_secs(3));
@@ -719,10 +722,7 @@ fn pwa_size(dist: &Path, report: &mut Report) -> anyhow::Result<()> {
 }
 
 fn compressed_size(file: &Path, program: &str, args: &[&str]) -> anyhow::Result<u64> {
-    let output = Command::new(program)
-        .args(args)
-        .arg(file)
-        .output()
+    let output = processes::output(Command::new(program).args(args).arg(file))
         .with_context(|| format!("running {program}"))?;
     ensure!(
         output.status.success(),
@@ -771,10 +771,11 @@ fn wrk(url: &str, headers: &[String], bodies: &[String], seconds: u64) -> anyhow
     }
     command.arg(url);
     println!("    wrk {seconds}s → {url}");
-    let output = command.output().context("running wrk")?;
+    let output = processes::output(&mut command);
     if let Some((path, _)) = &script {
         let _ = std::fs::remove_file(path);
     }
+    let output = output.context("running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
     ensure!(output.status.success(), "wrk failed: {text}");
     ensure!(
@@ -840,11 +841,11 @@ fn http(
         .arg(url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped());
-    let mut child = command.spawn().context("running curl")?;
+    let mut child = processes::spawn(&mut command).context("running curl")?;
     if let (Some(body), Some(mut stdin)) = (body, child.stdin.take()) {
         stdin.write_all(body.as_bytes())?;
     }
-    let output = child.wait_with_output()?;
+    let output = processes::wait_with_output(child)?;
     let text = String::from_utf8_lossy(&output.stdout);
     let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
     let status = status
@@ -860,6 +861,7 @@ fn wait_until_ok(url: &str, services: &mut Services) -> anyhow::Result<()> {
         if let Ok((200, _)) = http("GET", url, &[], None) {
             return Ok(());
         }
+        processes::check()?;
         services.fail_if_exited()?;
         ensure!(
             Instant::now() < deadline,

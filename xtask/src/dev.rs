@@ -1,23 +1,32 @@
 //! `cargo xtask dev`: the whole system on this machine, rebuilt on change.
 //!
-//! Builds the PWA, starts the FusionAuth emulator and the backend (which also serves the PWA,
-//! so app and API share one origin), watches `frontend/` and `shared/` with `trunk watch`, and
-//! stops everything on Ctrl-C.
+//! Checks that its ports are free, builds the backend, the emulator and the PWA's development
+//! build (into `target/dist-dev`, never the release folder `target/dist`), starts the FusionAuth
+//! emulator and the backend (which also serves the PWA, so app and API share one origin), waits
+//! until the processes it started answer on their ports, watches `frontend/` and `shared/` with
+//! `trunk watch`, and stops everything on SIGINT, SIGTERM or SIGHUP.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 
-use crate::services::Services;
+use crate::ports;
+use crate::processes;
+use crate::services::{Ready, Services};
 use crate::steps;
 use crate::tools;
 
 /// The Kickstart file's demo user (`fusionauth/kickstart.json` variables).
 const DEMO_EMAIL: &str = "shopper@example.com";
 const DEMO_PASSWORD: &str = "store-demo-pass";
+/// The development build of the PWA, served by `cargo xtask dev` only. Release builds go to
+/// [`tools::RELEASE_DIST`].
+pub const DEV_DIST: &str = "target/dist-dev";
+/// The databases of `cargo xtask dev`, unless `--data-dir` says otherwise.
+const DEFAULT_DATA_DIR: &str = "target/dev-data";
+const EMULATOR_DATABASE: &str = "fusionauth-emulator.db";
+const STORE_DATABASE: &str = "store.db";
 
 #[derive(Debug)]
 pub struct Options {
@@ -25,6 +34,8 @@ pub struct Options {
     emulator_port: u16,
     fresh: bool,
     watch: bool,
+    build: bool,
+    data_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -34,6 +45,8 @@ impl Options {
             emulator_port: 9011,
             fresh: false,
             watch: true,
+            build: true,
+            data_dir: None,
         };
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
@@ -44,6 +57,10 @@ impl Options {
                 }
                 "--fresh" => options.fresh = true,
                 "--no-watch" => options.watch = false,
+                "--no-build" => options.build = false,
+                "--data-dir" => {
+                    options.data_dir = Some(PathBuf::from(crate::option_value(arg, &mut rest)?));
+                }
                 other => bail!("unknown option `{other}` for `cargo xtask dev`"),
             }
         }
@@ -62,35 +79,70 @@ fn parse_port(value: &str) -> anyhow::Result<u16> {
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {
-    let root = crate::workspace_root();
-    steps::announce("checking tools (installing what is missing)");
-    tools::ensure_wasm_toolchain(&root)?;
-
-    let data = root.join("target/dev-data");
-    if options.fresh && data.exists() {
-        std::fs::remove_dir_all(&data).with_context(|| format!("removing {}", data.display()))?;
+    match start_and_supervise(&options) {
+        Err(error) if processes::is_interrupted(&error) => {
+            steps::say("\n==> stopped");
+            Ok(())
+        }
+        outcome => outcome,
     }
+}
+
+fn start_and_supervise(options: &Options) -> anyhow::Result<()> {
+    let root = crate::workspace_root();
+    // Before minutes of building: a busy port is known at once.
+    check_ports(options)?;
+    if options.build || options.watch {
+        steps::announce("checking tools (installing what is missing)");
+        tools::ensure_wasm_toolchain(&root)?;
+    }
+
+    let data = options
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| root.join(DEFAULT_DATA_DIR));
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    // The services run in the workspace root: a relative --data-dir means the caller's directory.
+    let data = std::path::absolute(&data)?;
+    if options.fresh {
+        remove_databases(&data)?;
+    }
 
-    steps::run(
-        "building the backend and the FusionAuth emulator",
-        Command::new(env!("CARGO")).current_dir(&root).args([
-            "build",
-            "--package",
-            "backend",
-            "--package",
-            "fusionauth-emulator",
-        ]),
-    )?;
-    steps::run(
-        "building the PWA (trunk)",
-        tools::tool("trunk").current_dir(&root).arg("build"),
-    )?;
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .context("installing the Ctrl-C handler")?;
+    let dist = root.join(DEV_DIST);
+    let emulator_binary = root.join("target/debug/fusionauth-emulator");
+    let backend_binary = root.join("target/debug/backend");
+    if options.build {
+        steps::run(
+            "building the backend and the FusionAuth emulator",
+            Command::new(env!("CARGO")).current_dir(&root).args([
+                "build",
+                "--package",
+                "backend",
+                "--package",
+                "fusionauth-emulator",
+            ]),
+        )?;
+        steps::run(
+            &format!("building the PWA for development into {DEV_DIST} (trunk)"),
+            tools::tool("trunk")
+                .current_dir(&root)
+                .arg("build")
+                .arg("--dist")
+                .arg(&dist),
+        )?;
+    } else {
+        for binary in [&emulator_binary, &backend_binary] {
+            if !binary.is_file() {
+                bail!(
+                    "{} is missing: run `cargo build -p backend -p fusionauth-emulator`, or \
+                     leave out --no-build",
+                    binary.display()
+                );
+            }
+        }
+    }
+    // Again: the build took a while.
+    check_ports(options)?;
 
     let app_origin = format!("http://127.0.0.1:{}", options.port);
     let emulator_url = format!("http://127.0.0.1:{}", options.emulator_port);
@@ -99,7 +151,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     steps::announce(&format!(
         "starting the FusionAuth emulator on {emulator_url}"
     ));
-    let mut emulator = Command::new(root.join("target/debug/fusionauth-emulator"));
+    let mut emulator = Command::new(&emulator_binary);
     emulator
         .current_dir(&root)
         .args(["--listen", &format!("127.0.0.1:{}", options.emulator_port)])
@@ -109,34 +161,41 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .arg("--kickstart-var")
         .arg(format!("storeWebhookUrl={app_origin}/webhooks/fusionauth"))
         .arg("--database")
-        .arg(sqlite_url(&data.join("fusionauth-emulator.db")));
+        .arg(sqlite_url(&data.join(EMULATOR_DATABASE)));
     services.spawn("fusionauth-emulator", &mut emulator)?;
 
     steps::announce(&format!("starting the backend on {app_origin}"));
-    let mut backend = Command::new(root.join("target/debug/backend"));
+    let mut backend = Command::new(&backend_binary);
     backend
         .current_dir(&root)
         .env("APP_LISTEN", format!("127.0.0.1:{}", options.port))
-        .env("APP_STATIC_DIR", root.join("target/dist"))
-        .env("APP_DATABASE_URL", sqlite_url(&data.join("store.db")))
+        .env("APP_STATIC_DIR", &dist)
+        .env("APP_DATABASE_URL", sqlite_url(&data.join(STORE_DATABASE)))
         .env("APP_FUSIONAUTH_URL", &emulator_url);
     services.spawn("backend", &mut backend)?;
 
-    let ready = services.wait_until_listening(
-        &[
-            ("fusionauth-emulator", options.emulator_port),
-            ("backend", options.port),
-        ],
-        &stop,
-    );
-    if let Err(error) = ready {
-        services.stop();
-        return Err(error);
-    }
+    services.wait_until_ready(&[
+        Ready {
+            name: "fusionauth-emulator",
+            port: options.emulator_port,
+            path: "/.well-known/jwks.json",
+            flag: "--emulator-port",
+        },
+        Ready {
+            name: "backend",
+            port: options.port,
+            path: "/health/live",
+            flag: "--port",
+        },
+    ])?;
 
     if options.watch {
         let mut watch = tools::tool("trunk");
-        watch.current_dir(&root).arg("watch");
+        watch
+            .current_dir(&root)
+            .arg("watch")
+            .arg("--dist")
+            .arg(&dist);
         services.spawn("trunk watch", &mut watch)?;
     }
 
@@ -152,9 +211,32 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         }
     );
 
-    let outcome = services.supervise(&stop);
+    let outcome = services.supervise();
     services.stop();
     outcome
+}
+
+/// Both ports must be free before anything starts.
+fn check_ports(options: &Options) -> anyhow::Result<()> {
+    ports::ensure_free(options.port, "--port")?;
+    ports::ensure_free(options.emulator_port, "--emulator-port")
+}
+
+/// `--fresh`: the two databases (with SQLite's journal files), so the Kickstart file is applied
+/// again. Only these files: `--data-dir` may name a directory that holds other things.
+fn remove_databases(data: &Path) -> anyhow::Result<()> {
+    for database in [EMULATOR_DATABASE, STORE_DATABASE] {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = data.join(format!("{database}{suffix}"));
+            match std::fs::remove_file(&file) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(error).with_context(|| format!("removing {}", file.display()));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 fn sqlite_url(path: &Path) -> String {

@@ -1,21 +1,26 @@
 //! Developer commands for the mobile-login store.
 //!
 //! ```text
-//! cargo xtask dev    [--port 8080] [--emulator-port 9011] [--fresh] [--no-watch]
+//! cargo xtask dev    [--port 8080] [--emulator-port 9011] [--fresh] [--no-watch] [--no-build]
+//!                    [--data-dir DIR]
 //! cargo xtask test   [--no-e2e]
-//! cargo xtask bench
+//! cargo xtask bench  [--seconds N]
 //! ```
 //!
-//! Every command first installs what a fresh machine lacks (see `tools.rs`), printing each step.
+//! Every command first installs what a fresh machine lacks (see `tools.rs`), printing each step,
+//! and ends every process it started when it ends, however it is stopped (see `processes.rs`).
 
 mod bench;
 mod dev;
+mod ports;
 mod postgres;
+mod processes;
 mod services;
 mod steps;
 mod test;
 mod tools;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,9 +33,14 @@ commands:
             --emulator-port N   FusionAuth emulator port, default 9011
             --fresh             start from empty databases (re-applies the Kickstart file)
             --no-watch          build the PWA once instead of watching frontend/
+            --no-build          start the binaries and the PWA already built under target/
+            --data-dir DIR      where the databases live, default target/dev-data
   test    install missing tools, then fmt, clippy, unit, integration and end-to-end tests
             --no-e2e            skip the release PWA build and the browser tests
   bench   measure the system (see BENCHMARKS.md)
+            --seconds N         length of each load run, default 10
+
+SIGINT (Ctrl-C), SIGTERM and SIGHUP stop a command and every process it started.
 ";
 
 fn main() -> ExitCode {
@@ -39,10 +49,10 @@ fn main() -> ExitCode {
         eprint!("{USAGE}");
         return ExitCode::from(2);
     };
-    let result = match command.as_str() {
-        "dev" => dev::Options::parse(options).and_then(dev::run),
-        "test" => test::Options::parse(options).and_then(test::run),
-        "bench" => bench::run(options),
+    let run: fn(&[String]) -> anyhow::Result<()> = match command.as_str() {
+        "dev" => |options| dev::Options::parse(options).and_then(dev::run),
+        "test" => |options| test::Options::parse(options).and_then(test::run),
+        "bench" => bench::run,
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -52,10 +62,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The guard ends whatever the command left running once it returns (or panics).
+    let result = processes::install().and_then(|_guard| run(options));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("\nerror: {error:#}");
+            // Not `eprintln!`, which panics when the terminal is gone (after SIGHUP).
+            let _ = writeln!(std::io::stderr(), "\nerror: {error:#}");
             ExitCode::FAILURE
         }
     }

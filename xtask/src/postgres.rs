@@ -1,5 +1,7 @@
 //! A throw-away PostgreSQL cluster for the test run, so the backend's suite also runs on
-//! PostgreSQL. It lives in a temporary directory and is stopped when dropped.
+//! PostgreSQL. It lives in a temporary directory and is stopped when dropped (`pg_ctl stop -m
+//! fast`), also when xtask is stopped by a signal: its server is protected from the ending of
+//! an interrupted step's processes until then (see `processes.rs`).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -7,6 +9,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
+use crate::processes;
 use crate::steps;
 
 #[derive(Debug)]
@@ -14,6 +17,8 @@ pub struct Cluster {
     bin: PathBuf,
     data: PathBuf,
     url: String,
+    /// The server's process, once started.
+    postmaster: Option<i32>,
 }
 
 impl Cluster {
@@ -40,10 +45,11 @@ impl Cluster {
             )?;
         }
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let cluster = Self {
+        let mut cluster = Self {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
             bin,
             data,
+            postmaster: None,
         };
         steps::run(
             "creating a throw-away PostgreSQL cluster",
@@ -70,6 +76,13 @@ impl Cluster {
                     .arg("start");
             }),
         )?;
+        // `pg_ctl` daemonises the server: xtask, the subreaper, is now its parent.
+        let pid_file = std::fs::read_to_string(cluster.data.join("postmaster.pid"))
+            .context("reading the test cluster's postmaster.pid")?;
+        if let Some(pid) = pid_file.lines().next().and_then(|l| l.trim().parse().ok()) {
+            processes::protect(pid);
+            cluster.postmaster = Some(pid);
+        }
         Ok(cluster)
     }
 
@@ -103,6 +116,9 @@ impl Drop for Cluster {
                     .stdout(std::process::Stdio::null());
             })
             .status();
+        if let Some(pid) = self.postmaster {
+            processes::unprotect(pid);
+        }
         let _ = std::fs::remove_dir_all(&self.data);
     }
 }

@@ -1,106 +1,193 @@
-//! Services started by xtask (the emulator, the backend, `trunk watch`), each in its own process
-//! group, stopped together.
+//! Services started by xtask (the emulator, the backend, `trunk watch`): one process group,
+//! stopped as a whole, and ready only when the process started here answers on its port.
 
-use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
 
-use crate::steps;
+use crate::ports::{self, Listener};
+use crate::processes::{self, GRACE};
+use crate::steps::{self, say};
 
-/// Child processes, each in its own process group so that stopping one stops all it started.
+/// How long a service may take to answer after it started.
+const READY_WITHIN: Duration = Duration::from_secs(120);
+
+/// Child processes sharing one process group (the first one's), so that one signal reaches
+/// them and everything they started.
 #[derive(Debug, Default)]
 pub struct Services {
-    children: Vec<(&'static str, Child)>,
+    children: Vec<Service>,
+    group: Option<Pid>,
+}
+
+#[derive(Debug)]
+struct Service {
+    name: &'static str,
+    child: Child,
+    /// Waited for: its pid may belong to another process by now, so it is never signalled.
+    reaped: bool,
+}
+
+/// A service's readiness: its own process listens on `port` and `GET path` answers 200.
+#[derive(Debug)]
+pub struct Ready {
+    pub name: &'static str,
+    pub port: u16,
+    pub path: &'static str,
+    /// The option that picks another port (`--port`).
+    pub flag: &'static str,
 }
 
 impl Services {
     pub fn spawn(&mut self, name: &'static str, command: &mut Command) -> anyhow::Result<()> {
-        let child = command
-            .process_group(0)
-            .spawn()
+        command.process_group(self.group.map_or(0, Pid::as_raw));
+        let child = processes::spawn(command)
             .with_context(|| format!("starting {name}: `{}`", steps::display(command)))?;
-        self.children.push((name, child));
+        self.group.get_or_insert(processes::pid_of(&child));
+        self.children.push(Service {
+            name,
+            child,
+            reaped: false,
+        });
         Ok(())
     }
 
-    /// Waits until every port accepts connections; fails if a service exits first.
-    pub fn wait_until_listening(
-        &mut self,
-        ports: &[(&str, u16)],
-        stop: &AtomicBool,
-    ) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        for (name, port) in ports {
-            let address = SocketAddr::from(([127, 0, 0, 1], *port));
-            while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+    /// Waits until each service's own process listens on its port and answers 200 there. Fails
+    /// when a service exits, when another process answers on its port, or on a stop request.
+    pub fn wait_until_ready(&mut self, checks: &[Ready]) -> anyhow::Result<()> {
+        let deadline = Instant::now() + READY_WITHIN;
+        for check in checks {
+            let pid = self
+                .children
+                .iter()
+                .find(|service| service.name == check.name)
+                .map(|service| service.child.id())
+                .with_context(|| format!("{} was not started", check.name))?;
+            loop {
                 self.fail_if_exited()?;
-                if stop.load(Ordering::SeqCst) {
-                    bail!("interrupted");
+                processes::check()?;
+                match ports::listener(check.port, pid) {
+                    Listener::Process
+                        if ports::http_status(check.port, check.path) == Some(200) =>
+                    {
+                        break;
+                    }
+                    Listener::Process | Listener::Nobody => {}
+                    Listener::Other => bail!(
+                        "port {} is answered by {}, not by the {} started here: stop that \
+                         process, or choose another port with `{} N`",
+                        check.port,
+                        ports::holder(check.port).unwrap_or_else(|| "another process".into()),
+                        check.name,
+                        check.flag
+                    ),
                 }
                 if Instant::now() > deadline {
-                    bail!("{name} did not start listening on port {port} within 60 s");
+                    bail!(
+                        "{} did not answer GET {} on port {} within {} s",
+                        check.name,
+                        check.path,
+                        check.port,
+                        READY_WITHIN.as_secs()
+                    );
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
-            println!("    {name} is listening on 127.0.0.1:{port}");
+            println!("    {} is ready on 127.0.0.1:{}", check.name, check.port);
         }
         Ok(())
     }
 
     pub fn fail_if_exited(&mut self) -> anyhow::Result<()> {
-        for (name, child) in &mut self.children {
-            if let Some(status) = child.try_wait().context("checking a service")? {
-                bail!("{name} stopped unexpectedly ({status}); see its output above");
+        for service in self.children.iter_mut().filter(|service| !service.reaped) {
+            if let Some(status) = service.child.try_wait().context("checking a service")? {
+                service.reaped = true;
+                processes::forget(&service.child);
+                bail!(
+                    "{} stopped unexpectedly ({status}); see its output above",
+                    service.name
+                );
             }
         }
         Ok(())
     }
 
-    /// Runs until Ctrl-C or until a service stops on its own.
-    pub fn supervise(&mut self, stop: &AtomicBool) -> anyhow::Result<()> {
+    /// Runs until a signal asks to stop (`Ok`) or until a service stops on its own (`Err`).
+    pub fn supervise(&mut self) -> anyhow::Result<()> {
+        let mut polls = 0u32;
         loop {
-            if stop.load(Ordering::SeqCst) {
-                println!("\n==> stopping");
+            if processes::stop_requested() {
+                say("\n==> stopping");
                 return Ok(());
             }
             self.fail_if_exited()?;
-            std::thread::sleep(Duration::from_millis(200));
+            polls = polls.wrapping_add(1);
+            if polls.is_multiple_of(50) {
+                processes::reap_orphans();
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
-    /// Asks every service to stop (SIGTERM to its process group), then kills what is left.
+    /// SIGTERM to the group, SIGKILL to the group if a service is still there after [`GRACE`].
+    /// Processes that left the group are ended by [`processes::Guard`].
     pub fn stop(&mut self) {
-        for (_, child) in &self.children {
-            signal_group(child.id(), "-TERM");
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for (name, child) in &mut self.children {
-            loop {
-                match child.try_wait() {
-                    Ok(Some(_)) | Err(_) => break,
-                    Ok(None) if Instant::now() > deadline => {
-                        eprintln!("    {name} did not stop in time; killing it");
-                        signal_group(child.id(), "-KILL");
-                        let _ = child.wait();
-                        break;
-                    }
-                    Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+        self.signal(Signal::SIGTERM);
+        let deadline = Instant::now() + GRACE;
+        loop {
+            for service in self.children.iter_mut().filter(|s| !s.reaped) {
+                if !matches!(service.child.try_wait(), Ok(None)) {
+                    service.reaped(false);
                 }
             }
-            println!("    {name} stopped");
+            if self.children.iter().all(|s| s.reaped) {
+                break;
+            }
+            if Instant::now() > deadline {
+                // At least one service is not reaped, so the group id is still the group's.
+                self.signal(Signal::SIGKILL);
+                for service in self.children.iter_mut().filter(|s| !s.reaped) {
+                    let _ = service.child.wait();
+                    service.reaped(true);
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
         self.children.clear();
+        self.group = None;
+    }
+
+    /// Sends `signal` to the group and to each service not yet reaped (in case one left the
+    /// group). Nothing is sent once every service is reaped: the ids may be reused by then.
+    fn signal(&self, signal: Signal) {
+        let living: Vec<&Service> = self.children.iter().filter(|s| !s.reaped).collect();
+        if living.is_empty() {
+            return;
+        }
+        if let Some(group) = self.group {
+            let _ = killpg(group, signal);
+        }
+        for service in living {
+            let _ = kill(processes::pid_of(&service.child), signal);
+        }
     }
 }
 
-fn signal_group(pid: u32, signal: &str) {
-    let _ = Command::new("kill")
-        .args([signal, "--", &format!("-{pid}")])
-        .status();
+impl Service {
+    fn reaped(&mut self, killed: bool) {
+        self.reaped = true;
+        processes::forget(&self.child);
+        if killed {
+            say(&format!("    {} did not stop in time: killed", self.name));
+        } else {
+            say(&format!("    {} stopped", self.name));
+        }
+    }
 }
 
 impl Drop for Services {

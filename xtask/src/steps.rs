@@ -2,25 +2,34 @@
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+use crate::processes;
 
 /// Prints a step's banner, the way every long step announces itself.
 pub fn announce(title: &str) {
     println!("\n==> {title}");
 }
 
+/// Prints a line without panicking when stdout is gone (a closed terminal, after SIGHUP): for
+/// everything printed while stopping.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 /// Runs `command` to completion with inherited output; fails with the step's title on a
-/// non-zero exit.
+/// non-zero exit, and stops it on a stop request (see [`processes::wait`]).
 pub fn run(title: &str, command: &mut Command) -> anyhow::Result<Duration> {
     announce(title);
     println!("    $ {}", display(command));
     let started = Instant::now();
-    let status = command
-        .status()
+    let mut child = processes::spawn(command)
         .with_context(|| format!("could not start `{}`", display(command)))?;
+    let status = processes::wait(&mut child)?;
     let took = started.elapsed();
     if !status.success() {
         bail!("step failed: {title} ({status}) after {}", human(took));
@@ -103,11 +112,11 @@ impl Summary {
     }
 
     pub fn print(&self, outcome: &str) {
-        println!("\n==> summary: {outcome}");
+        say(&format!("\n==> summary: {outcome}"));
         let total: Duration = self.done.iter().map(|(_, took)| *took).sum();
         for (title, took) in &self.done {
-            println!("    {:>8}  {title}", human(*took));
+            say(&format!("    {:>8}  {title}", human(*took)));
         }
-        println!("    {:>8}  total", human(total));
+        say(&format!("    {:>8}  total", human(total)));
     }
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::bail;
 
 use crate::postgres;
+use crate::processes;
 use crate::steps::{self, Summary};
 use crate::tools;
 
@@ -36,6 +37,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let result = run_steps(&options, &root, &mut summary);
     match &result {
         Ok(()) => summary.print("all checks passed"),
+        Err(error) if processes::is_interrupted(error) => summary.print("stopped by a signal"),
         Err(_) => summary.print("FAILED (see the error below)"),
     }
     result
@@ -143,13 +145,14 @@ fn run_steps(
         "release PWA build (trunk)",
         tools::tool("trunk")
             .current_dir(root)
-            .args(["build", "--release"]),
+            .args(["build", "--release", "--dist"])
+            .arg(root.join(tools::RELEASE_DIST)),
     )?;
     summary.run(
         "end-to-end tests (headless Chromium)",
         cargo()
             .args(["test", "--package", "tests"])
-            .env("STORE_DIST_DIR", root.join("target/dist"))
+            .env("STORE_DIST_DIR", root.join(tools::RELEASE_DIST))
             .env("CHROMEDRIVER", tools::CHROMEDRIVER)
             .env("CHROMIUM", tools::CHROMIUM),
     )?;

@@ -12,6 +12,9 @@ use crate::steps::{self, output};
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132.0.0";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The release build of the PWA (`trunk build --release`, as `Trunk.toml` says), used by the
+/// end-to-end tests, the benchmark and production. `cargo xtask dev` builds into its own folder.
+pub const RELEASE_DIST: &str = "target/dist";
 /// npm's binaryen goes here; Debian's own (108) corrupts wasm-bindgen output and must never win.
 const BINARYEN_PREFIX: &str = "/usr/local";
 
