@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use shared::fusionauth::Errors;
+use shared::fusionauth::{ErrorCode, Errors, Rule};
 
 use crate::http::json_response;
 
@@ -43,16 +43,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// 400 with one field error.
-    pub fn field(path: &str, code: &str, message: &str) -> Self {
-        Self::Validation(Errors::field(path, code, message))
+    /// 400 with one field error, coded `[rule]path`.
+    pub fn field(rule: Rule, path: &str, message: &str) -> Self {
+        Self::Validation(Errors::field(rule, path, message))
     }
 
     /// 400 `[invalid]refreshToken`.
     pub fn invalid_refresh_token() -> Self {
         Self::field(
+            Rule::Invalid,
             "refreshToken",
-            "[invalid]refreshToken",
             "The refresh token is invalid, expired or revoked.",
         )
     }
@@ -95,7 +95,7 @@ impl ResponseError for ApiError {
                 json_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     &Errors::general(
-                        "[Exception]",
+                        ErrorCode::general(Rule::Exception),
                         "FusionAuth emulator encountered an unexpected error.",
                     ),
                 )

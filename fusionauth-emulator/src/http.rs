@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shared::fusionauth::Errors;
+use shared::fusionauth::{ErrorCode, Errors, Rule};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -55,7 +55,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     ApiError::PayloadTooLarge
                 } else {
                     ApiError::Validation(Errors::general(
-                        "[invalidRequest]",
+                        ErrorCode::general(Rule::InvalidRequest),
                         "The request body could not be read.",
                     ))
                 }
@@ -67,7 +67,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             };
             let invalid = |error: &dyn std::fmt::Display| {
                 ApiError::Validation(Errors::general(
-                    "[invalidJSON]",
+                    ErrorCode::general(Rule::InvalidJson),
                     &format!("Unable to parse the request body as JSON: {error}"),
                 ))
             };

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use shared::fusionauth::Errors;
+use shared::fusionauth::{ErrorCode, Errors, Rule};
 
 use crate::crypto::{self, SigningKey};
 use crate::error::{ApiError, Result};
@@ -24,8 +24,8 @@ fn ok_json(body: &Value) -> HttpResponse {
 fn object<'a>(body: &'a Value, name: &str) -> Result<&'a Map<String, Value>> {
     body.get(name).and_then(Value::as_object).ok_or_else(|| {
         ApiError::field(
+            Rule::Missing,
             name,
-            &format!("[missing]{name}"),
             &format!("You must specify the [{name}] object."),
         )
     })
@@ -70,15 +70,15 @@ async fn new_key(state: &AppState, id: String, body: &Value) -> Result<HttpRespo
     let algorithm = string(key, "algorithm").unwrap_or("RS256").to_owned();
     if !["RS256", "ES256", "HS256"].contains(&algorithm.as_str()) {
         return Err(ApiError::field(
+            Rule::Invalid,
             "key.algorithm",
-            "[invalid]key.algorithm",
             "The emulator generates RS256, ES256 and HS256 keys.",
         ));
     }
     let name = string(key, "name").ok_or_else(|| {
         ApiError::field(
+            Rule::Blank,
             "key.name",
-            "[blank]key.name",
             "You must specify the [key.name] property.",
         )
     })?;
@@ -89,16 +89,16 @@ async fn new_key(state: &AppState, id: String, body: &Value) -> Result<HttpRespo
         ("ES256", None | Some(256)) | ("HS256", None | Some(256)) => 256,
         _ => {
             return Err(ApiError::field(
+                Rule::Invalid,
                 "key.length",
-                "[invalid]key.length",
                 "RS256 keys are 2048, 3072 or 4096 bits; ES256 and HS256 keys 256.",
             ));
         }
     };
     if store::key_exists(&state.pool, &id).await? {
         return Err(ApiError::field(
+            Rule::Duplicate,
             "keyId",
-            "[duplicate]keyId",
             "A key with this id already exists.",
         ));
     }
@@ -145,22 +145,22 @@ async fn imported_key(state: &AppState, id: String, body: &Value) -> Result<Http
     let key = object(body, "key")?;
     if string(key, "algorithm") != Some("HS256") {
         return Err(ApiError::field(
+            Rule::Invalid,
             "key.algorithm",
-            "[invalid]key.algorithm",
             "The emulator imports HS256 (HMAC) keys only; RSA and EC keys can be generated.",
         ));
     }
     let name = string(key, "name").ok_or_else(|| {
         ApiError::field(
+            Rule::Blank,
             "key.name",
-            "[blank]key.name",
             "You must specify the [key.name] property.",
         )
     })?;
     let encoded = string(key, "secret").ok_or_else(|| {
         ApiError::field(
+            Rule::Blank,
             "key.secret",
-            "[blank]key.secret",
             "You must specify the [key.secret] property for an HMAC key.",
         )
     })?;
@@ -170,15 +170,15 @@ async fn imported_key(state: &AppState, id: String, body: &Value) -> Result<Http
         .filter(|secret| secret.len() >= 32)
         .ok_or_else(|| {
             ApiError::field(
+                Rule::Invalid,
                 "key.secret",
-                "[invalid]key.secret",
                 "The [key.secret] must be standard Base64 of at least 32 bytes.",
             )
         })?;
     if store::key_exists(&state.pool, &id).await? {
         return Err(ApiError::field(
+            Rule::Duplicate,
             "keyId",
-            "[duplicate]keyId",
             "A key with this id already exists.",
         ));
     }
@@ -232,13 +232,7 @@ pub async fn retrieve_key(
 pub(super) fn parse_uuid(text: &str, field: &str) -> Result<String> {
     uuid::Uuid::parse_str(text)
         .map(|id| id.to_string())
-        .map_err(|_| {
-            ApiError::field(
-                field,
-                &format!("[invalid]{field}"),
-                "The id is not a valid UUID.",
-            )
-        })
+        .map_err(|_| ApiError::field(Rule::Invalid, field, "The id is not a valid UUID."))
 }
 
 // ------------------------------------------------------------------------------------ tenants
@@ -269,11 +263,7 @@ pub async fn patch_tenant(
             && state.key(key_id).is_none()
         {
             let path = format!("tenant.jwtConfiguration.{field}");
-            errors.add_field(
-                &path,
-                &format!("[invalid]{path}"),
-                "No key with this id exists.",
-            );
+            errors.add_field(Rule::Invalid, &path, "No key with this id exists.");
         }
     }
     if data
@@ -282,8 +272,8 @@ pub async fn patch_tenant(
         .is_none_or(|s| s.trim().is_empty())
     {
         errors.add_field(
+            Rule::Blank,
             "tenant.issuer",
-            "[blank]tenant.issuer",
             "You must specify the [tenant.issuer] property.",
         );
     }
@@ -333,11 +323,7 @@ async fn validate_failed_authentication(
             .is_some_and(|v| v.as_i64().is_none_or(|n| n < 1))
         {
             let path = format!("{prefix}.{field}");
-            errors.add_field(
-                &path,
-                &format!("[invalid]{path}"),
-                "Must be a positive number.",
-            );
+            errors.add_field(Rule::Invalid, &path, "Must be a positive number.");
         }
     }
     if config
@@ -346,8 +332,8 @@ async fn validate_failed_authentication(
     {
         let path = format!("{prefix}.actionDurationUnit");
         errors.add_field(
+            Rule::Invalid,
             &path,
-            &format!("[invalid]{path}"),
             "Allowed values: MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.",
         );
     }
@@ -360,11 +346,7 @@ async fn validate_failed_authentication(
             };
             if !known {
                 let path = format!("{prefix}.userActionId");
-                errors.add_field(
-                    &path,
-                    &format!("[invalid]{path}"),
-                    "No user action with this id exists.",
-                );
+                errors.add_field(Rule::Invalid, &path, "No user action with this id exists.");
             }
         }
     }
@@ -378,8 +360,8 @@ fn validate_event_configuration(tenant: &Value, errors: &mut Errors) {
     };
     let Some(events) = events.as_object() else {
         errors.add_field(
+            Rule::Invalid,
             "tenant.eventConfiguration.events",
-            "[invalid]tenant.eventConfiguration.events",
             "Must map event types to their configuration.",
         );
         return;
@@ -388,7 +370,7 @@ fn validate_event_configuration(tenant: &Value, errors: &mut Errors) {
         let prefix = format!("tenant.eventConfiguration.events['{event_type}']");
         if config.get("enabled").is_some_and(|v| !v.is_boolean()) {
             let path = format!("{prefix}.enabled");
-            errors.add_field(&path, &format!("[invalid]{path}"), "Must be true or false.");
+            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
         }
         if let Some(value) = config.get("transactionType")
             && !value
@@ -397,8 +379,8 @@ fn validate_event_configuration(tenant: &Value, errors: &mut Errors) {
         {
             let path = format!("{prefix}.transactionType");
             errors.add_field(
+                Rule::Invalid,
                 &path,
-                &format!("[invalid]{path}"),
                 &format!(
                     "Allowed values: {}.",
                     crate::webhooks::TRANSACTION_TYPES.join(", ")
@@ -417,8 +399,8 @@ fn validate_jwt_configuration(config: &Value, prefix: &str, errors: &mut Errors)
         {
             let path = format!("{prefix}.{}", field.replace('/', "."));
             errors.add_field(
+                Rule::Invalid,
                 &path,
-                &format!("[invalid]{path}"),
                 &format!("Allowed values: {}.", allowed.join(", ")),
             );
         }
@@ -447,8 +429,8 @@ fn validate_jwt_configuration(config: &Value, prefix: &str, errors: &mut Errors)
         {
             let path = format!("{prefix}.{}", field.replace('/', "."));
             errors.add_field(
+                Rule::Invalid,
                 &path,
-                &format!("[invalid]{path}"),
                 &format!("Must be a whole number from {min} to {max}."),
             );
         }
@@ -464,7 +446,7 @@ fn validate_jwt_configuration(config: &Value, prefix: &str, errors: &mut Errors)
             .is_some_and(|v| !v.is_boolean())
         {
             let path = format!("{prefix}.{}", field.replace('/', "."));
-            errors.add_field(&path, &format!("[invalid]{path}"), "Must be true or false.");
+            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
         }
     }
 }
@@ -506,15 +488,15 @@ async fn new_application(
     let request = object(&body, "application")?.clone();
     if string(&request, "name").is_none() {
         return Err(ApiError::field(
+            Rule::Blank,
             "application.name",
-            "[blank]application.name",
             "You must specify the [application.name] property.",
         ));
     }
     if store::application(&state.pool, &id).await?.is_some() {
         return Err(ApiError::field(
+            Rule::Duplicate,
             "applicationId",
-            "[duplicate]applicationId",
             "An application with this id already exists.",
         ));
     }
@@ -522,11 +504,7 @@ async fn new_application(
         Some(tenant_id) => store::tenant(&state.pool, tenant_id)
             .await?
             .ok_or_else(|| {
-                ApiError::field(
-                    "application.tenantId",
-                    "[invalid]application.tenantId",
-                    "No such tenant.",
-                )
+                ApiError::field(Rule::Invalid, "application.tenantId", "No such tenant.")
             })?,
         None => resolve_tenant(state, req, Some(key)).await?,
     };
@@ -553,11 +531,13 @@ async fn new_application(
                     .and_then(Value::as_str)
                     .is_none_or(str::is_empty)
                 {
-                    return Err(ApiError::field(
+                    let mut errors = Errors::default();
+                    errors.add_field_code(
                         "application.roles",
-                        "[blank]application.roles.name",
+                        ErrorCode::new(Rule::Blank, "application.roles.name"),
                         "Every role needs a name.",
-                    ));
+                    );
+                    return Err(ApiError::Validation(errors));
                 }
                 role.entry("id")
                     .or_insert_with(|| json!(uuid::Uuid::new_v4().to_string()));
@@ -583,7 +563,7 @@ async fn new_application(
             .is_some_and(|v| !v.is_boolean())
         {
             let path = format!("application.loginConfiguration.{field}");
-            errors.add_field(&path, &format!("[invalid]{path}"), "Must be true or false.");
+            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
         }
     }
     if let Some(config) = data.get("jwtConfiguration") {
@@ -592,11 +572,7 @@ async fn new_application(
             && state.key(key_id).is_none()
         {
             let path = "application.jwtConfiguration.accessTokenKeyId";
-            errors.add_field(
-                path,
-                &format!("[invalid]{path}"),
-                "No key with this id exists.",
-            );
+            errors.add_field(Rule::Invalid, path, "No key with this id exists.");
         }
     }
     if !errors.is_empty() {
@@ -686,8 +662,8 @@ async fn registration(
     let application = match string(&request, "applicationId") {
         None => {
             errors.add_field(
+                Rule::Blank,
                 "registration.applicationId",
-                "[blank]registration.applicationId",
                 "You must specify the [registration.applicationId] property.",
             );
             None
@@ -696,8 +672,8 @@ async fn registration(
             let app = store::application(&state.pool, app_id).await?;
             if app.is_none() {
                 errors.add_field(
+                    Rule::Invalid,
                     "registration.applicationId",
-                    "[invalid]registration.applicationId",
                     "No application with this id exists.",
                 );
             }
@@ -716,8 +692,8 @@ async fn registration(
         let known = app.role_names();
         if roles.iter().any(|role| !known.contains(role)) {
             errors.add_field(
+                Rule::Invalid,
                 "registration.roles",
-                "[invalid]registration.roles",
                 "The registration names roles the application does not have.",
             );
         }
@@ -760,11 +736,7 @@ async fn registration(
         (Some((row, _)), _) => row.id.clone(),
         (None, Some(id)) => id.clone(),
         (None, None) => {
-            errors.add_field(
-                "user",
-                "[missing]user",
-                "You must specify the [user] object.",
-            );
+            errors.add_field(Rule::Missing, "user", "You must specify the [user] object.");
             String::new()
         }
     };
@@ -778,8 +750,8 @@ async fn registration(
                 .is_some()
         {
             errors.add_field(
+                Rule::Duplicate,
                 "registration",
-                "[duplicate]registration",
                 "The user is already registered to this application.",
             );
         }
@@ -881,13 +853,13 @@ async fn validate_new_user(
     let username = string(user, "username").map(str::to_owned);
     match &email {
         None if username.is_none() => errors.add_field(
+            Rule::Blank,
             "user.email",
-            "[blank]user.email",
             "You must specify either the [user.email] or [user.username] property.",
         ),
         Some(email) if !looks_like_email(email) => errors.add_field(
+            Rule::NotEmail,
             "user.email",
-            "[notEmail]user.email",
             "The [user.email] property is not a valid email address.",
         ),
         Some(email)
@@ -896,8 +868,8 @@ async fn validate_new_user(
                 .is_some() =>
         {
             errors.add_field(
+                Rule::Duplicate,
                 "user.email",
-                "[duplicate]user.email",
                 "A user with this email already exists.",
             );
         }
@@ -909,8 +881,8 @@ async fn validate_new_user(
             .is_some()
     {
         errors.add_field(
+            Rule::Duplicate,
             "user.username",
-            "[duplicate]user.username",
             "A user with this username already exists.",
         );
     }
@@ -922,14 +894,14 @@ async fn validate_new_user(
     let length = password.chars().count();
     if password.is_empty() {
         errors.add_field(
+            Rule::Blank,
             "user.password",
-            "[blank]user.password",
             "You must specify the [user.password] property.",
         );
     } else if length < tenant.password_min_length() {
         errors.add_field(
+            Rule::TooShort,
             "user.password",
-            "[tooShort]user.password",
             &format!(
                 "The [user.password] must be at least {} characters.",
                 tenant.password_min_length()
@@ -937,8 +909,8 @@ async fn validate_new_user(
         );
     } else if length > tenant.password_max_length() {
         errors.add_field(
+            Rule::TooLong,
             "user.password",
-            "[tooLong]user.password",
             &format!(
                 "The [user.password] must be at most {} characters.",
                 tenant.password_max_length()
@@ -951,8 +923,8 @@ async fn validate_new_user(
     };
     if store::user(&state.pool, &id).await?.is_some() {
         errors.add_field(
+            Rule::Duplicate,
             "userId",
-            "[duplicate]userId",
             "A user with this id already exists.",
         );
     }
@@ -968,8 +940,8 @@ async fn validate_new_user(
         .is_some_and(|v| !v.is_boolean())
     {
         errors.add_field(
+            Rule::Invalid,
             "user.passwordChangeRequired",
-            "[invalid]user.passwordChangeRequired",
             "Must be true or false.",
         );
     }
@@ -998,11 +970,7 @@ async fn validate_new_user(
 /// `secret` are supported) and gives each method an `id` and the authenticator defaults.
 fn normalize_two_factor(two_factor: &mut Value, errors: &mut Errors) {
     let invalid = |errors: &mut Errors, message: &str| {
-        errors.add_field(
-            "user.twoFactor.methods",
-            "[invalid]user.twoFactor.methods",
-            message,
-        );
+        errors.add_field(Rule::Invalid, "user.twoFactor.methods", message);
     };
     let Some(methods) = two_factor.get_mut("methods").and_then(Value::as_array_mut) else {
         if two_factor.get("methods").is_some() {
@@ -1096,8 +1064,8 @@ pub async fn patch_user(
         .is_some_and(|v| !v.is_boolean())
     {
         errors.add_field(
+            Rule::Invalid,
             "user.passwordChangeRequired",
-            "[invalid]user.passwordChangeRequired",
             "Must be true or false.",
         );
     }
@@ -1194,15 +1162,15 @@ pub async fn patch_system_configuration(
     )
     .map_err(|e| {
         ApiError::field(
+            Rule::Invalid,
             "systemConfiguration.corsConfiguration",
-            "[invalid]systemConfiguration.corsConfiguration",
             &e.to_string(),
         )
     })?;
     if cors.allowed_origins.len() > 1 && cors.allowed_origins.iter().any(|o| o == "*") {
         return Err(ApiError::field(
+            Rule::Invalid,
             "systemConfiguration.corsConfiguration.allowedOrigins",
-            "[invalid]systemConfiguration.corsConfiguration.allowedOrigins",
             "[*] cannot be combined with other origins.",
         ));
     }

@@ -7,7 +7,7 @@ use actix_web::http::header::{CONTENT_TYPE, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::fusionauth::RefreshRequest;
+use shared::fusionauth::{RefreshRequest, Rule};
 
 use crate::crypto::{parse_jwt, sha256_b64};
 use crate::error::{ApiError, Result};
@@ -317,8 +317,8 @@ pub async fn revoke(
         }
         (None, Some(_), Revoker::Owner(_)) => Err(ApiError::Unauthorized),
         (None, None, _) => Err(ApiError::field(
+            Rule::Missing,
             "token",
-            "[missing]token",
             "You must specify a token, userId or applicationId.",
         )),
     }

@@ -5,7 +5,7 @@ use actix_web::http::header::SET_COOKIE;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::fusionauth::{Errors, LoginMetaData};
+use shared::fusionauth::{Errors, LoginMetaData, Rule};
 
 use crate::crypto::{sha256_b64, verify_password};
 use crate::error::{ApiError, Result};
@@ -83,15 +83,15 @@ pub async fn login(
     let mut errors = Errors::default();
     if body.login_id.trim().is_empty() {
         errors.add_field(
+            Rule::Blank,
             "loginId",
-            "[blank]loginId",
             "You must specify the [loginId] property.",
         );
     }
     if body.password.is_empty() {
         errors.add_field(
+            Rule::Blank,
             "password",
-            "[blank]password",
             "You must specify the [password] property.",
         );
     }
@@ -357,17 +357,13 @@ pub async fn two_factor_login(
     let mut errors = Errors::default();
     if body.two_factor_id.trim().is_empty() {
         errors.add_field(
+            Rule::Blank,
             "twoFactorId",
-            "[blank]twoFactorId",
             "You must specify the [twoFactorId] property.",
         );
     }
     if body.code.trim().is_empty() {
-        errors.add_field(
-            "code",
-            "[blank]code",
-            "You must specify the [code] property.",
-        );
+        errors.add_field(Rule::Blank, "code", "You must specify the [code] property.");
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

@@ -83,7 +83,7 @@ pub async fn resolve_tenant(
     };
     tenant.ok_or_else(|| {
         ApiError::Validation(shared::fusionauth::Errors::general(
-            "[invalid]tenantId",
+            shared::fusionauth::ErrorCode::new(shared::fusionauth::Rule::Invalid, "tenantId"),
             "The tenant id is invalid.",
         ))
     })

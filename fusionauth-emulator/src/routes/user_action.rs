@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
-use shared::fusionauth::Errors;
+use shared::fusionauth::{Errors, Rule};
 
 use crate::error::{ApiError, Result};
 use crate::http::{ApiKey, Json, json_response};
@@ -40,8 +40,8 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
         .cloned()
         .ok_or_else(|| {
             ApiError::field(
+                Rule::Missing,
                 "userAction",
-                "[missing]userAction",
                 "You must specify the [userAction] object.",
             )
         })?;
@@ -52,21 +52,21 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
         .is_none_or(|name| name.trim().is_empty())
     {
         errors.add_field(
+            Rule::Blank,
             "userAction.name",
-            "[blank]userAction.name",
             "You must specify the [userAction.name] property.",
         );
     }
     for field in ["preventLogin", "temporal"] {
         if data.get(field).is_some_and(|v| !v.is_boolean()) {
             let path = format!("userAction.{field}");
-            errors.add_field(&path, &format!("[invalid]{path}"), "Must be true or false.");
+            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
         }
     }
     if store::user_action(&state.pool, &id).await?.is_some() {
         errors.add_field(
+            Rule::Duplicate,
             "userActionId",
-            "[duplicate]userActionId",
             "A user action with this id already exists.",
         );
     }

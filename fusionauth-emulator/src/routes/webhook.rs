@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde_json::{Map, Value, json};
-use shared::fusionauth::Errors;
+use shared::fusionauth::{Errors, Rule};
 
 use crate::error::{ApiError, Result};
 use crate::http::{ApiKey, Json, empty_ok, json_response};
@@ -39,8 +39,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
         .and_then(Value::as_object)
         .ok_or_else(|| {
             ApiError::field(
+                Rule::Missing,
                 "webhook",
-                "[missing]webhook",
                 "You must specify the [webhook] object.",
             )
         })?;
@@ -48,8 +48,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
     let url = request.get("url").and_then(Value::as_str).unwrap_or("");
     if url.trim().is_empty() {
         errors.add_field(
+            Rule::Blank,
             "webhook.url",
-            "[blank]webhook.url",
             "You must specify the [webhook.url] property.",
         );
     } else if reqwest::Url::parse(url)
@@ -57,8 +57,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
         .unwrap_or(true)
     {
         errors.add_field(
+            Rule::Invalid,
             "webhook.url",
-            "[invalid]webhook.url",
             "The [webhook.url] must be an http or https URL.",
         );
     }
@@ -68,8 +68,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
         {
             let path = format!("webhook.{field}");
             errors.add_field(
+                Rule::Invalid,
                 &path,
-                &format!("[invalid]{path}"),
                 "Must be a positive number of milliseconds.",
             );
         }
@@ -80,8 +80,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             .is_some_and(|events| events.values().all(Value::is_boolean))
     {
         errors.add_field(
+            Rule::Invalid,
             "webhook.eventsEnabled",
-            "[invalid]webhook.eventsEnabled",
             "Must map event types to true or false.",
         );
     }
@@ -91,8 +91,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             .is_some_and(|headers| headers.values().all(Value::is_string))
     {
         errors.add_field(
+            Rule::Invalid,
             "webhook.headers",
-            "[invalid]webhook.headers",
             "Must map header names to strings.",
         );
     }
@@ -106,8 +106,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
                     };
                     if !known {
                         errors.add_field(
+                            Rule::Invalid,
                             "webhook.tenantIds",
-                            "[invalid]webhook.tenantIds",
                             "No tenant with this id exists.",
                         );
                         break;
@@ -115,8 +115,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
                 }
             }
             None => errors.add_field(
+                Rule::Invalid,
                 "webhook.tenantIds",
-                "[invalid]webhook.tenantIds",
                 "Must be a list of tenant ids.",
             ),
         }
@@ -133,16 +133,16 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             .and_then(Value::as_str);
         if key_id.is_none_or(|id| state.key(id).is_none()) {
             errors.add_field(
+                Rule::Invalid,
                 "webhook.signatureConfiguration.signingKeyId",
-                "[invalid]webhook.signatureConfiguration.signingKeyId",
                 "No key with this id exists.",
             );
         }
     }
     if store::webhook(&state.pool, &id).await?.is_some() {
         errors.add_field(
+            Rule::Duplicate,
             "webhookId",
-            "[duplicate]webhookId",
             "A webhook with this id already exists.",
         );
     }
