@@ -175,7 +175,7 @@ pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> 
     for (index, api_key) in api_keys.iter().enumerate() {
         let raw = match api_key.get("key").and_then(Value::as_str) {
             Some(raw) if !raw.trim().is_empty() => raw.to_owned(),
-            _ => crate::crypto::random_string::<32>()?,
+            _ => crate::infra::crypto::random_string::<32>()?,
         };
         let id = api_key
             .get("keyId")
@@ -208,7 +208,7 @@ pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> 
         Some(key) => key,
         None => {
             // FusionAuth needs an API key to run requests; make an internal one.
-            let raw = crate::crypto::random_string::<32>()?;
+            let raw = crate::infra::crypto::random_string::<32>()?;
             store::insert_api_key(
                 &state.pool,
                 &uuid::Uuid::new_v4().to_string(),

@@ -4,12 +4,8 @@
 //! against it unchanged. See README.md for the endpoints and the choices made where FusionAuth's
 //! behaviour is not documented.
 
-mod batch;
 mod clock;
-mod cors;
-mod crypto;
-mod error;
-mod http;
+mod infra;
 mod kickstart;
 mod lockout;
 mod model;
@@ -31,6 +27,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 pub use clock::Clock;
+
+use crate::infra::crypto;
 pub use kickstart::Kickstart;
 
 use crate::state::AppState;
@@ -163,7 +161,7 @@ async fn open(settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
             .map(serde_json::from_value)
             .transpose()?
             .unwrap_or_default(),
-        None => model::CorsConfiguration::default(),
+        None => shared::fusionauth::CorsConfiguration::default(),
     };
     state.set_cors(cors);
     Ok(state)
@@ -225,10 +223,12 @@ fn app(
     >,
 > {
     let test_hooks = state.test_hooks;
+    let cors = web::Data::from(std::sync::Arc::clone(&state.cors));
     App::new()
         .app_data(state)
-        .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
-        .wrap(from_fn(cors::filter))
+        .app_data(cors)
+        .app_data(web::PayloadConfig::new(infra::http::MAX_BODY_BYTES))
+        .wrap(from_fn(infra::cors::filter))
         .wrap(from_fn(access_log))
         .configure(|cfg| routes::configure(cfg, test_hooks))
 }

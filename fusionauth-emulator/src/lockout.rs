@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::error::Result;
+use crate::infra::error::Result;
 use crate::model::Tenant;
 use crate::state::AppState;
 use crate::store::{self, UserRow};

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result};
 use crate::model::JwtConfiguration;
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow};

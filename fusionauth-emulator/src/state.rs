@@ -6,11 +6,13 @@ use std::sync::{Arc, PoisonError, RwLock};
 use serde_json::Value;
 use sqlx::SqlitePool;
 
-use crate::batch::Batch;
 use crate::clock::Clock;
-use crate::crypto::{PasswordHash, SigningKey};
-use crate::model::CorsConfiguration;
+use crate::infra::batch::Batch;
+use crate::infra::cors::CorsPolicy;
+use crate::infra::crypto::{PasswordHash, SigningKey};
+use crate::infra::outbound::Clients;
 use crate::store::RefreshSession;
+use shared::fusionauth::CorsConfiguration;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -22,13 +24,14 @@ pub struct AppState {
     pub dummy_password: PasswordHash,
     pub test_hooks: bool,
     /// HTTP clients for webhook delivery.
-    pub webhook_clients: crate::webhooks::Clients,
+    pub webhook_clients: Clients,
     /// The refresh path's read: refresh tokens (by value hash) with their sessions, batched.
     pub refresh_sessions: Batch<String, Option<RefreshSession>>,
     /// The last use of sliding-window refresh tokens, `(token id, instant)`, by group commit.
     pub refresh_token_uses: Batch<(String, i64), ()>,
     keys: RwLock<HashMap<String, Arc<SigningKey>>>,
-    cors: RwLock<CorsConfiguration>,
+    /// Shared with the CORS filter (as app data).
+    pub cors: Arc<CorsPolicy>,
     webhooks: RwLock<WebhookCache>,
 }
 
@@ -69,9 +72,9 @@ impl AppState {
             token_secret,
             dummy_password,
             test_hooks,
-            webhook_clients: crate::webhooks::Clients::default(),
+            webhook_clients: Clients::default(),
             keys: RwLock::default(),
-            cors: RwLock::default(),
+            cors: Arc::default(),
             webhooks: RwLock::default(),
         }
     }
@@ -115,15 +118,8 @@ impl AppState {
             .insert(key.id.clone(), Arc::new(key));
     }
 
-    pub fn cors(&self) -> CorsConfiguration {
-        self.cors
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
     pub fn set_cors(&self, cors: CorsConfiguration) {
-        *self.cors.write().unwrap_or_else(PoisonError::into_inner) = cors;
+        self.cors.set(cors);
     }
 
     /// Every webhook (as [`crate::store::webhooks`]), from memory after the first read.

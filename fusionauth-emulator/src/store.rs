@@ -10,8 +10,8 @@ use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::crypto::{PasswordHash, SigningKey, sha256_b64};
-use crate::http::ApiKey;
+use crate::infra::crypto::{PasswordHash, SigningKey, sha256_b64};
+use crate::model::ApiKey;
 use crate::model::{Application, Tenant};
 
 /// Opens (creating if needed) the database and runs the embedded migrations.
@@ -981,7 +981,7 @@ pub async fn session_rows(
 pub type RefreshSession = Arc<(RefreshTokenRow, SessionRows)>;
 
 /// For each of `hashes`, the refresh token whose current value hashes to it, with its session,
-/// all in one statement: the refresh path's only read (see [`crate::batch`]). `None` where no
+/// all in one statement: the refresh path's only read (see [`crate::infra::batch`]). `None` where no
 /// current value matches or the token's user, tenant or application is gone.
 pub async fn refresh_sessions_by_hash(
     pool: &SqlitePool,
@@ -1029,7 +1029,7 @@ pub async fn refresh_sessions_by_hash(
 }
 
 /// Stores each `(token id, instant)` as that refresh token's last use, in one statement (see
-/// [`crate::batch`]); a last use never moves backwards.
+/// [`crate::infra::batch`]); a last use never moves backwards.
 pub async fn record_refresh_token_uses(
     pool: &SqlitePool,
     uses: Vec<(String, i64)>,

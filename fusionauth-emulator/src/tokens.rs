@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::crypto::{self, hmac_b64, sha256_b64};
-use crate::error::{ApiError, Result};
+use crate::infra::crypto::{self, hmac_b64, sha256_b64};
+use crate::infra::error::{ApiError, Result};
 use crate::model::{Application, JwtConfiguration, Tenant};
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};

@@ -8,8 +8,6 @@
 //! transaction makes the caller answer 504 without its effect; with `None` it is best-effort, in
 //! the background. Bodies are never logged: they carry tokens.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use aws_lc_rs::digest;
@@ -17,7 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result};
 use crate::model::Tenant;
 use crate::state::AppState;
 
@@ -55,31 +53,6 @@ impl Event {
     pub fn with(mut self, name: &str, value: Value) -> Self {
         self.fields.insert(name.to_owned(), value);
         self
-    }
-}
-
-/// HTTP clients by connect timeout (reqwest sets it per client, not per request).
-#[derive(Debug, Default)]
-pub struct Clients {
-    by_connect_timeout: Mutex<HashMap<u64, reqwest::Client>>,
-}
-
-impl Clients {
-    fn get(&self, connect_timeout_ms: u64) -> Result<reqwest::Client> {
-        let mut clients = self
-            .by_connect_timeout
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(client) = clients.get(&connect_timeout_ms) {
-            return Ok(client.clone());
-        }
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(connect_timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        clients.insert(connect_timeout_ms, client.clone());
-        Ok(client)
     }
 }
 

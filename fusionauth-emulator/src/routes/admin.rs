@@ -1,25 +1,23 @@
 //! The administrative APIs Kickstart files use (API key): keys, tenants, applications,
 //! users + registrations, system configuration — <https://fusionauth.io/docs/apis/>
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::fusionauth::{ErrorCode, Errors, Rule};
 
-use crate::crypto::{self, SigningKey};
-use crate::error::{ApiError, Result};
-use crate::http::{ApiKey, ApiKeyStatus, Json, bearer_jwt, json_response};
-use crate::model::{self, CorsConfiguration};
+use crate::infra::crypto::{self, SigningKey};
+use crate::infra::error::{ApiError, Result};
+use crate::infra::http::{Json, bearer_jwt, ok_json};
+use crate::model;
+use crate::model::ApiKey;
+use crate::routes::auth::ApiKeyStatus;
+use crate::routes::auth::resolve_tenant;
 use crate::routes::jwt::verify_jwt;
-use crate::routes::resolve_tenant;
 use crate::state::AppState;
 use crate::store::{self, RegistrationRow, UserRow};
 use crate::tokens::{self, JwtRequest};
-
-fn ok_json(body: &Value) -> HttpResponse {
-    json_response(StatusCode::OK, body)
-}
+use shared::fusionauth::CorsConfiguration;
 
 fn object<'a>(body: &'a Value, name: &str) -> Result<&'a Map<String, Value>> {
     body.get(name).and_then(Value::as_object).ok_or_else(|| {

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::error::Result;
-use crate::http::{Json, json_response};
+use crate::infra::error::Result;
+use crate::infra::http::{Json, json_response};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -40,8 +40,8 @@ pub async fn expire_refresh_token(
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     if !crate::store::expire_refresh_token(&state.pool, &path).await? {
-        return Err(crate::error::ApiError::NotFound);
+        return Err(crate::infra::error::ApiError::NotFound);
     }
     tracing::info!(refresh_token_id = path.as_str(), "refresh token expired");
-    Ok(crate::http::empty_ok())
+    Ok(crate::infra::http::empty_ok())
 }

@@ -9,13 +9,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::fusionauth::{RefreshRequest, Rule};
 
-use crate::crypto::{parse_jwt, sha256_b64};
-use crate::error::{ApiError, Result};
-use crate::http::{
-    ApiKeyStatus, Json, bearer_jwt, cookie, empty_ok, json_builder, json_response, set_cookie,
+use crate::infra::crypto::{parse_jwt, sha256_b64};
+use crate::infra::error::{ApiError, Result};
+use crate::infra::http::{
+    Json, bearer_jwt, cookie, empty_ok, json_builder, json_response, set_cookie,
 };
 use crate::model::{Application, JwtConfiguration, Tenant};
 use crate::revocation;
+use crate::routes::auth::ApiKeyStatus;
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
 use crate::tokens::{self, JwtRequest, successor_value};
@@ -354,7 +355,7 @@ struct UserParameter {
 #[get("/api/jwt/refresh")]
 pub async fn retrieve_for_user(
     state: web::Data<AppState>,
-    _key: crate::http::ApiKey,
+    _key: crate::model::ApiKey,
     query: web::Query<UserParameter>,
 ) -> Result<HttpResponse> {
     let tokens = store::refresh_tokens_of_user(&state.pool, &query.user_id).await?;
@@ -369,7 +370,7 @@ pub async fn retrieve_for_user(
 #[get("/api/jwt/refresh/{token_id}")]
 pub async fn retrieve_by_id(
     state: web::Data<AppState>,
-    _key: crate::http::ApiKey,
+    _key: crate::model::ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     let token = store::refresh_token_by_id(&state.pool, &path)

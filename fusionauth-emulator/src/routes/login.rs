@@ -7,12 +7,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, LoginMetaData, Rule};
 
-use crate::crypto::{sha256_b64, verify_password};
-use crate::error::{ApiError, Result};
-use crate::http::{ApiKeyStatus, Json, cookie, json_builder, json_response, set_cookie};
+use crate::infra::crypto::{sha256_b64, verify_password};
+use crate::infra::error::{ApiError, Result};
+use crate::infra::http::{Json, cookie, json_builder, json_response, set_cookie};
 use crate::lockout;
 use crate::model::{Application, JwtConfiguration, Tenant};
-use crate::routes::resolve_tenant;
+use crate::routes::auth::ApiKeyStatus;
+use crate::routes::auth::resolve_tenant;
 use crate::state::AppState;
 use crate::store;
 use crate::tokens::{self, JwtRequest};
@@ -154,7 +155,7 @@ pub async fn login(
 
     let methods = tokens::two_factor_methods(&user);
     if !methods.is_empty() {
-        let two_factor_id = crate::crypto::random_string::<32>()?;
+        let two_factor_id = crate::infra::crypto::random_string::<32>()?;
         store::insert_two_factor_challenge(
             &state.pool,
             &two_factor_id,
@@ -226,7 +227,7 @@ async fn complete_login(
         return Ok(json_response(
             StatusCode::from_u16(203).unwrap_or(StatusCode::OK),
             &json!({
-                "changePasswordId": crate::crypto::random_string::<32>()?,
+                "changePasswordId": crate::infra::crypto::random_string::<32>()?,
                 "changePasswordReason": "Administrative",
             }),
         ));
@@ -401,7 +402,7 @@ pub async fn two_factor_login(
     let now_s = state.clock.now_s();
     let valid = tokens::two_factor_methods(&user).iter().any(|method| {
         tokens::two_factor_secret(method)
-            .is_some_and(|secret| crate::crypto::verify_totp(&secret, &body.code, now_s))
+            .is_some_and(|secret| crate::infra::crypto::verify_totp(&secret, &body.code, now_s))
     });
     if !valid {
         return Err(ApiError::InvalidTwoFactorCode);

@@ -1,6 +1,7 @@
 //! Every route, wired in one place for the server and for Kickstart's in-process replay.
 
 mod admin;
+pub mod auth;
 mod emulator;
 mod jwt;
 mod login;
@@ -8,13 +9,7 @@ mod user_action;
 mod webhook;
 mod well_known;
 
-use actix_web::{HttpRequest, web};
-
-use crate::error::{ApiError, Result};
-use crate::http::ApiKey;
-use crate::model::Tenant;
-use crate::state::AppState;
-use crate::store;
+use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
     cfg.service(login::login)
@@ -61,30 +56,4 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         cfg.service(emulator::clock)
             .service(emulator::expire_refresh_token);
     }
-}
-
-/// The tenant a request addresses: `X-FusionAuth-TenantId`, else the API key's tenant, else the
-/// default tenant.
-pub async fn resolve_tenant(
-    state: &AppState,
-    req: &HttpRequest,
-    api_key: Option<&ApiKey>,
-) -> Result<Tenant> {
-    let header = req
-        .headers()
-        .get("X-FusionAuth-TenantId")
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|value| !value.is_empty());
-    let wanted = header.or_else(|| api_key.and_then(|key| key.tenant_id.as_deref()));
-    let tenant = match wanted {
-        Some(id) => store::tenant(&state.pool, id).await?,
-        None => store::default_tenant(&state.pool).await?,
-    };
-    tenant.ok_or_else(|| {
-        ApiError::Validation(shared::fusionauth::Errors::general(
-            shared::fusionauth::ErrorCode::new(shared::fusionauth::Rule::Invalid, "tenantId"),
-            "The tenant id is invalid.",
-        ))
-    })
 }

@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, Rule};
 
-use crate::error::{ApiError, Result};
-use crate::http::{ApiKey, Json, json_response};
+use crate::infra::error::{ApiError, Result};
+use crate::infra::http::{Json, json_response};
+use crate::model::ApiKey;
 use crate::state::AppState;
 use crate::store;
 

@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use serde_json::{Map, Value, json};
 use shared::fusionauth::{Errors, Rule};
 
-use crate::error::{ApiError, Result};
-use crate::http::{ApiKey, Json, empty_ok, json_response};
+use crate::infra::error::{ApiError, Result};
+use crate::infra::http::{Json, empty_ok, json_response};
+use crate::model::ApiKey;
 use crate::state::AppState;
 use crate::store;
 

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::fusionauth::JwkSet;
 
-use crate::error::{ApiError, Result};
-use crate::http::json_response;
+use crate::infra::error::{ApiError, Result};
+use crate::infra::http::json_response;
 use crate::model::Tenant;
 use crate::state::AppState;
 use crate::store;

@@ -2,9 +2,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use shared::fusionauth::{ErrorCode, Errors, Rule};
+use shared::fusionauth::{Errors, Rule};
 
-use crate::http::json_response;
+use crate::infra::http::response::{internal_error, json_response};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -90,16 +90,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation(errors) => json_response(StatusCode::BAD_REQUEST, errors),
             Self::LoginPrevented(body) => json_response(StatusCode::CONFLICT, body),
-            Self::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "request failed");
-                json_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &Errors::general(
-                        ErrorCode::general(Rule::Exception),
-                        "FusionAuth emulator encountered an unexpected error.",
-                    ),
-                )
-            }
+            Self::Internal(cause) => internal_error(cause),
             other => HttpResponse::build(other.status_code()).finish(),
         }
     }
