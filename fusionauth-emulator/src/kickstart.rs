@@ -183,7 +183,7 @@ pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> 
             .and_then(Value::as_str)
             .map(str::to_owned)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        store::insert_api_key(
+        store::api_keys::insert(
             &state.pool,
             &id,
             &raw,
@@ -209,7 +209,7 @@ pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> 
         None => {
             // FusionAuth needs an API key to run requests; make an internal one.
             let raw = crate::infra::crypto::random_string::<32>()?;
-            store::insert_api_key(
+            store::api_keys::insert(
                 &state.pool,
                 &uuid::Uuid::new_v4().to_string(),
                 &raw,

@@ -117,13 +117,13 @@ impl Application {
 /// Opens the database and prepares the shared state, initialising an empty database.
 async fn open(settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
     let pool = store::connect(&settings.database_url).await?;
-    let secret = match store::meta(&pool, "token_secret").await? {
+    let secret = match store::meta::get(&pool, "token_secret").await? {
         Some(secret) => URL_SAFE_NO_PAD
             .decode(secret)
             .context("the stored token secret is corrupt")?,
         None => {
             let secret = crypto::random_bytes::<32>()?.to_vec();
-            store::set_meta(&pool, "token_secret", &URL_SAFE_NO_PAD.encode(&secret)).await?;
+            store::meta::set(&pool, "token_secret", &URL_SAFE_NO_PAD.encode(&secret)).await?;
             secret
         }
     };
@@ -139,22 +139,22 @@ async fn open(settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
         dummy_password,
         settings.test_hooks,
     ));
-    for key in store::load_keys(&pool).await? {
+    for key in store::keys::load_all(&pool).await? {
         state.add_key(key);
     }
-    if store::meta(&pool, "initialized").await?.is_none() {
-        if store::count_tenants(&pool).await? > 0 {
+    if store::meta::get(&pool, "initialized").await?.is_none() {
+        if store::tenants::count(&pool).await? > 0 {
             bail!(
                 "the database {} was left half-initialised (a Kickstart failed?); delete it and start again",
                 settings.database_url
             );
         }
         initialise(&state, settings.kickstart.as_ref()).await?;
-        store::set_meta(&pool, "initialized", "true").await?;
+        store::meta::set(&pool, "initialized", "true").await?;
     } else if settings.kickstart.is_some() {
         tracing::info!("database already initialised: Kickstart not applied");
     }
-    let cors = match store::system_configuration(&pool).await? {
+    let cors = match store::system_configuration::get(&pool).await? {
         Some(data) => data
             .get("corsConfiguration")
             .cloned()
@@ -179,7 +179,7 @@ async fn initialise(
         crypto::SigningKey::generate(&owned_id, "Default signing key", 2048, now)
     })
     .await??;
-    store::insert_key(&state.pool, &key, &pkcs8).await?;
+    store::keys::insert(&state.pool, &key, &pkcs8).await?;
     state.add_key(key);
     let tenant_id = match kickstart
         .map(|k| k.variable("defaultTenantId"))
@@ -191,14 +191,14 @@ async fn initialise(
             .to_string(),
         None => uuid::Uuid::new_v4().to_string(),
     };
-    store::insert_tenant(
+    store::tenants::insert(
         &state.pool,
         &tenant_id,
         true,
         &model::default_tenant(&tenant_id, &key_id, now),
     )
     .await?;
-    store::set_system_configuration(&state.pool, &model::default_system_configuration()).await?;
+    store::system_configuration::set(&state.pool, &model::default_system_configuration()).await?;
     if let Some(kickstart) = kickstart {
         // The replay drives an in-process actix service, which is not `Send`; running it on a
         // blocking thread keeps `Application::build`'s future `Send` (spawnable).

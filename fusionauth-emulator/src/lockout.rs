@@ -67,14 +67,14 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
     let config = Config::of(tenant);
     let now = state.clock.now_ms();
     let count =
-        store::record_failed_login(&state.pool, &user.id, now, config.reset_count_ms).await?;
+        store::failed_logins::record(&state.pool, &user.id, now, config.reset_count_ms).await?;
     if count < config.too_many_attempts {
         return Ok(());
     }
     let Some(action_id) = config.user_action_id else {
         return Ok(());
     };
-    let Some(action) = store::user_action(&state.pool, &action_id).await? else {
+    let Some(action) = store::user_actions::find(&state.pool, &action_id).await? else {
         return Ok(());
     };
     let prevent_login = action.get("preventLogin").and_then(Value::as_bool) == Some(true);
@@ -87,7 +87,7 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
         crate::revocation::revoke_user(state, &user.id, None).await?;
     }
     let name = action.get("name").cloned().unwrap_or_else(|| json!(""));
-    store::apply_user_action(
+    store::user_actions::apply(
         &state.pool,
         &user.id,
         &action_id,
@@ -96,7 +96,7 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
         &json!({"name": name, "preventLogin": prevent_login}),
     )
     .await?;
-    store::clear_failed_logins(&state.pool, &user.id).await?;
+    store::failed_logins::clear(&state.pool, &user.id).await?;
     tracing::warn!(
         user_id = user.id,
         action_id,
@@ -108,7 +108,7 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
 /// The `{"actions":[…]}` body of a 409 when login-preventing actions are in force.
 pub async fn login_prevented(state: &AppState, user_id: &str) -> Result<Option<Value>> {
     let actions: Vec<Value> =
-        store::active_user_actions(&state.pool, user_id, state.clock.now_ms())
+        store::user_actions::active_for_user(&state.pool, user_id, state.clock.now_ms())
             .await?
             .into_iter()
             .filter(|(_, _, data)| data.get("preventLogin").and_then(Value::as_bool) == Some(true))

@@ -20,7 +20,7 @@ async fn ttl_map(
 ) -> Result<Value> {
     let mut map = Map::new();
     for id in application_ids {
-        let application = store::application(&state.pool, id).await?;
+        let application = store::applications::find(&state.pool, id).await?;
         let config = JwtConfiguration::effective(tenant, application.as_ref());
         map.insert(id.clone(), json!(config.time_to_live_in_seconds));
     }
@@ -28,15 +28,15 @@ async fn ttl_map(
 }
 
 async fn user_json(state: &AppState, user_id: &str) -> Result<Option<Value>> {
-    let Some(user) = store::user(&state.pool, user_id).await? else {
+    let Some(user) = store::users::find(&state.pool, user_id).await? else {
         return Ok(None);
     };
-    let registrations = store::registrations(&state.pool, user_id).await?;
+    let registrations = store::registrations::of_user(&state.pool, user_id).await?;
     Ok(Some(tokens::user_json(&user, &registrations)))
 }
 
 async fn tenant(state: &AppState, id: &str) -> Result<crate::model::Tenant> {
-    store::tenant(&state.pool, id)
+    store::tenants::find(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a refresh token names no tenant")))
 }
@@ -70,7 +70,7 @@ pub async fn revoke_token(
         event = event.with("user", user);
     }
     webhooks::emit(state, &tenant, event).await?;
-    store::delete_refresh_token(&state.pool, &token.id).await?;
+    store::refresh_tokens::delete(&state.pool, &token.id).await?;
     tracing::info!(refresh_token_id = token.id, "refresh token revoked");
     Ok(())
 }
@@ -82,7 +82,7 @@ pub async fn revoke_user(
     user_id: &str,
     application_id: Option<&str>,
 ) -> Result<u64> {
-    let tokens: Vec<RefreshTokenRow> = store::refresh_tokens_of_user(&state.pool, user_id)
+    let tokens: Vec<RefreshTokenRow> = store::refresh_tokens::of_user(&state.pool, user_id)
         .await?
         .into_iter()
         .filter(|t| application_id.is_none_or(|app| t.application_id == app))
@@ -105,17 +105,19 @@ pub async fn revoke_user(
         event = event.with("user", user);
     }
     webhooks::emit(state, &tenant, event).await?;
-    let count = store::delete_refresh_tokens_of_user(&state.pool, user_id, application_id).await?;
+    let count = store::refresh_tokens::delete_of_user(&state.pool, user_id, application_id).await?;
     tracing::info!(count, "refresh tokens of a user revoked");
     Ok(count)
 }
 
 /// Revokes every refresh token of an application. No event when there was nothing to revoke.
 pub async fn revoke_application(state: &AppState, application_id: &str) -> Result<u64> {
-    let Some(application) = store::application(&state.pool, application_id).await? else {
-        return Ok(store::delete_refresh_tokens_of_application(&state.pool, application_id).await?);
+    let Some(application) = store::applications::find(&state.pool, application_id).await? else {
+        return Ok(
+            store::refresh_tokens::delete_of_application(&state.pool, application_id).await?,
+        );
     };
-    if !store::application_has_refresh_tokens(&state.pool, application_id).await? {
+    if !store::refresh_tokens::exist_for_application(&state.pool, application_id).await? {
         return Ok(0);
     }
     let tenant = tenant(state, &application.tenant_id).await?;
@@ -126,7 +128,7 @@ pub async fn revoke_application(state: &AppState, application_id: &str) -> Resul
             ttl_map(state, &tenant, &BTreeSet::from([application_id.to_owned()])).await?,
         );
     webhooks::emit(state, &tenant, event).await?;
-    let count = store::delete_refresh_tokens_of_application(&state.pool, application_id).await?;
+    let count = store::refresh_tokens::delete_of_application(&state.pool, application_id).await?;
     tracing::info!(count, "refresh tokens of an application revoked");
     Ok(count)
 }

@@ -57,14 +57,14 @@ impl AppState {
                 let pool = pool.clone();
                 move |hashes| {
                     let pool = pool.clone();
-                    async move { crate::store::refresh_sessions_by_hash(&pool, hashes).await }
+                    async move { crate::store::sessions::by_hashes(&pool, hashes).await }
                 }
             }),
             refresh_token_uses: Batch::start({
                 let pool = pool.clone();
                 move |uses| {
                     let pool = pool.clone();
-                    async move { crate::store::record_refresh_token_uses(&pool, uses).await }
+                    async move { crate::store::refresh_tokens::record_uses(&pool, uses).await }
                 }
             }),
             pool,
@@ -131,7 +131,7 @@ impl AppState {
             }
             cache.generation
         };
-        let webhooks = Arc::new(crate::store::webhooks(&self.pool).await?);
+        let webhooks = Arc::new(crate::store::webhooks::all(&self.pool).await?);
         let mut cache = self
             .webhooks
             .write()

@@ -116,7 +116,7 @@ pub async fn create_refresh_token(
         auth_time,
         meta_data: meta_data.to_string(),
     };
-    store::insert_refresh_token(&state.pool, &row).await?;
+    store::refresh_tokens::insert(&state.pool, &row).await?;
     Ok((row, value))
 }
 

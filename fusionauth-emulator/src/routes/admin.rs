@@ -93,7 +93,7 @@ async fn new_key(state: &AppState, id: String, body: &Value) -> Result<HttpRespo
             ));
         }
     };
-    if store::key_exists(&state.pool, &id).await? {
+    if store::keys::exists(&state.pool, &id).await? {
         return Err(ApiError::field(
             Rule::Duplicate,
             "keyId",
@@ -106,7 +106,7 @@ async fn new_key(state: &AppState, id: String, body: &Value) -> Result<HttpRespo
         web::block(move || SigningKey::generate_for(&algorithm, &owned_id, &owned_name, bits, now))
             .await
             .map_err(|e| ApiError::Internal(e.into()))??;
-    store::insert_key(&state.pool, &signing_key, &stored).await?;
+    store::keys::insert(&state.pool, &signing_key, &stored).await?;
     let response = key_json(&signing_key);
     state.add_key(signing_key);
     tracing::info!(key_id = id, "signing key generated");
@@ -173,7 +173,7 @@ async fn imported_key(state: &AppState, id: String, body: &Value) -> Result<Http
                 "The [key.secret] must be standard Base64 of at least 32 bytes.",
             )
         })?;
-    if store::key_exists(&state.pool, &id).await? {
+    if store::keys::exists(&state.pool, &id).await? {
         return Err(ApiError::field(
             Rule::Duplicate,
             "keyId",
@@ -187,7 +187,7 @@ async fn imported_key(state: &AppState, id: String, body: &Value) -> Result<Http
     let now = state.clock.now_ms();
     let signing_key = SigningKey::from_stored(&id, &kid, "HS256", name, now, &secret)
         .map_err(ApiError::Internal)?;
-    store::insert_key(&state.pool, &signing_key, &secret).await?;
+    store::keys::insert(&state.pool, &signing_key, &secret).await?;
     let response = key_json(&signing_key);
     state.add_key(signing_key);
     tracing::info!(key_id = id, "signing key imported");
@@ -244,7 +244,7 @@ pub async fn patch_tenant(
     path: web::Path<String>,
     Json(body): Json<Value>,
 ) -> Result<HttpResponse> {
-    let mut tenant = store::tenant(&state.pool, &path)
+    let mut tenant = store::tenants::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     let mut patch = Value::Object(object(&body, "tenant")?.clone());
@@ -288,7 +288,7 @@ pub async fn patch_tenant(
     if let Some(object) = data.as_object_mut() {
         object.insert("lastUpdateInstant".into(), json!(state.clock.now_ms()));
     }
-    store::update_tenant(&state.pool, &tenant.id, &data).await?;
+    store::tenants::update(&state.pool, &tenant.id, &data).await?;
     tenant.data = data;
     tracing::info!(tenant_id = tenant.id, "tenant updated");
     Ok(ok_json(&json!({ "tenant": tenant.data })))
@@ -301,7 +301,7 @@ pub async fn retrieve_tenant(
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let tenant = store::tenant(&state.pool, &path)
+    let tenant = store::tenants::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok_json(&json!({ "tenant": tenant.data })))
@@ -339,7 +339,7 @@ async fn validate_failed_authentication(
         None | Some(Value::Null) => {}
         Some(id) => {
             let known = match id.as_str() {
-                Some(id) => store::user_action(&state.pool, id).await?.is_some(),
+                Some(id) => store::user_actions::find(&state.pool, id).await?.is_some(),
                 None => false,
             };
             if !known {
@@ -491,7 +491,7 @@ async fn new_application(
             "You must specify the [application.name] property.",
         ));
     }
-    if store::application(&state.pool, &id).await?.is_some() {
+    if store::applications::find(&state.pool, &id).await?.is_some() {
         return Err(ApiError::field(
             Rule::Duplicate,
             "applicationId",
@@ -499,7 +499,7 @@ async fn new_application(
         ));
     }
     let tenant = match string(&request, "tenantId") {
-        Some(tenant_id) => store::tenant(&state.pool, tenant_id)
+        Some(tenant_id) => store::tenants::find(&state.pool, tenant_id)
             .await?
             .ok_or_else(|| {
                 ApiError::field(Rule::Invalid, "application.tenantId", "No such tenant.")
@@ -581,7 +581,7 @@ async fn new_application(
         tenant_id: tenant.id.clone(),
         data,
     };
-    store::insert_application(&state.pool, &application).await?;
+    store::applications::insert(&state.pool, &application).await?;
     tracing::info!(application_id = id, "application created");
     Ok(ok_json(&json!({ "application": application.data })))
 }
@@ -593,7 +593,7 @@ pub async fn retrieve_application(
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let application = store::application(&state.pool, &path)
+    let application = store::applications::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok_json(&json!({ "application": application.data })))
@@ -667,7 +667,7 @@ async fn registration(
             None
         }
         Some(app_id) => {
-            let app = store::application(&state.pool, app_id).await?;
+            let app = store::applications::find(&state.pool, app_id).await?;
             if app.is_none() {
                 errors.add_field(
                     Rule::Invalid,
@@ -739,11 +739,11 @@ async fn registration(
         }
     };
     if new_user.is_none() && !user_id.is_empty() {
-        if store::user(&state.pool, &user_id).await?.is_none() {
+        if store::users::find(&state.pool, &user_id).await?.is_none() {
             return Err(ApiError::NotFound);
         }
         if let Some(app) = &application
-            && store::registration(&state.pool, &user_id, &app.id)
+            && store::registrations::find(&state.pool, &user_id, &app.id)
                 .await?
                 .is_some()
         {
@@ -797,15 +797,15 @@ async fn registration(
             password_hash: hashed.hash,
             ..user
         };
-        store::insert_user(&mut tx, &user).await?;
+        store::users::insert(&mut tx, &user).await?;
     }
-    store::insert_registration(&mut tx, &registration).await?;
+    store::registrations::insert(&mut tx, &registration).await?;
     tx.commit().await?;
 
-    let user = store::user(&state.pool, &user_id)
+    let user = store::users::find(&state.pool, &user_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let registrations = store::registrations(&state.pool, &user_id).await?;
+    let registrations = store::registrations::of_user(&state.pool, &user_id).await?;
     let mut response = Map::new();
     let auth_time = state.clock.now_s();
     let mut sid = None;
@@ -861,7 +861,7 @@ async fn validate_new_user(
             "The [user.email] property is not a valid email address.",
         ),
         Some(email)
-            if store::user_by_email(&state.pool, &tenant.id, email)
+            if store::users::by_email(&state.pool, &tenant.id, email)
                 .await?
                 .is_some() =>
         {
@@ -874,7 +874,7 @@ async fn validate_new_user(
         _ => {}
     }
     if let Some(username) = &username
-        && store::user_by_username(&state.pool, &tenant.id, username)
+        && store::users::by_username(&state.pool, &tenant.id, username)
             .await?
             .is_some()
     {
@@ -919,7 +919,7 @@ async fn validate_new_user(
         Some(id) => parse_uuid(&id, "userId")?,
         None => uuid::Uuid::new_v4().to_string(),
     };
-    if store::user(&state.pool, &id).await?.is_some() {
+    if store::users::find(&state.pool, &id).await?.is_some() {
         errors.add_field(
             Rule::Duplicate,
             "userId",
@@ -1012,7 +1012,7 @@ pub async fn retrieve_registration(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (user_id, application_id) = path.into_inner();
-    let registration = store::registration(&state.pool, &user_id, &application_id)
+    let registration = store::registrations::find(&state.pool, &user_id, &application_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok_json(
@@ -1029,7 +1029,7 @@ pub async fn retrieve_user(
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let user = store::user(&state.pool, &path)
+    let user = store::users::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     user_response(&state, &user).await
@@ -1046,7 +1046,7 @@ pub async fn patch_user(
     path: web::Path<String>,
     Json(body): Json<Value>,
 ) -> Result<HttpResponse> {
-    let user = store::user(&state.pool, &path)
+    let user = store::users::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     let mut patch = object(&body, "user")?.clone();
@@ -1076,8 +1076,8 @@ pub async fn patch_user(
         object.insert("twoFactor".into(), two_factor.clone());
     }
     model::merge(&mut data, Value::Object(patch));
-    store::update_user_data(&state.pool, &user.id, &data, state.clock.now_ms()).await?;
-    let user = store::user(&state.pool, &user.id)
+    store::users::update_data(&state.pool, &user.id, &data, state.clock.now_ms()).await?;
+    let user = store::users::find(&state.pool, &user.id)
         .await?
         .ok_or(ApiError::NotFound)?;
     tracing::info!(user_id = user.id, "user updated");
@@ -1085,7 +1085,7 @@ pub async fn patch_user(
 }
 
 async fn user_response(state: &AppState, user: &UserRow) -> Result<HttpResponse> {
-    let registrations = store::registrations(&state.pool, &user.id).await?;
+    let registrations = store::registrations::of_user(&state.pool, &user.id).await?;
     Ok(ok_json(
         &json!({ "user": tokens::user_json(user, &registrations) }),
     ))
@@ -1117,7 +1117,7 @@ pub async fn search_user(
                 .get("sub")
                 .and_then(Value::as_str)
                 .ok_or(ApiError::Unauthorized)?;
-            let user = store::user(&state.pool, sub)
+            let user = store::users::find(&state.pool, sub)
                 .await?
                 .ok_or(ApiError::NotFound)?;
             return user_response(&state, &user).await;
@@ -1126,11 +1126,11 @@ pub async fn search_user(
     let tenant = resolve_tenant(&state, &req, Some(&key)).await?;
     let query = query.into_inner();
     let user = if let Some(email) = query.email {
-        store::user_by_email(&state.pool, &tenant.id, &email).await?
+        store::users::by_email(&state.pool, &tenant.id, &email).await?
     } else if let Some(login_id) = query.login_id {
-        store::user_by_login_id(&state.pool, &tenant.id, &login_id).await?
+        store::users::by_login_id(&state.pool, &tenant.id, &login_id).await?
     } else if let Some(username) = query.username {
-        store::user_by_username(&state.pool, &tenant.id, &username).await?
+        store::users::by_username(&state.pool, &tenant.id, &username).await?
     } else {
         return Err(ApiError::NotFound);
     };
@@ -1149,7 +1149,7 @@ pub async fn patch_system_configuration(
     Json(body): Json<Value>,
 ) -> Result<HttpResponse> {
     let patch = Value::Object(object(&body, "systemConfiguration")?.clone());
-    let mut data = store::system_configuration(&state.pool)
+    let mut data = store::system_configuration::get(&state.pool)
         .await?
         .unwrap_or_else(model::default_system_configuration);
     model::merge(&mut data, patch);
@@ -1172,7 +1172,7 @@ pub async fn patch_system_configuration(
             "[*] cannot be combined with other origins.",
         ));
     }
-    store::set_system_configuration(&state.pool, &data).await?;
+    store::system_configuration::set(&state.pool, &data).await?;
     state.set_cors(cors);
     tracing::info!("system configuration updated");
     Ok(ok_json(&json!({ "systemConfiguration": data })))
@@ -1184,7 +1184,7 @@ pub async fn retrieve_system_configuration(
     state: web::Data<AppState>,
     _key: ApiKey,
 ) -> Result<HttpResponse> {
-    let data = store::system_configuration(&state.pool)
+    let data = store::system_configuration::get(&state.pool)
         .await?
         .unwrap_or_else(model::default_system_configuration);
     Ok(ok_json(&json!({ "systemConfiguration": data })))

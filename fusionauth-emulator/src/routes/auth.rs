@@ -66,7 +66,7 @@ impl FromRequest for ApiKeyStatus {
             let Some(raw) = raw else {
                 return Ok(Self::Absent);
             };
-            Ok(match store::find_api_key(&state.pool, &raw).await? {
+            Ok(match store::api_keys::find(&state.pool, &raw).await? {
                 Some(key) if key.allows(&path, &method, KNOWN_ENDPOINTS) => Self::Valid(key),
                 Some(_) => {
                     tracing::info!(path, method, "API key not permitted for this endpoint");
@@ -108,8 +108,8 @@ pub async fn resolve_tenant(
         .filter(|value| !value.is_empty());
     let wanted = header.or_else(|| api_key.and_then(|key| key.tenant_id.as_deref()));
     let tenant = match wanted {
-        Some(id) => store::tenant(&state.pool, id).await?,
-        None => store::default_tenant(&state.pool).await?,
+        Some(id) => store::tenants::find(&state.pool, id).await?,
+        None => store::tenants::default(&state.pool).await?,
     };
     tenant.ok_or_else(|| {
         ApiError::Validation(Errors::general(

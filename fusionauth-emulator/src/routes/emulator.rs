@@ -39,7 +39,7 @@ pub async fn expire_refresh_token(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    if !crate::store::expire_refresh_token(&state.pool, &path).await? {
+    if !crate::store::refresh_tokens::expire(&state.pool, &path).await? {
         return Err(crate::infra::error::ApiError::NotFound);
     }
     tracing::info!(refresh_token_id = path.as_str(), "refresh token expired");

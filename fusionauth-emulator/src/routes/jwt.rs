@@ -46,14 +46,20 @@ pub async fn refresh(
             if session.config.one_time_use() {
                 let next = successor_value(&state, &value);
                 let now = state.clock.now_ms();
-                if store::rotate_refresh_token(&state.pool, &row.id, &hash, &sha256_b64(&next), now)
-                    .await?
+                if store::refresh_tokens::rotate(
+                    &state.pool,
+                    &row.id,
+                    &hash,
+                    &sha256_b64(&next),
+                    now,
+                )
+                .await?
                 {
                     rotated_from = Some(row.clone());
                     (row, next, session)
                 } else {
                     // Another caller rotated it first: this value is now the previous one.
-                    match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
+                    match store::refresh_tokens::by_previous_hash(&state.pool, &hash).await? {
                         Some(row) => grace(&state, row, &hash, &value).await?,
                         None => return Err(ApiError::invalid_refresh_token()),
                     }
@@ -69,7 +75,7 @@ pub async fn refresh(
                 (row, value.clone(), session)
             }
         }
-        None => match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
+        None => match store::refresh_tokens::by_previous_hash(&state.pool, &hash).await? {
             Some(row) => grace(&state, row, &hash, &value).await?,
             None => return Err(ApiError::invalid_refresh_token()),
         },
@@ -101,7 +107,7 @@ pub async fn refresh(
     }
     if let Err(error) = webhooks::emit(&state, &session.tenant, event).await {
         if let Some(before) = rotated_from {
-            store::unrotate_refresh_token(&state.pool, &before, &sha256_b64(&current)).await?;
+            store::refresh_tokens::unrotate(&state.pool, &before, &sha256_b64(&current)).await?;
         }
         return Err(error);
     }
@@ -140,7 +146,7 @@ struct Session {
 /// Checks that `row` may be used now: the application exists, is active and allows refresh, the
 /// token has not expired (an expired one is deleted), the user is active and still registered.
 async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<Session> {
-    let rows = store::session_rows(&state.pool, row)
+    let rows = store::sessions::of_token(&state.pool, row)
         .await?
         .ok_or_else(ApiError::invalid_refresh_token)?;
     usable(state, row, rows).await
@@ -163,7 +169,7 @@ async fn usable(
     }
     let config = JwtConfiguration::effective(&tenant, Some(&application));
     if config.refresh_expiry_ms(row.start_instant, row.last_used_instant) <= state.clock.now_ms() {
-        store::delete_refresh_token(&state.pool, &row.id).await?;
+        store::refresh_tokens::delete(&state.pool, &row.id).await?;
         return Err(ApiError::invalid_refresh_token());
     }
     if !user.active {
@@ -291,9 +297,9 @@ pub async fn revoke(
     }
     if let Some(value) = params.token.filter(|t| !t.is_empty()) {
         let hash = sha256_b64(&value);
-        let token = match store::refresh_token_by_hash(&state.pool, &hash).await? {
+        let token = match store::refresh_tokens::by_hash(&state.pool, &hash).await? {
             Some(token) => Some(token),
-            None => store::refresh_token_by_old_hash(&state.pool, &hash).await?,
+            None => store::refresh_tokens::by_previous_hash(&state.pool, &hash).await?,
         };
         let token = token.ok_or(ApiError::NotFound)?;
         if !who.may_revoke(&token) {
@@ -335,7 +341,7 @@ pub async fn revoke_by_id(
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     let who = revoker(&state, &req, api_key).await?;
-    let token = store::refresh_token_by_id(&state.pool, &path)
+    let token = store::refresh_tokens::by_id(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     if !who.may_revoke(&token) {
@@ -358,7 +364,7 @@ pub async fn retrieve_for_user(
     _key: crate::model::ApiKey,
     query: web::Query<UserParameter>,
 ) -> Result<HttpResponse> {
-    let tokens = store::refresh_tokens_of_user(&state.pool, &query.user_id).await?;
+    let tokens = store::refresh_tokens::of_user(&state.pool, &query.user_id).await?;
     let tokens: Vec<Value> = tokens.iter().map(tokens::refresh_token_json).collect();
     Ok(json_response(
         actix_web::http::StatusCode::OK,
@@ -373,7 +379,7 @@ pub async fn retrieve_by_id(
     _key: crate::model::ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let token = store::refresh_token_by_id(&state.pool, &path)
+    let token = store::refresh_tokens::by_id(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(json_response(
@@ -430,7 +436,7 @@ pub async fn public_key(
         return Ok(json_response(ok, &json!({ "publicKey": pem })));
     }
     if let Some(application_id) = query.application_id {
-        let application = store::application(&state.pool, &application_id)
+        let application = store::applications::find(&state.pool, &application_id)
             .await?
             .ok_or(ApiError::NotFound)?;
         let key_id = application

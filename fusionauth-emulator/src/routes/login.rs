@@ -76,7 +76,7 @@ pub async fn login(
     let application_id = body.application_id.as_deref().filter(|id| !id.is_empty());
     tracing::Span::current().record("application_id", application_id);
     let application = match application_id {
-        Some(id) => store::application(&state.pool, id).await?,
+        Some(id) => store::applications::find(&state.pool, id).await?,
         None => None,
     };
     check_api_key(&api_key, application.as_ref(), &tenant)?;
@@ -100,7 +100,7 @@ pub async fn login(
         return Err(ApiError::Validation(errors));
     }
 
-    let user = store::user_by_login_id(&state.pool, &tenant.id, &body.login_id).await?;
+    let user = store::users::by_login_id(&state.pool, &tenant.id, &body.login_id).await?;
     if let Some(user) = &user {
         if !user.active {
             return Err(ApiError::Locked);
@@ -129,7 +129,7 @@ pub async fn login(
     let user = match user {
         Some(user) if matches => user,
         Some(user) => {
-            let registrations = store::registrations(&state.pool, &user.id).await?;
+            let registrations = store::registrations::of_user(&state.pool, &user.id).await?;
             let mut event = Event::new(webhooks::LOGIN_FAILED)
                 .with("authenticationType", json!(tokens::PASSWORD))
                 .with("ipAddress", json!(options.ip_address))
@@ -151,12 +151,12 @@ pub async fn login(
     {
         return Err(ApiError::Expired);
     }
-    store::clear_failed_logins(&state.pool, &user.id).await?;
+    store::failed_logins::clear(&state.pool, &user.id).await?;
 
     let methods = tokens::two_factor_methods(&user);
     if !methods.is_empty() {
         let two_factor_id = crate::infra::crypto::random_string::<32>()?;
-        store::insert_two_factor_challenge(
+        store::two_factor::insert_challenge(
             &state.pool,
             &two_factor_id,
             &user.id,
@@ -233,7 +233,7 @@ async fn complete_login(
         ));
     }
     if tenant.email_verification_gated() && !user.verified {
-        let registrations = store::registrations(&state.pool, &user.id).await?;
+        let registrations = store::registrations::of_user(&state.pool, &user.id).await?;
         tracing::info!("login gated: email not verified");
         return Ok(json_response(
             StatusCode::from_u16(212).unwrap_or(StatusCode::OK),
@@ -243,21 +243,21 @@ async fn complete_login(
     let application_id = options.application_id.as_deref();
     let now_ms = state.clock.now_ms();
     let registration = match &application {
-        Some(app) => store::registration(&state.pool, &user.id, &app.id).await?,
+        Some(app) => store::registrations::find(&state.pool, &user.id, &app.id).await?,
         None => None,
     };
     let registered_app = application.as_ref().filter(|_| registration.is_some());
-    store::record_login(
+    store::users::record_login(
         &state.pool,
         &user.id,
         registered_app.map(|a| a.id.as_str()),
         now_ms,
     )
     .await?;
-    let user = store::user(&state.pool, &user.id)
+    let user = store::users::find(&state.pool, &user.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let registrations = store::registrations(&state.pool, &user.id).await?;
+    let registrations = store::registrations::of_user(&state.pool, &user.id).await?;
     let registration =
         registered_app.and_then(|app| registrations.iter().find(|r| r.application_id == app.id));
     let status = if application_id.is_some() && registration.is_none() {
@@ -369,17 +369,17 @@ pub async fn two_factor_login(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let (user_id, created, data) = store::two_factor_challenge(&state.pool, &body.two_factor_id)
+    let (user_id, created, data) = store::two_factor::challenge(&state.pool, &body.two_factor_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     if created.saturating_add(TWO_FACTOR_TTL_MS) <= state.clock.now_ms() {
-        store::delete_two_factor_challenge(&state.pool, &body.two_factor_id).await?;
+        store::two_factor::delete_challenge(&state.pool, &body.two_factor_id).await?;
         return Err(ApiError::NotFound);
     }
-    let user = store::user(&state.pool, &user_id)
+    let user = store::users::find(&state.pool, &user_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let tenant = store::tenant(&state.pool, &user.tenant_id)
+    let tenant = store::tenants::find(&state.pool, &user.tenant_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let application_id = body
@@ -392,7 +392,7 @@ pub async fn two_factor_login(
                 .map(str::to_owned)
         });
     let application = match &application_id {
-        Some(id) => store::application(&state.pool, id).await?,
+        Some(id) => store::applications::find(&state.pool, id).await?,
         None => None,
     };
     check_api_key(&api_key, application.as_ref(), &tenant)?;
@@ -407,7 +407,7 @@ pub async fn two_factor_login(
     if !valid {
         return Err(ApiError::InvalidTwoFactorCode);
     }
-    if !store::delete_two_factor_challenge(&state.pool, &body.two_factor_id).await? {
+    if !store::two_factor::delete_challenge(&state.pool, &body.two_factor_id).await? {
         return Err(ApiError::NotFound);
     }
     let options = LoginOptions {
@@ -450,9 +450,9 @@ pub async fn logout(
         .or_else(|| cookie(&req, "refresh_token"));
     if let Some(value) = value {
         let hash = sha256_b64(&value);
-        let token = match store::refresh_token_by_hash(&state.pool, &hash).await? {
+        let token = match store::refresh_tokens::by_hash(&state.pool, &hash).await? {
             Some(token) => Some(token),
-            None => store::refresh_token_by_old_hash(&state.pool, &hash).await?,
+            None => store::refresh_tokens::by_previous_hash(&state.pool, &hash).await?,
         };
         if let Some(token) = token {
             if global {

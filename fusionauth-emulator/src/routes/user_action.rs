@@ -64,7 +64,7 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
             errors.add_field(Rule::Invalid, &path, "Must be true or false.");
         }
     }
-    if store::user_action(&state.pool, &id).await?.is_some() {
+    if store::user_actions::find(&state.pool, &id).await?.is_some() {
         errors.add_field(
             Rule::Duplicate,
             "userActionId",
@@ -82,7 +82,7 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
     data.insert("insertInstant".into(), json!(now));
     data.insert("lastUpdateInstant".into(), json!(now));
     let data = Value::Object(data);
-    store::insert_user_action(&state.pool, &id, &data).await?;
+    store::user_actions::insert(&state.pool, &id, &data).await?;
     tracing::info!(user_action_id = id, "user action created");
     Ok(json_response(
         StatusCode::OK,
@@ -97,7 +97,7 @@ pub async fn retrieve_user_action(
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let action = store::user_action(&state.pool, &path)
+    let action = store::user_actions::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(json_response(

@@ -102,7 +102,9 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             Some(ids) => {
                 for tenant_id in ids {
                     let known = match tenant_id.as_str() {
-                        Some(tenant_id) => store::tenant(&state.pool, tenant_id).await?.is_some(),
+                        Some(tenant_id) => store::tenants::find(&state.pool, tenant_id)
+                            .await?
+                            .is_some(),
                         None => false,
                     };
                     if !known {
@@ -140,7 +142,7 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             );
         }
     }
-    if store::webhook(&state.pool, &id).await?.is_some() {
+    if store::webhooks::find(&state.pool, &id).await?.is_some() {
         errors.add_field(
             Rule::Duplicate,
             "webhookId",
@@ -164,7 +166,7 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
     data.insert("insertInstant".into(), json!(now));
     data.insert("lastUpdateInstant".into(), json!(now));
     let data = Value::Object(data);
-    store::insert_webhook(&state.pool, &id, &data).await?;
+    store::webhooks::insert(&state.pool, &id, &data).await?;
     state.forget_webhooks();
     tracing::info!(webhook_id = id, "webhook created");
     Ok(json_response(StatusCode::OK, &json!({ "webhook": data })))
@@ -177,7 +179,7 @@ pub async fn retrieve_webhook(
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let webhook = store::webhook(&state.pool, &path)
+    let webhook = store::webhooks::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(json_response(
@@ -189,7 +191,7 @@ pub async fn retrieve_webhook(
 /// `GET /api/webhook`.
 #[get("/api/webhook")]
 pub async fn retrieve_webhooks(state: web::Data<AppState>, _key: ApiKey) -> Result<HttpResponse> {
-    let webhooks = store::webhooks(&state.pool).await?;
+    let webhooks = store::webhooks::all(&state.pool).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "webhooks": webhooks }),
@@ -203,7 +205,7 @@ pub async fn delete_webhook(
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let deleted = store::delete_webhook(&state.pool, &path).await?;
+    let deleted = store::webhooks::delete(&state.pool, &path).await?;
     state.forget_webhooks();
     if !deleted {
         return Err(ApiError::NotFound);

@@ -34,8 +34,8 @@ pub async fn openid_configuration(
     query: web::Query<TenantParameter>,
 ) -> Result<HttpResponse> {
     let tenant = match &query.tenant_id {
-        Some(id) => store::tenant(&state.pool, id).await?,
-        None => store::default_tenant(&state.pool).await?,
+        Some(id) => store::tenants::find(&state.pool, id).await?,
+        None => store::tenants::default(&state.pool).await?,
     };
     document(&req, tenant)
 }
@@ -46,7 +46,7 @@ pub async fn openid_configuration_for_tenant(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    document(&req, store::tenant(&state.pool, &path).await?)
+    document(&req, store::tenants::find(&state.pool, &path).await?)
 }
 
 #[get("/{tenant_id}/.well-known/openid-configuration")]
@@ -55,7 +55,7 @@ pub async fn tenant_openid_configuration(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    document(&req, store::tenant(&state.pool, &path).await?)
+    document(&req, store::tenants::find(&state.pool, &path).await?)
 }
 
 fn document(req: &HttpRequest, tenant: Option<Tenant>) -> Result<HttpResponse> {
