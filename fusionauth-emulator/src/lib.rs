@@ -5,16 +5,13 @@
 //! behaviour is not documented.
 
 mod clock;
+mod domain;
 mod infra;
 mod kickstart;
-mod lockout;
 mod model;
-mod revocation;
 mod routes;
 mod state;
 mod store;
-mod tokens;
-mod webhooks;
 
 use std::net::{SocketAddr, TcpListener};
 

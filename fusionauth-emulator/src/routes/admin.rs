@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::fusionauth::{ErrorCode, Errors, Rule};
 
+use crate::domain::tokens::{self, JwtRequest};
 use crate::infra::crypto::{self, SigningKey};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, bearer_jwt, ok_json};
@@ -16,7 +17,6 @@ use crate::routes::auth::resolve_tenant;
 use crate::routes::jwt::verify_jwt;
 use crate::state::AppState;
 use crate::store::{self, RegistrationRow, UserRow};
-use crate::tokens::{self, JwtRequest};
 use shared::fusionauth::CorsConfiguration;
 
 fn object<'a>(body: &'a Value, name: &str) -> Result<&'a Map<String, Value>> {
@@ -324,10 +324,11 @@ async fn validate_failed_authentication(
             errors.add_field(Rule::Invalid, &path, "Must be a positive number.");
         }
     }
-    if config
-        .get("actionDurationUnit")
-        .is_some_and(|v| v.as_str().and_then(crate::lockout::unit_ms).is_none())
-    {
+    if config.get("actionDurationUnit").is_some_and(|v| {
+        v.as_str()
+            .and_then(crate::domain::lockout::unit_ms)
+            .is_none()
+    }) {
         let path = format!("{prefix}.actionDurationUnit");
         errors.add_field(
             Rule::Invalid,
@@ -373,7 +374,7 @@ fn validate_event_configuration(tenant: &Value, errors: &mut Errors) {
         if let Some(value) = config.get("transactionType")
             && !value
                 .as_str()
-                .is_some_and(|v| crate::webhooks::TRANSACTION_TYPES.contains(&v))
+                .is_some_and(|v| crate::domain::events::TRANSACTION_TYPES.contains(&v))
         {
             let path = format!("{prefix}.transactionType");
             errors.add_field(
@@ -381,7 +382,7 @@ fn validate_event_configuration(tenant: &Value, errors: &mut Errors) {
                 &path,
                 &format!(
                     "Allowed values: {}.",
-                    crate::webhooks::TRANSACTION_TYPES.join(", ")
+                    crate::domain::events::TRANSACTION_TYPES.join(", ")
                 ),
             );
         }

@@ -9,18 +9,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::fusionauth::{RefreshRequest, Rule};
 
+use crate::domain::events::{self, Event};
+use crate::domain::revocation;
+use crate::domain::tokens::{self, JwtRequest, successor_value};
 use crate::infra::crypto::{parse_jwt, sha256_b64};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{
     Json, bearer_jwt, cookie, empty_ok, json_builder, json_response, set_cookie,
 };
 use crate::model::{Application, JwtConfiguration, Tenant};
-use crate::revocation;
 use crate::routes::auth::ApiKeyStatus;
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
-use crate::tokens::{self, JwtRequest, successor_value};
-use crate::webhooks::{self, Event};
 
 /// `POST /api/jwt/refresh`: a new access token for a refresh token (cookie wins over body).
 #[post("/api/jwt/refresh")]
@@ -97,7 +97,7 @@ pub async fn refresh(
         .token
         .filter(|t| !t.is_empty())
         .or_else(|| cookie(&req, "access_token"));
-    let mut event = Event::new(webhooks::JWT_REFRESH)
+    let mut event = Event::new(events::JWT_REFRESH)
         .with("applicationId", json!(row.application_id))
         .with("userId", json!(row.user_id))
         .with("refreshToken", json!(value))
@@ -105,7 +105,7 @@ pub async fn refresh(
     if let Some(original) = original {
         event = event.with("original", json!(original));
     }
-    if let Err(error) = webhooks::emit(&state, &session.tenant, event).await {
+    if let Err(error) = events::emit(&state, &session.tenant, event).await {
         if let Some(before) = rotated_from {
             store::refresh_tokens::unrotate(&state.pool, &before, &sha256_b64(&current)).await?;
         }
@@ -216,7 +216,7 @@ async fn grace(
         .refresh_token_revocation_policy
         .on_one_time_token_reuse
     {
-        crate::revocation::revoke_token(state, &row, None).await?;
+        crate::domain::revocation::revoke_token(state, &row, None).await?;
         tracing::warn!(
             refresh_token_id = row.id,
             "one-time refresh token reused: revoked"

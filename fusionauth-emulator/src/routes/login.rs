@@ -7,17 +7,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, LoginMetaData, Rule};
 
+use crate::domain::events::{self, Event};
+use crate::domain::lockout;
+use crate::domain::tokens::{self, JwtRequest};
 use crate::infra::crypto::{sha256_b64, verify_password};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, cookie, json_builder, json_response, set_cookie};
-use crate::lockout;
 use crate::model::{Application, JwtConfiguration, Tenant};
 use crate::routes::auth::ApiKeyStatus;
 use crate::routes::auth::resolve_tenant;
 use crate::state::AppState;
 use crate::store;
-use crate::tokens::{self, JwtRequest};
-use crate::webhooks::{self, Event};
 
 /// The client's address: the body's `ipAddress`, else `X-Forwarded-For`, else the peer.
 pub fn client_ip(req: &HttpRequest, from_body: Option<&str>) -> String {
@@ -130,7 +130,7 @@ pub async fn login(
         Some(user) if matches => user,
         Some(user) => {
             let registrations = store::registrations::of_user(&state.pool, &user.id).await?;
-            let mut event = Event::new(webhooks::LOGIN_FAILED)
+            let mut event = Event::new(events::LOGIN_FAILED)
                 .with("authenticationType", json!(tokens::PASSWORD))
                 .with("ipAddress", json!(options.ip_address))
                 .with("info", json!({"ipAddress": options.ip_address}))
@@ -139,7 +139,7 @@ pub async fn login(
             if let Some(id) = application_id {
                 event = event.with("applicationId", json!(id));
             }
-            webhooks::emit(&state, &tenant, event).await?;
+            events::emit(&state, &tenant, event).await?;
             lockout::record_failure(&state, &tenant, &user).await?;
             return Err(ApiError::NotFound);
         }
@@ -266,7 +266,7 @@ async fn complete_login(
         StatusCode::OK
     };
 
-    let mut event = Event::new(webhooks::LOGIN_SUCCESS)
+    let mut event = Event::new(events::LOGIN_SUCCESS)
         .with("authenticationType", json!(tokens::PASSWORD))
         .with("ipAddress", json!(options.ip_address))
         .with("info", json!({"ipAddress": options.ip_address}))
@@ -274,7 +274,7 @@ async fn complete_login(
     if let Some(id) = application_id {
         event = event.with("applicationId", json!(id));
     }
-    webhooks::emit(state, tenant, event).await?;
+    events::emit(state, tenant, event).await?;
 
     let mut response = serde_json::Map::new();
     let mut builder = HttpResponse::build(status);
@@ -456,9 +456,10 @@ pub async fn logout(
         };
         if let Some(token) = token {
             if global {
-                crate::revocation::revoke_user(&state, &token.user_id, None).await?;
+                crate::domain::revocation::revoke_user(&state, &token.user_id, None).await?;
             } else {
-                crate::revocation::revoke_token(&state, &token, Some(value.as_str())).await?;
+                crate::domain::revocation::revoke_token(&state, &token, Some(value.as_str()))
+                    .await?;
             }
             tracing::info!(global, "logged out");
         }

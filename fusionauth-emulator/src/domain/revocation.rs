@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::domain::events::{self, Event, REFRESH_TOKEN_REVOKE};
+use crate::domain::tokens;
 use crate::infra::error::{ApiError, Result};
 use crate::model::JwtConfiguration;
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow};
-use crate::tokens;
-use crate::webhooks::{self, Event, REFRESH_TOKEN_REVOKE};
 
 /// `{applicationId: access-token TTL in seconds}` for each application.
 async fn ttl_map(
@@ -69,7 +69,7 @@ pub async fn revoke_token(
     if let Some(user) = user_json(state, &token.user_id).await? {
         event = event.with("user", user);
     }
-    webhooks::emit(state, &tenant, event).await?;
+    events::emit(state, &tenant, event).await?;
     store::refresh_tokens::delete(&state.pool, &token.id).await?;
     tracing::info!(refresh_token_id = token.id, "refresh token revoked");
     Ok(())
@@ -104,7 +104,7 @@ pub async fn revoke_user(
     if let Some(user) = user_json(state, user_id).await? {
         event = event.with("user", user);
     }
-    webhooks::emit(state, &tenant, event).await?;
+    events::emit(state, &tenant, event).await?;
     let count = store::refresh_tokens::delete_of_user(&state.pool, user_id, application_id).await?;
     tracing::info!(count, "refresh tokens of a user revoked");
     Ok(count)
@@ -127,7 +127,7 @@ pub async fn revoke_application(state: &AppState, application_id: &str) -> Resul
             "applicationTimeToLiveInSeconds",
             ttl_map(state, &tenant, &BTreeSet::from([application_id.to_owned()])).await?,
         );
-    webhooks::emit(state, &tenant, event).await?;
+    events::emit(state, &tenant, event).await?;
     let count = store::refresh_tokens::delete_of_application(&state.pool, application_id).await?;
     tracing::info!(count, "refresh tokens of an application revoked");
     Ok(count)

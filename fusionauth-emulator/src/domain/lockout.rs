@@ -84,7 +84,7 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
         .and_then(Value::as_bool)
         .unwrap_or(true);
     if prevent_login && revoke {
-        crate::revocation::revoke_user(state, &user.id, None).await?;
+        crate::domain::revocation::revoke_user(state, &user.id, None).await?;
     }
     let name = action.get("name").cloned().unwrap_or_else(|| json!(""));
     store::user_actions::apply(
