@@ -13,17 +13,12 @@ use std::time::Duration;
 use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
+use shared::fusionauth::{Event, EventInfo, EventPayload, EventRequest, WebhookSignatureClaims};
 
 use crate::infra::error::{ApiError, Result};
 use crate::model::Tenant;
 use crate::state::AppState;
-
-/// Event types the emulator sends.
-pub const REFRESH_TOKEN_REVOKE: &str = "jwt.refresh-token.revoke";
-pub const JWT_REFRESH: &str = "jwt.refresh";
-pub const LOGIN_SUCCESS: &str = "user.login.success";
-pub const LOGIN_FAILED: &str = "user.login.failed";
 
 /// The tenant's `transactionType` values.
 pub const TRANSACTION_TYPES: &[&str] = &[
@@ -33,28 +28,6 @@ pub const TRANSACTION_TYPES: &[&str] = &[
     "SuperMajority",
     "AbsoluteMajority",
 ];
-
-/// One event: its type and its type-specific fields (the envelope is added when it is sent).
-#[derive(Debug)]
-pub struct Event {
-    pub event_type: &'static str,
-    pub fields: Map<String, Value>,
-}
-
-impl Event {
-    pub fn new(event_type: &'static str) -> Self {
-        Self {
-            event_type,
-            fields: Map::new(),
-        }
-    }
-
-    /// Adds a field (builder style).
-    pub fn with(mut self, name: &str, value: Value) -> Self {
-        self.fields.insert(name.to_owned(), value);
-        self
-    }
-}
 
 /// One ready-to-send request.
 struct Delivery {
@@ -138,20 +111,35 @@ fn transaction_succeeded(transaction_type: &str, successes: usize, total: usize)
     }
 }
 
-/// Sends `event` for `tenant`. Transactional types are delivered before returning, and a failed
-/// transaction is `Err(ApiError::WebhookTransactionFailed)` (504): call this *before* making the
-/// effect permanent. `None` is delivered in the background and never fails the caller.
-pub async fn emit(state: &AppState, tenant: &Tenant, event: Event) -> Result<()> {
-    let Some(transaction) = transaction_type(tenant, event.event_type) else {
+/// Sends the event `payload` (with `info`) for `tenant`. Transactional types are delivered
+/// before returning, and a failed transaction is `Err(ApiError::WebhookTransactionFailed)`
+/// (504): call this *before* making the effect permanent. `None` is delivered in the
+/// background and never fails the caller.
+pub async fn emit(
+    state: &AppState,
+    tenant: &Tenant,
+    payload: EventPayload,
+    info: EventInfo,
+) -> Result<()> {
+    let event_type = payload.event_type().to_owned();
+    let Some(transaction) = transaction_type(tenant, &event_type) else {
         return Ok(());
     };
-    let deliveries = prepare(state, tenant, &event).await?;
-    let event_type = event.event_type;
+    let request = EventRequest {
+        event: Event {
+            id: Some(uuid::Uuid::new_v4().to_string()),
+            create_instant: Some(state.clock.now_ms()),
+            tenant_id: Some(tenant.id.clone()),
+            info,
+            payload,
+        },
+    };
+    let deliveries = prepare(state, tenant, &request).await?;
     if transaction == "None" {
         if !deliveries.is_empty() {
             tokio::spawn(async move {
                 for delivery in deliveries {
-                    delivery.send(event_type).await;
+                    delivery.send(&event_type).await;
                 }
             });
         }
@@ -160,7 +148,10 @@ pub async fn emit(state: &AppState, tenant: &Tenant, event: Event) -> Result<()>
     let total = deliveries.len();
     let mut tasks = Vec::with_capacity(total);
     for delivery in deliveries {
-        tasks.push(tokio::spawn(delivery.send(event_type)));
+        let event_type = event_type.clone();
+        tasks.push(tokio::spawn(
+            async move { delivery.send(&event_type).await },
+        ));
     }
     let mut successes = 0;
     for task in tasks {
@@ -183,13 +174,18 @@ pub async fn emit(state: &AppState, tenant: &Tenant, event: Event) -> Result<()>
 }
 
 /// Builds one request per subscribed webhook.
-async fn prepare(state: &AppState, tenant: &Tenant, event: &Event) -> Result<Vec<Delivery>> {
+async fn prepare(
+    state: &AppState,
+    tenant: &Tenant,
+    request: &EventRequest,
+) -> Result<Vec<Delivery>> {
+    let event_type = request.event.payload.event_type();
     let webhooks = state.webhooks().await?;
     let subscribed: Vec<&Value> = webhooks
         .iter()
         .filter(|hook| {
             hook.pointer("/eventsEnabled")
-                .and_then(|events| events.get(event.event_type))
+                .and_then(|events| events.get(event_type))
                 .and_then(Value::as_bool)
                 == Some(true)
         })
@@ -204,13 +200,7 @@ async fn prepare(state: &AppState, tenant: &Tenant, event: &Event) -> Result<Vec
     if subscribed.is_empty() {
         return Ok(Vec::new());
     }
-    let mut envelope = event.fields.clone();
-    envelope.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
-    envelope.insert("type".into(), json!(event.event_type));
-    envelope.insert("createInstant".into(), json!(state.clock.now_ms()));
-    envelope.insert("tenantId".into(), json!(tenant.id));
-    envelope.entry("info").or_insert_with(|| json!({}));
-    let body = serde_json::to_vec(&json!({ "event": envelope }))?;
+    let body = serde_json::to_vec(request)?;
     let body_sha256 = STANDARD.encode(digest::digest(&digest::SHA256, &body));
 
     let mut deliveries = Vec::with_capacity(subscribed.len());
@@ -248,11 +238,11 @@ async fn prepare(state: &AppState, tenant: &Tenant, event: &Event) -> Result<Vec
                     ApiError::Internal(anyhow::anyhow!("a webhook's signing key is missing"))
                 })?;
             let now = state.clock.now_s();
-            let signature = key.sign_jwt(&json!({
-                "request_body_sha256": body_sha256,
-                "iat": now,
-                "exp": now.saturating_add(300),
-            }))?;
+            let signature = key.sign_jwt(&WebhookSignatureClaims {
+                request_body_sha256: body_sha256.clone(),
+                iat: Some(now),
+                exp: Some(now.saturating_add(300)),
+            })?;
             headers.push(("X-FusionAuth-Signature-JWT".to_owned(), signature));
         }
         deliveries.push(Delivery {

@@ -2,6 +2,7 @@
 //! actions — <https://fusionauth.io/docs/apis/user-actions>
 
 use serde_json::{Value, json};
+use shared::fusionauth::{LoginPreventedAction, LoginPreventedResponse};
 
 use crate::infra::error::Result;
 use crate::model::Tenant;
@@ -105,24 +106,26 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
     Ok(())
 }
 
-/// The `{"actions":[…]}` body of a 409 when login-preventing actions are in force.
-pub async fn login_prevented(state: &AppState, user_id: &str) -> Result<Option<Value>> {
-    let actions: Vec<Value> =
+/// The 409 body when login-preventing actions are in force on the user.
+pub async fn login_prevented(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Option<LoginPreventedResponse>> {
+    let actions: Vec<LoginPreventedAction> =
         store::user_actions::active_for_user(&state.pool, user_id, state.clock.now_ms())
             .await?
             .into_iter()
             .filter(|(_, _, data)| data.get("preventLogin").and_then(Value::as_bool) == Some(true))
             .map(|(action_id, expiry, data)| {
-                let mut action = json!({
-                    "actionId": action_id,
-                    "name": data.get("name"),
-                    "localizedName": data.get("name"),
-                });
-                if let (Some(expiry), Some(object)) = (expiry, action.as_object_mut()) {
-                    object.insert("expiry".into(), json!(expiry));
+                let name = data.get("name").and_then(Value::as_str).map(str::to_owned);
+                LoginPreventedAction {
+                    action_id,
+                    expiry,
+                    localized_name: name.clone(),
+                    name,
+                    ..LoginPreventedAction::default()
                 }
-                action
             })
             .collect();
-    Ok((!actions.is_empty()).then(|| json!({ "actions": actions })))
+    Ok((!actions.is_empty()).then_some(LoginPreventedResponse { actions }))
 }

@@ -1,41 +1,47 @@
 //! Revoking refresh tokens, with the `jwt.refresh-token.revoke` event. The event goes out
 //! *before* the tokens are deleted, so a failed transactional webhook (504) leaves them alive.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value, json};
+use shared::fusionauth::{EventInfo, EventPayload, RefreshTokenRevokeEvent, User};
 
-use crate::domain::events::{self, Event, REFRESH_TOKEN_REVOKE};
-use crate::domain::tokens;
+use crate::domain::{events, tokens, users};
 use crate::infra::error::{ApiError, Result};
-use crate::model::JwtConfiguration;
+use crate::model::{JwtConfiguration, Tenant};
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow};
 
 /// `{applicationId: access-token TTL in seconds}` for each application.
 async fn ttl_map(
     state: &AppState,
-    tenant: &crate::model::Tenant,
+    tenant: &Tenant,
     application_ids: &BTreeSet<String>,
-) -> Result<Value> {
-    let mut map = Map::new();
+) -> Result<BTreeMap<String, i64>> {
+    let mut map = BTreeMap::new();
     for id in application_ids {
         let application = store::applications::find(&state.pool, id).await?;
         let config = JwtConfiguration::effective(tenant, application.as_ref());
-        map.insert(id.clone(), json!(config.time_to_live_in_seconds));
+        map.insert(id.clone(), config.time_to_live_in_seconds);
     }
-    Ok(Value::Object(map))
+    Ok(map)
 }
 
-async fn user_json(state: &AppState, user_id: &str) -> Result<Option<Value>> {
+/// The User object of `user_id`, if the user still exists.
+async fn user(state: &AppState, user_id: &str) -> Result<Option<User>> {
     let Some(user) = store::users::find(&state.pool, user_id).await? else {
         return Ok(None);
     };
     let registrations = store::registrations::of_user(&state.pool, user_id).await?;
-    Ok(Some(tokens::user_json(&user, &registrations)))
+    Ok(Some(users::user(&user, &registrations)))
 }
 
-async fn tenant(state: &AppState, id: &str) -> Result<crate::model::Tenant> {
+/// Sends the revoke event (before the caller deletes anything).
+async fn announce(state: &AppState, tenant: &Tenant, event: RefreshTokenRevokeEvent) -> Result<()> {
+    let payload = EventPayload::RefreshTokenRevoke(Box::new(event));
+    events::emit(state, tenant, payload, EventInfo::default()).await
+}
+
+async fn tenant(state: &AppState, id: &str) -> Result<Tenant> {
     store::tenants::find(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a refresh token names no tenant")))
@@ -49,27 +55,17 @@ pub async fn revoke_token(
     value: Option<&str>,
 ) -> Result<()> {
     let tenant = tenant(state, &token.tenant_id).await?;
-    let mut refresh_token = tokens::refresh_token_json(token);
-    if let (Some(value), Some(object)) = (value, refresh_token.as_object_mut()) {
-        object.insert("token".into(), json!(value));
-    }
-    let mut event = Event::new(REFRESH_TOKEN_REVOKE)
-        .with("applicationId", json!(token.application_id))
-        .with("userId", json!(token.user_id))
-        .with("refreshToken", refresh_token)
-        .with(
-            "applicationTimeToLiveInSeconds",
-            ttl_map(
-                state,
-                &tenant,
-                &BTreeSet::from([token.application_id.clone()]),
-            )
-            .await?,
-        );
-    if let Some(user) = user_json(state, &token.user_id).await? {
-        event = event.with("user", user);
-    }
-    events::emit(state, &tenant, event).await?;
+    let mut refresh_token = tokens::refresh_token(token);
+    refresh_token.token = value.map(str::to_owned);
+    let application_ids = BTreeSet::from([token.application_id.clone()]);
+    let event = RefreshTokenRevokeEvent {
+        application_id: Some(token.application_id.clone()),
+        user_id: Some(token.user_id.clone()),
+        user: user(state, &token.user_id).await?,
+        refresh_token: Some(refresh_token),
+        application_time_to_live_in_seconds: ttl_map(state, &tenant, &application_ids).await?,
+    };
+    announce(state, &tenant, event).await?;
     store::refresh_tokens::delete(&state.pool, &token.id).await?;
     tracing::info!(refresh_token_id = token.id, "refresh token revoked");
     Ok(())
@@ -92,19 +88,14 @@ pub async fn revoke_user(
     };
     let tenant = tenant(state, &first.tenant_id).await?;
     let applications: BTreeSet<String> = tokens.iter().map(|t| t.application_id.clone()).collect();
-    let mut event = Event::new(REFRESH_TOKEN_REVOKE)
-        .with("userId", json!(user_id))
-        .with(
-            "applicationTimeToLiveInSeconds",
-            ttl_map(state, &tenant, &applications).await?,
-        );
-    if let Some(application_id) = application_id {
-        event = event.with("applicationId", json!(application_id));
-    }
-    if let Some(user) = user_json(state, user_id).await? {
-        event = event.with("user", user);
-    }
-    events::emit(state, &tenant, event).await?;
+    let event = RefreshTokenRevokeEvent {
+        application_id: application_id.map(str::to_owned),
+        user_id: Some(user_id.to_owned()),
+        user: user(state, user_id).await?,
+        refresh_token: None,
+        application_time_to_live_in_seconds: ttl_map(state, &tenant, &applications).await?,
+    };
+    announce(state, &tenant, event).await?;
     let count = store::refresh_tokens::delete_of_user(&state.pool, user_id, application_id).await?;
     tracing::info!(count, "refresh tokens of a user revoked");
     Ok(count)
@@ -121,13 +112,13 @@ pub async fn revoke_application(state: &AppState, application_id: &str) -> Resul
         return Ok(0);
     }
     let tenant = tenant(state, &application.tenant_id).await?;
-    let event = Event::new(REFRESH_TOKEN_REVOKE)
-        .with("applicationId", json!(application_id))
-        .with(
-            "applicationTimeToLiveInSeconds",
-            ttl_map(state, &tenant, &BTreeSet::from([application_id.to_owned()])).await?,
-        );
-    events::emit(state, &tenant, event).await?;
+    let applications = BTreeSet::from([application_id.to_owned()]);
+    let event = RefreshTokenRevokeEvent {
+        application_id: Some(application_id.to_owned()),
+        application_time_to_live_in_seconds: ttl_map(state, &tenant, &applications).await?,
+        ..RefreshTokenRevokeEvent::default()
+    };
+    announce(state, &tenant, event).await?;
     let count = store::refresh_tokens::delete_of_application(&state.pool, application_id).await?;
     tracing::info!(count, "refresh tokens of an application revoked");
     Ok(count)

@@ -1,17 +1,15 @@
-//! Issuing access tokens (JWTs) and refresh tokens, and the User JSON they travel with.
+//! Access tokens (JWTs) and refresh tokens: issuing, verifying, rotating —
+//! <https://fusionauth.io/docs/lifecycle/authenticate-users/oauth/tokens>
 
-use serde_json::{Map, Value, json};
+use shared::fusionauth::{
+    Audience, AuthenticationType, JwtClaims, LoginMetaData, RefreshToken, RefreshTokenMetaData,
+};
 
-use crate::infra::crypto::{self, hmac_b64, sha256_b64};
+use crate::infra::crypto::{self, hmac_b64, parse_jwt, sha256_b64};
 use crate::infra::error::{ApiError, Result};
 use crate::model::{Application, JwtConfiguration, Tenant};
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
-
-/// `authenticationType` claim values.
-pub const PASSWORD: &str = "PASSWORD";
-pub const REFRESH_TOKEN: &str = "REFRESH_TOKEN";
-pub const REGISTRATION: &str = "REGISTRATION";
 
 /// What goes into one access token.
 #[derive(Debug)]
@@ -20,7 +18,7 @@ pub struct JwtRequest<'a> {
     /// The application and the user's registration to it, when registered.
     pub registered: Option<(&'a Application, &'a RegistrationRow)>,
     pub user: &'a UserRow,
-    pub authentication_type: &'a str,
+    pub authentication_type: AuthenticationType,
     /// Epoch seconds of the original authentication.
     pub auth_time: i64,
     /// The refresh token id (`sid`), when the session has one.
@@ -46,38 +44,50 @@ pub fn issue_jwt(state: &AppState, request: &JwtRequest<'_>) -> Result<IssuedJwt
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no signing key is configured")))?;
     let iat = state.clock.now_s();
     let exp = iat.saturating_add(config.time_to_live_in_seconds);
-    let mut claims = Map::new();
-    if let Some((app, registration)) = request.registered {
-        claims.insert("aud".into(), json!(app.id));
-        claims.insert("applicationId".into(), json!(app.id));
-        claims.insert("roles".into(), json!(registration.role_names()));
-    }
-    claims.insert("exp".into(), json!(exp));
-    claims.insert("iat".into(), json!(iat));
-    claims.insert("iss".into(), json!(request.tenant.issuer()));
-    claims.insert("sub".into(), json!(request.user.id));
-    claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
-    claims.insert(
-        "authenticationType".into(),
-        json!(request.authentication_type),
-    );
-    if let Some(email) = &request.user.email {
-        claims.insert("email".into(), json!(email));
-        claims.insert("email_verified".into(), json!(request.user.verified));
-    }
-    if let Some(username) = &request.user.username {
-        claims.insert("preferred_username".into(), json!(username));
-    }
-    claims.insert("auth_time".into(), json!(request.auth_time));
-    claims.insert("tid".into(), json!(request.tenant.id));
-    if let Some(sid) = request.sid {
-        claims.insert("sid".into(), json!(sid));
-    }
-    let token = key.sign_jwt(&Value::Object(claims))?;
+    let (registered_to, roles) = match request.registered {
+        Some((app, registration)) => (Some(app.id.clone()), Some(registration.role_names())),
+        None => (None, None),
+    };
+    let user = request.user;
+    let claims = JwtClaims {
+        aud: registered_to.clone().map(Audience::One),
+        exp,
+        iat: Some(iat),
+        iss: Some(request.tenant.issuer()),
+        sub: Some(user.id.clone()),
+        jti: Some(uuid::Uuid::new_v4().to_string()),
+        authentication_type: Some(request.authentication_type.clone()),
+        application_id: registered_to,
+        roles,
+        email: user.email.clone(),
+        email_verified: user.email.as_ref().map(|_| user.verified),
+        preferred_username: user.username.clone(),
+        auth_time: Some(request.auth_time),
+        tid: Some(request.tenant.id.clone()),
+        sid: request.sid.map(str::to_owned),
+        other: serde_json::Map::new(),
+    };
+    let token = key.sign_jwt(&claims)?;
     Ok(IssuedJwt {
         token,
         expiration_ms: exp.saturating_mul(1000),
     })
+}
+
+/// Verifies a JWT signed by one of our keys (its `alg` must be the key's) and not expired;
+/// returns its claims.
+pub fn verify_jwt(state: &AppState, token: &str) -> Option<JwtClaims> {
+    let parsed = parse_jwt(token)?;
+    let key = state.key_by_kid(parsed.kid.as_deref()?)?;
+    if parsed.alg != key.algorithm || !key.verify(parsed.signed_part.as_bytes(), &parsed.signature)
+    {
+        return None;
+    }
+    let exp = parsed.claims.get("exp")?.as_i64()?;
+    if exp <= state.clock.now_s() {
+        return None;
+    }
+    serde_json::from_value(serde_json::Value::Object(parsed.claims)).ok()
 }
 
 /// A new refresh-token value (opaque, base64url).
@@ -98,7 +108,7 @@ pub async fn create_refresh_token(
     user: &UserRow,
     application: &Application,
     auth_time: i64,
-    meta_data: Value,
+    meta_data: &LoginMetaData,
 ) -> Result<(RefreshTokenRow, String)> {
     let value = new_refresh_value()?;
     let now = state.clock.now_ms();
@@ -114,144 +124,34 @@ pub async fn create_refresh_token(
         start_instant: now,
         last_used_instant: now,
         auth_time,
-        meta_data: meta_data.to_string(),
+        meta_data: serde_json::to_string(meta_data)?,
     };
     store::refresh_tokens::insert(&state.pool, &row).await?;
     Ok((row, value))
 }
 
-/// FusionAuth's User object (no password material), with registrations.
-pub fn user_json(user: &UserRow, registrations: &[RegistrationRow]) -> Value {
-    let mut object = match serde_json::from_str::<Value>(&user.data) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    let mut set = |key: &str, value: Value| {
-        object.insert(key.to_owned(), value);
-    };
-    set("id", json!(user.id));
-    set("tenantId", json!(user.tenant_id));
-    if let Some(email) = &user.email {
-        set("email", json!(email));
+/// The public RefreshToken object (without its value: only hashes are stored).
+pub fn refresh_token(row: &RefreshTokenRow) -> RefreshToken {
+    RefreshToken {
+        id: row.id.clone(),
+        application_id: row.application_id.clone(),
+        user_id: row.user_id.clone(),
+        tenant_id: row.tenant_id.clone(),
+        token: None,
+        insert_instant: row.insert_instant,
+        start_instant: row.start_instant,
+        meta_data: serde_json::from_str::<RefreshTokenMetaData>(&row.meta_data).unwrap_or_default(),
+        data: serde_json::Map::new(),
     }
-    if let Some(username) = &user.username {
-        set("username", json!(username));
-        set("usernameStatus", json!("ACTIVE"));
-    }
-    set("active", json!(user.active));
-    set("verified", json!(user.verified));
-    set("insertInstant", json!(user.insert_instant));
-    set("lastUpdateInstant", json!(user.last_update_instant));
-    set(
-        "passwordLastUpdateInstant",
-        json!(user.password_last_update_instant),
-    );
-    if let Some(last_login) = user.last_login_instant {
-        set("lastLoginInstant", json!(last_login));
-    }
-    object
-        .entry("passwordChangeRequired")
-        .or_insert(json!(false));
-    let methods: Vec<Value> = two_factor_methods(user)
-        .iter()
-        .map(public_two_factor_method)
-        .collect();
-    object.insert(
-        "twoFactor".into(),
-        json!({"methods": methods, "recoveryCodes": 0}),
-    );
-    let mut set = |key: &str, value: Value| {
-        object.insert(key.to_owned(), value);
-    };
-    let mut identities = Vec::new();
-    if let Some(email) = &user.email {
-        identities.push(json!({"type": "email", "value": email, "primary": true,
-            "verified": user.verified, "insertInstant": user.insert_instant}));
-    }
-    if let Some(username) = &user.username {
-        identities.push(
-            json!({"type": "username", "value": username, "primary": user.email.is_none(),
-            "verified": false, "insertInstant": user.insert_instant}),
-        );
-    }
-    set("identities", Value::Array(identities));
-    if !registrations.is_empty() {
-        set(
-            "registrations",
-            Value::Array(registrations.iter().map(registration_json).collect()),
-        );
-    }
-    Value::Object(object)
 }
 
-/// A UserRegistration object.
-pub fn registration_json(registration: &RegistrationRow) -> Value {
-    let mut object = match serde_json::from_str::<Value>(&registration.data) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    object.insert("id".into(), json!(registration.id));
-    object.insert("applicationId".into(), json!(registration.application_id));
-    object.insert("roles".into(), json!(registration.role_names()));
-    object.insert("verified".into(), json!(registration.verified));
-    object.insert("insertInstant".into(), json!(registration.insert_instant));
-    if let Some(last_login) = registration.last_login_instant {
-        object.insert("lastLoginInstant".into(), json!(last_login));
-    }
-    Value::Object(object)
-}
-
-/// The public RefreshToken object (no value: only hashes are stored).
-pub fn refresh_token_json(token: &RefreshTokenRow) -> Value {
-    let meta: Value = serde_json::from_str(&token.meta_data).unwrap_or_else(|_| json!({}));
-    json!({
-        "id": token.id,
-        "applicationId": token.application_id,
-        "userId": token.user_id,
-        "tenantId": token.tenant_id,
-        "insertInstant": token.insert_instant,
-        "startInstant": token.start_instant,
-        "metaData": meta,
-        "data": {}
-    })
-}
-
-/// The user's two-factor methods as stored (with secrets).
-pub fn two_factor_methods(user: &UserRow) -> Vec<Value> {
-    serde_json::from_str::<Value>(&user.data)
-        .ok()
-        .and_then(|data| data.pointer("/twoFactor/methods").cloned())
-        .and_then(|methods| match methods {
-            Value::Array(methods) => Some(methods),
-            _ => None,
-        })
-        .unwrap_or_default()
-}
-
-/// A two-factor method without its secret (as in 242 answers and User objects).
-pub fn public_two_factor_method(method: &Value) -> Value {
-    let mut method = method.clone();
-    if let Some(object) = method.as_object_mut() {
-        object.remove("secret");
-        object.remove("secretBase32Encoded");
-    }
-    method
-}
-
-/// The TOTP key of an `authenticator` method: `secretBase32Encoded`, else `secret` read as
-/// Base32 when it is valid Base32, else as standard Base64.
-pub fn two_factor_secret(method: &Value) -> Option<Vec<u8>> {
-    if method.get("method").and_then(Value::as_str) != Some("authenticator") {
-        return None;
-    }
-    if let Some(secret) = method.get("secretBase32Encoded").and_then(Value::as_str) {
-        return crypto::base32_decode(secret);
-    }
-    let secret = method.get("secret").and_then(Value::as_str)?;
-    crypto::base32_decode(secret).or_else(|| {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD
-            .decode(secret)
-            .ok()
-    })
+/// The refresh token whose current or previous (rotated-away) value is `value`.
+pub async fn by_value(state: &AppState, value: &str) -> Result<Option<RefreshTokenRow>> {
+    let hash = sha256_b64(value);
+    Ok(
+        match store::refresh_tokens::by_hash(&state.pool, &hash).await? {
+            Some(token) => Some(token),
+            None => store::refresh_tokens::by_previous_hash(&state.pool, &hash).await?,
+        },
+    )
 }

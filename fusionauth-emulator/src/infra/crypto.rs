@@ -371,7 +371,7 @@ impl SigningKey {
     }
 
     /// Signs `claims` as a compact JWT with this key's algorithm and `kid`.
-    pub fn sign_jwt(&self, claims: &Value) -> anyhow::Result<String> {
+    pub fn sign_jwt(&self, claims: &impl serde::Serialize) -> anyhow::Result<String> {
         let header = serde_json::json!({"alg": self.algorithm, "typ": "JWT", "kid": self.kid});
         let mut message = b64url(&serde_json::to_vec(&header)?);
         message.push('.');

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use shared::fusionauth::{Errors, Rule};
+use shared::fusionauth::{Errors, LoginPreventedResponse, Rule};
 
 use crate::infra::http::response::{internal_error, json_response};
 
@@ -24,7 +24,7 @@ pub enum ApiError {
     Expired,
     /// 409 with `{"actions":[…]}`: a user action prevents login.
     #[error("a user action prevents login")]
-    LoginPrevented(serde_json::Value),
+    LoginPrevented(LoginPreventedResponse),
     /// 421, empty body: the two-factor code is wrong.
     #[error("the two-factor code is invalid")]
     InvalidTwoFactorCode,

@@ -17,13 +17,16 @@ impl ApiKey {
     /// endpoints (and methods) their permissions list. A request belongs to the longest endpoint
     /// name that prefixes its path on a `/` boundary, among `known_endpoints` (FusionAuth's
     /// names for the routes served) and the key's own names.
-    pub fn allows(&self, path: &str, method: &str, known_endpoints: &[&str]) -> bool {
+    pub fn allows<'a>(
+        &'a self,
+        path: &str,
+        method: &str,
+        known_endpoints: impl Iterator<Item = &'a str>,
+    ) -> bool {
         let Some(endpoints) = &self.endpoints else {
             return true;
         };
         let endpoint = known_endpoints
-            .iter()
-            .copied()
             .chain(endpoints.keys().map(String::as_str))
             .filter(|endpoint| covers(endpoint, path))
             .max_by_key(|endpoint| endpoint.len());

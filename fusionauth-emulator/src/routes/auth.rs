@@ -10,7 +10,8 @@ use shared::fusionauth::{ErrorCode, Errors, Rule};
 
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::authorization;
-use crate::model::{ApiKey, Tenant};
+use crate::model::{ApiKey, Application, Tenant};
+use crate::routes::table::Endpoints;
 use crate::state::AppState;
 use crate::store;
 
@@ -26,26 +27,10 @@ pub enum ApiKeyStatus {
     Invalid,
 }
 
-/// FusionAuth's endpoint names for the routes the emulator serves (API key permissions name
-/// these); a request belongs to the longest one that prefixes its path.
-const KNOWN_ENDPOINTS: &[&str] = &[
-    "/api/application",
-    "/api/jwt/public-key",
-    "/api/jwt/refresh",
-    "/api/jwt/validate",
-    "/api/key",
-    "/api/key/generate",
-    "/api/key/import",
-    "/api/login",
-    "/api/logout",
-    "/api/system-configuration",
-    "/api/tenant",
-    "/api/two-factor/login",
-    "/api/user",
-    "/api/user-action",
-    "/api/user/registration",
-    "/api/webhook",
-];
+/// The endpoint names of the routes served (none if the app data is missing).
+fn known(endpoints: Option<&Endpoints>) -> impl Iterator<Item = &str> {
+    endpoints.into_iter().flat_map(Endpoints::names)
+}
 
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
@@ -59,6 +44,7 @@ impl FromRequest for ApiKeyStatus {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = app_state(req);
+        let endpoints = req.app_data::<web::Data<Endpoints>>().cloned();
         let raw = authorization(req);
         let (path, method) = (req.path().to_owned(), req.method().as_str().to_owned());
         Box::pin(async move {
@@ -67,7 +53,15 @@ impl FromRequest for ApiKeyStatus {
                 return Ok(Self::Absent);
             };
             Ok(match store::api_keys::find(&state.pool, &raw).await? {
-                Some(key) if key.allows(&path, &method, KNOWN_ENDPOINTS) => Self::Valid(key),
+                Some(key)
+                    if key.allows(
+                        &path,
+                        &method,
+                        known(endpoints.as_ref().map(|data| data.get_ref())),
+                    ) =>
+                {
+                    Self::Valid(key)
+                }
                 Some(_) => {
                     tracing::info!(path, method, "API key not permitted for this endpoint");
                     Self::Invalid
@@ -117,4 +111,22 @@ pub async fn resolve_tenant(
             "The tenant id is invalid.",
         ))
     })
+}
+
+/// 401 when an API key is required (by the application, else the tenant) and missing, or when
+/// an invalid one is sent.
+pub fn check_api_key(
+    api_key: &ApiKeyStatus,
+    application: Option<&Application>,
+    tenant: &Tenant,
+) -> Result<()> {
+    let require_key = match application {
+        Some(app) => app.require_authentication(),
+        None => tenant.require_authentication(),
+    };
+    match api_key {
+        ApiKeyStatus::Invalid => Err(ApiError::Unauthorized),
+        ApiKeyStatus::Absent if require_key => Err(ApiError::Unauthorized),
+        _ => Ok(()),
+    }
 }

@@ -1,51 +1,40 @@
-//! The User Action API (API key) — <https://fusionauth.io/docs/apis/user-actions>
+//! The User Action API (API key): `POST /api/user-action[/{userActionId}]`,
+//! `GET /api/user-action/{userActionId}` — <https://fusionauth.io/docs/apis/user-actions>
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
-use shared::fusionauth::{Errors, Rule};
+use shared::fusionauth::{Errors, Rule, UserActionResponse};
 
+use super::input::{id_or_new, object};
+use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, json_response};
+use crate::infra::http::{Json, ok_json};
 use crate::model::ApiKey;
 use crate::state::AppState;
 use crate::store;
 
-/// `POST /api/user-action/{userActionId}`.
-#[post("/api/user-action/{user_action_id}")]
+pub fn routes(routes: &mut Routes<'_>) {
+    routes
+        .post("/api/user-action", create)
+        .post("/api/user-action/{id}", create)
+        .get("/api/user-action/{user_action_id}", retrieve);
+}
+
+/// `POST /api/user-action[/{userActionId}]`: creates a user action (`name`, `preventLogin`,
+/// `temporal`).
 #[tracing::instrument(skip_all)]
-pub async fn create_user_action(
+async fn create(
+    req: HttpRequest,
     state: web::Data<AppState>,
     _key: ApiKey,
-    path: web::Path<String>,
     Json(body): Json<Value>,
 ) -> Result<HttpResponse> {
-    let id = super::admin::parse_uuid(&path, "userActionId")?;
+    let id = id_or_new(&req, "userActionId")?;
     new_user_action(&state, id, &body).await
 }
 
-/// `POST /api/user-action`.
-#[post("/api/user-action")]
-pub async fn create_user_action_without_id(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-) -> Result<HttpResponse> {
-    new_user_action(&state, uuid::Uuid::new_v4().to_string(), &body).await
-}
-
 async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
-    let mut data = body
-        .get("userAction")
-        .and_then(Value::as_object)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::field(
-                Rule::Missing,
-                "userAction",
-                "You must specify the [userAction] object.",
-            )
-        })?;
+    let mut data = object(body, "userAction")?.clone();
     let mut errors = Errors::default();
     if data
         .get("name")
@@ -84,15 +73,11 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
     let data = Value::Object(data);
     store::user_actions::insert(&state.pool, &id, &data).await?;
     tracing::info!(user_action_id = id, "user action created");
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "userAction": data }),
-    ))
+    Ok(ok_json(&UserActionResponse { user_action: data }))
 }
 
 /// `GET /api/user-action/{userActionId}`.
-#[get("/api/user-action/{user_action_id}")]
-pub async fn retrieve_user_action(
+async fn retrieve(
     state: web::Data<AppState>,
     _key: ApiKey,
     path: web::Path<String>,
@@ -100,8 +85,7 @@ pub async fn retrieve_user_action(
     let action = store::user_actions::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "userAction": action }),
-    ))
+    Ok(ok_json(&UserActionResponse {
+        user_action: action,
+    }))
 }

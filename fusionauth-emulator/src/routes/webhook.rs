@@ -1,50 +1,42 @@
-//! The Webhook API (API key) — <https://fusionauth.io/docs/apis/webhooks>
+//! The Webhook API (API key): `POST /api/webhook[/{webhookId}]`, `GET /api/webhook[/{webhookId}]`,
+//! `DELETE /api/webhook/{webhookId}` — <https://fusionauth.io/docs/apis/webhooks>
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
-use shared::fusionauth::{Errors, Rule};
+use shared::fusionauth::{Errors, Rule, WebhookResponse, WebhooksResponse};
 
+use super::input::{id_or_new, object};
+use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, empty_ok, json_response};
+use crate::infra::http::{Json, empty_ok, ok_json};
 use crate::model::ApiKey;
 use crate::state::AppState;
 use crate::store;
 
-/// `POST /api/webhook/{webhookId}`.
-#[post("/api/webhook/{webhook_id}")]
+pub fn routes(routes: &mut Routes<'_>) {
+    routes
+        .post("/api/webhook", create)
+        .post("/api/webhook/{id}", create)
+        .get("/api/webhook/{webhook_id}", retrieve)
+        .get("/api/webhook", retrieve_all)
+        .delete("/api/webhook/{webhook_id}", delete);
+}
+
+/// `POST /api/webhook[/{webhookId}]`: creates a webhook (`url`, `eventsEnabled`, `global` or
+/// `tenantIds`, timeouts, `headers`, `signatureConfiguration`).
 #[tracing::instrument(skip_all)]
-pub async fn create_webhook(
+async fn create(
+    req: HttpRequest,
     state: web::Data<AppState>,
     _key: ApiKey,
-    path: web::Path<String>,
     Json(body): Json<Value>,
 ) -> Result<HttpResponse> {
-    let id = super::admin::parse_uuid(&path, "webhookId")?;
+    let id = id_or_new(&req, "webhookId")?;
     new_webhook(&state, id, &body).await
 }
 
-/// `POST /api/webhook`.
-#[post("/api/webhook")]
-pub async fn create_webhook_without_id(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-) -> Result<HttpResponse> {
-    new_webhook(&state, uuid::Uuid::new_v4().to_string(), &body).await
-}
-
 async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
-    let request = body
-        .get("webhook")
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ApiError::field(
-                Rule::Missing,
-                "webhook",
-                "You must specify the [webhook] object.",
-            )
-        })?;
+    let request = object(body, "webhook")?;
     let mut errors = Errors::default();
     let url = request.get("url").and_then(Value::as_str).unwrap_or("");
     if url.trim().is_empty() {
@@ -169,12 +161,11 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
     store::webhooks::insert(&state.pool, &id, &data).await?;
     state.forget_webhooks();
     tracing::info!(webhook_id = id, "webhook created");
-    Ok(json_response(StatusCode::OK, &json!({ "webhook": data })))
+    Ok(ok_json(&WebhookResponse { webhook: data }))
 }
 
 /// `GET /api/webhook/{webhookId}`.
-#[get("/api/webhook/{webhook_id}")]
-pub async fn retrieve_webhook(
+async fn retrieve(
     state: web::Data<AppState>,
     _key: ApiKey,
     path: web::Path<String>,
@@ -182,25 +173,17 @@ pub async fn retrieve_webhook(
     let webhook = store::webhooks::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "webhook": webhook }),
-    ))
+    Ok(ok_json(&WebhookResponse { webhook }))
 }
 
 /// `GET /api/webhook`.
-#[get("/api/webhook")]
-pub async fn retrieve_webhooks(state: web::Data<AppState>, _key: ApiKey) -> Result<HttpResponse> {
+async fn retrieve_all(state: web::Data<AppState>, _key: ApiKey) -> Result<HttpResponse> {
     let webhooks = store::webhooks::all(&state.pool).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "webhooks": webhooks }),
-    ))
+    Ok(ok_json(&WebhooksResponse { webhooks }))
 }
 
 /// `DELETE /api/webhook/{webhookId}`.
-#[delete("/api/webhook/{webhook_id}")]
-pub async fn delete_webhook(
+async fn delete(
     state: web::Data<AppState>,
     _key: ApiKey,
     path: web::Path<String>,

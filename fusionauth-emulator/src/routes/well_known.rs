@@ -2,7 +2,7 @@
 //! <https://fusionauth.io/docs/lifecycle/authenticate-users/oauth/endpoints>
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 use shared::fusionauth::JwkSet;
@@ -10,11 +10,25 @@ use shared::fusionauth::JwkSet;
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::json_response;
 use crate::model::Tenant;
+use crate::routes::table::Routes;
 use crate::state::AppState;
 use crate::store;
 
-#[get("/.well-known/jwks.json")]
-pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+pub fn routes(routes: &mut Routes<'_>) {
+    routes
+        .get("/.well-known/jwks.json", jwks)
+        .get("/.well-known/openid-configuration", openid_configuration)
+        .get(
+            "/.well-known/openid-configuration/{tenant_id}",
+            openid_configuration_for_tenant,
+        )
+        .get(
+            "/{tenant_id}/.well-known/openid-configuration",
+            tenant_openid_configuration,
+        );
+}
+
+async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     let set = JwkSet {
         keys: state.keys().iter().filter_map(|key| key.jwk()).collect(),
     };
@@ -27,8 +41,7 @@ struct TenantParameter {
     tenant_id: Option<String>,
 }
 
-#[get("/.well-known/openid-configuration")]
-pub async fn openid_configuration(
+async fn openid_configuration(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<TenantParameter>,
@@ -40,8 +53,7 @@ pub async fn openid_configuration(
     document(&req, tenant)
 }
 
-#[get("/.well-known/openid-configuration/{tenant_id}")]
-pub async fn openid_configuration_for_tenant(
+async fn openid_configuration_for_tenant(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -49,8 +61,7 @@ pub async fn openid_configuration_for_tenant(
     document(&req, store::tenants::find(&state.pool, &path).await?)
 }
 
-#[get("/{tenant_id}/.well-known/openid-configuration")]
-pub async fn tenant_openid_configuration(
+async fn tenant_openid_configuration(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,

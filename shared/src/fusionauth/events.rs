@@ -239,3 +239,16 @@ pub struct LoginFailedReason {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lambda_result: Option<Value>,
 }
+
+/// The claims of the `X-FusionAuth-Signature-JWT` header of a signed webhook request (since
+/// FusionAuth 1.48), signed with the webhook's key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct WebhookSignatureClaims {
+    /// Standard Base64 (with padding) of the SHA-256 of the exact request body.
+    pub request_body_sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+}

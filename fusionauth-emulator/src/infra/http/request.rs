@@ -109,3 +109,22 @@ pub fn bearer_jwt(req: &HttpRequest) -> Option<String> {
     }
     cookie(req, "access_token")
 }
+
+/// The client's address: the body's `ipAddress`, else `X-Forwarded-For`, else the peer.
+pub fn client_ip(req: &HttpRequest, from_body: Option<&str>) -> String {
+    from_body
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_owned)
+        .or_else(|| {
+            req.headers()
+                .get("X-Forwarded-For")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|ip| !ip.is_empty())
+                .map(str::to_owned)
+        })
+        .or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
+        .unwrap_or_default()
+}

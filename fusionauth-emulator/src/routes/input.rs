@@ -1,0 +1,107 @@
+//! Reading the configuration documents of the API-key calls (tenants, applications, keys,
+//! webhooks, …): they are open JSON objects, checked field by field so that every problem is
+//! a FusionAuth field error (`[missing]tenant`, `[invalid]tenant.issuer`) rather than a
+//! generic JSON error.
+
+use actix_web::HttpRequest;
+use serde_json::{Map, Value};
+use shared::fusionauth::{Errors, Rule};
+
+use crate::infra::error::{ApiError, Result};
+
+/// The object `name` of a request body (`{"tenant": {…}}`); 400 `[missing]name` without it.
+pub fn object<'a>(body: &'a Value, name: &str) -> Result<&'a Map<String, Value>> {
+    body.get(name).and_then(Value::as_object).ok_or_else(|| {
+        ApiError::field(
+            Rule::Missing,
+            name,
+            &format!("You must specify the [{name}] object."),
+        )
+    })
+}
+
+/// A non-blank string field, trimmed.
+pub fn string<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// `text` as a UUID; 400 `[invalid]field` when it is not one.
+pub fn parse_uuid(text: &str, field: &str) -> Result<String> {
+    uuid::Uuid::parse_str(text)
+        .map(|id| id.to_string())
+        .map_err(|_| ApiError::field(Rule::Invalid, field, "The id is not a valid UUID."))
+}
+
+/// The id of a create call's optional `{id}` segment (`POST /api/key/generate/{id}`), checked
+/// as a UUID (400 `[invalid]field`), or a new one.
+pub fn id_or_new(req: &HttpRequest, field: &str) -> Result<String> {
+    match req.match_info().get("id") {
+        Some(text) => parse_uuid(text, field),
+        None => Ok(uuid::Uuid::new_v4().to_string()),
+    }
+}
+
+/// Checks the enumerations and ranges of a `jwtConfiguration`, so that a typo in a Kickstart
+/// file is an error rather than a silent default.
+pub fn validate_jwt_configuration(config: &Value, prefix: &str, errors: &mut Errors) {
+    let mut check_enum = |field: &str, allowed: &[&str]| {
+        if let Some(value) = config.pointer(&format!("/{field}"))
+            && !value.as_str().is_some_and(|v| allowed.contains(&v))
+        {
+            let path = format!("{prefix}.{}", field.replace('/', "."));
+            errors.add_field(
+                Rule::Invalid,
+                &path,
+                &format!("Allowed values: {}.", allowed.join(", ")),
+            );
+        }
+    };
+    check_enum("refreshTokenUsagePolicy", &["Reusable", "OneTimeUse"]);
+    check_enum(
+        "refreshTokenExpirationPolicy",
+        &["Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"],
+    );
+    for (field, min, max) in [
+        ("timeToLiveInSeconds", 1, i64::MAX),
+        ("refreshTokenTimeToLiveInMinutes", 1, i64::MAX),
+        (
+            "refreshTokenSlidingWindowConfiguration/maximumTimeToLiveInMinutes",
+            1,
+            i64::MAX,
+        ),
+        (
+            "refreshTokenOneTimeUseConfiguration/gracePeriodInSeconds",
+            0,
+            86_400,
+        ),
+    ] {
+        if let Some(value) = config.pointer(&format!("/{field}"))
+            && !value.as_i64().is_some_and(|v| (min..=max).contains(&v))
+        {
+            let path = format!("{prefix}.{}", field.replace('/', "."));
+            errors.add_field(
+                Rule::Invalid,
+                &path,
+                &format!("Must be a whole number from {min} to {max}."),
+            );
+        }
+    }
+    for field in [
+        "refreshTokenRevocationPolicy/onOneTimeTokenReuse",
+        "refreshTokenRevocationPolicy/onLoginPrevented",
+        "refreshTokenRevocationPolicy/onPasswordChanged",
+        "enabled",
+    ] {
+        if config
+            .pointer(&format!("/{field}"))
+            .is_some_and(|v| !v.is_boolean())
+        {
+            let path = format!("{prefix}.{}", field.replace('/', "."));
+            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
+        }
+    }
+}
