@@ -10,15 +10,14 @@ mod infra;
 mod kickstart;
 mod model;
 mod routes;
+mod server;
 mod state;
 mod store;
 
 use std::net::{SocketAddr, TcpListener};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::dev::Server;
+use actix_web::{HttpServer, web};
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -85,7 +84,7 @@ impl Application {
         }
         let state = open(&settings).await?;
         let state_for_server = state.clone();
-        let server = HttpServer::new(move || app(state_for_server.clone()))
+        let server = HttpServer::new(move || server::app(state_for_server.clone()))
             .workers(2)
             .listen(listener)?
             .run();
@@ -201,51 +200,15 @@ async fn initialise(
         // blocking thread keeps `Application::build`'s future `Send` (spawnable).
         let handle = tokio::runtime::Handle::current();
         let (state, kickstart) = (state.clone(), kickstart.clone());
-        tokio::task::spawn_blocking(move || handle.block_on(kickstart::apply(state, &kickstart)))
-            .await??;
+        tokio::task::spawn_blocking(move || {
+            handle.block_on(async move {
+                match kickstart::create_api_keys(&state, &kickstart).await? {
+                    Some(replay) => server::replay(state, replay).await,
+                    None => Ok(()),
+                }
+            })
+        })
+        .await??;
     }
     Ok(())
-}
-
-/// The actix application: used by the server and by Kickstart's in-process replay.
-fn app(
-    state: web::Data<AppState>,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    let test_hooks = state.test_hooks;
-    let cors = web::Data::from(std::sync::Arc::clone(&state.cors));
-    App::new()
-        .app_data(state)
-        .app_data(cors)
-        .app_data(web::PayloadConfig::new(infra::http::MAX_BODY_BYTES))
-        .wrap(from_fn(infra::cors::filter))
-        .wrap(from_fn(access_log))
-        .configure(|cfg| routes::configure(cfg, test_hooks))
-}
-
-/// One log line per request: method, path (never the query string, which may carry a refresh
-/// token), status and duration.
-async fn access_log(
-    req: ServiceRequest,
-    next: actix_web::middleware::Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let started = std::time::Instant::now();
-    let response = next.call(req).await?;
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_millis(),
-        "request"
-    );
-    Ok(response)
 }
