@@ -14,6 +14,9 @@ use crate::infra::outbound::Clients;
 use crate::store::RefreshSession;
 use shared::fusionauth::CorsConfiguration;
 
+/// The shared state as handlers extract it.
+pub type State = actix_web::web::Data<AppState>;
+
 #[derive(Debug)]
 pub struct AppState {
     pub pool: SqlitePool,

@@ -48,6 +48,15 @@ impl ApiError {
         Self::Validation(Errors::field(rule, path, message))
     }
 
+    /// `Ok` when `errors` is empty, else 400 with them.
+    pub fn check(errors: Errors) -> Result<()> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::Validation(errors))
+        }
+    }
+
     /// 400 `[invalid]refreshToken`.
     pub fn invalid_refresh_token() -> Self {
         Self::field(

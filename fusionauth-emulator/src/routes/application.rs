@@ -6,18 +6,18 @@ use serde_json::{Map, Value, json};
 use shared::fusionauth::{ApplicationResponse, ErrorCode, Errors, Rule};
 
 use super::auth::resolve_tenant;
-use super::input::{id_or_new, object, string, validate_jwt_configuration};
+use super::input::{OptionalId, object, string, validate_jwt_configuration};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, ok_json};
 use crate::model::{self, ApiKey};
-use crate::state::AppState;
+use crate::state::State;
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
     routes
         .post("/api/application", create)
-        .post("/api/application/{id}", create)
+        .post("/api/application/{applicationId}", create)
         .get("/api/application/{application_id}", retrieve);
 }
 
@@ -26,21 +26,12 @@ pub fn routes(routes: &mut Routes<'_>) {
 #[tracing::instrument(skip_all)]
 async fn create(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     key: ApiKey,
     Json(body): Json<Value>,
+    id: OptionalId,
 ) -> Result<HttpResponse> {
-    let id = id_or_new(&req, "applicationId")?;
-    new_application(&req, &state, &key, id, body).await
-}
-
-async fn new_application(
-    req: &HttpRequest,
-    state: &AppState,
-    key: &ApiKey,
-    id: String,
-    body: Value,
-) -> Result<HttpResponse> {
+    let id = id.or_new()?;
     let request = object(&body, "application")?.clone();
     if string(&request, "name").is_none() {
         return Err(ApiError::field(
@@ -62,7 +53,7 @@ async fn new_application(
             .ok_or_else(|| {
                 ApiError::field(Rule::Invalid, "application.tenantId", "No such tenant.")
             })?,
-        None => resolve_tenant(state, req, Some(key)).await?,
+        None => resolve_tenant(&state, &req, Some(&key)).await?,
     };
     let now = state.clock.now_ms();
     let mut data = model::default_application(&id, &tenant.id, now);
@@ -131,9 +122,7 @@ async fn new_application(
             errors.add_field(Rule::Invalid, path, "No key with this id exists.");
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let application = model::Application {
         id: id.clone(),
         tenant_id: tenant.id.clone(),
@@ -147,11 +136,7 @@ async fn new_application(
 }
 
 /// `GET /api/application/{applicationId}`.
-async fn retrieve(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
     let application = store::applications::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;

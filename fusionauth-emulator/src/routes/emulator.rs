@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::infra::error::Result;
 use crate::infra::http::{Json, json_response};
 use crate::routes::table::Routes;
-use crate::state::AppState;
+use crate::state::State;
 
 pub fn routes(routes: &mut Routes<'_>) {
     routes.post("/_emulator/clock", clock).post(
@@ -26,7 +26,7 @@ pub struct ClockRequest {
 
 /// `POST /_emulator/clock {"advanceSeconds": N}` moves the emulator's clock forward.
 #[tracing::instrument(skip_all)]
-async fn clock(state: web::Data<AppState>, Json(body): Json<ClockRequest>) -> Result<HttpResponse> {
+async fn clock(state: State, Json(body): Json<ClockRequest>) -> Result<HttpResponse> {
     state.clock.advance_seconds(body.advance_seconds);
     tracing::info!(advance_seconds = body.advance_seconds, "clock moved");
     Ok(json_response(
@@ -38,10 +38,7 @@ async fn clock(state: web::Data<AppState>, Json(body): Json<ClockRequest>) -> Re
 /// `POST /_emulator/refresh-tokens/{tokenId}/expire` makes a refresh token expired (as if it
 /// had been issued and last used at the epoch) without moving the clock. 200 empty, or 404.
 #[tracing::instrument(skip_all)]
-async fn expire_refresh_token(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn expire_refresh_token(state: State, path: web::Path<String>) -> Result<HttpResponse> {
     if !crate::store::refresh_tokens::expire(&state.pool, &path).await? {
         return Err(crate::infra::error::ApiError::NotFound);
     }

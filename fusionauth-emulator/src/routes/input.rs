@@ -3,7 +3,10 @@
 //! a FusionAuth field error (`[missing]tenant`, `[invalid]tenant.issuer`) rather than a
 //! generic JSON error.
 
-use actix_web::HttpRequest;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
 use serde_json::{Map, Value};
 use shared::fusionauth::{Errors, Rule};
 
@@ -36,12 +39,37 @@ pub fn parse_uuid(text: &str, field: &str) -> Result<String> {
         .map_err(|_| ApiError::field(Rule::Invalid, field, "The id is not a valid UUID."))
 }
 
-/// The id of a create call's optional `{id}` segment (`POST /api/key/generate/{id}`), checked
-/// as a UUID (400 `[invalid]field`), or a new one.
-pub fn id_or_new(req: &HttpRequest, field: &str) -> Result<String> {
-    match req.match_info().get("id") {
-        Some(text) => parse_uuid(text, field),
-        None => Ok(uuid::Uuid::new_v4().to_string()),
+/// The optional id segment of a create call (`POST /api/webhook[/{webhookId}]`). Checked as a
+/// UUID (400 `[invalid]webhookId`, the segment's name) in the handler, after the body, so that
+/// a bad body is reported first.
+#[derive(Debug)]
+pub struct OptionalId(Option<(String, String)>);
+
+impl OptionalId {
+    /// The id given (checked), if any.
+    pub fn checked(self) -> Result<Option<String>> {
+        self.0
+            .map(|(field, text)| parse_uuid(&text, &field))
+            .transpose()
+    }
+
+    /// The id given (checked), or a new one.
+    pub fn or_new(self) -> Result<String> {
+        Ok(self
+            .checked()?
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()))
+    }
+}
+
+impl FromRequest for OptionalId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let segment = req.match_info().iter().next();
+        ready(Ok(Self(
+            segment.map(|(field, text)| (field.to_owned(), text.to_owned())),
+        )))
     }
 }
 

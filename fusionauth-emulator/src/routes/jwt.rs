@@ -21,7 +21,7 @@ use crate::infra::http::{Json, bearer_jwt, cookie, empty_ok, json_builder, ok_js
 use crate::model::{ApiKey, Application, JwtConfiguration, Tenant};
 use crate::routes::auth::ApiKeyStatus;
 use crate::routes::table::Routes;
-use crate::state::AppState;
+use crate::state::{AppState, State};
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
 
 pub fn routes(routes: &mut Routes<'_>) {
@@ -39,7 +39,7 @@ pub fn routes(routes: &mut Routes<'_>) {
 #[tracing::instrument(skip_all, fields(refresh_token_id))]
 async fn refresh(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     Json(body): Json<RefreshRequest>,
 ) -> Result<HttpResponse> {
     let value = cookie(&req, "refresh_token")
@@ -271,7 +271,7 @@ impl Revoker {
 #[tracing::instrument(skip_all)]
 async fn revoke(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     api_key: ApiKeyStatus,
     body: web::Bytes,
 ) -> Result<HttpResponse> {
@@ -335,7 +335,7 @@ async fn revoke(
 #[tracing::instrument(skip_all)]
 async fn revoke_by_id(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     api_key: ApiKeyStatus,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
@@ -358,7 +358,7 @@ struct UserParameter {
 
 /// `GET /api/jwt/refresh?userId=` (API key).
 async fn retrieve_for_user(
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     query: web::Query<UserParameter>,
 ) -> Result<HttpResponse> {
@@ -370,7 +370,7 @@ async fn retrieve_for_user(
 
 /// `GET /api/jwt/refresh/{tokenId}` (API key).
 async fn retrieve_by_id(
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
@@ -384,7 +384,7 @@ async fn retrieve_by_id(
 
 /// `GET /api/jwt/validate`: 200 `{"jwt":{claims}}` or 401 without a body.
 #[tracing::instrument(skip_all)]
-async fn validate(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+async fn validate(req: HttpRequest, state: State) -> Result<HttpResponse> {
     let claims = bearer_jwt(&req)
         .and_then(|jwt| verify_jwt(&state, &jwt))
         .ok_or(ApiError::Unauthorized)?;
@@ -400,10 +400,7 @@ struct PublicKeyParameters {
 }
 
 /// `GET /api/jwt/public-key[?kid=|?applicationId=]`.
-async fn public_key(
-    state: web::Data<AppState>,
-    query: web::Query<PublicKeyParameters>,
-) -> Result<HttpResponse> {
+async fn public_key(state: State, query: web::Query<PublicKeyParameters>) -> Result<HttpResponse> {
     let query = query.into_inner();
     let one = |pem| {
         ok_json(&PublicKeyResponse {

@@ -1,25 +1,25 @@
 //! The Key API (API key): `POST /api/key/generate[/{keyId}]`, `POST /api/key/import[/{keyId}]`,
 //! `GET /api/key/{keyId}` — <https://fusionauth.io/docs/apis/keys>
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde_json::Value;
 use shared::fusionauth::{Key, KeyResponse, Rule};
 
-use super::input::{id_or_new, object, string};
+use super::input::{OptionalId, object, string};
 use super::table::Routes;
 use crate::infra::crypto::{self, SigningKey};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, ok_json};
 use crate::model::ApiKey;
-use crate::state::AppState;
+use crate::state::State;
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
     routes
         .post("/api/key/generate", generate)
-        .post("/api/key/generate/{id}", generate)
+        .post("/api/key/generate/{keyId}", generate)
         .post("/api/key/import", import)
-        .post("/api/key/import/{id}", import)
+        .post("/api/key/import/{keyId}", import)
         .get("/api/key/{key_id}", retrieve);
 }
 
@@ -27,17 +27,13 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// (`ES256`, P-256) or HMAC (`HS256`, 256-bit secret) key.
 #[tracing::instrument(skip_all)]
 async fn generate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     Json(body): Json<Value>,
+    id: OptionalId,
 ) -> Result<HttpResponse> {
-    let id = id_or_new(&req, "keyId")?;
-    new_key(&state, id, &body).await
-}
-
-async fn new_key(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
-    let key = object(body, "key")?;
+    let id = id.or_new()?;
+    let key = object(&body, "key")?;
     let algorithm = string(key, "algorithm").unwrap_or("RS256").to_owned();
     if !["RS256", "ES256", "HS256"].contains(&algorithm.as_str()) {
         return Err(ApiError::field(
@@ -90,18 +86,14 @@ async fn new_key(state: &AppState, id: String, body: &Value) -> Result<HttpRespo
 /// `secret` (at least 32 bytes). RSA/EC import (PEM) is not emulated: 400 `[invalid]key.algorithm`.
 #[tracing::instrument(skip_all)]
 async fn import(
-    req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     Json(body): Json<Value>,
+    id: OptionalId,
 ) -> Result<HttpResponse> {
-    let id = id_or_new(&req, "keyId")?;
-    imported_key(&state, id, &body).await
-}
-
-async fn imported_key(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
     use base64::Engine as _;
-    let key = object(body, "key")?;
+    let id = id.or_new()?;
+    let key = object(&body, "key")?;
     if string(key, "algorithm") != Some("HS256") {
         return Err(ApiError::field(
             Rule::Invalid,
@@ -174,11 +166,7 @@ fn key_response(key: &SigningKey) -> HttpResponse {
 }
 
 /// `GET /api/key/{keyId}`.
-async fn retrieve(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
     let key = state.key(&path).ok_or(ApiError::NotFound)?;
     Ok(key_response(&key))
 }

@@ -11,7 +11,7 @@ use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, client_ip, cookie, json_builder, set_cookie};
 use crate::routes::auth::{ApiKeyStatus, check_api_key, resolve_tenant};
 use crate::routes::table::Routes;
-use crate::state::AppState;
+use crate::state::{AppState, State};
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
@@ -24,7 +24,7 @@ pub fn routes(routes: &mut Routes<'_>) {
 #[tracing::instrument(skip_all, fields(application_id))]
 async fn login(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     api_key: ApiKeyStatus,
     Json(body): Json<LoginRequest>,
 ) -> Result<HttpResponse> {
@@ -56,9 +56,7 @@ async fn login(
             "You must specify the [password] property.",
         );
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let options = LoginOptions {
         application_id: application_id.map(str::to_owned),
         no_jwt: body.no_jwt.unwrap_or(false),
@@ -101,11 +99,7 @@ pub(super) fn respond(req: &HttpRequest, state: &AppState, outcome: LoginOutcome
 /// Logout: revokes the given refresh token (all of its owner's with `global`) and clears the
 /// cookies. Always 200 without a body.
 #[tracing::instrument(skip_all)]
-async fn logout(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse> {
+async fn logout(req: HttpRequest, state: State, body: web::Bytes) -> Result<HttpResponse> {
     let query = web::Query::<LogoutRequest>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();

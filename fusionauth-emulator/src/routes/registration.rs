@@ -10,7 +10,7 @@ use shared::fusionauth::{
 };
 
 use super::auth::resolve_tenant;
-use super::input::{object, parse_uuid, string};
+use super::input::{OptionalId, object, parse_uuid, string};
 use super::table::Routes;
 use crate::domain::session::{self, SessionRequest};
 use crate::domain::{two_factor, users};
@@ -18,13 +18,13 @@ use crate::infra::crypto;
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, ok_json};
 use crate::model::{self, ApiKey};
-use crate::state::AppState;
+use crate::state::{AppState, State};
 use crate::store::{self, RegistrationRow, UserRow};
 
 pub fn routes(routes: &mut Routes<'_>) {
     routes
         .post("/api/user/registration", register)
-        .post("/api/user/registration/{id}", register)
+        .post("/api/user/registration/{userId}", register)
         .get(
             "/api/user/registration/{user_id}/{application_id}",
             retrieve,
@@ -38,25 +38,13 @@ pub fn routes(routes: &mut Routes<'_>) {
 #[tracing::instrument(skip_all)]
 async fn register(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     key: ApiKey,
     Json(body): Json<Value>,
+    path_user_id: OptionalId,
 ) -> Result<HttpResponse> {
-    let path_user_id = match req.match_info().get("id") {
-        Some(id) => Some(parse_uuid(id, "userId")?),
-        None => None,
-    };
-    registration(&req, &state, &key, path_user_id, body).await
-}
-
-async fn registration(
-    req: &HttpRequest,
-    state: &AppState,
-    key: &ApiKey,
-    path_user_id: Option<String>,
-    body: Value,
-) -> Result<HttpResponse> {
-    let tenant = resolve_tenant(state, req, Some(key)).await?;
+    let path_user_id = path_user_id.checked()?;
+    let tenant = resolve_tenant(&state, &req, Some(&key)).await?;
     let request = object(&body, "registration")?.clone();
     let mut errors = Errors::default();
     let application = match string(&request, "applicationId") {
@@ -123,7 +111,7 @@ async fn registration(
     let new_user = match body.get("user").and_then(Value::as_object) {
         Some(user) => {
             let mut new_user =
-                validate_new_user(state, &tenant, user, path_user_id.clone(), &mut errors).await?;
+                validate_new_user(&state, &tenant, user, path_user_id.clone(), &mut errors).await?;
             new_user.0.verified = body
                 .get("skipVerification")
                 .and_then(Value::as_bool)
@@ -156,11 +144,10 @@ async fn registration(
             );
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let Some(application) = application else {
-        return Err(ApiError::Validation(errors));
+        // Unreachable: a missing application is a field error above.
+        return Err(ApiError::Validation(Errors::default()));
     };
 
     let mut registration_data = request.clone();
@@ -209,7 +196,7 @@ async fn registration(
         .ok_or(ApiError::NotFound)?;
     let registrations = store::registrations::of_user(&state.pool, &user_id).await?;
     let issued = session::issue(
-        state,
+        &state,
         &SessionRequest {
             tenant: &tenant,
             user: &user,
@@ -371,7 +358,7 @@ fn looks_like_email(email: &str) -> bool {
 
 /// `GET /api/user/registration/{userId}/{applicationId}`.
 async fn retrieve(
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {

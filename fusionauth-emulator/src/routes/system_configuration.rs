@@ -3,7 +3,7 @@
 //!
 //! Only `corsConfiguration` is acted upon; the rest is stored as given.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde_json::{Value, json};
 use shared::fusionauth::{CorsConfiguration, Rule, SystemConfigurationResponse};
 
@@ -12,7 +12,7 @@ use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, ok_json};
 use crate::model::{self, ApiKey};
-use crate::state::AppState;
+use crate::state::State;
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
@@ -23,11 +23,7 @@ pub fn routes(routes: &mut Routes<'_>) {
 
 /// `PATCH /api/system-configuration`.
 #[tracing::instrument(skip_all)]
-async fn patch(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-) -> Result<HttpResponse> {
+async fn patch(state: State, _key: ApiKey, Json(body): Json<Value>) -> Result<HttpResponse> {
     let patch = Value::Object(object(&body, "systemConfiguration")?.clone());
     let mut data = store::system_configuration::get(&state.pool)
         .await?
@@ -61,7 +57,7 @@ async fn patch(
 }
 
 /// `GET /api/system-configuration`.
-async fn retrieve(state: web::Data<AppState>, _key: ApiKey) -> Result<HttpResponse> {
+async fn retrieve(state: State, _key: ApiKey) -> Result<HttpResponse> {
     let data = store::system_configuration::get(&state.pool)
         .await?
         .unwrap_or_else(model::default_system_configuration);

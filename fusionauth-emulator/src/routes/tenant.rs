@@ -11,7 +11,7 @@ use crate::domain::{events, lockout};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, ok_json};
 use crate::model::{self, ApiKey};
-use crate::state::AppState;
+use crate::state::{AppState, State};
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
@@ -23,7 +23,7 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// `PATCH /api/tenant/{tenantId}`: merges `tenant` into the stored tenant.
 #[tracing::instrument(skip_all)]
 async fn patch(
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     path: web::Path<String>,
     Json(body): Json<Value>,
@@ -66,9 +66,7 @@ async fn patch(
     if let Some(config) = data.get("failedAuthenticationConfiguration") {
         validate_failed_authentication(&state, config, &mut errors).await?;
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     if let Some(object) = data.as_object_mut() {
         object.insert("lastUpdateInstant".into(), json!(state.clock.now_ms()));
     }
@@ -81,11 +79,7 @@ async fn patch(
 }
 
 /// `GET /api/tenant/{tenantId}`.
-async fn retrieve(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
     let tenant = store::tenants::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -1,7 +1,7 @@
 //! The Two Factor API's login: `POST /api/two-factor/login` —
 //! <https://fusionauth.io/docs/apis/two-factor#complete-a-two-factor-login>
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use shared::fusionauth::{Errors, Rule, TwoFactorLoginRequest};
 
 use crate::domain::login::{self, LoginOptions};
@@ -10,7 +10,7 @@ use crate::infra::http::{Json, client_ip};
 use crate::routes::auth::{ApiKeyStatus, check_api_key};
 use crate::routes::login::respond;
 use crate::routes::table::Routes;
-use crate::state::AppState;
+use crate::state::State;
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
@@ -22,7 +22,7 @@ pub fn routes(routes: &mut Routes<'_>) {
 #[tracing::instrument(skip_all)]
 async fn two_factor_login(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     api_key: ApiKeyStatus,
     Json(body): Json<TwoFactorLoginRequest>,
 ) -> Result<HttpResponse> {
@@ -37,9 +37,7 @@ async fn two_factor_login(
     if body.code.trim().is_empty() {
         errors.add_field(Rule::Blank, "code", "You must specify the [code] property.");
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let (challenge, user, tenant) = login::pending_two_factor(&state, &body.two_factor_id).await?;
     let application_id = body
         .application_id

@@ -15,7 +15,7 @@ use crate::domain::{two_factor, users};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, bearer_jwt, ok_json};
 use crate::model::{self, ApiKey};
-use crate::state::AppState;
+use crate::state::{AppState, State};
 use crate::store::{self, UserRow};
 
 pub fn routes(routes: &mut Routes<'_>) {
@@ -26,11 +26,7 @@ pub fn routes(routes: &mut Routes<'_>) {
 }
 
 /// `GET /api/user/{userId}`.
-async fn retrieve(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
     let user = store::users::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -42,7 +38,7 @@ async fn retrieve(
 /// are not changed through this emulator call.
 #[tracing::instrument(skip_all)]
 async fn patch(
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     path: web::Path<String>,
     Json(body): Json<Value>,
@@ -68,9 +64,7 @@ async fn patch(
             "Must be true or false.",
         );
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let mut data: Value = serde_json::from_str(&user.data).unwrap_or_else(|_| json!({}));
     if let (Some(object), Some(two_factor)) = (data.as_object_mut(), patch.get("twoFactor")) {
         // Methods are replaced, not merged index by index.
@@ -103,7 +97,7 @@ struct UserQuery {
 /// `GET /api/user?email=|loginId=|username=` (API key), or `GET /api/user` with a JWT: its owner.
 async fn search(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     api_key: ApiKeyStatus,
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse> {

@@ -1,22 +1,22 @@
 //! The User Action API (API key): `POST /api/user-action[/{userActionId}]`,
 //! `GET /api/user-action/{userActionId}` — <https://fusionauth.io/docs/apis/user-actions>
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, Rule, UserActionResponse};
 
-use super::input::{id_or_new, object};
+use super::input::{OptionalId, object};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, ok_json};
 use crate::model::ApiKey;
-use crate::state::AppState;
+use crate::state::State;
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
     routes
         .post("/api/user-action", create)
-        .post("/api/user-action/{id}", create)
+        .post("/api/user-action/{userActionId}", create)
         .get("/api/user-action/{user_action_id}", retrieve);
 }
 
@@ -24,17 +24,13 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// `temporal`).
 #[tracing::instrument(skip_all)]
 async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     Json(body): Json<Value>,
+    id: OptionalId,
 ) -> Result<HttpResponse> {
-    let id = id_or_new(&req, "userActionId")?;
-    new_user_action(&state, id, &body).await
-}
-
-async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
-    let mut data = object(body, "userAction")?.clone();
+    let id = id.or_new()?;
+    let mut data = object(&body, "userAction")?.clone();
     let mut errors = Errors::default();
     if data
         .get("name")
@@ -60,9 +56,7 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
             "A user action with this id already exists.",
         );
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let now = state.clock.now_ms();
     data.insert("id".into(), json!(id));
     data.entry("active").or_insert(json!(true));
@@ -77,11 +71,7 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
 }
 
 /// `GET /api/user-action/{userActionId}`.
-async fn retrieve(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
     let action = store::user_actions::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -1,22 +1,22 @@
 //! The Webhook API (API key): `POST /api/webhook[/{webhookId}]`, `GET /api/webhook[/{webhookId}]`,
 //! `DELETE /api/webhook/{webhookId}` — <https://fusionauth.io/docs/apis/webhooks>
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 use shared::fusionauth::{Errors, Rule, WebhookResponse, WebhooksResponse};
 
-use super::input::{id_or_new, object};
+use super::input::{OptionalId, object};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, empty_ok, ok_json};
 use crate::model::ApiKey;
-use crate::state::AppState;
+use crate::state::State;
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
     routes
         .post("/api/webhook", create)
-        .post("/api/webhook/{id}", create)
+        .post("/api/webhook/{webhookId}", create)
         .get("/api/webhook/{webhook_id}", retrieve)
         .get("/api/webhook", retrieve_all)
         .delete("/api/webhook/{webhook_id}", delete);
@@ -26,17 +26,13 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// `tenantIds`, timeouts, `headers`, `signatureConfiguration`).
 #[tracing::instrument(skip_all)]
 async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     _key: ApiKey,
     Json(body): Json<Value>,
+    id: OptionalId,
 ) -> Result<HttpResponse> {
-    let id = id_or_new(&req, "webhookId")?;
-    new_webhook(&state, id, &body).await
-}
-
-async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
-    let request = object(body, "webhook")?;
+    let id = id.or_new()?;
+    let request = object(&body, "webhook")?;
     let mut errors = Errors::default();
     let url = request.get("url").and_then(Value::as_str).unwrap_or("");
     if url.trim().is_empty() {
@@ -141,9 +137,7 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             "A webhook with this id already exists.",
         );
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let now = state.clock.now_ms();
     let mut data: Map<String, Value> = request.clone();
     data.insert("id".into(), json!(id));
@@ -165,11 +159,7 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
 }
 
 /// `GET /api/webhook/{webhookId}`.
-async fn retrieve(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
     let webhook = store::webhooks::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -177,17 +167,13 @@ async fn retrieve(
 }
 
 /// `GET /api/webhook`.
-async fn retrieve_all(state: web::Data<AppState>, _key: ApiKey) -> Result<HttpResponse> {
+async fn retrieve_all(state: State, _key: ApiKey) -> Result<HttpResponse> {
     let webhooks = store::webhooks::all(&state.pool).await?;
     Ok(ok_json(&WebhooksResponse { webhooks }))
 }
 
 /// `DELETE /api/webhook/{webhookId}`.
-async fn delete(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn delete(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
     let deleted = store::webhooks::delete(&state.pool, &path).await?;
     state.forget_webhooks();
     if !deleted {

@@ -11,7 +11,7 @@ use crate::infra::error::{ApiError, Result};
 use crate::infra::http::json_response;
 use crate::model::Tenant;
 use crate::routes::table::Routes;
-use crate::state::AppState;
+use crate::state::State;
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
@@ -28,7 +28,7 @@ pub fn routes(routes: &mut Routes<'_>) {
         );
 }
 
-async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+async fn jwks(state: State) -> HttpResponse {
     let set = JwkSet {
         keys: state.keys().iter().filter_map(|key| key.jwk()).collect(),
     };
@@ -43,7 +43,7 @@ struct TenantParameter {
 
 async fn openid_configuration(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     query: web::Query<TenantParameter>,
 ) -> Result<HttpResponse> {
     let tenant = match &query.tenant_id {
@@ -55,7 +55,7 @@ async fn openid_configuration(
 
 async fn openid_configuration_for_tenant(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     document(&req, store::tenants::find(&state.pool, &path).await?)
@@ -63,7 +63,7 @@ async fn openid_configuration_for_tenant(
 
 async fn tenant_openid_configuration(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     document(&req, store::tenants::find(&state.pool, &path).await?)
