@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use shared::fusionauth::{Identity, TwoFactor, User, UserRegistration};
+use shared::fusionauth::{Errors, Identity, Rule, TwoFactor, User, UserRegistration};
 
 use super::two_factor;
 use crate::store::{RegistrationRow, UserRow};
@@ -28,6 +28,28 @@ pub const RESERVED_FIELDS: &[&str] = &[
     "lastUpdateInstant",
     "passwordLastUpdateInstant",
 ];
+
+/// The profile of a created or updated user (`user` of the request): drops the reserved
+/// fields, checks `passwordChangeRequired`, and checks and completes `twoFactor.methods`.
+pub fn profile(mut user: Map<String, Value>, errors: &mut Errors) -> Map<String, Value> {
+    for field in RESERVED_FIELDS {
+        user.remove(*field);
+    }
+    if let Some(two_factor) = user.get_mut("twoFactor") {
+        two_factor::normalize(two_factor, errors);
+    }
+    if user
+        .get("passwordChangeRequired")
+        .is_some_and(|v| !v.is_boolean())
+    {
+        errors.add_field(
+            Rule::Invalid,
+            "user.passwordChangeRequired",
+            "Must be true or false.",
+        );
+    }
+    user
+}
 
 /// The User object, with its registrations.
 pub fn user(row: &UserRow, registrations: &[RegistrationRow]) -> User {

@@ -83,18 +83,19 @@ impl Tenant {
     }
 
     pub fn password_min_length(&self) -> usize {
-        self.data
-            .pointer("/passwordValidationRules/minLength")
-            .and_then(Value::as_u64)
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(8)
+        self.password_rule("minLength", 8)
     }
 
     pub fn password_max_length(&self) -> usize {
+        self.password_rule("maxLength", 256)
+    }
+
+    /// `passwordValidationRules.<name>`, or `default`.
+    fn password_rule(&self, name: &str, default: usize) -> usize {
         self.data
-            .pointer("/passwordValidationRules/maxLength")
+            .pointer(&format!("/passwordValidationRules/{name}"))
             .and_then(Value::as_u64)
             .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(256)
+            .unwrap_or(default)
     }
 }

@@ -6,10 +6,10 @@ use serde_json::{Map, Value, json};
 use shared::fusionauth::{ApplicationResponse, ErrorCode, Errors, Rule};
 
 use super::auth::resolve_tenant;
-use super::input::{OptionalId, object, string, validate_jwt_configuration};
+use super::input::{Create, object, required, string, validate_jwt_configuration};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, ok_json};
+use crate::infra::http::ok_json;
 use crate::model::{self, ApiKey};
 use crate::state::State;
 use crate::store;
@@ -24,22 +24,10 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// `POST /api/application[/{applicationId}]`: creates an application (FusionAuth's defaults,
 /// roles given by name or as objects, `loginConfiguration` and `jwtConfiguration` checked).
 #[tracing::instrument(skip_all)]
-async fn create(
-    req: HttpRequest,
-    state: State,
-    key: ApiKey,
-    Json(body): Json<Value>,
-    id: OptionalId,
-) -> Result<HttpResponse> {
-    let id = id.or_new()?;
+async fn create(req: HttpRequest, state: State, key: ApiKey, new: Create) -> Result<HttpResponse> {
+    let (id, body) = (new.id_or_new(), new.body);
     let request = object(&body, "application")?.clone();
-    if string(&request, "name").is_none() {
-        return Err(ApiError::field(
-            Rule::Blank,
-            "application.name",
-            "You must specify the [application.name] property.",
-        ));
-    }
+    required(&request, "application", "name")?;
     if store::applications::find(&state.pool, &id).await?.is_some() {
         return Err(ApiError::field(
             Rule::Duplicate,

@@ -6,10 +6,11 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use shared::fusionauth::{ErrorCode, Errors, Rule};
+use shared::fusionauth::{ErrorCode, Errors, JwtClaims, Rule};
 
+use crate::domain::tokens::verify_jwt;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::authorization;
+use crate::infra::http::{authorization, bearer_jwt};
 use crate::model::{ApiKey, Application, Tenant};
 use crate::routes::table::Endpoints;
 use crate::state::AppState;
@@ -111,6 +112,12 @@ pub async fn resolve_tenant(
             "The tenant id is invalid.",
         ))
     })
+}
+
+/// The claims of the request's JWT (`Authorization: Bearer …`/`JWT …`, else the `access_token`
+/// cookie), when it is one of ours, unexpired.
+pub fn jwt_claims(state: &AppState, req: &HttpRequest) -> Option<JwtClaims> {
+    bearer_jwt(req).and_then(|jwt| verify_jwt(state, &jwt))
 }
 
 /// 401 when an API key is required (by the application, else the tenant) and missing, or when

@@ -3,7 +3,8 @@
 //! a FusionAuth field error (`[missing]tenant`, `[invalid]tenant.issuer`) rather than a
 //! generic JSON error.
 
-use std::future::{Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
@@ -11,6 +12,7 @@ use serde_json::{Map, Value};
 use shared::fusionauth::{Errors, Rule};
 
 use crate::infra::error::{ApiError, Result};
+use crate::infra::http::Json;
 
 /// The object `name` of a request body (`{"tenant": {…}}`); 400 `[missing]name` without it.
 pub fn object<'a>(body: &'a Value, name: &str) -> Result<&'a Map<String, Value>> {
@@ -32,6 +34,19 @@ pub fn string<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str>
         .filter(|s| !s.is_empty())
 }
 
+/// The non-blank string `name` of `object` (the request's `prefix` object); 400
+/// `[blank]prefix.name` without it.
+pub fn required<'a>(object: &'a Map<String, Value>, prefix: &str, name: &str) -> Result<&'a str> {
+    string(object, name).ok_or_else(|| {
+        let path = format!("{prefix}.{name}");
+        ApiError::field(
+            Rule::Blank,
+            &path,
+            &format!("You must specify the [{path}] property."),
+        )
+    })
+}
+
 /// `text` as a UUID; 400 `[invalid]field` when it is not one.
 pub fn parse_uuid(text: &str, field: &str) -> Result<String> {
     uuid::Uuid::parse_str(text)
@@ -39,37 +54,42 @@ pub fn parse_uuid(text: &str, field: &str) -> Result<String> {
         .map_err(|_| ApiError::field(Rule::Invalid, field, "The id is not a valid UUID."))
 }
 
-/// The optional id segment of a create call (`POST /api/webhook[/{webhookId}]`). Checked as a
-/// UUID (400 `[invalid]webhookId`, the segment's name) in the handler, after the body, so that
-/// a bad body is reported first.
+/// A create call: its JSON body and the optional id segment of its path
+/// (`POST /api/webhook[/{webhookId}]`), checked as a UUID (400 `[invalid]webhookId`, the
+/// segment's name) after the body, so that a bad body is reported first.
 #[derive(Debug)]
-pub struct OptionalId(Option<(String, String)>);
+pub struct Create {
+    pub body: Value,
+    pub id: Option<String>,
+}
 
-impl OptionalId {
-    /// The id given (checked), if any.
-    pub fn checked(self) -> Result<Option<String>> {
-        self.0
-            .map(|(field, text)| parse_uuid(&text, &field))
-            .transpose()
-    }
-
-    /// The id given (checked), or a new one.
-    pub fn or_new(self) -> Result<String> {
-        Ok(self
-            .checked()?
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()))
+impl Create {
+    /// The id given, or a new one.
+    pub fn id_or_new(&self) -> String {
+        self.id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
     }
 }
 
-impl FromRequest for OptionalId {
+impl FromRequest for Create {
     type Error = ApiError;
-    type Future = Ready<Result<Self>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let segment = req.match_info().iter().next();
-        ready(Ok(Self(
-            segment.map(|(field, text)| (field.to_owned(), text.to_owned())),
-        )))
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = Json::<Value>::from_request(req, payload);
+        let segment = req
+            .match_info()
+            .iter()
+            .next()
+            .map(|(field, text)| (field.to_owned(), text.to_owned()));
+        Box::pin(async move {
+            let Json(body) = body.await?;
+            let id = segment
+                .map(|(field, text)| parse_uuid(&text, &field))
+                .transpose()?;
+            Ok(Self { body, id })
+        })
     }
 }
 

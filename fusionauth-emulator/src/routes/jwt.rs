@@ -13,13 +13,13 @@ use shared::fusionauth::{
     RevokeRefreshTokenRequest, Rule, ValidateResponse,
 };
 
-use crate::domain::tokens::{self, JwtRequest, successor_value, verify_jwt};
+use crate::domain::tokens::{self, JwtRequest, successor_value};
 use crate::domain::{events, revocation};
 use crate::infra::crypto::sha256_b64;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, bearer_jwt, cookie, empty_ok, json_builder, ok_json, set_cookie};
+use crate::infra::http::{Json, cookie, empty_ok, json_builder, ok_json, set_cookie};
 use crate::model::{ApiKey, Application, JwtConfiguration, Tenant};
-use crate::routes::auth::ApiKeyStatus;
+use crate::routes::auth::{ApiKeyStatus, jwt_claims};
 use crate::routes::table::Routes;
 use crate::state::{AppState, State};
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
@@ -250,8 +250,7 @@ async fn revoker(state: &AppState, req: &HttpRequest, api_key: ApiKeyStatus) -> 
     if let ApiKeyStatus::Valid(_) = api_key {
         return Ok(Revoker::Admin);
     }
-    bearer_jwt(req)
-        .and_then(|jwt| verify_jwt(state, &jwt))
+    jwt_claims(state, req)
         .and_then(|claims| claims.sub)
         .map(Revoker::Owner)
         .ok_or(ApiError::Unauthorized)
@@ -385,9 +384,7 @@ async fn retrieve_by_id(
 /// `GET /api/jwt/validate`: 200 `{"jwt":{claims}}` or 401 without a body.
 #[tracing::instrument(skip_all)]
 async fn validate(req: HttpRequest, state: State) -> Result<HttpResponse> {
-    let claims = bearer_jwt(&req)
-        .and_then(|jwt| verify_jwt(&state, &jwt))
-        .ok_or(ApiError::Unauthorized)?;
+    let claims = jwt_claims(&state, &req).ok_or(ApiError::Unauthorized)?;
     Ok(ok_json(&ValidateResponse { jwt: claims }))
 }
 

@@ -5,11 +5,11 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 use shared::fusionauth::{Key, KeyResponse, Rule};
 
-use super::input::{OptionalId, object, string};
+use super::input::{Create, object, required, string};
 use super::table::Routes;
 use crate::infra::crypto::{self, SigningKey};
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, ok_json};
+use crate::infra::http::ok_json;
 use crate::model::ApiKey;
 use crate::state::State;
 use crate::store;
@@ -26,14 +26,9 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// `POST /api/key/generate[/{keyId}]`: generates an RSA (`RS256`, 2048/3072/4096 bits), EC
 /// (`ES256`, P-256) or HMAC (`HS256`, 256-bit secret) key.
 #[tracing::instrument(skip_all)]
-async fn generate(
-    state: State,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-    id: OptionalId,
-) -> Result<HttpResponse> {
-    let id = id.or_new()?;
-    let key = object(&body, "key")?;
+async fn generate(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse> {
+    let id = new.id_or_new();
+    let key = object(&new.body, "key")?;
     let algorithm = string(key, "algorithm").unwrap_or("RS256").to_owned();
     if !["RS256", "ES256", "HS256"].contains(&algorithm.as_str()) {
         return Err(ApiError::field(
@@ -42,13 +37,7 @@ async fn generate(
             "The emulator generates RS256, ES256 and HS256 keys.",
         ));
     }
-    let name = string(key, "name").ok_or_else(|| {
-        ApiError::field(
-            Rule::Blank,
-            "key.name",
-            "You must specify the [key.name] property.",
-        )
-    })?;
+    let name = required(key, "key", "name")?;
     let requested = key.get("length").and_then(Value::as_u64);
     let bits = match (algorithm.as_str(), requested) {
         ("RS256", None) => 2048,
@@ -85,15 +74,10 @@ async fn generate(
 /// `POST /api/key/import[/{keyId}]`: imports an HMAC (`HS256`) key from its standard Base64
 /// `secret` (at least 32 bytes). RSA/EC import (PEM) is not emulated: 400 `[invalid]key.algorithm`.
 #[tracing::instrument(skip_all)]
-async fn import(
-    state: State,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-    id: OptionalId,
-) -> Result<HttpResponse> {
+async fn import(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse> {
     use base64::Engine as _;
-    let id = id.or_new()?;
-    let key = object(&body, "key")?;
+    let id = new.id_or_new();
+    let key = object(&new.body, "key")?;
     if string(key, "algorithm") != Some("HS256") {
         return Err(ApiError::field(
             Rule::Invalid,
@@ -101,13 +85,7 @@ async fn import(
             "The emulator imports HS256 (HMAC) keys only; RSA and EC keys can be generated.",
         ));
     }
-    let name = string(key, "name").ok_or_else(|| {
-        ApiError::field(
-            Rule::Blank,
-            "key.name",
-            "You must specify the [key.name] property.",
-        )
-    })?;
+    let name = required(key, "key", "name")?;
     let encoded = string(key, "secret").ok_or_else(|| {
         ApiError::field(
             Rule::Blank,

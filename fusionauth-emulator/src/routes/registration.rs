@@ -10,13 +10,13 @@ use shared::fusionauth::{
 };
 
 use super::auth::resolve_tenant;
-use super::input::{OptionalId, object, parse_uuid, string};
+use super::input::{Create, object, parse_uuid, string};
 use super::table::Routes;
 use crate::domain::session::{self, SessionRequest};
-use crate::domain::{two_factor, users};
+use crate::domain::users;
 use crate::infra::crypto;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, ok_json};
+use crate::infra::http::ok_json;
 use crate::model::{self, ApiKey};
 use crate::state::{AppState, State};
 use crate::store::{self, RegistrationRow, UserRow};
@@ -40,10 +40,9 @@ async fn register(
     req: HttpRequest,
     state: State,
     key: ApiKey,
-    Json(body): Json<Value>,
-    path_user_id: OptionalId,
+    new: Create,
 ) -> Result<HttpResponse> {
-    let path_user_id = path_user_id.checked()?;
+    let (path_user_id, body) = (new.id, new.body);
     let tenant = resolve_tenant(&state, &req, Some(&key)).await?;
     let request = object(&body, "registration")?.clone();
     let mut errors = Errors::default();
@@ -309,23 +308,7 @@ async fn validate_new_user(
             "A user with this id already exists.",
         );
     }
-    let mut profile = user.clone();
-    for field in users::RESERVED_FIELDS {
-        profile.remove(*field);
-    }
-    if let Some(two_factor) = profile.get_mut("twoFactor") {
-        two_factor::normalize(two_factor, errors);
-    }
-    if profile
-        .get("passwordChangeRequired")
-        .is_some_and(|v| !v.is_boolean())
-    {
-        errors.add_field(
-            Rule::Invalid,
-            "user.passwordChangeRequired",
-            "Must be true or false.",
-        );
-    }
+    let profile = users::profile(user.clone(), errors);
     let now = state.clock.now_ms();
     let row = UserRow {
         id,

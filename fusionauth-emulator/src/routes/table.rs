@@ -5,6 +5,20 @@
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, web};
 
+/// `routes.get(path, handler)` and the like: [`Routes::route`] with that method.
+macro_rules! by_method {
+    ($($name:ident => $method:ident),*) => {$(
+        pub fn $name<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            self.route(Method::$method, path, handler)
+        }
+    )*};
+}
+
 /// Handlers being registered (or only recorded, to list the endpoints).
 pub struct Routes<'a> {
     cfg: Option<&'a mut web::ServiceConfig>,
@@ -51,41 +65,7 @@ impl<'a> Routes<'a> {
         self
     }
 
-    pub fn get<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.route(Method::GET, path, handler)
-    }
-
-    pub fn post<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.route(Method::POST, path, handler)
-    }
-
-    pub fn patch<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.route(Method::PATCH, path, handler)
-    }
-
-    pub fn delete<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.route(Method::DELETE, path, handler)
-    }
+    by_method!(get => GET, post => POST, patch => PATCH, delete => DELETE);
 
     /// The recorded `(method, path)` pairs, in registration order.
     #[cfg(test)]

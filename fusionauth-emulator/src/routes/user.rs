@@ -5,15 +5,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::fusionauth::{Errors, Rule, UserResponse};
+use shared::fusionauth::{Errors, UserResponse};
 
-use super::auth::{ApiKeyStatus, resolve_tenant};
+use super::auth::{ApiKeyStatus, jwt_claims, resolve_tenant};
 use super::input::object;
 use super::table::Routes;
-use crate::domain::tokens::verify_jwt;
-use crate::domain::{two_factor, users};
+use crate::domain::users;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, bearer_jwt, ok_json};
+use crate::infra::http::{Json, ok_json};
 use crate::model::{self, ApiKey};
 use crate::state::{AppState, State};
 use crate::store::{self, UserRow};
@@ -46,24 +45,9 @@ async fn patch(
     let user = store::users::find(&state.pool, &path)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let mut patch = object(&body, "user")?.clone();
-    for field in users::RESERVED_FIELDS {
-        patch.remove(*field);
-    }
+    let patch = object(&body, "user")?.clone();
     let mut errors = Errors::default();
-    if let Some(two_factor) = patch.get_mut("twoFactor") {
-        two_factor::normalize(two_factor, &mut errors);
-    }
-    if patch
-        .get("passwordChangeRequired")
-        .is_some_and(|v| !v.is_boolean())
-    {
-        errors.add_field(
-            Rule::Invalid,
-            "user.passwordChangeRequired",
-            "Must be true or false.",
-        );
-    }
+    let patch = users::profile(patch, &mut errors);
     ApiError::check(errors)?;
     let mut data: Value = serde_json::from_str(&user.data).unwrap_or_else(|_| json!({}));
     if let (Some(object), Some(two_factor)) = (data.as_object_mut(), patch.get("twoFactor")) {
@@ -104,8 +88,7 @@ async fn search(
     let key = match api_key {
         ApiKeyStatus::Valid(key) => key,
         _ => {
-            let sub = bearer_jwt(&req)
-                .and_then(|jwt| verify_jwt(&state, &jwt))
+            let sub = jwt_claims(&state, &req)
                 .and_then(|claims| claims.sub)
                 .ok_or(ApiError::Unauthorized)?;
             let user = store::users::find(&state.pool, &sub)

@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, Rule, UserActionResponse};
 
-use super::input::{OptionalId, object};
+use super::input::{Create, object};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, ok_json};
+use crate::infra::http::ok_json;
 use crate::model::ApiKey;
 use crate::state::State;
 use crate::store;
@@ -23,13 +23,8 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// `POST /api/user-action[/{userActionId}]`: creates a user action (`name`, `preventLogin`,
 /// `temporal`).
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: State,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-    id: OptionalId,
-) -> Result<HttpResponse> {
-    let id = id.or_new()?;
+async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse> {
+    let (id, body) = (new.id_or_new(), new.body);
     let mut data = object(&body, "userAction")?.clone();
     let mut errors = Errors::default();
     if data

@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 use shared::fusionauth::{Errors, Rule, WebhookResponse, WebhooksResponse};
 
-use super::input::{OptionalId, object};
+use super::input::{Create, object};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result};
-use crate::infra::http::{Json, empty_ok, ok_json};
+use crate::infra::http::{empty_ok, ok_json};
 use crate::model::ApiKey;
 use crate::state::State;
 use crate::store;
@@ -25,13 +25,8 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// `POST /api/webhook[/{webhookId}]`: creates a webhook (`url`, `eventsEnabled`, `global` or
 /// `tenantIds`, timeouts, `headers`, `signatureConfiguration`).
 #[tracing::instrument(skip_all)]
-async fn create(
-    state: State,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-    id: OptionalId,
-) -> Result<HttpResponse> {
-    let id = id.or_new()?;
+async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse> {
+    let (id, body) = (new.id_or_new(), new.body);
     let request = object(&body, "webhook")?;
     let mut errors = Errors::default();
     let url = request.get("url").and_then(Value::as_str).unwrap_or("");

@@ -24,7 +24,7 @@ pub fn routes(routes: &mut Routes<'_>) {
         )
         .get(
             "/{tenant_id}/.well-known/openid-configuration",
-            tenant_openid_configuration,
+            openid_configuration_for_tenant,
         );
 }
 
@@ -53,15 +53,8 @@ async fn openid_configuration(
     document(&req, tenant)
 }
 
+/// `/.well-known/openid-configuration/{tenantId}` and `/{tenantId}/.well-known/openid-configuration`.
 async fn openid_configuration_for_tenant(
-    req: HttpRequest,
-    state: State,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
-    document(&req, store::tenants::find(&state.pool, &path).await?)
-}
-
-async fn tenant_openid_configuration(
     req: HttpRequest,
     state: State,
     path: web::Path<String>,

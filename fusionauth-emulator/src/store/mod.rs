@@ -86,3 +86,27 @@ pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
 fn parse_json(text: &str) -> sqlx::Result<Value> {
     serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
+
+/// The JSON document of row `id` in `table` (a table of one `data` document per `id`).
+async fn find_document(pool: &SqlitePool, table: &str, id: &str) -> sqlx::Result<Option<Value>> {
+    let row: Option<String> = sqlx::query_scalar(&format!("SELECT data FROM {table} WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|data| parse_json(&data)).transpose()
+}
+
+/// Stores `data` as row `id` of `table` (a table of one `data` document per `id`).
+async fn insert_document(
+    pool: &SqlitePool,
+    table: &str,
+    id: &str,
+    data: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!("INSERT INTO {table} (id, data) VALUES (?, ?)"))
+        .bind(id)
+        .bind(data.to_string())
+        .execute(pool)
+        .await?;
+    Ok(())
+}

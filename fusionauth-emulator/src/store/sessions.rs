@@ -108,24 +108,9 @@ fn session_from_row(
     row: &sqlx::sqlite::SqliteRow,
     token: &RefreshTokenRow,
 ) -> sqlx::Result<SessionRows> {
-    use sqlx::Row;
-    let user = UserRow {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        email: row.try_get("email")?,
-        username: row.try_get("username")?,
-        active: row.try_get("active")?,
-        verified: row.try_get("verified")?,
-        password_scheme: row.try_get("password_scheme")?,
-        password_factor: row.try_get("password_factor")?,
-        password_salt: row.try_get("password_salt")?,
-        password_hash: row.try_get("password_hash")?,
-        data: row.try_get("data")?,
-        insert_instant: row.try_get("insert_instant")?,
-        last_login_instant: row.try_get("last_login_instant")?,
-        last_update_instant: row.try_get("last_update_instant")?,
-        password_last_update_instant: row.try_get("password_last_update_instant")?,
-    };
+    use sqlx::{FromRow, Row};
+    // The user's columns are unprefixed.
+    let user = UserRow::from_row(row)?;
     let registration = match row.try_get::<Option<String>, _>("r_id")? {
         Some(id) => Some(RegistrationRow {
             id,

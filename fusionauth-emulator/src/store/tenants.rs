@@ -13,31 +13,26 @@ pub async fn count(pool: &SqlitePool) -> sqlx::Result<i64> {
 }
 
 pub async fn find(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<Tenant>> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT id, data FROM tenants WHERE id = ?")
+    let row = sqlx::query_as("SELECT id, data FROM tenants WHERE id = ?")
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    row.map(|(id, data)| {
-        Ok(Tenant {
-            id,
-            data: parse_json(&data)?,
-        })
-    })
-    .transpose()
+    row.map(tenant).transpose()
 }
 
+/// The default tenant (the first one created when none is marked default).
 pub async fn default(pool: &SqlitePool) -> sqlx::Result<Option<Tenant>> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT id, data FROM tenants ORDER BY is_default DESC, id LIMIT 1")
-            .fetch_optional(pool)
-            .await?;
-    row.map(|(id, data)| {
-        Ok(Tenant {
-            id,
-            data: parse_json(&data)?,
-        })
+    let row = sqlx::query_as("SELECT id, data FROM tenants ORDER BY is_default DESC, id LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    row.map(tenant).transpose()
+}
+
+fn tenant((id, data): (String, String)) -> sqlx::Result<Tenant> {
+    Ok(Tenant {
+        id,
+        data: parse_json(&data)?,
     })
-    .transpose()
 }
 
 pub async fn insert(

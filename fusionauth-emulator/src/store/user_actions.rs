@@ -3,23 +3,14 @@
 use serde_json::Value;
 use sqlx::SqlitePool;
 
-use super::parse_json;
+use super::{find_document, insert_document, parse_json};
 
 pub async fn find(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<Value>> {
-    let row: Option<String> = sqlx::query_scalar("SELECT data FROM user_actions WHERE id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|data| parse_json(&data)).transpose()
+    find_document(pool, "user_actions", id).await
 }
 
 pub async fn insert(pool: &SqlitePool, id: &str, data: &Value) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO user_actions (id, data) VALUES (?, ?)")
-        .bind(id)
-        .bind(data.to_string())
-        .execute(pool)
-        .await?;
-    Ok(())
+    insert_document(pool, "user_actions", id, data).await
 }
 
 /// Records that action `action_id` was applied to a user until `expiry` (ms).

@@ -80,30 +80,36 @@ pub async fn by_login_id(
     .await
 }
 
+/// The user of `tenant_id` with this email (case-insensitive).
 pub async fn by_email(
     pool: &SqlitePool,
     tenant_id: &str,
     email: &str,
 ) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND email = ?"
-    ))
-    .bind(tenant_id)
-    .bind(email.to_lowercase())
-    .fetch_optional(pool)
-    .await
+    in_tenant(pool, tenant_id, "email", &email.to_lowercase()).await
 }
 
+/// The user of `tenant_id` with this username (as given).
 pub async fn by_username(
     pool: &SqlitePool,
     tenant_id: &str,
     username: &str,
 ) -> sqlx::Result<Option<UserRow>> {
+    in_tenant(pool, tenant_id, "username", username).await
+}
+
+/// The user of `tenant_id` whose `column` is `value`.
+async fn in_tenant(
+    pool: &SqlitePool,
+    tenant_id: &str,
+    column: &str,
+    value: &str,
+) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND username = ?"
+        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND {column} = ?"
     ))
     .bind(tenant_id)
-    .bind(username)
+    .bind(value)
     .fetch_optional(pool)
     .await
 }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use sqlx::SqlitePool;
 
-use super::parse_json;
+use super::{find_document, insert_document, parse_json};
 
 /// Every webhook's JSON.
 pub async fn all(pool: &SqlitePool) -> sqlx::Result<Vec<Value>> {
@@ -14,20 +14,11 @@ pub async fn all(pool: &SqlitePool) -> sqlx::Result<Vec<Value>> {
 }
 
 pub async fn find(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<Value>> {
-    let row: Option<String> = sqlx::query_scalar("SELECT data FROM webhooks WHERE id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|data| parse_json(&data)).transpose()
+    find_document(pool, "webhooks", id).await
 }
 
 pub async fn insert(pool: &SqlitePool, id: &str, data: &Value) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO webhooks (id, data) VALUES (?, ?)")
-        .bind(id)
-        .bind(data.to_string())
-        .execute(pool)
-        .await?;
-    Ok(())
+    insert_document(pool, "webhooks", id, data).await
 }
 
 pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
