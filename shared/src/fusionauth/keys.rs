@@ -1,4 +1,5 @@
-//! Signing keys: the JWKS (`GET /.well-known/jwks.json`) and the Key API —
+//! Signing keys: the JWKS (`GET /.well-known/jwks.json`), the OpenID configuration and the Key
+//! API —
 //! <https://fusionauth.io/docs/lifecycle/authenticate-users/oauth/endpoints>,
 //! <https://fusionauth.io/docs/apis/keys>
 
@@ -77,4 +78,27 @@ impl fmt::Debug for Key {
 #[serde(rename_all = "camelCase", default)]
 pub struct KeyResponse {
     pub key: Key,
+}
+
+/// `GET /.well-known/openid-configuration` body (OpenID Connect Discovery; FusionAuth's names).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct OpenIdConfiguration {
+    /// The tenant's issuer (FusionAuth's default `acme.com` is not a URL).
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub end_session_endpoint: String,
+    pub device_authorization_endpoint: String,
+    pub jwks_uri: String,
+    pub grant_types_supported: Vec<String>,
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    pub response_types_supported: Vec<String>,
+    pub response_modes_supported: Vec<String>,
+    pub scopes_supported: Vec<String>,
+    pub subject_types_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
+    pub code_challenge_methods_supported: Vec<String>,
 }

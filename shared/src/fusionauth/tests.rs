@@ -642,3 +642,32 @@ fn cors_configuration_defaults_are_fusionauths() {
     assert_eq!(read.preflight_max_age_in_seconds, 1800);
     assert!(read.allowed_origins.is_empty());
 }
+
+/// Shaped like the documented discovery answer (`json/openid/configuration/response.json`).
+#[test]
+fn openid_configuration_reads_the_documented_shape() {
+    let body = json!({
+        "authorization_endpoint": "https://local.fusionauth.io/oauth2/authorize",
+        "claims_supported": ["sub", "iss", "email"],
+        "code_challenge_methods_supported": ["plain", "S256"],
+        "device_authorization_endpoint": "https://local.fusionauth.io/oauth2/device_authorize",
+        "end_session_endpoint": "https://local.fusionauth.io/oauth2/logout",
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+        "issuer": "acme.com",
+        "jwks_uri": "https://local.fusionauth.io/.well-known/jwks.json",
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "response_types_supported": ["code", "token"],
+        "scopes_supported": ["openid", "offline_access"],
+        "subject_types_supported": ["public"],
+        "token_endpoint": "https://local.fusionauth.io/oauth2/token",
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
+        "userinfo_endpoint": "https://local.fusionauth.io/oauth2/userinfo"
+    });
+    let read: OpenIdConfiguration = serde_json::from_value(body.clone()).expect("parses");
+    assert_eq!(
+        read.jwks_uri,
+        "https://local.fusionauth.io/.well-known/jwks.json"
+    );
+    assert_eq!(round_trip::<OpenIdConfiguration>(&body), body);
+}
