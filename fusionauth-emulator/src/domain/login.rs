@@ -10,7 +10,7 @@ use shared::fusionauth::{
 use super::session::{self, SessionRequest};
 use super::{events, lockout, two_factor, users};
 use crate::infra::crypto::{self, verify_password};
-use crate::infra::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result, found};
 use crate::model::{Application, Tenant};
 use crate::state::AppState;
 use crate::store::{self, UserRow, two_factor::Challenge, two_factor::ChallengeData};
@@ -143,19 +143,13 @@ pub async fn pending_two_factor(
     state: &AppState,
     two_factor_id: &str,
 ) -> Result<(Challenge, UserRow, Tenant)> {
-    let challenge = store::two_factor::challenge(&state.pool, two_factor_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let challenge = found(store::two_factor::challenge(&state.pool, two_factor_id).await?)?;
     if challenge.create_instant.saturating_add(TWO_FACTOR_TTL_MS) <= state.clock.now_ms() {
         store::two_factor::delete_challenge(&state.pool, two_factor_id).await?;
         return Err(ApiError::NotFound);
     }
-    let user = store::users::find(&state.pool, &challenge.user_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let tenant = store::tenants::find(&state.pool, &user.tenant_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let user = found(store::users::find(&state.pool, &challenge.user_id).await?)?;
+    let tenant = found(store::tenants::find(&state.pool, &user.tenant_id).await?)?;
     Ok((challenge, user, tenant))
 }
 

@@ -2,8 +2,6 @@
 //! refresh token (a session) when the user is registered to an application that generates
 //! them. Used by a login, a two-factor login and a combined registration.
 
-use std::fmt;
-
 use shared::fusionauth::{AuthenticationType, LoginMetaData};
 
 use super::tokens::{self, IssuedJwt, JwtRequest};
@@ -39,14 +37,7 @@ pub struct IssuedRefreshToken {
     pub expires_ms: i64,
 }
 
-impl fmt::Debug for IssuedRefreshToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuedRefreshToken")
-            .field("id", &self.id)
-            .field("expires_ms", &self.expires_ms)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(IssuedRefreshToken { id, expires_ms });
 
 /// Issues the access token and, when the user is registered to an application with
 /// `generateRefreshTokens`, a refresh token whose id the JWT carries as `sid`.

@@ -8,6 +8,11 @@ use crate::infra::http::response::{internal_error, json_response};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
+/// `value`, or 404 (empty) when there is none.
+pub fn found<T>(value: Option<T>) -> Result<T> {
+    value.ok_or(ApiError::NotFound)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400 with a FusionAuth `Errors` body.

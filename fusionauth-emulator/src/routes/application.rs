@@ -8,7 +8,7 @@ use shared::fusionauth::{ApplicationResponse, ErrorCode, Errors, Rule};
 use super::auth::resolve_tenant;
 use super::input::{Create, object, required, string, validate_jwt_configuration};
 use super::table::Routes;
-use crate::infra::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::ok_json;
 use crate::model::{self, ApiKey};
 use crate::state::State;
@@ -125,9 +125,7 @@ async fn create(req: HttpRequest, state: State, key: ApiKey, new: Create) -> Res
 
 /// `GET /api/application/{applicationId}`.
 async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
-    let application = store::applications::find(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let application = found(store::applications::find(&state.pool, &path).await?)?;
     Ok(ok_json(&ApplicationResponse {
         application: application.data,
     }))

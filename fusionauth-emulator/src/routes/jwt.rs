@@ -16,7 +16,7 @@ use shared::fusionauth::{
 use crate::domain::tokens::{self, JwtRequest, successor_value};
 use crate::domain::{events, revocation};
 use crate::infra::crypto::sha256_b64;
-use crate::infra::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::{Json, cookie, empty_ok, json_builder, ok_json, set_cookie};
 use crate::model::{ApiKey, Application, JwtConfiguration, Tenant};
 use crate::routes::auth::{ApiKeyStatus, jwt_claims};
@@ -298,9 +298,7 @@ async fn revoke(
         params.application_id = params.application_id.or(from_body.application_id);
     }
     if let Some(value) = params.token.filter(|t| !t.is_empty()) {
-        let token = tokens::by_value(&state, &value)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let token = found(tokens::by_value(&state, &value).await?)?;
         if !who.may_revoke(&token) {
             return Err(ApiError::Unauthorized);
         }
@@ -339,9 +337,7 @@ async fn revoke_by_id(
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     let who = revoker(&state, &req, api_key).await?;
-    let token = store::refresh_tokens::by_id(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let token = found(store::refresh_tokens::by_id(&state.pool, &path).await?)?;
     if !who.may_revoke(&token) {
         return Err(ApiError::Unauthorized);
     }
@@ -373,9 +369,7 @@ async fn retrieve_by_id(
     _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let token = store::refresh_tokens::by_id(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let token = found(store::refresh_tokens::by_id(&state.pool, &path).await?)?;
     Ok(ok_json(&RefreshTokenResponse {
         refresh_token: tokens::refresh_token(&token),
     }))
@@ -411,9 +405,7 @@ async fn public_key(state: State, query: web::Query<PublicKeyParameters>) -> Res
         return Ok(one(pem.to_owned()));
     }
     if let Some(application_id) = query.application_id {
-        let application = store::applications::find(&state.pool, &application_id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let application = found(store::applications::find(&state.pool, &application_id).await?)?;
         let key_id = application
             .data
             .pointer("/jwtConfiguration/accessTokenKeyId")

@@ -15,7 +15,7 @@ use super::table::Routes;
 use crate::domain::session::{self, SessionRequest};
 use crate::domain::users;
 use crate::infra::crypto;
-use crate::infra::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::ok_json;
 use crate::model::{self, ApiKey};
 use crate::state::{AppState, State};
@@ -190,9 +190,7 @@ async fn register(
     store::registrations::insert(&mut tx, &registration).await?;
     tx.commit().await?;
 
-    let user = store::users::find(&state.pool, &user_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let user = found(store::users::find(&state.pool, &user_id).await?)?;
     let registrations = store::registrations::of_user(&state.pool, &user_id).await?;
     let issued = session::issue(
         &state,
@@ -346,9 +344,8 @@ async fn retrieve(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (user_id, application_id) = path.into_inner();
-    let registration = store::registrations::find(&state.pool, &user_id, &application_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let registration =
+        found(store::registrations::find(&state.pool, &user_id, &application_id).await?)?;
     Ok(ok_json(&RegistrationRetrieveResponse {
         registration: users::registration(&registration),
     }))

@@ -25,13 +25,7 @@ pub struct Routes<'a> {
     paths: Vec<(Method, &'static str)>,
 }
 
-impl std::fmt::Debug for Routes<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Routes")
-            .field("paths", &self.paths)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(Routes<'_> { paths });
 
 impl<'a> Routes<'a> {
     /// Registers on `cfg`.

@@ -8,7 +8,7 @@ use shared::fusionauth::{Errors, Rule, TenantResponse};
 use super::input::{object, validate_jwt_configuration};
 use super::table::Routes;
 use crate::domain::{events, lockout};
-use crate::infra::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::{Json, ok_json};
 use crate::model::{self, ApiKey};
 use crate::state::{AppState, State};
@@ -28,9 +28,7 @@ async fn patch(
     path: web::Path<String>,
     Json(body): Json<Value>,
 ) -> Result<HttpResponse> {
-    let mut tenant = store::tenants::find(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let mut tenant = found(store::tenants::find(&state.pool, &path).await?)?;
     let mut patch = Value::Object(object(&body, "tenant")?.clone());
     if let Some(patch) = patch.as_object_mut() {
         patch.remove("id");
@@ -80,9 +78,7 @@ async fn patch(
 
 /// `GET /api/tenant/{tenantId}`.
 async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
-    let tenant = store::tenants::find(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let tenant = found(store::tenants::find(&state.pool, &path).await?)?;
     Ok(ok_json(&TenantResponse {
         tenant: tenant.data,
     }))

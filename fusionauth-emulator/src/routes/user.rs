@@ -11,7 +11,7 @@ use super::auth::{ApiKeyStatus, jwt_claims, resolve_tenant};
 use super::input::object;
 use super::table::Routes;
 use crate::domain::users;
-use crate::infra::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::{Json, ok_json};
 use crate::model::{self, ApiKey};
 use crate::state::{AppState, State};
@@ -26,9 +26,7 @@ pub fn routes(routes: &mut Routes<'_>) {
 
 /// `GET /api/user/{userId}`.
 async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
-    let user = store::users::find(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let user = found(store::users::find(&state.pool, &path).await?)?;
     user_response(&state, &user).await
 }
 
@@ -42,9 +40,7 @@ async fn patch(
     path: web::Path<String>,
     Json(body): Json<Value>,
 ) -> Result<HttpResponse> {
-    let user = store::users::find(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let user = found(store::users::find(&state.pool, &path).await?)?;
     let patch = object(&body, "user")?.clone();
     let mut errors = Errors::default();
     let patch = users::profile(patch, &mut errors);
@@ -56,9 +52,7 @@ async fn patch(
     }
     model::merge(&mut data, Value::Object(patch));
     store::users::update_data(&state.pool, &user.id, &data, state.clock.now_ms()).await?;
-    let user = store::users::find(&state.pool, &user.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let user = found(store::users::find(&state.pool, &user.id).await?)?;
     tracing::info!(user_id = user.id, "user updated");
     user_response(&state, &user).await
 }
@@ -91,9 +85,7 @@ async fn search(
             let sub = jwt_claims(&state, &req)
                 .and_then(|claims| claims.sub)
                 .ok_or(ApiError::Unauthorized)?;
-            let user = store::users::find(&state.pool, &sub)
-                .await?
-                .ok_or(ApiError::NotFound)?;
+            let user = found(store::users::find(&state.pool, &sub).await?)?;
             return user_response(&state, &user).await;
         }
     };

@@ -7,7 +7,7 @@ use shared::fusionauth::{Errors, Rule, UserActionResponse};
 
 use super::input::{Create, object};
 use super::table::Routes;
-use crate::infra::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::ok_json;
 use crate::model::ApiKey;
 use crate::state::State;
@@ -67,9 +67,7 @@ async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse>
 
 /// `GET /api/user-action/{userActionId}`.
 async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
-    let action = store::user_actions::find(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let action = found(store::user_actions::find(&state.pool, &path).await?)?;
     Ok(ok_json(&UserActionResponse {
         user_action: action,
     }))

@@ -7,7 +7,7 @@ use shared::fusionauth::{Errors, Rule, WebhookResponse, WebhooksResponse};
 
 use super::input::{Create, object};
 use super::table::Routes;
-use crate::infra::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::{empty_ok, ok_json};
 use crate::model::ApiKey;
 use crate::state::State;
@@ -155,9 +155,7 @@ async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse>
 
 /// `GET /api/webhook/{webhookId}`.
 async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
-    let webhook = store::webhooks::find(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let webhook = found(store::webhooks::find(&state.pool, &path).await?)?;
     Ok(ok_json(&WebhookResponse { webhook }))
 }
 

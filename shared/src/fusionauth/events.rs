@@ -5,14 +5,13 @@
 //! this project does not act on read as [`EventPayload::Other`] with their type name.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::jwt::{AuthenticationType, RefreshToken};
-use super::user::User;
+use super::login::User;
 
 /// A webhook request body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -183,14 +182,10 @@ pub struct JwtRefreshEvent {
     pub original: Option<String>,
 }
 
-impl fmt::Debug for JwtRefreshEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtRefreshEvent")
-            .field("application_id", &self.application_id)
-            .field("user_id", &self.user_id)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_fields!(JwtRefreshEvent {
+    application_id,
+    user_id
+});
 
 /// `user.login.success` —
 /// <https://fusionauth.io/docs/extend/events-and-webhooks/events/user-login-success>

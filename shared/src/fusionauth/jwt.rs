@@ -1,8 +1,10 @@
-//! The JWT API: refresh, revoke, retrieve refresh tokens, validate, public keys —
-//! <https://fusionauth.io/docs/apis/jwt>
+//! Tokens — the JWT API (refresh, revoke, retrieve refresh tokens, validate, public keys) and
+//! the access token's claims — and what verifies and signs them: the JWKS, the OpenID
+//! configuration and the Key API: <https://fusionauth.io/docs/apis/jwt>,
+//! <https://fusionauth.io/docs/lifecycle/authenticate-users/oauth/endpoints>,
+//! <https://fusionauth.io/docs/apis/keys>
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -20,11 +22,7 @@ pub struct RefreshRequest {
     pub token: Option<String>,
 }
 
-impl fmt::Debug for RefreshRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshRequest").finish_non_exhaustive()
-    }
-}
+crate::debug_fields!(RefreshRequest {});
 
 /// `POST /api/jwt/refresh` 200 body. Unlike login, it has no `tokenExpirationInstant`.
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -38,13 +36,7 @@ pub struct RefreshResponse {
     pub refresh_token_id: Option<String>,
 }
 
-impl fmt::Debug for RefreshResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshResponse")
-            .field("refresh_token_id", &self.refresh_token_id)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_fields!(RefreshResponse { refresh_token_id });
 
 /// `DELETE /api/jwt/refresh` parameters (query string, form or JSON body): one token by value,
 /// a user's tokens (of one application), or an application's tokens.
@@ -59,14 +51,10 @@ pub struct RevokeRefreshTokenRequest {
     pub application_id: Option<String>,
 }
 
-impl fmt::Debug for RevokeRefreshTokenRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RevokeRefreshTokenRequest")
-            .field("user_id", &self.user_id)
-            .field("application_id", &self.application_id)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_fields!(RevokeRefreshTokenRequest {
+    user_id,
+    application_id
+});
 
 /// The RefreshToken object (a session): its `id` is the `refreshTokenId` and the JWTs' `sid`.
 #[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -88,17 +76,13 @@ pub struct RefreshToken {
     pub data: Map<String, Value>,
 }
 
-impl fmt::Debug for RefreshToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshToken")
-            .field("id", &self.id)
-            .field("application_id", &self.application_id)
-            .field("user_id", &self.user_id)
-            .field("start_instant", &self.start_instant)
-            .field("meta_data", &self.meta_data)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_fields!(RefreshToken {
+    id,
+    application_id,
+    user_id,
+    start_instant,
+    meta_data
+});
 
 /// `refreshToken.metaData`: the device from the login request's `metaData`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -228,4 +212,92 @@ pub struct PublicKeyResponse {
     /// PEM by `kid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_keys: Option<BTreeMap<String, String>>,
+}
+
+/// One key of `GET /.well-known/jwks.json` (RFC 7517). RSA keys carry `n` and `e`, EC keys
+/// `crv`, `x` and `y`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+    pub kid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+}
+
+/// `GET /.well-known/jwks.json` body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+/// The Key object of the Key API.
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Key {
+    pub id: String,
+    /// `RS256`, `ES256`, `HS256`, …
+    pub algorithm: String,
+    pub name: String,
+    /// The id in JWT headers (not the Key's UUID).
+    pub kid: String,
+    /// Bits.
+    pub length: u32,
+    /// `RSA`, `EC` or `HMAC`.
+    #[serde(rename = "type")]
+    pub key_type: String,
+    pub has_private_key: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insert_instant: Option<i64>,
+    /// PEM, for asymmetric keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// The HMAC secret (standard Base64), for HMAC keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+crate::debug_fields!(Key { id, algorithm, kid });
+
+/// The Key API's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct KeyResponse {
+    pub key: Key,
+}
+
+/// `GET /.well-known/openid-configuration` body (OpenID Connect Discovery; FusionAuth's names).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct OpenIdConfiguration {
+    /// The tenant's issuer (FusionAuth's default `acme.com` is not a URL).
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub end_session_endpoint: String,
+    pub device_authorization_endpoint: String,
+    pub jwks_uri: String,
+    pub grant_types_supported: Vec<String>,
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    pub response_types_supported: Vec<String>,
+    pub response_modes_supported: Vec<String>,
+    pub scopes_supported: Vec<String>,
+    pub subject_types_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
+    pub code_challenge_methods_supported: Vec<String>,
 }

@@ -10,10 +10,8 @@
 //!
 //! | module | API |
 //! |---|---|
-//! | [`login`] | `POST /api/login` (every status's body), `/api/two-factor/login`, `/api/logout` |
-//! | [`jwt`] | `/api/jwt/refresh` (refresh, revoke, retrieve), `/api/jwt/validate`, `/api/jwt/public-key`, claims |
-//! | [`user`] | the User and UserRegistration objects, the User and Registration APIs' answers |
-//! | [`keys`] | `/.well-known/jwks.json`, the Key API |
+//! | [`login`] | `POST /api/login` (every status's body), `/api/two-factor/login`, `/api/logout`; the User and UserRegistration objects, the User and Registration APIs' answers |
+//! | [`jwt`] | `/api/jwt/refresh` (refresh, revoke, retrieve), `/api/jwt/validate`, `/api/jwt/public-key`, claims; `/.well-known/jwks.json`, the OpenID configuration, the Key API |
 //! | [`events`] | webhook events (`{"event": …}`) |
 //! | [`errors`] | the error body and its codes `[rule]path` |
 //! | [`admin`] | the configuration APIs' answers, `corsConfiguration` |
@@ -24,17 +22,13 @@ pub mod admin;
 pub mod errors;
 pub mod events;
 pub mod jwt;
-pub mod keys;
 pub mod login;
-pub mod user;
 
 pub use admin::*;
 pub use errors::*;
 pub use events::*;
 pub use jwt::*;
-pub use keys::*;
 pub use login::*;
-pub use user::*;
 
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
 //! Serde tests against FusionAuth's documented example shapes (the contract quotes them).
+//! (Over 500 lines: one test per documented example, kept together as the contract's checklist.)
 
 use serde_json::{Value, json};
 

@@ -110,14 +110,7 @@ pub struct PasswordHash {
     pub hash: String,
 }
 
-impl std::fmt::Debug for PasswordHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHash")
-            .field("scheme", &self.scheme)
-            .field("factor", &self.factor)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(PasswordHash { scheme, factor });
 
 fn iterations(factor: u32) -> NonZeroU32 {
     NonZeroU32::new(factor).unwrap_or(NonZeroU32::MIN)

@@ -41,15 +41,7 @@ pub struct SigningKey {
     public_pem: Option<String>,
 }
 
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("id", &self.id)
-            .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(SigningKey { id, kid, algorithm });
 
 impl SigningKey {
     /// Generates a new RSA key (RS256) of `bits`; returns it with its PKCS#8 encoding.
