@@ -1,8 +1,12 @@
 //! A FusionAuth-compatible server for development and tests, in the spirit of Firebase's Auth
 //! Emulator: real password hashing, real signed JWTs (RS256, ES256, HS256), real refresh tokens, persisted in
 //! SQLite, configured by a FusionAuth Kickstart file. FusionAuth's official client libraries work
-//! against it unchanged. See README.md for the endpoints and the choices made where FusionAuth's
-//! behaviour is not documented.
+//! against it unchanged. See README.md for the endpoints, the layout and the choices made where
+//! FusionAuth's behaviour is not documented.
+//!
+//! Layers, each importing only those below: `routes` (HTTP, one module per FusionAuth API) →
+//! `domain` (what FusionAuth does) → `state` → `store` (SQL per aggregate) → `model` →
+//! `infra` (plumbing); the wire shapes are `shared::fusionauth`'s.
 
 mod clock;
 mod domain;
