@@ -4,9 +4,8 @@
 
 use std::path::Path;
 
-use actix_web::body::MessageBody;
 use actix_web::http::Method;
-use actix_web::{test, web};
+use actix_web::test;
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Map, Value};
 
@@ -162,8 +161,21 @@ fn substitute(text: &str, variables: &Map<String, Value>) -> anyhow::Result<Stri
     Ok(out)
 }
 
-/// Creates the API keys and replays the requests. Runs once, on an empty database.
-pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> anyhow::Result<()> {
+/// The requests of a Kickstart, to replay through the emulator's own API with `api_key`.
+#[derive(Debug)]
+pub(crate) struct Replay {
+    pub api_key: String,
+    pub requests: Vec<Value>,
+    /// How many API keys the Kickstart created.
+    pub api_keys: usize,
+}
+
+/// Creates the Kickstart's API keys; returns its requests to replay (with the first key, or an
+/// internal one when it has none), if any. Runs once, on an empty database.
+pub(crate) async fn create_api_keys(
+    state: &AppState,
+    kickstart: &Kickstart,
+) -> anyhow::Result<Option<Replay>> {
     let document = kickstart.resolved()?;
     let now = state.clock.now_ms();
     let mut first_key = None;
@@ -175,7 +187,7 @@ pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> 
     for (index, api_key) in api_keys.iter().enumerate() {
         let raw = match api_key.get("key").and_then(Value::as_str) {
             Some(raw) if !raw.trim().is_empty() => raw.to_owned(),
-            _ => crate::crypto::random_string::<32>()?,
+            _ => crate::infra::crypto::random_string::<32>()?,
         };
         let id = api_key
             .get("keyId")
@@ -183,7 +195,7 @@ pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> 
             .and_then(Value::as_str)
             .map(str::to_owned)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        store::insert_api_key(
+        store::api_keys::insert(
             &state.pool,
             &id,
             &raw,
@@ -202,14 +214,14 @@ pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> 
         .unwrap_or(&empty);
     if requests.is_empty() {
         tracing::info!(api_keys = api_keys.len(), "Kickstart applied");
-        return Ok(());
+        return Ok(None);
     }
     let key = match first_key {
         Some(key) => key,
         None => {
             // FusionAuth needs an API key to run requests; make an internal one.
-            let raw = crate::crypto::random_string::<32>()?;
-            store::insert_api_key(
+            let raw = crate::infra::crypto::random_string::<32>()?;
+            store::api_keys::insert(
                 &state.pool,
                 &uuid::Uuid::new_v4().to_string(),
                 &raw,
@@ -222,52 +234,44 @@ pub(crate) async fn apply(state: web::Data<AppState>, kickstart: &Kickstart) -> 
             raw
         }
     };
-    let service = test::init_service(crate::app(state.clone())).await;
-    for (index, request) in requests.iter().enumerate() {
-        let method = request
-            .get("method")
-            .and_then(Value::as_str)
-            .unwrap_or("GET")
-            .to_uppercase();
-        let url = request
-            .get("url")
-            .and_then(Value::as_str)
-            .ok_or_else(|| anyhow!("Kickstart requests[{index}] has no url"))?;
-        let label = format!("Kickstart requests[{index}] {method} {url}");
-        let method = Method::from_bytes(method.as_bytes())
-            .with_context(|| format!("{label}: bad method"))?;
-        let mut call = test::TestRequest::default()
-            .method(method)
-            .uri(url)
-            .insert_header(("Authorization", key.as_str()));
-        if let Some(tenant_id) = request.get("tenantId").and_then(Value::as_str) {
-            call = call.insert_header(("X-FusionAuth-TenantId", tenant_id));
-        }
-        if let Some(body) = request.get("body") {
-            call = call
-                .insert_header(("Content-Type", "application/json"))
-                .set_payload(serde_json::to_vec(body)?);
-        }
-        let response = test::try_call_service(&service, call.to_request())
-            .await
-            .map_err(|e| anyhow!("{label} failed: {e}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            let body = response
-                .into_body()
-                .try_into_bytes()
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                .unwrap_or_default();
-            bail!("{label} failed with HTTP {status}: {body}");
-        }
-        tracing::debug!(%status, "{label}");
+    Ok(Some(Replay {
+        api_key: key,
+        requests: requests.clone(),
+        api_keys: api_keys.len(),
+    }))
+}
+
+/// Request `index` of a Kickstart as a call with `api_key`, and a label for errors.
+pub(crate) fn request(
+    index: usize,
+    request: &Value,
+    api_key: &str,
+) -> anyhow::Result<(String, test::TestRequest)> {
+    let method = request
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or("GET")
+        .to_uppercase();
+    let url = request
+        .get("url")
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("Kickstart requests[{index}] has no url"))?;
+    let label = format!("Kickstart requests[{index}] {method} {url}");
+    let method =
+        Method::from_bytes(method.as_bytes()).with_context(|| format!("{label}: bad method"))?;
+    let mut call = test::TestRequest::default()
+        .method(method)
+        .uri(url)
+        .insert_header(("Authorization", api_key));
+    if let Some(tenant_id) = request.get("tenantId").and_then(Value::as_str) {
+        call = call.insert_header(("X-FusionAuth-TenantId", tenant_id));
     }
-    tracing::info!(
-        api_keys = api_keys.len(),
-        requests = requests.len(),
-        "Kickstart applied"
-    );
-    Ok(())
+    if let Some(body) = request.get("body") {
+        call = call
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(serde_json::to_vec(body)?);
+    }
+    Ok((label, call))
 }
 
 #[cfg(test)]

@@ -1,36 +1,34 @@
 //! A FusionAuth-compatible server for development and tests, in the spirit of Firebase's Auth
 //! Emulator: real password hashing, real signed JWTs (RS256, ES256, HS256), real refresh tokens, persisted in
 //! SQLite, configured by a FusionAuth Kickstart file. FusionAuth's official client libraries work
-//! against it unchanged. See README.md for the endpoints and the choices made where FusionAuth's
-//! behaviour is not documented.
+//! against it unchanged. See README.md for the endpoints, the layout and the choices made where
+//! FusionAuth's behaviour is not documented.
+//!
+//! Layers, each importing only those below: `routes` (HTTP, one module per FusionAuth API) →
+//! `domain` (what FusionAuth does) → `state` → `store` (SQL per aggregate) → `model` →
+//! `infra` (plumbing); the wire shapes are `shared::fusionauth`'s.
 
-mod batch;
 mod clock;
-mod cors;
-mod crypto;
-mod error;
-mod http;
+mod domain;
+mod infra;
 mod kickstart;
-mod lockout;
 mod model;
-mod revocation;
 mod routes;
+mod server;
 mod state;
 mod store;
-mod tokens;
-mod webhooks;
 
 use std::net::{SocketAddr, TcpListener};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::dev::Server;
+use actix_web::{HttpServer, web};
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 pub use clock::Clock;
+
+use crate::infra::crypto;
 pub use kickstart::Kickstart;
 
 use crate::state::AppState;
@@ -65,13 +63,7 @@ pub struct Application {
     server: Server,
 }
 
-impl std::fmt::Debug for Application {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application")
-            .field("port", &self.port)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(Application { port });
 
 impl Application {
     /// Binds `settings.listen` (port 0 allowed), opens and migrates the database, applies the
@@ -90,7 +82,7 @@ impl Application {
         }
         let state = open(&settings).await?;
         let state_for_server = state.clone();
-        let server = HttpServer::new(move || app(state_for_server.clone()))
+        let server = HttpServer::new(move || server::app(state_for_server.clone()))
             .workers(2)
             .listen(listener)?
             .run();
@@ -119,13 +111,13 @@ impl Application {
 /// Opens the database and prepares the shared state, initialising an empty database.
 async fn open(settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
     let pool = store::connect(&settings.database_url).await?;
-    let secret = match store::meta(&pool, "token_secret").await? {
+    let secret = match store::meta::get(&pool, "token_secret").await? {
         Some(secret) => URL_SAFE_NO_PAD
             .decode(secret)
             .context("the stored token secret is corrupt")?,
         None => {
             let secret = crypto::random_bytes::<32>()?.to_vec();
-            store::set_meta(&pool, "token_secret", &URL_SAFE_NO_PAD.encode(&secret)).await?;
+            store::meta::set(&pool, "token_secret", &URL_SAFE_NO_PAD.encode(&secret)).await?;
             secret
         }
     };
@@ -141,29 +133,29 @@ async fn open(settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
         dummy_password,
         settings.test_hooks,
     ));
-    for key in store::load_keys(&pool).await? {
+    for key in store::keys::load_all(&pool).await? {
         state.add_key(key);
     }
-    if store::meta(&pool, "initialized").await?.is_none() {
-        if store::count_tenants(&pool).await? > 0 {
+    if store::meta::get(&pool, "initialized").await?.is_none() {
+        if store::tenants::count(&pool).await? > 0 {
             bail!(
                 "the database {} was left half-initialised (a Kickstart failed?); delete it and start again",
                 settings.database_url
             );
         }
         initialise(&state, settings.kickstart.as_ref()).await?;
-        store::set_meta(&pool, "initialized", "true").await?;
+        store::meta::set(&pool, "initialized", "true").await?;
     } else if settings.kickstart.is_some() {
         tracing::info!("database already initialised: Kickstart not applied");
     }
-    let cors = match store::system_configuration(&pool).await? {
+    let cors = match store::system_configuration::get(&pool).await? {
         Some(data) => data
             .get("corsConfiguration")
             .cloned()
             .map(serde_json::from_value)
             .transpose()?
             .unwrap_or_default(),
-        None => model::CorsConfiguration::default(),
+        None => shared::fusionauth::CorsConfiguration::default(),
     };
     state.set_cors(cors);
     Ok(state)
@@ -181,7 +173,7 @@ async fn initialise(
         crypto::SigningKey::generate(&owned_id, "Default signing key", 2048, now)
     })
     .await??;
-    store::insert_key(&state.pool, &key, &pkcs8).await?;
+    store::keys::insert(&state.pool, &key, &pkcs8).await?;
     state.add_key(key);
     let tenant_id = match kickstart
         .map(|k| k.variable("defaultTenantId"))
@@ -193,62 +185,28 @@ async fn initialise(
             .to_string(),
         None => uuid::Uuid::new_v4().to_string(),
     };
-    store::insert_tenant(
+    store::tenants::insert(
         &state.pool,
         &tenant_id,
         true,
         &model::default_tenant(&tenant_id, &key_id, now),
     )
     .await?;
-    store::set_system_configuration(&state.pool, &model::default_system_configuration()).await?;
+    store::system_configuration::set(&state.pool, &model::default_system_configuration()).await?;
     if let Some(kickstart) = kickstart {
         // The replay drives an in-process actix service, which is not `Send`; running it on a
         // blocking thread keeps `Application::build`'s future `Send` (spawnable).
         let handle = tokio::runtime::Handle::current();
         let (state, kickstart) = (state.clone(), kickstart.clone());
-        tokio::task::spawn_blocking(move || handle.block_on(kickstart::apply(state, &kickstart)))
-            .await??;
+        tokio::task::spawn_blocking(move || {
+            handle.block_on(async move {
+                match kickstart::create_api_keys(&state, &kickstart).await? {
+                    Some(replay) => server::replay(state, replay).await,
+                    None => Ok(()),
+                }
+            })
+        })
+        .await??;
     }
     Ok(())
-}
-
-/// The actix application: used by the server and by Kickstart's in-process replay.
-fn app(
-    state: web::Data<AppState>,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    let test_hooks = state.test_hooks;
-    App::new()
-        .app_data(state)
-        .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
-        .wrap(from_fn(cors::filter))
-        .wrap(from_fn(access_log))
-        .configure(|cfg| routes::configure(cfg, test_hooks))
-}
-
-/// One log line per request: method, path (never the query string, which may carry a refresh
-/// token), status and duration.
-async fn access_log(
-    req: ServiceRequest,
-    next: actix_web::middleware::Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let started = std::time::Instant::now();
-    let response = next.call(req).await?;
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_millis(),
-        "request"
-    );
-    Ok(response)
 }

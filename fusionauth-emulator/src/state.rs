@@ -6,11 +6,16 @@ use std::sync::{Arc, PoisonError, RwLock};
 use serde_json::Value;
 use sqlx::SqlitePool;
 
-use crate::batch::Batch;
 use crate::clock::Clock;
-use crate::crypto::{PasswordHash, SigningKey};
-use crate::model::CorsConfiguration;
+use crate::infra::batch::Batch;
+use crate::infra::cors::CorsPolicy;
+use crate::infra::crypto::{PasswordHash, SigningKey};
+use crate::infra::outbound::Clients;
 use crate::store::RefreshSession;
+use shared::fusionauth::CorsConfiguration;
+
+/// The shared state as handlers extract it.
+pub type State = actix_web::web::Data<AppState>;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -22,13 +27,14 @@ pub struct AppState {
     pub dummy_password: PasswordHash,
     pub test_hooks: bool,
     /// HTTP clients for webhook delivery.
-    pub webhook_clients: crate::webhooks::Clients,
+    pub webhook_clients: Clients,
     /// The refresh path's read: refresh tokens (by value hash) with their sessions, batched.
     pub refresh_sessions: Batch<String, Option<RefreshSession>>,
     /// The last use of sliding-window refresh tokens, `(token id, instant)`, by group commit.
     pub refresh_token_uses: Batch<(String, i64), ()>,
     keys: RwLock<HashMap<String, Arc<SigningKey>>>,
-    cors: RwLock<CorsConfiguration>,
+    /// Shared with the CORS filter (as app data).
+    pub cors: Arc<CorsPolicy>,
     webhooks: RwLock<WebhookCache>,
 }
 
@@ -54,14 +60,14 @@ impl AppState {
                 let pool = pool.clone();
                 move |hashes| {
                     let pool = pool.clone();
-                    async move { crate::store::refresh_sessions_by_hash(&pool, hashes).await }
+                    async move { crate::store::sessions::by_hashes(&pool, hashes).await }
                 }
             }),
             refresh_token_uses: Batch::start({
                 let pool = pool.clone();
                 move |uses| {
                     let pool = pool.clone();
-                    async move { crate::store::record_refresh_token_uses(&pool, uses).await }
+                    async move { crate::store::refresh_tokens::record_uses(&pool, uses).await }
                 }
             }),
             pool,
@@ -69,9 +75,9 @@ impl AppState {
             token_secret,
             dummy_password,
             test_hooks,
-            webhook_clients: crate::webhooks::Clients::default(),
+            webhook_clients: Clients::default(),
             keys: RwLock::default(),
-            cors: RwLock::default(),
+            cors: Arc::default(),
             webhooks: RwLock::default(),
         }
     }
@@ -115,15 +121,8 @@ impl AppState {
             .insert(key.id.clone(), Arc::new(key));
     }
 
-    pub fn cors(&self) -> CorsConfiguration {
-        self.cors
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
     pub fn set_cors(&self, cors: CorsConfiguration) {
-        *self.cors.write().unwrap_or_else(PoisonError::into_inner) = cors;
+        self.cors.set(cors);
     }
 
     /// Every webhook (as [`crate::store::webhooks`]), from memory after the first read.
@@ -135,7 +134,7 @@ impl AppState {
             }
             cache.generation
         };
-        let webhooks = Arc::new(crate::store::webhooks(&self.pool).await?);
+        let webhooks = Arc::new(crate::store::webhooks::all(&self.pool).await?);
         let mut cache = self
             .webhooks
             .write()

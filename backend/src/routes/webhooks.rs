@@ -4,16 +4,15 @@
 //!
 //! Authenticated by FusionAuth's `X-FusionAuth-Signature-JWT` (signed with a key from its
 //! JWKS, `request_body_sha256` = the Base64 SHA-256 of the exact body) or, when
-//! `APP_FUSIONAUTH_WEBHOOK_SECRET` is set, an `Authorization` header equal to it. Other event
-//! types are acknowledged and ignored; deliveries may repeat (recording is idempotent).
-
-use std::collections::HashMap;
+//! `APP_FUSIONAUTH_WEBHOOK_SECRET` is set, an `Authorization` header equal to it. The body is
+//! read as `shared::fusionauth::EventRequest`. Other event types are acknowledged and ignored;
+//! deliveries may repeat (recording is idempotent).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
-use serde::Deserialize;
+use shared::fusionauth::{EventPayload, EventRequest};
 
 use crate::auth::Revocation;
 use crate::error::{Error, Result};
@@ -24,38 +23,6 @@ use crate::state::AppState;
 pub const SIGNATURE_HEADER: &str = "x-fusionauth-signature-jwt";
 /// Largest event accepted (events carry the user object).
 const MAX_EVENT_BYTES: usize = 64 * 1024;
-/// The one event type acted upon.
-const REVOKE_EVENT: &str = "jwt.refresh-token.revoke";
-
-#[derive(Deserialize)]
-struct Envelope {
-    event: Event,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Event {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    create_instant: Option<i64>,
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    application_id: Option<String>,
-    #[serde(default)]
-    refresh_token: Option<RevokedToken>,
-    #[serde(default)]
-    application_time_to_live_in_seconds: Option<HashMap<String, i64>>,
-}
-
-#[derive(Deserialize)]
-struct RevokedToken {
-    #[serde(default)]
-    id: Option<String>,
-}
 
 /// `POST /webhooks/fusionauth`.
 #[tracing::instrument(skip_all)]
@@ -66,23 +33,27 @@ pub async fn fusionauth(
 ) -> Result<HttpResponse> {
     let body = read_body(payload, MAX_EVENT_BYTES).await?;
     authenticate(&req, &body, &state).await?;
-    let envelope: Envelope = serde_json::from_slice(&body)
+    let request: EventRequest = serde_json::from_slice(&body)
         .map_err(|e| Error::InvalidRequest(format!("Not a FusionAuth event: {e}.")))?;
-    let event = envelope.event;
+    let event = request.event;
     let event_id = event.id.as_deref().unwrap_or("-");
-    if event.kind != REVOKE_EVENT {
-        tracing::info!(event_type = %event.kind, event_id, "ignoring a FusionAuth event");
+    let EventPayload::RefreshTokenRevoke(revoke) = event.payload else {
+        let event_type = event.payload.event_type();
+        tracing::info!(event_type, event_id, "ignoring a FusionAuth event");
         return Ok(HttpResponse::Ok().finish());
-    }
+    };
     let now = state.clock.now_millis();
     let at = event.create_instant.unwrap_or(now);
     let ours = &state.app_config.application_id;
-    let ttl = event
+    let ttl = revoke
         .application_time_to_live_in_seconds
-        .as_ref()
-        .and_then(|ttls| ttls.get(ours).copied());
-    let session = event.refresh_token.as_ref().and_then(|t| t.id.clone());
-    let revocation = match (session, event.user_id, event.application_id.as_deref()) {
+        .get(ours)
+        .copied();
+    let session = revoke
+        .refresh_token
+        .map(|token| token.id)
+        .filter(|id| !id.is_empty());
+    let revocation = match (session, revoke.user_id, revoke.application_id.as_deref()) {
         (Some(sid), _, _) => Some(Revocation::Session { sid }),
         (None, Some(subject), None) => Some(Revocation::User {
             subject,

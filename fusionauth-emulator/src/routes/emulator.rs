@@ -2,13 +2,21 @@
 //! they can never collide with FusionAuth's routes.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::error::Result;
-use crate::http::{Json, json_response};
-use crate::state::AppState;
+use crate::infra::error::Result;
+use crate::infra::http::{Json, json_response};
+use crate::routes::table::Routes;
+use crate::state::State;
+
+pub fn routes(routes: &mut Routes<'_>) {
+    routes.post("/_emulator/clock", clock).post(
+        "/_emulator/refresh-tokens/{token_id}/expire",
+        expire_refresh_token,
+    );
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -17,12 +25,8 @@ pub struct ClockRequest {
 }
 
 /// `POST /_emulator/clock {"advanceSeconds": N}` moves the emulator's clock forward.
-#[post("/_emulator/clock")]
 #[tracing::instrument(skip_all)]
-pub async fn clock(
-    state: web::Data<AppState>,
-    Json(body): Json<ClockRequest>,
-) -> Result<HttpResponse> {
+async fn clock(state: State, Json(body): Json<ClockRequest>) -> Result<HttpResponse> {
     state.clock.advance_seconds(body.advance_seconds);
     tracing::info!(advance_seconds = body.advance_seconds, "clock moved");
     Ok(json_response(
@@ -33,15 +37,11 @@ pub async fn clock(
 
 /// `POST /_emulator/refresh-tokens/{tokenId}/expire` makes a refresh token expired (as if it
 /// had been issued and last used at the epoch) without moving the clock. 200 empty, or 404.
-#[post("/_emulator/refresh-tokens/{token_id}/expire")]
 #[tracing::instrument(skip_all)]
-pub async fn expire_refresh_token(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
-    if !crate::store::expire_refresh_token(&state.pool, &path).await? {
-        return Err(crate::error::ApiError::NotFound);
+async fn expire_refresh_token(state: State, path: web::Path<String>) -> Result<HttpResponse> {
+    if !crate::store::refresh_tokens::expire(&state.pool, &path).await? {
+        return Err(crate::infra::error::ApiError::NotFound);
     }
     tracing::info!(refresh_token_id = path.as_str(), "refresh token expired");
-    Ok(crate::http::empty_ok())
+    Ok(crate::infra::http::empty_ok())
 }

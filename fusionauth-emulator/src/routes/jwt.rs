@@ -4,29 +4,42 @@
 use std::sync::Arc;
 
 use actix_web::http::header::{CONTENT_TYPE, SET_COOKIE};
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use shared::fusionauth::RefreshRequest;
-
-use crate::crypto::{parse_jwt, sha256_b64};
-use crate::error::{ApiError, Result};
-use crate::http::{
-    ApiKeyStatus, Json, bearer_jwt, cookie, empty_ok, json_builder, json_response, set_cookie,
+use serde_json::Value;
+use shared::fusionauth::{
+    AuthenticationType, EventInfo, EventPayload, JwtRefreshEvent, PublicKeyResponse,
+    RefreshRequest, RefreshResponse, RefreshTokenResponse, RefreshTokensResponse,
+    RevokeRefreshTokenRequest, Rule, ValidateResponse,
 };
-use crate::model::{Application, JwtConfiguration, Tenant};
-use crate::revocation;
-use crate::state::AppState;
+
+use crate::domain::tokens::{self, JwtRequest, successor_value};
+use crate::domain::{events, revocation};
+use crate::infra::crypto::sha256_b64;
+use crate::infra::error::{ApiError, Result, found};
+use crate::infra::http::{Json, cookie, empty_ok, json_builder, ok_json, set_cookie};
+use crate::model::{ApiKey, Application, JwtConfiguration, Tenant};
+use crate::routes::auth::{ApiKeyStatus, jwt_claims};
+use crate::routes::table::Routes;
+use crate::state::{AppState, State};
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
-use crate::tokens::{self, JwtRequest, successor_value};
-use crate::webhooks::{self, Event};
+
+pub fn routes(routes: &mut Routes<'_>) {
+    routes
+        .post("/api/jwt/refresh", refresh)
+        .delete("/api/jwt/refresh", revoke)
+        .delete("/api/jwt/refresh/{token_id}", revoke_by_id)
+        .get("/api/jwt/refresh", retrieve_for_user)
+        .get("/api/jwt/refresh/{token_id}", retrieve_by_id)
+        .get("/api/jwt/validate", validate)
+        .get("/api/jwt/public-key", public_key);
+}
 
 /// `POST /api/jwt/refresh`: a new access token for a refresh token (cookie wins over body).
-#[post("/api/jwt/refresh")]
 #[tracing::instrument(skip_all, fields(refresh_token_id))]
-pub async fn refresh(
+async fn refresh(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     Json(body): Json<RefreshRequest>,
 ) -> Result<HttpResponse> {
     let value = cookie(&req, "refresh_token")
@@ -45,14 +58,20 @@ pub async fn refresh(
             if session.config.one_time_use() {
                 let next = successor_value(&state, &value);
                 let now = state.clock.now_ms();
-                if store::rotate_refresh_token(&state.pool, &row.id, &hash, &sha256_b64(&next), now)
-                    .await?
+                if store::refresh_tokens::rotate(
+                    &state.pool,
+                    &row.id,
+                    &hash,
+                    &sha256_b64(&next),
+                    now,
+                )
+                .await?
                 {
                     rotated_from = Some(row.clone());
                     (row, next, session)
                 } else {
                     // Another caller rotated it first: this value is now the previous one.
-                    match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
+                    match store::refresh_tokens::by_previous_hash(&state.pool, &hash).await? {
                         Some(row) => grace(&state, row, &hash, &value).await?,
                         None => return Err(ApiError::invalid_refresh_token()),
                     }
@@ -68,7 +87,7 @@ pub async fn refresh(
                 (row, value.clone(), session)
             }
         }
-        None => match store::refresh_token_by_old_hash(&state.pool, &hash).await? {
+        None => match store::refresh_tokens::by_previous_hash(&state.pool, &hash).await? {
             Some(row) => grace(&state, row, &hash, &value).await?,
             None => return Err(ApiError::invalid_refresh_token()),
         },
@@ -81,7 +100,7 @@ pub async fn refresh(
             tenant: &session.tenant,
             registered: Some((&session.application, &session.registration)),
             user: &session.user,
-            authentication_type: tokens::REFRESH_TOKEN,
+            authentication_type: AuthenticationType::RefreshToken,
             auth_time: row.auth_time,
             sid: Some(&row.id),
         },
@@ -90,17 +109,16 @@ pub async fn refresh(
         .token
         .filter(|t| !t.is_empty())
         .or_else(|| cookie(&req, "access_token"));
-    let mut event = Event::new(webhooks::JWT_REFRESH)
-        .with("applicationId", json!(row.application_id))
-        .with("userId", json!(row.user_id))
-        .with("refreshToken", json!(value))
-        .with("token", json!(jwt.token));
-    if let Some(original) = original {
-        event = event.with("original", json!(original));
-    }
-    if let Err(error) = webhooks::emit(&state, &session.tenant, event).await {
+    let event = EventPayload::JwtRefresh(JwtRefreshEvent {
+        application_id: row.application_id.clone(),
+        user_id: row.user_id.clone(),
+        refresh_token: value,
+        token: jwt.token.clone(),
+        original,
+    });
+    if let Err(error) = events::emit(&state, &session.tenant, event, EventInfo::default()).await {
         if let Some(before) = rotated_from {
-            store::unrotate_refresh_token(&state.pool, &before, &sha256_b64(&current)).await?;
+            store::refresh_tokens::unrotate(&state.pool, &before, &sha256_b64(&current)).await?;
         }
         return Err(error);
     }
@@ -123,7 +141,11 @@ pub async fn refresh(
     tracing::info!("access token refreshed");
     Ok(json_builder(
         builder,
-        &json!({"token": jwt.token, "refreshToken": current, "refreshTokenId": row.id}),
+        &RefreshResponse {
+            token: jwt.token,
+            refresh_token: Some(current),
+            refresh_token_id: Some(row.id),
+        },
     ))
 }
 
@@ -139,7 +161,7 @@ struct Session {
 /// Checks that `row` may be used now: the application exists, is active and allows refresh, the
 /// token has not expired (an expired one is deleted), the user is active and still registered.
 async fn check_usable(state: &AppState, row: &RefreshTokenRow) -> Result<Session> {
-    let rows = store::session_rows(&state.pool, row)
+    let rows = store::sessions::of_token(&state.pool, row)
         .await?
         .ok_or_else(ApiError::invalid_refresh_token)?;
     usable(state, row, rows).await
@@ -162,7 +184,7 @@ async fn usable(
     }
     let config = JwtConfiguration::effective(&tenant, Some(&application));
     if config.refresh_expiry_ms(row.start_instant, row.last_used_instant) <= state.clock.now_ms() {
-        store::delete_refresh_token(&state.pool, &row.id).await?;
+        store::refresh_tokens::delete(&state.pool, &row.id).await?;
         return Err(ApiError::invalid_refresh_token());
     }
     if !user.active {
@@ -209,7 +231,7 @@ async fn grace(
         .refresh_token_revocation_policy
         .on_one_time_token_reuse
     {
-        crate::revocation::revoke_token(state, &row, None).await?;
+        crate::domain::revocation::revoke_token(state, &row, None).await?;
         tracing::warn!(
             refresh_token_id = row.id,
             "one-time refresh token reused: revoked"
@@ -228,13 +250,9 @@ async fn revoker(state: &AppState, req: &HttpRequest, api_key: ApiKeyStatus) -> 
     if let ApiKeyStatus::Valid(_) = api_key {
         return Ok(Revoker::Admin);
     }
-    let claims = bearer_jwt(req)
-        .and_then(|jwt| verify_jwt(state, &jwt))
-        .ok_or(ApiError::Unauthorized)?;
-    claims
-        .get("sub")
-        .and_then(Value::as_str)
-        .map(|sub| Revoker::Owner(sub.to_owned()))
+    jwt_claims(state, req)
+        .and_then(|claims| claims.sub)
+        .map(Revoker::Owner)
         .ok_or(ApiError::Unauthorized)
 }
 
@@ -247,26 +265,17 @@ impl Revoker {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct RevokeParameters {
-    token: Option<String>,
-    user_id: Option<String>,
-    application_id: Option<String>,
-}
-
 /// `DELETE /api/jwt/refresh` by `token` (query, form or JSON body), `userId`,
 /// `userId`+`applicationId` or `applicationId`. 200 without a body.
-#[delete("/api/jwt/refresh")]
 #[tracing::instrument(skip_all)]
-pub async fn revoke(
+async fn revoke(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     api_key: ApiKeyStatus,
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let who = revoker(&state, &req, api_key).await?;
-    let mut params = web::Query::<RevokeParameters>::from_query(req.query_string())
+    let mut params = web::Query::<RevokeRefreshTokenRequest>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();
     if !body.is_empty() {
@@ -275,10 +284,10 @@ pub async fn revoke(
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let from_body: RevokeParameters = if is_form {
+        let from_body: RevokeRefreshTokenRequest = if is_form {
             std::str::from_utf8(&body)
                 .ok()
-                .and_then(|text| web::Query::<RevokeParameters>::from_query(text).ok())
+                .and_then(|text| web::Query::<RevokeRefreshTokenRequest>::from_query(text).ok())
                 .map(web::Query::into_inner)
                 .unwrap_or_default()
         } else {
@@ -289,12 +298,7 @@ pub async fn revoke(
         params.application_id = params.application_id.or(from_body.application_id);
     }
     if let Some(value) = params.token.filter(|t| !t.is_empty()) {
-        let hash = sha256_b64(&value);
-        let token = match store::refresh_token_by_hash(&state.pool, &hash).await? {
-            Some(token) => Some(token),
-            None => store::refresh_token_by_old_hash(&state.pool, &hash).await?,
-        };
-        let token = token.ok_or(ApiError::NotFound)?;
+        let token = found(tokens::by_value(&state, &value).await?)?;
         if !who.may_revoke(&token) {
             return Err(ApiError::Unauthorized);
         }
@@ -317,26 +321,23 @@ pub async fn revoke(
         }
         (None, Some(_), Revoker::Owner(_)) => Err(ApiError::Unauthorized),
         (None, None, _) => Err(ApiError::field(
+            Rule::Missing,
             "token",
-            "[missing]token",
             "You must specify a token, userId or applicationId.",
         )),
     }
 }
 
 /// `DELETE /api/jwt/refresh/{tokenId}`.
-#[delete("/api/jwt/refresh/{token_id}")]
 #[tracing::instrument(skip_all)]
-pub async fn revoke_by_id(
+async fn revoke_by_id(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     api_key: ApiKeyStatus,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     let who = revoker(&state, &req, api_key).await?;
-    let token = store::refresh_token_by_id(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let token = found(store::refresh_tokens::by_id(&state.pool, &path).await?)?;
     if !who.may_revoke(&token) {
         return Err(ApiError::Unauthorized);
     }
@@ -351,60 +352,34 @@ struct UserParameter {
 }
 
 /// `GET /api/jwt/refresh?userId=` (API key).
-#[get("/api/jwt/refresh")]
-pub async fn retrieve_for_user(
-    state: web::Data<AppState>,
-    _key: crate::http::ApiKey,
+async fn retrieve_for_user(
+    state: State,
+    _key: ApiKey,
     query: web::Query<UserParameter>,
 ) -> Result<HttpResponse> {
-    let tokens = store::refresh_tokens_of_user(&state.pool, &query.user_id).await?;
-    let tokens: Vec<Value> = tokens.iter().map(tokens::refresh_token_json).collect();
-    Ok(json_response(
-        actix_web::http::StatusCode::OK,
-        &json!({"refreshTokens": tokens}),
-    ))
+    let rows = store::refresh_tokens::of_user(&state.pool, &query.user_id).await?;
+    Ok(ok_json(&RefreshTokensResponse {
+        refresh_tokens: rows.iter().map(tokens::refresh_token).collect(),
+    }))
 }
 
 /// `GET /api/jwt/refresh/{tokenId}` (API key).
-#[get("/api/jwt/refresh/{token_id}")]
-pub async fn retrieve_by_id(
-    state: web::Data<AppState>,
-    _key: crate::http::ApiKey,
+async fn retrieve_by_id(
+    state: State,
+    _key: ApiKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let token = store::refresh_token_by_id(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(json_response(
-        actix_web::http::StatusCode::OK,
-        &json!({"refreshToken": tokens::refresh_token_json(&token)}),
-    ))
-}
-
-/// Verifies a JWT signed by one of our keys (its `alg` must be the key's) and not expired;
-/// returns its claims.
-pub fn verify_jwt(state: &AppState, token: &str) -> Option<serde_json::Map<String, Value>> {
-    let parsed = parse_jwt(token)?;
-    let key = state.key_by_kid(parsed.kid.as_deref()?)?;
-    if parsed.alg != key.algorithm || !key.verify(parsed.signed_part.as_bytes(), &parsed.signature)
-    {
-        return None;
-    }
-    let exp = parsed.claims.get("exp")?.as_i64()?;
-    (exp > state.clock.now_s()).then_some(parsed.claims)
+    let token = found(store::refresh_tokens::by_id(&state.pool, &path).await?)?;
+    Ok(ok_json(&RefreshTokenResponse {
+        refresh_token: tokens::refresh_token(&token),
+    }))
 }
 
 /// `GET /api/jwt/validate`: 200 `{"jwt":{claims}}` or 401 without a body.
-#[get("/api/jwt/validate")]
 #[tracing::instrument(skip_all)]
-pub async fn validate(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let claims = bearer_jwt(&req)
-        .and_then(|jwt| verify_jwt(&state, &jwt))
-        .ok_or(ApiError::Unauthorized)?;
-    Ok(json_response(
-        actix_web::http::StatusCode::OK,
-        &json!({"jwt": claims}),
-    ))
+async fn validate(req: HttpRequest, state: State) -> Result<HttpResponse> {
+    let claims = jwt_claims(&state, &req).ok_or(ApiError::Unauthorized)?;
+    Ok(ok_json(&ValidateResponse { jwt: claims }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -416,22 +391,21 @@ struct PublicKeyParameters {
 }
 
 /// `GET /api/jwt/public-key[?kid=|?applicationId=]`.
-#[get("/api/jwt/public-key")]
-pub async fn public_key(
-    state: web::Data<AppState>,
-    query: web::Query<PublicKeyParameters>,
-) -> Result<HttpResponse> {
+async fn public_key(state: State, query: web::Query<PublicKeyParameters>) -> Result<HttpResponse> {
     let query = query.into_inner();
-    let ok = actix_web::http::StatusCode::OK;
+    let one = |pem| {
+        ok_json(&PublicKeyResponse {
+            public_key: Some(pem),
+            ..PublicKeyResponse::default()
+        })
+    };
     if let Some(kid) = query.kid.or(query.key_id) {
         let key = state.key_by_kid(&kid).ok_or(ApiError::NotFound)?;
         let pem = key.public_pem().ok_or(ApiError::NotFound)?;
-        return Ok(json_response(ok, &json!({ "publicKey": pem })));
+        return Ok(one(pem.to_owned()));
     }
     if let Some(application_id) = query.application_id {
-        let application = store::application(&state.pool, &application_id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let application = found(store::applications::find(&state.pool, &application_id).await?)?;
         let key_id = application
             .data
             .pointer("/jwtConfiguration/accessTokenKeyId")
@@ -446,12 +420,15 @@ pub async fn public_key(
             .ok_or(ApiError::NotFound)?;
         let key = state.key(key_id).ok_or(ApiError::NotFound)?;
         let pem = key.public_pem().ok_or(ApiError::NotFound)?;
-        return Ok(json_response(ok, &json!({ "publicKey": pem })));
+        return Ok(one(pem.to_owned()));
     }
-    let keys: serde_json::Map<String, Value> = state
+    let keys = state
         .keys()
         .iter()
-        .filter_map(|key| Some((key.kid.clone(), json!(key.public_pem()?))))
+        .filter_map(|key| Some((key.kid.clone(), key.public_pem()?.to_owned())))
         .collect();
-    Ok(json_response(ok, &json!({"publicKeys": keys})))
+    Ok(ok_json(&PublicKeyResponse {
+        public_keys: Some(keys),
+        ..PublicKeyResponse::default()
+    }))
 }

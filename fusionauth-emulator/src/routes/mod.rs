@@ -1,90 +1,80 @@
-//! Every route, wired in one place for the server and for Kickstart's in-process replay.
+//! The HTTP API, one module per FusionAuth API (each opens with its endpoints and docs link):
+//!
+//! | module | endpoints |
+//! |---|---|
+//! | [`login`] | `POST /api/login`, `POST /api/logout` |
+//! | [`two_factor`] | `POST /api/two-factor/login` |
+//! | [`jwt`] | `/api/jwt/refresh` (refresh, revoke, retrieve), `/api/jwt/validate`, `/api/jwt/public-key` |
+//! | [`well_known`] | `/.well-known/jwks.json`, the OpenID configuration |
+//! | [`key`] | `/api/key/…` |
+//! | [`tenant`] | `/api/tenant/{tenantId}` |
+//! | [`application`] | `/api/application[/{applicationId}]` |
+//! | [`registration`] | `/api/user/registration/…` |
+//! | [`user`] | `/api/user[/{userId}]` |
+//! | [`system_configuration`] | `/api/system-configuration` |
+//! | [`webhook`] | `/api/webhook[/{webhookId}]` |
+//! | [`user_action`] | `/api/user-action[/{userActionId}]` |
+//! | [`emulator`] | `/_emulator/…` test hooks (only with `--test-hooks`) |
+//!
+//! Each module's `routes` registers its handlers in the [`table`]; [`configure`] wires them all,
+//! for the server and Kickstart's in-process replay alike, and derives from the same table the
+//! endpoint names API-key permissions use. [`auth`] reads who is calling; [`input`] reads the
+//! configuration documents of the API-key calls.
 
-mod admin;
+mod application;
+pub mod auth;
 mod emulator;
+mod input;
 mod jwt;
+mod key;
 mod login;
+mod registration;
+mod system_configuration;
+pub mod table;
+mod tenant;
+mod two_factor;
+mod user;
 mod user_action;
 mod webhook;
 mod well_known;
 
-use actix_web::{HttpRequest, web};
+use actix_web::web;
 
-use crate::error::{ApiError, Result};
-use crate::http::ApiKey;
-use crate::model::Tenant;
-use crate::state::AppState;
-use crate::store;
+use table::Routes;
 
+/// Every FusionAuth API, in registration order.
+const APIS: &[fn(&mut Routes<'_>)] = &[
+    login::routes,
+    two_factor::routes,
+    jwt::routes,
+    well_known::routes,
+    key::routes,
+    tenant::routes,
+    application::routes,
+    registration::routes,
+    system_configuration::routes,
+    user::routes,
+    webhook::routes,
+    user_action::routes,
+];
+
+/// Registers every route (the test hooks too when `test_hooks`) and the endpoint names derived
+/// from them (app data for [`auth::ApiKeyStatus`]).
 pub fn configure(cfg: &mut web::ServiceConfig, test_hooks: bool) {
-    cfg.service(login::login)
-        .service(login::two_factor_login)
-        .service(login::logout)
-        .service(jwt::refresh)
-        .service(jwt::revoke)
-        .service(jwt::revoke_by_id)
-        .service(jwt::retrieve_for_user)
-        .service(jwt::retrieve_by_id)
-        .service(jwt::validate)
-        .service(jwt::public_key)
-        .service(well_known::jwks)
-        .service(well_known::openid_configuration)
-        .service(well_known::openid_configuration_for_tenant)
-        .service(well_known::tenant_openid_configuration)
-        .service(admin::generate_key)
-        .service(admin::generate_key_without_id)
-        .service(admin::import_key)
-        .service(admin::import_key_without_id)
-        .service(admin::retrieve_key)
-        .service(admin::patch_tenant)
-        .service(admin::retrieve_tenant)
-        .service(admin::create_application)
-        .service(admin::create_application_without_id)
-        .service(admin::retrieve_application)
-        .service(admin::register)
-        .service(admin::register_without_id)
-        .service(admin::retrieve_registration)
-        .service(admin::patch_system_configuration)
-        .service(admin::retrieve_system_configuration)
-        .service(admin::retrieve_user)
-        .service(admin::patch_user)
-        .service(admin::search_user)
-        .service(webhook::create_webhook)
-        .service(webhook::create_webhook_without_id)
-        .service(webhook::retrieve_webhook)
-        .service(webhook::retrieve_webhooks)
-        .service(webhook::delete_webhook)
-        .service(user_action::create_user_action)
-        .service(user_action::create_user_action_without_id)
-        .service(user_action::retrieve_user_action);
+    let mut routes = Routes::new(cfg);
+    register(&mut routes, test_hooks);
+    let endpoints = routes.endpoints();
+    cfg.app_data(web::Data::new(endpoints));
+}
+
+fn register(routes: &mut Routes<'_>, test_hooks: bool) {
+    for api in APIS {
+        api(routes);
+    }
     if test_hooks {
-        cfg.service(emulator::clock)
-            .service(emulator::expire_refresh_token);
+        emulator::routes(routes);
     }
 }
 
-/// The tenant a request addresses: `X-FusionAuth-TenantId`, else the API key's tenant, else the
-/// default tenant.
-pub async fn resolve_tenant(
-    state: &AppState,
-    req: &HttpRequest,
-    api_key: Option<&ApiKey>,
-) -> Result<Tenant> {
-    let header = req
-        .headers()
-        .get("X-FusionAuth-TenantId")
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|value| !value.is_empty());
-    let wanted = header.or_else(|| api_key.and_then(|key| key.tenant_id.as_deref()));
-    let tenant = match wanted {
-        Some(id) => store::tenant(&state.pool, id).await?,
-        None => store::default_tenant(&state.pool).await?,
-    };
-    tenant.ok_or_else(|| {
-        ApiError::Validation(shared::fusionauth::Errors::general(
-            "[invalid]tenantId",
-            "The tenant id is invalid.",
-        ))
-    })
-}
+#[cfg(test)]
+mod tests;

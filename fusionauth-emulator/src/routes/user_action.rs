@@ -1,50 +1,31 @@
-//! The User Action API (API key) — <https://fusionauth.io/docs/apis/user-actions>
+//! The User Action API (API key): `POST /api/user-action[/{userActionId}]`,
+//! `GET /api/user-action/{userActionId}` — <https://fusionauth.io/docs/apis/user-actions>
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
-use shared::fusionauth::Errors;
+use shared::fusionauth::{Errors, Rule, UserActionResponse};
 
-use crate::error::{ApiError, Result};
-use crate::http::{ApiKey, Json, json_response};
-use crate::state::AppState;
+use super::input::{Create, object};
+use super::table::Routes;
+use crate::infra::error::{ApiError, Result, found};
+use crate::infra::http::ok_json;
+use crate::model::ApiKey;
+use crate::state::State;
 use crate::store;
 
-/// `POST /api/user-action/{userActionId}`.
-#[post("/api/user-action/{user_action_id}")]
+pub fn routes(routes: &mut Routes<'_>) {
+    routes
+        .post("/api/user-action", create)
+        .post("/api/user-action/{userActionId}", create)
+        .get("/api/user-action/{user_action_id}", retrieve);
+}
+
+/// `POST /api/user-action[/{userActionId}]`: creates a user action (`name`, `preventLogin`,
+/// `temporal`).
 #[tracing::instrument(skip_all)]
-pub async fn create_user_action(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-    Json(body): Json<Value>,
-) -> Result<HttpResponse> {
-    let id = super::admin::parse_uuid(&path, "userActionId")?;
-    new_user_action(&state, id, &body).await
-}
-
-/// `POST /api/user-action`.
-#[post("/api/user-action")]
-pub async fn create_user_action_without_id(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-) -> Result<HttpResponse> {
-    new_user_action(&state, uuid::Uuid::new_v4().to_string(), &body).await
-}
-
-async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
-    let mut data = body
-        .get("userAction")
-        .and_then(Value::as_object)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::field(
-                "userAction",
-                "[missing]userAction",
-                "You must specify the [userAction] object.",
-            )
-        })?;
+async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse> {
+    let (id, body) = (new.id_or_new(), new.body);
+    let mut data = object(&body, "userAction")?.clone();
     let mut errors = Errors::default();
     if data
         .get("name")
@@ -52,27 +33,25 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
         .is_none_or(|name| name.trim().is_empty())
     {
         errors.add_field(
+            Rule::Blank,
             "userAction.name",
-            "[blank]userAction.name",
             "You must specify the [userAction.name] property.",
         );
     }
     for field in ["preventLogin", "temporal"] {
         if data.get(field).is_some_and(|v| !v.is_boolean()) {
             let path = format!("userAction.{field}");
-            errors.add_field(&path, &format!("[invalid]{path}"), "Must be true or false.");
+            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
         }
     }
-    if store::user_action(&state.pool, &id).await?.is_some() {
+    if store::user_actions::find(&state.pool, &id).await?.is_some() {
         errors.add_field(
+            Rule::Duplicate,
             "userActionId",
-            "[duplicate]userActionId",
             "A user action with this id already exists.",
         );
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let now = state.clock.now_ms();
     data.insert("id".into(), json!(id));
     data.entry("active").or_insert(json!(true));
@@ -81,26 +60,15 @@ async fn new_user_action(state: &AppState, id: String, body: &Value) -> Result<H
     data.insert("insertInstant".into(), json!(now));
     data.insert("lastUpdateInstant".into(), json!(now));
     let data = Value::Object(data);
-    store::insert_user_action(&state.pool, &id, &data).await?;
+    store::user_actions::insert(&state.pool, &id, &data).await?;
     tracing::info!(user_action_id = id, "user action created");
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "userAction": data }),
-    ))
+    Ok(ok_json(&UserActionResponse { user_action: data }))
 }
 
 /// `GET /api/user-action/{userActionId}`.
-#[get("/api/user-action/{user_action_id}")]
-pub async fn retrieve_user_action(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
-    let action = store::user_action(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "userAction": action }),
-    ))
+async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
+    let action = found(store::user_actions::find(&state.pool, &path).await?)?;
+    Ok(ok_json(&UserActionResponse {
+        user_action: action,
+    }))
 }

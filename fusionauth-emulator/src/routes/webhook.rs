@@ -1,55 +1,39 @@
-//! The Webhook API (API key) — <https://fusionauth.io/docs/apis/webhooks>
+//! The Webhook API (API key): `POST /api/webhook[/{webhookId}]`, `GET /api/webhook[/{webhookId}]`,
+//! `DELETE /api/webhook/{webhookId}` — <https://fusionauth.io/docs/apis/webhooks>
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
-use shared::fusionauth::Errors;
+use shared::fusionauth::{Errors, Rule, WebhookResponse, WebhooksResponse};
 
-use crate::error::{ApiError, Result};
-use crate::http::{ApiKey, Json, empty_ok, json_response};
-use crate::state::AppState;
+use super::input::{Create, object};
+use super::table::Routes;
+use crate::infra::error::{ApiError, Result, found};
+use crate::infra::http::{empty_ok, ok_json};
+use crate::model::ApiKey;
+use crate::state::State;
 use crate::store;
 
-/// `POST /api/webhook/{webhookId}`.
-#[post("/api/webhook/{webhook_id}")]
+pub fn routes(routes: &mut Routes<'_>) {
+    routes
+        .post("/api/webhook", create)
+        .post("/api/webhook/{webhookId}", create)
+        .get("/api/webhook/{webhook_id}", retrieve)
+        .get("/api/webhook", retrieve_all)
+        .delete("/api/webhook/{webhook_id}", delete);
+}
+
+/// `POST /api/webhook[/{webhookId}]`: creates a webhook (`url`, `eventsEnabled`, `global` or
+/// `tenantIds`, timeouts, `headers`, `signatureConfiguration`).
 #[tracing::instrument(skip_all)]
-pub async fn create_webhook(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-    Json(body): Json<Value>,
-) -> Result<HttpResponse> {
-    let id = super::admin::parse_uuid(&path, "webhookId")?;
-    new_webhook(&state, id, &body).await
-}
-
-/// `POST /api/webhook`.
-#[post("/api/webhook")]
-pub async fn create_webhook_without_id(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    Json(body): Json<Value>,
-) -> Result<HttpResponse> {
-    new_webhook(&state, uuid::Uuid::new_v4().to_string(), &body).await
-}
-
-async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpResponse> {
-    let request = body
-        .get("webhook")
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ApiError::field(
-                "webhook",
-                "[missing]webhook",
-                "You must specify the [webhook] object.",
-            )
-        })?;
+async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse> {
+    let (id, body) = (new.id_or_new(), new.body);
+    let request = object(&body, "webhook")?;
     let mut errors = Errors::default();
     let url = request.get("url").and_then(Value::as_str).unwrap_or("");
     if url.trim().is_empty() {
         errors.add_field(
+            Rule::Blank,
             "webhook.url",
-            "[blank]webhook.url",
             "You must specify the [webhook.url] property.",
         );
     } else if reqwest::Url::parse(url)
@@ -57,8 +41,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
         .unwrap_or(true)
     {
         errors.add_field(
+            Rule::Invalid,
             "webhook.url",
-            "[invalid]webhook.url",
             "The [webhook.url] must be an http or https URL.",
         );
     }
@@ -68,8 +52,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
         {
             let path = format!("webhook.{field}");
             errors.add_field(
+                Rule::Invalid,
                 &path,
-                &format!("[invalid]{path}"),
                 "Must be a positive number of milliseconds.",
             );
         }
@@ -80,8 +64,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             .is_some_and(|events| events.values().all(Value::is_boolean))
     {
         errors.add_field(
+            Rule::Invalid,
             "webhook.eventsEnabled",
-            "[invalid]webhook.eventsEnabled",
             "Must map event types to true or false.",
         );
     }
@@ -91,8 +75,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             .is_some_and(|headers| headers.values().all(Value::is_string))
     {
         errors.add_field(
+            Rule::Invalid,
             "webhook.headers",
-            "[invalid]webhook.headers",
             "Must map header names to strings.",
         );
     }
@@ -101,13 +85,15 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             Some(ids) => {
                 for tenant_id in ids {
                     let known = match tenant_id.as_str() {
-                        Some(tenant_id) => store::tenant(&state.pool, tenant_id).await?.is_some(),
+                        Some(tenant_id) => store::tenants::find(&state.pool, tenant_id)
+                            .await?
+                            .is_some(),
                         None => false,
                     };
                     if !known {
                         errors.add_field(
+                            Rule::Invalid,
                             "webhook.tenantIds",
-                            "[invalid]webhook.tenantIds",
                             "No tenant with this id exists.",
                         );
                         break;
@@ -115,8 +101,8 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
                 }
             }
             None => errors.add_field(
+                Rule::Invalid,
                 "webhook.tenantIds",
-                "[invalid]webhook.tenantIds",
                 "Must be a list of tenant ids.",
             ),
         }
@@ -133,22 +119,20 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
             .and_then(Value::as_str);
         if key_id.is_none_or(|id| state.key(id).is_none()) {
             errors.add_field(
+                Rule::Invalid,
                 "webhook.signatureConfiguration.signingKeyId",
-                "[invalid]webhook.signatureConfiguration.signingKeyId",
                 "No key with this id exists.",
             );
         }
     }
-    if store::webhook(&state.pool, &id).await?.is_some() {
+    if store::webhooks::find(&state.pool, &id).await?.is_some() {
         errors.add_field(
+            Rule::Duplicate,
             "webhookId",
-            "[duplicate]webhookId",
             "A webhook with this id already exists.",
         );
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check(errors)?;
     let now = state.clock.now_ms();
     let mut data: Map<String, Value> = request.clone();
     data.insert("id".into(), json!(id));
@@ -163,46 +147,27 @@ async fn new_webhook(state: &AppState, id: String, body: &Value) -> Result<HttpR
     data.insert("insertInstant".into(), json!(now));
     data.insert("lastUpdateInstant".into(), json!(now));
     let data = Value::Object(data);
-    store::insert_webhook(&state.pool, &id, &data).await?;
+    store::webhooks::insert(&state.pool, &id, &data).await?;
     state.forget_webhooks();
     tracing::info!(webhook_id = id, "webhook created");
-    Ok(json_response(StatusCode::OK, &json!({ "webhook": data })))
+    Ok(ok_json(&WebhookResponse { webhook: data }))
 }
 
 /// `GET /api/webhook/{webhookId}`.
-#[get("/api/webhook/{webhook_id}")]
-pub async fn retrieve_webhook(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
-    let webhook = store::webhook(&state.pool, &path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "webhook": webhook }),
-    ))
+async fn retrieve(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
+    let webhook = found(store::webhooks::find(&state.pool, &path).await?)?;
+    Ok(ok_json(&WebhookResponse { webhook }))
 }
 
 /// `GET /api/webhook`.
-#[get("/api/webhook")]
-pub async fn retrieve_webhooks(state: web::Data<AppState>, _key: ApiKey) -> Result<HttpResponse> {
-    let webhooks = store::webhooks(&state.pool).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "webhooks": webhooks }),
-    ))
+async fn retrieve_all(state: State, _key: ApiKey) -> Result<HttpResponse> {
+    let webhooks = store::webhooks::all(&state.pool).await?;
+    Ok(ok_json(&WebhooksResponse { webhooks }))
 }
 
 /// `DELETE /api/webhook/{webhookId}`.
-#[delete("/api/webhook/{webhook_id}")]
-pub async fn delete_webhook(
-    state: web::Data<AppState>,
-    _key: ApiKey,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
-    let deleted = store::delete_webhook(&state.pool, &path).await?;
+async fn delete(state: State, _key: ApiKey, path: web::Path<String>) -> Result<HttpResponse> {
+    let deleted = store::webhooks::delete(&state.pool, &path).await?;
     state.forget_webhooks();
     if !deleted {
         return Err(ApiError::NotFound);

@@ -120,6 +120,31 @@ impl TestEmulator {
         format!("{}{}", self.base_url, path)
     }
 
+    /// `GET path`, read as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.read_json(self.client.get(self.url(path))).await
+    }
+
+    /// `GET path` with the API key, read as JSON.
+    pub async fn get_json_with_key(&self, path: &str) -> Value {
+        self.read_json(
+            self.client
+                .get(self.url(path))
+                .header("Authorization", &self.api_key),
+        )
+        .await
+    }
+
+    async fn read_json(&self, request: reqwest::RequestBuilder) -> Value {
+        request
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
@@ -157,15 +182,7 @@ impl TestEmulator {
     /// Verifies a JWT's signature against the emulator's JWKS — ES256 (the Kickstart's key:
     /// P-256, point `04 || x || y`) or RS256 (keys a test generates) — and returns its claims.
     pub async fn verified_claims(&self, jwt: &str) -> Value {
-        let jwks: Value = self
-            .client
-            .get(self.url("/.well-known/jwks.json"))
-            .send()
-            .await
-            .expect("jwks")
-            .json()
-            .await
-            .expect("jwks JSON");
+        let jwks: Value = self.get_json("/.well-known/jwks.json").await;
         let header = decode_part(jwt, 0);
         assert_eq!(header["typ"], "JWT");
         let kid = header["kid"].as_str().expect("kid");

@@ -50,15 +50,7 @@ async fn validate_returns_the_claims_of_a_good_jwt_and_401_without_a_body_otherw
 #[tokio::test]
 async fn the_public_key_api_serves_pem_keys_by_kid() {
     let emulator = spawn_emulator().await;
-    let all: Value = emulator
-        .client
-        .get(emulator.url("/api/jwt/public-key"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let all: Value = emulator.get_json("/api/jwt/public-key").await;
     let keys = all["publicKeys"].as_object().expect("map");
     assert!(!keys.is_empty());
     let (kid, pem) = keys.iter().next().expect("one key");
@@ -68,14 +60,8 @@ async fn the_public_key_api_serves_pem_keys_by_kid() {
             .starts_with("-----BEGIN PUBLIC KEY-----")
     );
     let one: Value = emulator
-        .client
-        .get(emulator.url(&format!("/api/jwt/public-key?kid={kid}")))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+        .get_json(&format!("/api/jwt/public-key?kid={kid}"))
+        .await;
     assert_eq!(&one["publicKey"], pem);
     let missing = emulator
         .client
@@ -89,15 +75,7 @@ async fn the_public_key_api_serves_pem_keys_by_kid() {
 #[tokio::test]
 async fn the_openid_configuration_names_the_issuer_and_the_jwks() {
     let emulator = spawn_emulator().await;
-    let config: Value = emulator
-        .client
-        .get(emulator.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let config: Value = emulator.get_json("/.well-known/openid-configuration").await;
     assert_eq!(config["issuer"], variable("issuer"));
     assert_eq!(config["jwks_uri"], emulator.url("/.well-known/jwks.json"));
 }

@@ -253,15 +253,8 @@ async fn login_metadata_device_is_stored_on_the_refresh_token() {
         .expect("JSON");
     let id = login["refreshTokenId"].as_str().expect("id");
     let token: Value = emulator
-        .client
-        .get(emulator.url(&format!("/api/jwt/refresh/{id}")))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+        .get_json_with_key(&format!("/api/jwt/refresh/{id}"))
+        .await;
     assert_eq!(
         token["refreshToken"]["metaData"]["device"]["name"],
         "Ana's Pixel"

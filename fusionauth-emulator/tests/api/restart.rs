@@ -5,15 +5,7 @@ use serde_json::Value;
 use crate::helpers::spawn_emulator_on;
 
 async fn kids(emulator: &crate::helpers::TestEmulator) -> Vec<String> {
-    let jwks: Value = emulator
-        .client
-        .get(emulator.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let jwks: Value = emulator.get_json("/.well-known/jwks.json").await;
     jwks["keys"]
         .as_array()
         .expect("keys")

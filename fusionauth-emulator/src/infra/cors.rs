@@ -6,17 +6,35 @@
 //! gets `Access-Control-Allow-Origin`; a preflight is answered here (204) when origin, method
 //! and headers are all allowed; any other cross-origin request is refused with 403.
 
+use std::sync::{PoisonError, RwLock};
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
-
-use crate::model::CorsConfiguration;
-use crate::state::AppState;
+use shared::fusionauth::CorsConfiguration;
 
 const EXCLUDED_PREFIXES: &[&str] = &["/account", "/admin", "/support", "/ajax"];
+
+/// The configuration in force, changed by `PATCH /api/system-configuration`; read by the
+/// filter from the app data.
+#[derive(Debug, Default)]
+pub struct CorsPolicy(RwLock<CorsConfiguration>);
+
+impl CorsPolicy {
+    pub fn get(&self) -> CorsConfiguration {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set(&self, config: CorsConfiguration) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = config;
+    }
+}
 
 pub async fn filter(
     req: ServiceRequest,
@@ -29,8 +47,8 @@ pub async fn filter(
         .map(str::to_owned);
     // Only requests with an Origin pay for reading the configuration.
     let config = origin.as_ref().and_then(|_| {
-        req.app_data::<web::Data<AppState>>()
-            .map(|state| state.cors())
+        req.app_data::<web::Data<CorsPolicy>>()
+            .map(|policy| policy.get())
     });
     let (Some(origin), Some(config)) = (origin, config) else {
         return next

@@ -2,8 +2,9 @@
 //! actions — <https://fusionauth.io/docs/apis/user-actions>
 
 use serde_json::{Value, json};
+use shared::fusionauth::{LoginPreventedAction, LoginPreventedResponse};
 
-use crate::error::Result;
+use crate::infra::error::Result;
 use crate::model::Tenant;
 use crate::state::AppState;
 use crate::store::{self, UserRow};
@@ -67,14 +68,14 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
     let config = Config::of(tenant);
     let now = state.clock.now_ms();
     let count =
-        store::record_failed_login(&state.pool, &user.id, now, config.reset_count_ms).await?;
+        store::failed_logins::record(&state.pool, &user.id, now, config.reset_count_ms).await?;
     if count < config.too_many_attempts {
         return Ok(());
     }
     let Some(action_id) = config.user_action_id else {
         return Ok(());
     };
-    let Some(action) = store::user_action(&state.pool, &action_id).await? else {
+    let Some(action) = store::user_actions::find(&state.pool, &action_id).await? else {
         return Ok(());
     };
     let prevent_login = action.get("preventLogin").and_then(Value::as_bool) == Some(true);
@@ -84,10 +85,10 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
         .and_then(Value::as_bool)
         .unwrap_or(true);
     if prevent_login && revoke {
-        crate::revocation::revoke_user(state, &user.id, None).await?;
+        crate::domain::revocation::revoke_user(state, &user.id, None).await?;
     }
     let name = action.get("name").cloned().unwrap_or_else(|| json!(""));
-    store::apply_user_action(
+    store::user_actions::apply(
         &state.pool,
         &user.id,
         &action_id,
@@ -96,7 +97,7 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
         &json!({"name": name, "preventLogin": prevent_login}),
     )
     .await?;
-    store::clear_failed_logins(&state.pool, &user.id).await?;
+    store::failed_logins::clear(&state.pool, &user.id).await?;
     tracing::warn!(
         user_id = user.id,
         action_id,
@@ -105,24 +106,26 @@ pub async fn record_failure(state: &AppState, tenant: &Tenant, user: &UserRow) -
     Ok(())
 }
 
-/// The `{"actions":[…]}` body of a 409 when login-preventing actions are in force.
-pub async fn login_prevented(state: &AppState, user_id: &str) -> Result<Option<Value>> {
-    let actions: Vec<Value> =
-        store::active_user_actions(&state.pool, user_id, state.clock.now_ms())
+/// The 409 body when login-preventing actions are in force on the user.
+pub async fn login_prevented(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Option<LoginPreventedResponse>> {
+    let actions: Vec<LoginPreventedAction> =
+        store::user_actions::active_for_user(&state.pool, user_id, state.clock.now_ms())
             .await?
             .into_iter()
             .filter(|(_, _, data)| data.get("preventLogin").and_then(Value::as_bool) == Some(true))
             .map(|(action_id, expiry, data)| {
-                let mut action = json!({
-                    "actionId": action_id,
-                    "name": data.get("name"),
-                    "localizedName": data.get("name"),
-                });
-                if let (Some(expiry), Some(object)) = (expiry, action.as_object_mut()) {
-                    object.insert("expiry".into(), json!(expiry));
+                let name = data.get("name").and_then(Value::as_str).map(str::to_owned);
+                LoginPreventedAction {
+                    action_id,
+                    expiry,
+                    localized_name: name.clone(),
+                    name,
+                    ..LoginPreventedAction::default()
                 }
-                action
             })
             .collect();
-    Ok((!actions.is_empty()).then(|| json!({ "actions": actions })))
+    Ok((!actions.is_empty()).then_some(LoginPreventedResponse { actions }))
 }

@@ -8,24 +8,17 @@
 //! transaction makes the caller answer 504 without its effect; with `None` it is best-effort, in
 //! the background. Bodies are never logged: they carry tokens.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
+use shared::fusionauth::{Event, EventInfo, EventPayload, EventRequest, WebhookSignatureClaims};
 
-use crate::error::{ApiError, Result};
+use crate::infra::error::{ApiError, Result};
 use crate::model::Tenant;
 use crate::state::AppState;
-
-/// Event types the emulator sends.
-pub const REFRESH_TOKEN_REVOKE: &str = "jwt.refresh-token.revoke";
-pub const JWT_REFRESH: &str = "jwt.refresh";
-pub const LOGIN_SUCCESS: &str = "user.login.success";
-pub const LOGIN_FAILED: &str = "user.login.failed";
 
 /// The tenant's `transactionType` values.
 pub const TRANSACTION_TYPES: &[&str] = &[
@@ -35,53 +28,6 @@ pub const TRANSACTION_TYPES: &[&str] = &[
     "SuperMajority",
     "AbsoluteMajority",
 ];
-
-/// One event: its type and its type-specific fields (the envelope is added when it is sent).
-#[derive(Debug)]
-pub struct Event {
-    pub event_type: &'static str,
-    pub fields: Map<String, Value>,
-}
-
-impl Event {
-    pub fn new(event_type: &'static str) -> Self {
-        Self {
-            event_type,
-            fields: Map::new(),
-        }
-    }
-
-    /// Adds a field (builder style).
-    pub fn with(mut self, name: &str, value: Value) -> Self {
-        self.fields.insert(name.to_owned(), value);
-        self
-    }
-}
-
-/// HTTP clients by connect timeout (reqwest sets it per client, not per request).
-#[derive(Debug, Default)]
-pub struct Clients {
-    by_connect_timeout: Mutex<HashMap<u64, reqwest::Client>>,
-}
-
-impl Clients {
-    fn get(&self, connect_timeout_ms: u64) -> Result<reqwest::Client> {
-        let mut clients = self
-            .by_connect_timeout
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(client) = clients.get(&connect_timeout_ms) {
-            return Ok(client.clone());
-        }
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(connect_timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        clients.insert(connect_timeout_ms, client.clone());
-        Ok(client)
-    }
-}
 
 /// One ready-to-send request.
 struct Delivery {
@@ -165,20 +111,35 @@ fn transaction_succeeded(transaction_type: &str, successes: usize, total: usize)
     }
 }
 
-/// Sends `event` for `tenant`. Transactional types are delivered before returning, and a failed
-/// transaction is `Err(ApiError::WebhookTransactionFailed)` (504): call this *before* making the
-/// effect permanent. `None` is delivered in the background and never fails the caller.
-pub async fn emit(state: &AppState, tenant: &Tenant, event: Event) -> Result<()> {
-    let Some(transaction) = transaction_type(tenant, event.event_type) else {
+/// Sends the event `payload` (with `info`) for `tenant`. Transactional types are delivered
+/// before returning, and a failed transaction is `Err(ApiError::WebhookTransactionFailed)`
+/// (504): call this *before* making the effect permanent. `None` is delivered in the
+/// background and never fails the caller.
+pub async fn emit(
+    state: &AppState,
+    tenant: &Tenant,
+    payload: EventPayload,
+    info: EventInfo,
+) -> Result<()> {
+    let event_type = payload.event_type().to_owned();
+    let Some(transaction) = transaction_type(tenant, &event_type) else {
         return Ok(());
     };
-    let deliveries = prepare(state, tenant, &event).await?;
-    let event_type = event.event_type;
+    let request = EventRequest {
+        event: Event {
+            id: Some(uuid::Uuid::new_v4().to_string()),
+            create_instant: Some(state.clock.now_ms()),
+            tenant_id: Some(tenant.id.clone()),
+            info,
+            payload,
+        },
+    };
+    let deliveries = prepare(state, tenant, &request).await?;
     if transaction == "None" {
         if !deliveries.is_empty() {
             tokio::spawn(async move {
                 for delivery in deliveries {
-                    delivery.send(event_type).await;
+                    delivery.send(&event_type).await;
                 }
             });
         }
@@ -187,7 +148,10 @@ pub async fn emit(state: &AppState, tenant: &Tenant, event: Event) -> Result<()>
     let total = deliveries.len();
     let mut tasks = Vec::with_capacity(total);
     for delivery in deliveries {
-        tasks.push(tokio::spawn(delivery.send(event_type)));
+        let event_type = event_type.clone();
+        tasks.push(tokio::spawn(
+            async move { delivery.send(&event_type).await },
+        ));
     }
     let mut successes = 0;
     for task in tasks {
@@ -210,13 +174,18 @@ pub async fn emit(state: &AppState, tenant: &Tenant, event: Event) -> Result<()>
 }
 
 /// Builds one request per subscribed webhook.
-async fn prepare(state: &AppState, tenant: &Tenant, event: &Event) -> Result<Vec<Delivery>> {
+async fn prepare(
+    state: &AppState,
+    tenant: &Tenant,
+    request: &EventRequest,
+) -> Result<Vec<Delivery>> {
+    let event_type = request.event.payload.event_type();
     let webhooks = state.webhooks().await?;
     let subscribed: Vec<&Value> = webhooks
         .iter()
         .filter(|hook| {
             hook.pointer("/eventsEnabled")
-                .and_then(|events| events.get(event.event_type))
+                .and_then(|events| events.get(event_type))
                 .and_then(Value::as_bool)
                 == Some(true)
         })
@@ -231,13 +200,7 @@ async fn prepare(state: &AppState, tenant: &Tenant, event: &Event) -> Result<Vec
     if subscribed.is_empty() {
         return Ok(Vec::new());
     }
-    let mut envelope = event.fields.clone();
-    envelope.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
-    envelope.insert("type".into(), json!(event.event_type));
-    envelope.insert("createInstant".into(), json!(state.clock.now_ms()));
-    envelope.insert("tenantId".into(), json!(tenant.id));
-    envelope.entry("info").or_insert_with(|| json!({}));
-    let body = serde_json::to_vec(&json!({ "event": envelope }))?;
+    let body = serde_json::to_vec(request)?;
     let body_sha256 = STANDARD.encode(digest::digest(&digest::SHA256, &body));
 
     let mut deliveries = Vec::with_capacity(subscribed.len());
@@ -275,11 +238,11 @@ async fn prepare(state: &AppState, tenant: &Tenant, event: &Event) -> Result<Vec
                     ApiError::Internal(anyhow::anyhow!("a webhook's signing key is missing"))
                 })?;
             let now = state.clock.now_s();
-            let signature = key.sign_jwt(&json!({
-                "request_body_sha256": body_sha256,
-                "iat": now,
-                "exp": now.saturating_add(300),
-            }))?;
+            let signature = key.sign_jwt(&WebhookSignatureClaims {
+                request_body_sha256: body_sha256.clone(),
+                iat: Some(now),
+                exp: Some(now.saturating_add(300)),
+            })?;
             headers.push(("X-FusionAuth-Signature-JWT".to_owned(), signature));
         }
         deliveries.push(Delivery {

@@ -2,11 +2,16 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use shared::fusionauth::Errors;
+use shared::fusionauth::{Errors, LoginPreventedResponse, Rule};
 
-use crate::http::json_response;
+use crate::infra::http::response::{internal_error, json_response};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// `value`, or 404 (empty) when there is none.
+pub fn found<T>(value: Option<T>) -> Result<T> {
+    value.ok_or(ApiError::NotFound)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -24,7 +29,7 @@ pub enum ApiError {
     Expired,
     /// 409 with `{"actions":[…]}`: a user action prevents login.
     #[error("a user action prevents login")]
-    LoginPrevented(serde_json::Value),
+    LoginPrevented(LoginPreventedResponse),
     /// 421, empty body: the two-factor code is wrong.
     #[error("the two-factor code is invalid")]
     InvalidTwoFactorCode,
@@ -43,16 +48,25 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// 400 with one field error.
-    pub fn field(path: &str, code: &str, message: &str) -> Self {
-        Self::Validation(Errors::field(path, code, message))
+    /// 400 with one field error, coded `[rule]path`.
+    pub fn field(rule: Rule, path: &str, message: &str) -> Self {
+        Self::Validation(Errors::field(rule, path, message))
+    }
+
+    /// `Ok` when `errors` is empty, else 400 with them.
+    pub fn check(errors: Errors) -> Result<()> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::Validation(errors))
+        }
     }
 
     /// 400 `[invalid]refreshToken`.
     pub fn invalid_refresh_token() -> Self {
         Self::field(
+            Rule::Invalid,
             "refreshToken",
-            "[invalid]refreshToken",
             "The refresh token is invalid, expired or revoked.",
         )
     }
@@ -90,16 +104,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation(errors) => json_response(StatusCode::BAD_REQUEST, errors),
             Self::LoginPrevented(body) => json_response(StatusCode::CONFLICT, body),
-            Self::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "request failed");
-                json_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &Errors::general(
-                        "[Exception]",
-                        "FusionAuth emulator encountered an unexpected error.",
-                    ),
-                )
-            }
+            Self::Internal(cause) => internal_error(cause),
             other => HttpResponse::build(other.status_code()).finish(),
         }
     }

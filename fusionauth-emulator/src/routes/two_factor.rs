@@ -1,0 +1,69 @@
+//! The Two Factor API's login: `POST /api/two-factor/login` —
+//! <https://fusionauth.io/docs/apis/two-factor#complete-a-two-factor-login>
+
+use actix_web::{HttpRequest, HttpResponse};
+use shared::fusionauth::{Errors, Rule, TwoFactorLoginRequest};
+
+use crate::domain::login::{self, LoginOptions};
+use crate::infra::error::{ApiError, Result};
+use crate::infra::http::{Json, client_ip};
+use crate::routes::auth::{ApiKeyStatus, check_api_key};
+use crate::routes::login::respond;
+use crate::routes::table::Routes;
+use crate::state::State;
+use crate::store;
+
+pub fn routes(routes: &mut Routes<'_>) {
+    routes.post("/api/two-factor/login", two_factor_login);
+}
+
+/// `POST /api/two-factor/login`: completes a login that answered 242. 404 for an unknown or
+/// expired `twoFactorId`, 421 for a wrong code; otherwise as `POST /api/login`.
+#[tracing::instrument(skip_all)]
+async fn two_factor_login(
+    req: HttpRequest,
+    state: State,
+    api_key: ApiKeyStatus,
+    Json(body): Json<TwoFactorLoginRequest>,
+) -> Result<HttpResponse> {
+    let mut errors = Errors::default();
+    if body.two_factor_id.trim().is_empty() {
+        errors.add_field(
+            Rule::Blank,
+            "twoFactorId",
+            "You must specify the [twoFactorId] property.",
+        );
+    }
+    if body.code.trim().is_empty() {
+        errors.add_field(Rule::Blank, "code", "You must specify the [code] property.");
+    }
+    ApiError::check(errors)?;
+    let (challenge, user, tenant) = login::pending_two_factor(&state, &body.two_factor_id).await?;
+    let application_id = body
+        .application_id
+        .clone()
+        .filter(|id| !id.is_empty())
+        .or(challenge.data.application_id);
+    let application = match &application_id {
+        Some(id) => store::applications::find(&state.pool, id).await?,
+        None => None,
+    };
+    check_api_key(&api_key, application.as_ref(), &tenant)?;
+    let options = LoginOptions {
+        application_id,
+        no_jwt: challenge.data.no_jwt,
+        meta_data: body.meta_data.or(challenge.data.meta_data),
+        ip_address: client_ip(&req, body.ip_address.as_deref()),
+    };
+    let outcome = login::with_second_factor(
+        &state,
+        &tenant,
+        user,
+        application,
+        &body.two_factor_id,
+        &body.code,
+        options,
+    )
+    .await?;
+    Ok(respond(&req, &state, outcome))
+}
