@@ -101,7 +101,7 @@ macro_rules! story {
     ($name:ident, |$stack:ident, $browser:ident| $body:block) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() -> anyhow::Result<()> {
-            let $stack = Stack::start().await?;
+            let $stack = tests::start_stack().await?;
             let $browser = Browser::start().await?;
             let outcome: anyhow::Result<()> = async { $body }.await;
             let shot = $browser.screenshot(stringify!($name)).await;
@@ -350,7 +350,7 @@ story!(
             "the second tab stays signed in"
         );
 
-        let count = refreshes.settled().await;
+        let count = refreshes.settled(std::time::Duration::from_secs(1)).await;
         ensure!(
             count == 1,
             "FusionAuth refreshed {count} times for two tabs"
