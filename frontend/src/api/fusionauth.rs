@@ -319,39 +319,45 @@ mod tests {
 
     #[test]
     fn two_factor_answers_have_their_own_meaning() {
-        assert_eq!(
-            read_login_answer(242, r#"{"twoFactorId":"tf1","methods":[]}"#, false),
-            Ok(LoginStep::TwoFactor("tf1".to_owned()))
-        );
-        assert_eq!(
-            read_login_answer(421, "", true),
-            Err(LoginFailure::WrongCode)
-        );
-        assert_eq!(
-            read_login_answer(404, "", true),
-            Err(LoginFailure::CodeExpired)
-        );
+        let cases = [
+            (
+                242,
+                r#"{"twoFactorId":"tf1","methods":[]}"#,
+                false,
+                Ok(LoginStep::TwoFactor("tf1".to_owned())),
+            ),
+            (421, "", true, Err(LoginFailure::WrongCode)),
+            (404, "", true, Err(LoginFailure::CodeExpired)),
+            (
+                409,
+                r#"{"actions":[{"expiry":1764400000000}]}"#,
+                false,
+                Err(LoginFailure::Locked(Some(1_764_400_000_000))),
+            ),
+        ];
+        for (status, body, two_factor, expected) in cases {
+            assert_eq!(
+                read_login_answer(status, body, two_factor),
+                expected,
+                "{status}"
+            );
+        }
         assert_eq!(LoginFailure::WrongCode.message(), "That code isn't right.");
         assert_eq!(
             LoginFailure::CodeExpired.message(),
             "That code has expired. Please sign in again."
         );
-        assert_eq!(
-            read_login_answer(409, r#"{"actions":[{"expiry":1764400000000}]}"#, false),
-            Err(LoginFailure::Locked(Some(1_764_400_000_000)))
-        );
     }
 
     #[test]
     fn a_200_login_needs_a_token() {
-        assert_eq!(
-            read_login_answer(200, "{}", false),
-            Err(LoginFailure::Unexpected)
-        );
-        assert_eq!(
-            read_login_answer(200, "oops", false),
-            Err(LoginFailure::Unexpected)
-        );
+        for body in ["{}", "oops"] {
+            assert_eq!(
+                read_login_answer(200, body, false),
+                Err(LoginFailure::Unexpected),
+                "{body}"
+            );
+        }
         let ok = read_login_answer(200, r#"{"token":"a.b.c","refreshToken":"r"}"#, false);
         let Ok(LoginStep::SignedIn(session)) = ok else {
             panic!("signed in: {ok:?}");

@@ -23,14 +23,6 @@ pub struct LoginResponse {
     pub two_factor_id: Option<String>,
 }
 
-impl std::fmt::Debug for LoginResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginResponse")
-            .field("refresh_token_id", &self.refresh_token_id)
-            .finish_non_exhaustive()
-    }
-}
-
 /// `shared::fusionauth::User`: the user's names, to greet them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct User {
@@ -81,28 +73,12 @@ pub struct LoginRequest<'a> {
     pub device_type: Option<&'a str>,
 }
 
-impl std::fmt::Debug for LoginRequest<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest")
-            .field("login_id", &self.login_id)
-            .finish_non_exhaustive()
-    }
-}
-
 /// `shared::fusionauth::TwoFactorLoginRequest`: the body of `POST /api/two-factor/login`.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct TwoFactorLoginRequest<'a> {
     pub two_factor_id: &'a str,
     pub code: &'a str,
     pub application_id: Option<&'a str>,
-}
-
-impl std::fmt::Debug for TwoFactorLoginRequest<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwoFactorLoginRequest")
-            .field("application_id", &self.application_id)
-            .finish_non_exhaustive()
-    }
 }
 
 /// `shared::fusionauth::LogoutRequest`: the body of `POST /api/logout` revoking one refresh
@@ -112,11 +88,23 @@ pub struct LogoutRequest<'a> {
     pub refresh_token: Option<&'a str>,
 }
 
-impl std::fmt::Debug for LogoutRequest<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogoutRequest").finish_non_exhaustive()
-    }
+/// `Debug` that shows only the type's name: these bodies carry passwords, codes and tokens.
+macro_rules! redacted_debug {
+    ($($name:ident $(<$lifetime:lifetime>)?),*) => {$(
+        impl std::fmt::Debug for $name $(<$lifetime>)? {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    )*};
 }
+
+redacted_debug!(
+    LoginResponse,
+    LoginRequest<'_>,
+    TwoFactorLoginRequest<'_>,
+    LogoutRequest<'_>
+);
 
 impl Read for LoginResponse {
     fn read(json: &Json) -> Option<Self> {
