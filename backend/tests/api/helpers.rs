@@ -205,6 +205,59 @@ impl TestApp {
         request.send().await.expect("cart request")
     }
 
+    /// Steps 7–9 during a cart change: `POST /api/cart/items` with an expired JWT and the
+    /// session's refresh token.
+    pub async fn add_item_refreshing(
+        &self,
+        session: &Session,
+        product_id: &str,
+        quantity: i64,
+    ) -> Response {
+        self.client
+            .post(self.url("/api/cart/items"))
+            .bearer_auth(&session.jwt)
+            .header(shared::headers::REFRESH_TOKEN, &session.refresh_token)
+            .json(&json!({"productId": product_id, "quantity": quantity}))
+            .send()
+            .await
+            .expect("add request")
+    }
+
+    /// Registers a new user to the store through FusionAuth's Registration API and logs them
+    /// in, as [`Self::login`] does for the demo user.
+    pub async fn register_and_login(&self, email: &str, password: &str) -> LoginResponse {
+        self.admin(
+            reqwest::Method::POST,
+            "/api/user/registration",
+            json!({
+                "user": {"email": email, "password": password},
+                "registration": {"applicationId": APPLICATION_ID},
+                "skipVerification": true
+            }),
+        )
+        .await;
+        let response = self
+            .client
+            .post(format!("{}/api/login", self.fusionauth_url))
+            .json(&json!({"loginId": email, "password": password, "applicationId": APPLICATION_ID}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), StatusCode::OK, "{email} logs in");
+        response.json().await.expect("login body")
+    }
+
+    /// JWT instants are whole seconds: a login a second after a revocation is a new, accepted
+    /// session.
+    pub async fn assert_a_later_login_is_accepted(&self) {
+        self.advance_time(Duration::from_secs(2)).await;
+        let again = self.login().await;
+        assert_eq!(
+            self.get_cart(&again.jwt, None).await.status(),
+            StatusCode::OK
+        );
+    }
+
     pub async fn add_item(&self, jwt: &str, product_id: &str, quantity: i64) -> Response {
         self.client
             .post(self.url("/api/cart/items"))
@@ -215,6 +268,15 @@ impl TestApp {
             .expect("add request")
     }
 
+    /// The cart of `jwt`'s owner holds exactly these `(product, quantity)` lines, in order.
+    pub async fn assert_cart(&self, jwt: &str, expected: &[(&str, u32)]) {
+        let expected: Vec<(String, u32)> = expected
+            .iter()
+            .map(|(product, quantity)| ((*product).to_owned(), *quantity))
+            .collect();
+        assert_eq!(quantities(&self.cart_of(jwt).await), expected);
+    }
+
     /// The cart as the owner of `jwt` sees it (the JWT must be fresh).
     pub async fn cart_of(&self, jwt: &str) -> Cart {
         let response = self.get_cart(jwt, None).await;
@@ -223,22 +285,27 @@ impl TestApp {
     }
 }
 
+/// The cart call with `jwt` (and `refresh_token`) answers 401 `session_expired` and no new
+/// tokens: the session is over.
+pub async fn assert_session_expired(app: &TestApp, jwt: &str, refresh_token: Option<&str>) {
+    let response = app.get_cart(jwt, refresh_token).await;
+    assert_eq!(header(&response, shared::headers::NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
+
 /// Asserts an error answer and returns its code.
 pub async fn error_code(response: Response, status: StatusCode) -> ErrorCode {
     assert_eq!(response.status(), status);
     assert_eq!(
-        response
-            .headers()
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok()),
+        header(&response, "cache-control").as_deref(),
         Some("no-store")
     );
     if status == StatusCode::UNAUTHORIZED {
         assert_eq!(
-            response
-                .headers()
-                .get("www-authenticate")
-                .and_then(|v| v.to_str().ok()),
+            header(&response, "www-authenticate").as_deref(),
             Some(r#"Bearer error="invalid_token""#)
         );
     }
