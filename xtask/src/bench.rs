@@ -1,3 +1,4 @@
+// Over 500 lines: one report, four measurements and the wrk/curl plumbing they share.
 //! `cargo xtask bench`: the system's speed and cost, each figure measured side by side with its
 //! baseline in one run, on release builds, with `wrk` (Debian) as the load generator. Writes
 //! `BENCHMARKS.md` and fails when a goal is missed.
