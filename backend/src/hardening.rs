@@ -1,5 +1,8 @@
 //! What every response carries: a request id, security headers (a CSP that lets the PWA run
 //! and reach FusionAuth), caching rules by path, and CORS for allowlisted origins on `/api`.
+//!
+//! [`Hardening`] is built once at start and registered as its own `web::Data`, which the two
+//! middleware functions read; this module knows nothing of `AppState` or the routes.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
@@ -15,8 +18,6 @@ use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use tracing::Instrument as _;
-
-use crate::state::AppState;
 
 /// The request id header, read (when well-formed) or generated, and echoed.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -219,15 +220,15 @@ pub async fn every_response(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let hardening = req.app_data::<web::Data<AppState>>().cloned();
+    let hardening = req.app_data::<web::Data<Hardening>>().cloned();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(HeaderName::from_static(REQUEST_ID), value);
     }
-    if let Some(state) = hardening {
-        headers.insert(header::CONTENT_SECURITY_POLICY, state.hardening.csp.value());
+    if let Some(hardening) = hardening {
+        headers.insert(header::CONTENT_SECURITY_POLICY, hardening.csp.value());
     }
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -302,8 +303,8 @@ pub async fn cors(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let allowed = origin.filter(|origin| {
-        req.app_data::<web::Data<AppState>>()
-            .is_some_and(|state| state.hardening.allows_origin(origin))
+        req.app_data::<web::Data<Hardening>>()
+            .is_some_and(|hardening| hardening.allows_origin(origin))
     });
     let Some(origin) = allowed else {
         return Ok(next.call(req).await?.map_into_boxed_body());

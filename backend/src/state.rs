@@ -1,12 +1,12 @@
-//! What every handler can reach.
+//! What every handler can reach: the services, built once at start by
+//! [`crate::startup::Application::build`]. Nothing below this module imports it.
 
 use shared::store::AppConfig;
 use sqlx::AnyPool;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
-use crate::hardening::Hardening;
-use crate::routes::LoginProxy;
+use crate::login_proxy::LoginProxy;
 use crate::settings::Secret;
 
 /// Shared by every worker through `web::Data<AppState>`.
@@ -20,6 +20,4 @@ pub struct AppState {
     pub webhook_secret: Option<Secret>,
     /// `POST /api/login`, when `APP_FUSIONAUTH_API_KEY` is set.
     pub login_proxy: Option<LoginProxy>,
-    /// Security headers and CORS.
-    pub hardening: Hardening,
 }

@@ -5,18 +5,13 @@ use leptos::either::EitherOf5;
 use leptos::prelude::*;
 
 use crate::api::ApiClient;
+use crate::cart_count::CartCount;
 use crate::components::{Header, NetworkNotice, NotFound};
-use crate::pages::Page;
 use crate::pages::cart::CartPage;
 use crate::pages::login::LoginPage;
 use crate::pages::store::StorePage;
-use crate::router::Router;
+use crate::router::{Page, Router};
 use crate::session::Session;
-
-/// The number of items in the cart, shown in the header's badge (`None` until known), and how
-/// many cart changes are still waiting for the backend's answer.
-#[derive(Clone, Copy, Debug)]
-pub struct CartCount(pub RwSignal<Option<u32>>, pub RwSignal<u32>);
 
 /// The whole app.
 #[component]
@@ -65,7 +60,7 @@ pub fn App() -> impl IntoView {
         // A new screen: move focus to its heading (not on the first one, which the user just
         // opened).
         if previous.flatten().is_some_and(|p| p != page) {
-            crate::components::focus_later("main h1");
+            crate::dom::focus_later("main h1");
         }
         current
     });

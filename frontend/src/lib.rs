@@ -3,15 +3,17 @@
 //! store backend with the JWT (the "Mobile login" workflow).
 //!
 //! main → [`App`] ([`router`], contexts) → [`pages`] → [`components`]; [`api`] is the typed client,
-//! [`session`] keeps the tokens.
+//! [`session`] keeps the tokens, [`wire`] reads and writes the bodies with [`json`]. Every module
+//! imports only from the ones below it in that chain (no import circles).
 
 pub mod api;
 pub mod app;
+pub mod cart_count;
 pub mod components;
 pub mod connectivity;
 pub mod device;
+pub mod dom;
 pub mod format;
-pub mod fusionauth;
 pub mod http;
 pub mod idb;
 pub mod json;
@@ -22,5 +24,6 @@ pub mod refresh;
 pub mod router;
 pub mod session;
 pub mod task;
+pub mod wire;
 
 pub use app::App;

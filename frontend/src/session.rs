@@ -7,9 +7,10 @@
 
 use std::fmt;
 
-use crate::fusionauth::{LoginAnswer, LoginUser};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
+
+use crate::wire::fusionauth::{LoginResponse, User};
 
 /// The `localStorage` key that held the session before IndexedDB (migrated once, then deleted).
 pub const LEGACY_STORAGE_KEY: &str = "store.session";
@@ -46,7 +47,7 @@ impl fmt::Debug for StoredSession {
 
 impl StoredSession {
     /// The session a successful (200) login answer describes, or `None` without a JWT.
-    pub fn from_login(response: LoginAnswer) -> Option<Self> {
+    pub fn from_login(response: LoginResponse) -> Option<Self> {
         let token = response.token?;
         let (display_name, email) = match &response.user {
             Some(user) => (display_name(user), user.email.clone()),
@@ -96,7 +97,7 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 }
 
 /// The friendliest name FusionAuth gave us for a user.
-fn display_name(user: &LoginUser) -> Option<String> {
+fn display_name(user: &User) -> Option<String> {
     if let Some(full) = non_empty(&user.full_name) {
         return Some(full.to_owned());
     }
@@ -333,7 +334,7 @@ mod tests {
 
     #[test]
     fn login_answer_becomes_a_session_with_a_friendly_name() {
-        let response: LoginAnswer = crate::json::from_str(
+        let response: LoginResponse = crate::json::from_str(
             r#"{"token":"a.b.c","refreshToken":"rt","refreshTokenId":"rid",
                 "user":{"id":"u1","email":"ana@example.com","firstName":"Ana","lastName":"Lima"}}"#,
         )
@@ -344,6 +345,6 @@ mod tests {
         let json = session.to_json().expect("serializes");
         assert_eq!(StoredSession::parse(&json), Some(session.clone()));
         assert!(!format!("{session:?}").contains("rt\""));
-        assert!(StoredSession::from_login(LoginAnswer::default()).is_none());
+        assert!(StoredSession::from_login(LoginResponse::default()).is_none());
     }
 }

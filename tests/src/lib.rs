@@ -1,238 +1,32 @@
-//! Harness for the end-to-end tests: the real FusionAuth emulator and the real backend on free
-//! ports (the backend serving the built PWA), driven by headless Chromium through ChromeDriver.
+//! Harness for the end-to-end tests: the workspace's one system builder ([`Stack`], from
+//! `testkit`: the real FusionAuth emulator and the real backend on free ports) with the backend
+//! serving the built PWA, driven by headless Chromium through ChromeDriver ([`Browser`]).
 //!
 //! The PWA must have been built first (`cargo xtask test` does it): the tests read it from
 //! `STORE_DIST_DIR`, by default `target/dist`.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+pub use testkit::{EventCounter, KickstartFacts, Stack, workspace_root};
+use testkit::{ScratchDir, free_port, wait_for_port};
 
 /// How long a condition may take to become true in the browser before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 /// Pause between two checks of a condition.
 const POLL: Duration = Duration::from_millis(100);
 
-/// The workspace root.
-pub fn workspace_root() -> PathBuf {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.parent()
-        .map_or_else(|| here.clone(), Path::to_path_buf)
-}
-
-/// Values of the project's Kickstart file that the tests need.
-#[derive(Debug, Clone)]
-pub struct KickstartFacts {
-    pub api_key: String,
-    pub tenant_id: String,
-    pub application_id: String,
-    pub issuer: String,
-    pub demo_email: String,
-    pub demo_password: String,
-}
-
-impl KickstartFacts {
-    pub fn path() -> PathBuf {
-        workspace_root().join("fusionauth/kickstart.json")
-    }
-
-    /// Reads the variables of `fusionauth/kickstart.json`.
-    pub fn load() -> anyhow::Result<Self> {
-        let path = Self::path();
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let json: Value = serde_json::from_str(&text).context("parsing the Kickstart file")?;
-        let variable = |name: &str| -> anyhow::Result<String> {
-            json["variables"][name]
-                .as_str()
-                .map(str::to_owned)
-                .with_context(|| format!("the Kickstart file has no variable `{name}`"))
-        };
-        Ok(Self {
-            api_key: variable("apiKey")?,
-            tenant_id: variable("defaultTenantId")?,
-            application_id: variable("applicationId")?,
-            issuer: variable("issuer")?,
-            demo_email: variable("demoEmail")?,
-            demo_password: variable("demoPassword")?,
-        })
-    }
-}
-
-/// The running system: emulator + backend (serving the PWA), each on a free port.
-#[derive(Debug)]
-pub struct Stack {
-    /// Origin of the app and its API, e.g. `http://127.0.0.1:41234`.
-    pub app_url: String,
-    /// Base URL of the FusionAuth emulator.
-    pub fusionauth_url: String,
-    pub facts: KickstartFacts,
-    backend_clock: backend::Clock,
-    data_dir: PathBuf,
-}
-
-impl Stack {
-    /// Starts both services inside the current tokio runtime.
-    pub async fn start() -> anyhow::Result<Self> {
-        let dist = dist_dir()?;
-        let facts = KickstartFacts::load()?;
-        let data_dir = scratch_dir("stack")?;
-
-        // Bind both first: each service's settings name the other's address.
-        let app_listener = TcpListener::bind("127.0.0.1:0")?;
-        let emulator_listener = TcpListener::bind("127.0.0.1:0")?;
-        let app_url = format!("http://{}", app_listener.local_addr()?);
-        let emulator_address = emulator_listener.local_addr()?;
-
-        let mut kickstart = fusionauth_emulator::Kickstart::from_path(&KickstartFacts::path())?;
-        kickstart.set_variable("storeOrigin", app_url.clone());
-        kickstart.set_variable("storeWebhookUrl", format!("{app_url}/webhooks/fusionauth"));
-        let emulator = fusionauth_emulator::Application::build_on(
-            emulator_listener,
-            fusionauth_emulator::Settings {
-                listen: emulator_address,
-                database_url: sqlite_url(&data_dir.join("fusionauth.db")),
-                kickstart: Some(kickstart),
-                test_hooks: true,
-            },
-        )
-        .await
-        .context("starting the FusionAuth emulator")?;
-        let fusionauth_url = emulator.base_url();
-        tokio::spawn(emulator.run_until_stopped());
-
-        let mut settings = backend::Settings::for_fusionauth(
-            fusionauth_url.clone(),
-            facts.application_id.clone(),
-            facts.issuer.clone(),
-            sqlite_url(&data_dir.join("store.db")),
-        );
-        settings.static_dir = Some(dist);
-        let backend = backend::Application::build_on(app_listener, settings)
-            .await
-            .context("starting the backend")?;
-        let backend_clock = backend.clock();
-        tokio::spawn(backend.run_until_stopped());
-
-        Ok(Self {
-            app_url,
-            fusionauth_url,
-            facts,
-            backend_clock,
-            data_dir,
-        })
-    }
-
-    /// Moves time forward for both servers at once: the backend's clock and, through its test
-    /// hook, the emulator's. (The browser is a separate device: see [`Browser::travel`].)
-    pub async fn travel(&self, seconds: u64) -> anyhow::Result<()> {
-        self.backend_clock.advance(Duration::from_secs(seconds));
-        let response = reqwest::Client::new()
-            .post(format!("{}/_emulator/clock", self.fusionauth_url))
-            .json(&json!({ "advanceSeconds": seconds }))
-            .send()
-            .await
-            .context("moving the emulator's clock")?;
-        anyhow::ensure!(
-            response.status().is_success(),
-            "the emulator refused to move its clock: {}",
-            response.status()
-        );
-        Ok(())
-    }
-
-    /// Subscribes a receiver to FusionAuth's `jwt.refresh` event (through FusionAuth's own
-    /// Webhook and Tenant APIs): an honest count of the refreshes FusionAuth performed.
-    pub async fn count_refreshes(&self) -> anyhow::Result<RefreshCounter> {
-        let counter = RefreshCounter::start().await?;
-        let client = reqwest::Client::new();
-        let webhook = client
-            .post(format!("{}/api/webhook", self.fusionauth_url))
-            .header("Authorization", &self.facts.api_key)
-            .json(&json!({ "webhook": {
-                "url": counter.url, "global": true, "eventsEnabled": { "jwt.refresh": true },
-                "connectTimeout": 1000, "readTimeout": 2000,
-            }}))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            webhook.status().is_success(),
-            "POST /api/webhook: {}",
-            webhook.status()
-        );
-        let tenant = client
-            .patch(format!(
-                "{}/api/tenant/{}",
-                self.fusionauth_url, self.facts.tenant_id
-            ))
-            .header("Authorization", &self.facts.api_key)
-            .json(&json!({ "tenant": { "eventConfiguration": { "events": {
-                "jwt.refresh": { "enabled": true, "transactionType": "None" }
-            }}}}))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            tenant.status().is_success(),
-            "PATCH /api/tenant: {}",
-            tenant.status()
-        );
-        Ok(counter)
-    }
-
-    /// Calls one of FusionAuth's APIs with the Kickstart's API key, as an administrator would;
-    /// fails unless FusionAuth answers 2xx.
-    pub async fn administer(&self, method: &str, path: &str, body: Value) -> anyhow::Result<()> {
-        let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let response = reqwest::Client::new()
-            .request(method, format!("{}{path}", self.fusionauth_url))
-            .header("Authorization", &self.facts.api_key)
-            .json(&body)
-            .send()
-            .await?;
-        let status = response.status();
-        anyhow::ensure!(
-            status.is_success(),
-            "{path}: {status} {}",
-            response.text().await.unwrap_or_default()
-        );
-        Ok(())
-    }
-
-    /// Creates a user registered to the store, through FusionAuth's Registration API.
-    pub async fn create_user(&self, user: Value) -> anyhow::Result<()> {
-        self.administer(
-            "POST",
-            "/api/user/registration",
-            json!({
-                "user": user,
-                "registration": { "applicationId": self.facts.application_id },
-                "skipVerification": true,
-            }),
-        )
-        .await
-    }
-
-    /// An absolute URL of the app.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.app_url)
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-fn sqlite_url(path: &Path) -> String {
-    format!("sqlite:{}?mode=rwc", path.display())
+/// The system, the backend serving the built PWA (see [`dist_dir`]).
+///
+/// # Errors
+/// When the PWA is not built, or a service fails to start.
+pub async fn start_stack() -> anyhow::Result<Stack> {
+    Stack::builder().static_dir(dist_dir()?).start().await
 }
 
 /// The built PWA, or a clear error saying how to build it.
@@ -246,21 +40,6 @@ pub fn dist_dir() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(dist)
-}
-
-/// A fresh directory under the system's temp dir.
-pub fn scratch_dir(purpose: &str) -> anyhow::Result<PathBuf> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "store-e2e-{purpose}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
 }
 
 /// Headless Chromium driven through its own ChromeDriver process.
@@ -285,7 +64,7 @@ impl Browser {
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = free_port()?;
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .process_group(0)
@@ -297,10 +76,11 @@ impl Browser {
                     "starting {chromedriver} (install chromium-driver, or run `cargo xtask test`)"
                 )
             })?;
-        let profile_dir = scratch_dir("chromium")?;
+        let profile_dir = ScratchDir::new("e2e-chromium")?;
+        let user_data_dir = format!("--user-data-dir={}", profile_dir.path().display());
         let driver = DriverGuard {
             driver,
-            profile_dir: profile_dir.clone(),
+            _profile_dir: profile_dir,
         };
         wait_for_port(port, Duration::from_secs(20)).context("ChromeDriver did not start")?;
 
@@ -317,7 +97,7 @@ impl Browser {
                     "--disable-sync",
                     "--no-first-run",
                     "--disable-quic",
-                    format!("--user-data-dir={}", profile_dir.display()),
+                    user_data_dir,
                 ],
                 "mobileEmulation": {
                     "deviceMetrics": {
@@ -538,17 +318,17 @@ impl Browser {
 }
 
 /// Owns the ChromeDriver process group and the browser profile: dropping it (also on a panic, or
-/// when starting the session fails half-way) kills ChromeDriver and the Chromium it started.
+/// when starting the session fails half-way) kills ChromeDriver and the Chromium it started, then
+/// removes the profile.
 #[derive(Debug)]
 struct DriverGuard {
     driver: Child,
-    profile_dir: PathBuf,
+    _profile_dir: ScratchDir,
 }
 
 impl Drop for DriverGuard {
     fn drop(&mut self) {
         kill_group(&mut self.driver);
-        let _ = std::fs::remove_dir_all(&self.profile_dir);
     }
 }
 
@@ -557,18 +337,6 @@ fn kill_group(child: &mut Child) {
         .args(["-KILL", "--", &format!("-{}", child.id())])
         .status();
     let _ = child.wait();
-}
-
-fn wait_for_port(port: u16, patience: Duration) -> anyhow::Result<()> {
-    let address = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + patience;
-    while TcpStream::connect_timeout(&address, Duration::from_millis(100)).is_err() {
-        if Instant::now() > deadline {
-            bail!("nothing listens on port {port} after {patience:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
 }
 
 /// Polls `check` until it yields a value or [`PATIENCE`] runs out. This waits on a condition;
@@ -588,80 +356,4 @@ where
         }
         tokio::time::sleep(POLL).await;
     }
-}
-
-/// Counts FusionAuth's `jwt.refresh` webhook events (see [`Stack::count_refreshes`]).
-#[derive(Debug)]
-pub struct RefreshCounter {
-    url: String,
-    count: std::sync::Arc<AtomicU64>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl RefreshCounter {
-    async fn start() -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/fusionauth-events", listener.local_addr()?);
-        let count = std::sync::Arc::new(AtomicU64::new(0));
-        let seen = std::sync::Arc::clone(&count);
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let seen = std::sync::Arc::clone(&seen);
-                tokio::spawn(async move {
-                    if let Ok(Some(event)) = read_event(stream).await
-                        && event["event"]["type"] == "jwt.refresh"
-                    {
-                        seen.fetch_add(1, Ordering::SeqCst);
-                    }
-                });
-            }
-        });
-        Ok(Self { url, count, task })
-    }
-
-    /// The count once no event has arrived for a second.
-    pub async fn settled(&self) -> u64 {
-        let quiet = Duration::from_secs(1);
-        let mut last = self.count.load(Ordering::SeqCst);
-        let mut since = Instant::now();
-        while since.elapsed() < quiet {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let now = self.count.load(Ordering::SeqCst);
-            if now != last {
-                (last, since) = (now, Instant::now());
-            }
-        }
-        last
-    }
-}
-
-impl Drop for RefreshCounter {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Reads one HTTP request's JSON body and answers 200.
-async fn read_event(stream: tokio::net::TcpStream) -> anyhow::Result<Option<Value>> {
-    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-    let mut reader = BufReader::new(stream);
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; length.min(1 << 20)];
-    reader.read_exact(&mut body).await?;
-    reader
-        .get_mut()
-        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-        .await?;
-    Ok(serde_json::from_slice(&body).ok())
 }

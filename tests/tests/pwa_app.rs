@@ -4,7 +4,7 @@
 
 use anyhow::{Context, ensure};
 use serde_json::json;
-use tests::{Browser, Stack, eventually};
+use tests::{Browser, eventually};
 
 /// Base32 `JBSWY3DPEHPK3PXP`: the authenticator secret of the two-factor test user.
 const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
@@ -60,7 +60,7 @@ async fn service_worker_ready(browser: &Browser) -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let stack = tests::start_stack().await?;
     let browser = Browser::start().await?;
     let outcome = async {
         browser.client.goto(&stack.url("/login")).await?;
@@ -119,7 +119,7 @@ async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let stack = tests::start_stack().await?;
     let browser = Browser::start().await?;
     let outcome = async {
         stack
@@ -184,7 +184,7 @@ async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let stack = tests::start_stack().await?;
     let browser = Browser::start().await?;
     let outcome = async {
         browser.client.goto(&stack.url("/login")).await?;

@@ -122,7 +122,7 @@ async fn run(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cart_change_shows_at_once_and_a_refused_one_is_undone_with_a_message()
 -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let stack = tests::start_stack().await?;
     let browser = Browser::start().await?;
     let outcome = run(&stack, &browser).await;
     let shot = browser

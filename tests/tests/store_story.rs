@@ -5,7 +5,7 @@ use tests::{Browser, Stack};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_signs_in_fills_the_cart_keeps_it_across_reloads_and_signs_out()
 -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let stack = tests::start_stack().await?;
     let browser = Browser::start().await?;
     let outcome = story(&stack, &browser).await;
     // The final screen (the login form after logout), or what the browser showed when it failed.

@@ -96,12 +96,43 @@ async fn call_cart_from(
     ))
 }
 
+/// Steps 1–5 for the victim: signed in, one product in the cart; returns the product and the
+/// tokens a thief could copy off the device.
+async fn signed_in_with_a_product(
+    stack: &Stack,
+    victim: &Browser,
+) -> anyhow::Result<(String, DeviceTokens)> {
+    victim.sign_in(stack).await?;
+    let product = victim.add_first_product().await?;
+    Ok((product, stored_tokens(victim).await?))
+}
+
+/// Runs `attack` from a second device (another browser, on the app's origin) and closes it
+/// whatever the outcome; `screenshot` names the picture of its last screen, if one is kept.
+async fn from_another_device(
+    stack: &Stack,
+    screenshot: Option<&str>,
+    attack: impl AsyncFnOnce(&Browser) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let attacker = Browser::start().await?;
+    let outcome = async {
+        attacker.client.goto(&stack.url("/login")).await?;
+        attack(&attacker).await
+    }
+    .await;
+    if let Some(name) = screenshot {
+        let _ = attacker.screenshot(name).await;
+    }
+    attacker.close().await?;
+    outcome
+}
+
 /// Runs a story with a fresh system and browser; keeps a screenshot of the final screen.
 macro_rules! story {
     ($name:ident, |$stack:ident, $browser:ident| $body:block) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() -> anyhow::Result<()> {
-            let $stack = Stack::start().await?;
+            let $stack = tests::start_stack().await?;
             let $browser = Browser::start().await?;
             let outcome: anyhow::Result<()> = async { $body }.await;
             let shot = $browser.screenshot(stringify!($name)).await;
@@ -198,13 +229,9 @@ story!(
 story!(
     steps_15_18_a_stolen_refresh_token_with_a_forged_or_garbage_jwt_gets_nothing,
     |stack, victim| {
-        victim.sign_in(&stack).await?;
-        let product = victim.add_first_product().await?;
-        let stolen = stored_tokens(&victim).await?;
+        let (product, stolen) = signed_in_with_a_product(&stack, &victim).await?;
 
-        let attacker = Browser::start().await?;
-        let attack = async {
-            attacker.client.goto(&stack.url("/login")).await?;
+        from_another_device(&stack, Some("steps_15_18-attacker"), async |attacker| {
             let mut parts = stolen.jwt.split('.');
             let (header, _payload, signature) = (
                 parts.next().unwrap_or_default(),
@@ -215,18 +242,15 @@ story!(
             let forged = format!("{header}.eyJzdWIiOiJhdHRhY2tlciJ9.{signature}");
             for jwt in ["garbage", forged.as_str(), "e30.e30.", ""] {
                 let (status, body, renewed) =
-                    call_cart_from(&attacker, &format!("Bearer {jwt}"), &stolen.refresh_token)
+                    call_cart_from(attacker, &format!("Bearer {jwt}"), &stolen.refresh_token)
                         .await?;
                 ensure!(status == 401, "JWT {jwt:?} got {status}: {body}");
                 ensure!(!body.contains(&product), "the cart leaked: {body}");
                 ensure!(!renewed, "new tokens were handed to the attacker");
             }
-            anyhow::Ok(())
-        }
-        .await;
-        let _ = attacker.screenshot("steps_15_18-attacker").await;
-        attacker.close().await?;
-        attack?;
+            Ok(())
+        })
+        .await?;
 
         // The refresh token was never spent: the victim's next refresh still works.
         let renewed = expire_jwt_and_reopen_cart(&stack, &victim, &product, &stolen).await?;
@@ -238,9 +262,7 @@ story!(
 story!(
     one_time_refresh_token_reuse_after_the_grace_period_ends_the_session_everywhere,
     |stack, victim| {
-        victim.sign_in(&stack).await?;
-        let product = victim.add_first_product().await?;
-        let stolen = stored_tokens(&victim).await?;
+        let (product, stolen) = signed_in_with_a_product(&stack, &victim).await?;
 
         // The victim's app refreshes: the stolen refresh token is now a spent one.
         expire_jwt_and_reopen_cart(&stack, &victim, &product, &stolen).await?;
@@ -248,22 +270,18 @@ story!(
         // After the grace period the thief presents the spent token with the victim's old,
         // genuinely signed but expired JWT: FusionAuth detects the reuse and revokes the session.
         stack.travel(PAST_GRACE_PERIOD).await?;
-        let attacker = Browser::start().await?;
-        let attack = async {
-            attacker.client.goto(&stack.url("/login")).await?;
+        from_another_device(&stack, None, async |attacker| {
             let (status, body, renewed) = call_cart_from(
-                &attacker,
+                attacker,
                 &format!("Bearer {}", stolen.jwt),
                 &stolen.refresh_token,
             )
             .await?;
             ensure!(status == 401, "reuse got {status}: {body}");
             ensure!(!renewed, "new tokens were handed to the thief");
-            anyhow::Ok(())
-        }
-        .await;
-        attacker.close().await?;
-        attack?;
+            Ok(())
+        })
+        .await?;
 
         // The victim's own (current) refresh token died with the session.
         stack.travel(PAST_JWT_EXPIRY).await?;
@@ -280,16 +298,12 @@ story!(
 story!(
     steps_19_20_a_stolen_jwt_reads_the_cart_only_until_the_victim_logs_out,
     |stack, victim| {
-        victim.sign_in(&stack).await?;
-        let product = victim.add_first_product().await?;
-        let stolen = stored_tokens(&victim).await?;
+        let (product, stolen) = signed_in_with_a_product(&stack, &victim).await?;
 
-        let attacker = Browser::start().await?;
-        let attack = async {
-            attacker.client.goto(&stack.url("/login")).await?;
+        from_another_device(&stack, Some("steps_19_20-attacker"), async |attacker| {
             // Steps 19–20: a JWT is a bearer token; while it is valid, it reads the cart.
             let (status, body, _) =
-                call_cart_from(&attacker, &format!("Bearer {}", stolen.jwt), "").await?;
+                call_cart_from(attacker, &format!("Bearer {}", stolen.jwt), "").await?;
             ensure!(status == 200 && body.contains(&product), "{status}: {body}");
 
             // The victim logs out: FusionAuth revokes the session and tells the backend through
@@ -298,7 +312,7 @@ story!(
             victim.element("#login-form").await?;
             tests::eventually("the stolen JWT to be refused", || async {
                 let (status, body, _) =
-                    call_cart_from(&attacker, &format!("Bearer {}", stolen.jwt), "").await?;
+                    call_cart_from(attacker, &format!("Bearer {}", stolen.jwt), "").await?;
                 ensure!(
                     !body.contains(&product) || status == 200,
                     "{status}: {body}"
@@ -306,11 +320,8 @@ story!(
                 Ok((status == 401).then_some(()))
             })
             .await
-        }
-        .await;
-        let _ = attacker.screenshot("steps_19_20-attacker").await;
-        attacker.close().await?;
-        attack
+        })
+        .await
     }
 );
 
@@ -350,7 +361,7 @@ story!(
             "the second tab stays signed in"
         );
 
-        let count = refreshes.settled().await;
+        let count = refreshes.settled(std::time::Duration::from_secs(1)).await;
         ensure!(
             count == 1,
             "FusionAuth refreshed {count} times for two tabs"

@@ -1,18 +1,17 @@
+// Over 500 lines: one report, four measurements and the wrk/curl plumbing they share.
 //! `cargo xtask bench`: the system's speed and cost, each figure measured side by side with its
 //! baseline in one run, on release builds, with `wrk` (Debian) as the load generator. Writes
 //! `BENCHMARKS.md` and fails when a goal is missed.
 
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
+use testkit::{EventCounter, KickstartFacts, REFRESH_EVENT, free_port};
 
 use crate::processes;
 use crate::services::Services;
@@ -300,14 +299,8 @@ struct Session {
 
 impl System {
     fn start(root: &Path, scratch: &Path, report: &mut Report) -> anyhow::Result<Self> {
-        let kickstart_path = root.join("fusionauth/kickstart.json");
-        let kickstart: Value = serde_json::from_str(&std::fs::read_to_string(&kickstart_path)?)?;
-        let variable = |name: &str| -> anyhow::Result<String> {
-            kickstart["variables"][name]
-                .as_str()
-                .map(str::to_owned)
-                .with_context(|| format!("the Kickstart file has no variable {name}"))
-        };
+        let kickstart_path = KickstartFacts::path();
+        let facts = KickstartFacts::load()?;
         let emulator_port = free_port()?;
         let backend_port = free_port()?;
         let emulator = format!("http://127.0.0.1:{emulator_port}");
@@ -385,11 +378,11 @@ impl System {
             scratch: scratch.to_path_buf(),
             emulator,
             backend,
-            api_key: variable("apiKey")?,
-            tenant_id: variable("defaultTenantId")?,
-            application_id: variable("applicationId")?,
-            email: variable("demoEmail")?,
-            password: variable("demoPassword")?,
+            api_key: facts.api_key,
+            tenant_id: facts.tenant_id,
+            application_id: facts.application_id,
+            email: facts.demo_email,
+            password: facts.demo_password,
         })
     }
 
@@ -458,10 +451,10 @@ impl System {
         Ok(())
     }
 
-    /// Subscribes a listener to FusionAuth's `jwt.refresh` event and returns it: the honest count
+    /// Subscribes a counter to FusionAuth's `jwt.refresh` event and returns it: the honest count
     /// of refreshes FusionAuth performed.
-    fn count_refreshes(&self) -> anyhow::Result<RefreshCounter> {
-        let counter = RefreshCounter::start()?;
+    fn count_refreshes(&self) -> anyhow::Result<EventCounter> {
+        let counter = EventCounter::start(REFRESH_EVENT)?;
         let (status, body) = http(
             "POST",
             &format!("{}/api/webhook", self.emulator),
@@ -469,17 +462,10 @@ impl System {
                 "Content-Type: application/json".into(),
                 format!("Authorization: {}", self.api_key),
             ],
-            Some(
-                &json!({ "webhook": {
-                    "url": counter.url, "global": true,
-                    "eventsEnabled": { "jwt.refresh": true },
-                    "connectTimeout": 1000, "readTimeout": 2000,
-                }})
-                .to_string(),
-            ),
+            Some(&testkit::event_subscription(counter.url(), REFRESH_EVENT).to_string()),
         )?;
         ensure!(status == 200, "POST /api/webhook answered {status}: {body}");
-        self.enable_event("jwt.refresh", true)?;
+        self.enable_event(REFRESH_EVENT, true)?;
         Ok(counter)
     }
 
@@ -492,12 +478,7 @@ impl System {
                 "Content-Type: application/json".into(),
                 format!("Authorization: {}", self.api_key),
             ],
-            Some(
-                &json!({ "tenant": { "eventConfiguration": { "events": {
-                    event: { "enabled": enabled, "transactionType": "None" }
-                }}}})
-                .to_string(),
-            ),
+            Some(&testkit::tenant_event(event, enabled).to_string()),
         )?;
         ensure!(
             status == 200,
@@ -577,7 +558,7 @@ fn concurrent_refresh(system: &System, report: &mut Report) -> anyhow::Result<()
     let refreshes = counter.settle(Duration::from_secs(3));
     // Stop the event before anything else is measured: every later refresh would try to
     // deliver it to the counter.
-    system.enable_event("jwt.refresh", false)?;
+    system.enable_event(REFRESH_EVENT, false)?;
     ensure!(
         ok == CONCURRENT_REFRESHES,
         "only {ok} of {CONCURRENT_REFRESHES} requests succeeded: {codes}"
@@ -593,84 +574,6 @@ fn concurrent_refresh(system: &System, report: &mut Report) -> anyhow::Result<()
         met: Some(refreshes == 1),
     });
     Ok(())
-}
-
-/// A tiny webhook receiver that counts `jwt.refresh` events.
-struct RefreshCounter {
-    url: String,
-    count: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-}
-
-impl RefreshCounter {
-    fn start() -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let url = format!("http://{}/events", listener.local_addr()?);
-        listener.set_nonblocking(true)?;
-        let count = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (seen, done) = (Arc::clone(&count), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            while !done.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        if is_refresh_event(stream) {
-                            seen.fetch_add(1, Ordering::SeqCst);
-                        }
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-        });
-        Ok(Self { url, count, stop })
-    }
-
-    /// The count once no event has arrived for `quiet`.
-    fn settle(&self, quiet: Duration) -> usize {
-        let mut last = self.count.load(Ordering::SeqCst);
-        let mut since = Instant::now();
-        while since.elapsed() < quiet {
-            std::thread::sleep(Duration::from_millis(50));
-            let now = self.count.load(Ordering::SeqCst);
-            if now != last {
-                last = now;
-                since = Instant::now();
-            }
-        }
-        last
-    }
-}
-
-impl Drop for RefreshCounter {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Reads one HTTP request, answers 200, and tells whether it carried a `jwt.refresh` event.
-fn is_refresh_event(stream: TcpStream) -> bool {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(&stream);
-    let mut length = 0usize;
-    let mut line = String::new();
-    while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
-        if line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
-        }
-        line.clear();
-    }
-    let mut body = vec![0; length.min(1 << 20)];
-    let read = reader.read_exact(&mut body).is_ok();
-    let _ =
-        (&stream).write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-    read && serde_json::from_slice::<Value>(&body)
-        .is_ok_and(|event| event["event"]["type"] == "jwt.refresh")
 }
 
 fn pwa_size(dist: &Path, report: &mut Report) -> anyhow::Result<()> {
@@ -869,10 +772,6 @@ fn wait_until_ok(url: &str, services: &mut Services) -> anyhow::Result<()> {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// `wrk` generates the load; `brotli` measures the PWA's transfer size. Both from Debian.

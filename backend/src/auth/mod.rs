@@ -2,8 +2,10 @@
 //! behalf when it has merely expired (workflow steps 5–13), and never for anything else
 //! (attack steps 15–18).
 //!
-//! Handlers take an [`AuthUser`]; when it had to refresh, the new tokens travel to the response
-//! through the request's extensions and [`crate::api_headers`] writes them as headers.
+//! A service: it knows nothing of `AppState` or the routes. Handlers take an [`AuthUser`]
+//! (extracted by `crate::extractor`); when it had to refresh, the new tokens travel to the
+//! response through the request's extensions as [`NewTokens`] and `crate::routes::api_headers`
+//! writes them as headers.
 
 mod jwks;
 mod refresh;
@@ -11,11 +13,7 @@ mod revocation;
 mod verify;
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 
-use actix_web::http::header::{self, HeaderMap};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use self::jwks::JwksCache;
@@ -26,7 +24,6 @@ use self::verify::{Checked, Claims, Rejection, RemoteValidation, Verifier};
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::settings::{JwtVerification, Settings};
-use crate::state::AppState;
 
 /// The verified caller: the JWT's issuer and subject (FusionAuth's user id).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -281,80 +278,9 @@ fn rejection_error(rejection: Rejection) -> Error {
     }
 }
 
-/// The token of an `Authorization: Bearer <jwt>` header.
-fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Error> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| Error::Unauthorized("Authorization is not ASCII"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or(Error::Unauthorized("Authorization is not Bearer"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(Error::Unauthorized("Authorization is not Bearer"));
-    }
-    Ok(Some(token.trim()))
-}
-
-impl FromRequest for AuthUser {
-    type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
-
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| Error::Internal(anyhow::anyhow!("AppState is not registered")))?;
-            let bearer = bearer_token(req.headers())?;
-            let refresh_token = req
-                .headers()
-                .get(shared::headers::REFRESH_TOKEN)
-                .and_then(|value| value.to_str().ok())
-                .map(str::trim);
-            let (user, new_tokens) = state.auth.authenticate(bearer, refresh_token).await?;
-            if let Some(new_tokens) = new_tokens {
-                req.extensions_mut().insert(new_tokens);
-            }
-            Ok(user)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use actix_web::http::header::{HeaderName, HeaderValue};
-
     use super::*;
-
-    fn headers(authorization: Option<&'static str>) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        if let Some(value) = authorization {
-            map.insert(
-                HeaderName::from_static("authorization"),
-                HeaderValue::from_static(value),
-            );
-        }
-        map
-    }
-
-    #[test]
-    fn bearer_tokens_are_read_from_the_authorization_header() {
-        assert_eq!(bearer_token(&headers(None)).ok(), Some(None));
-        assert_eq!(
-            bearer_token(&headers(Some("Bearer a.b.c"))).ok(),
-            Some(Some("a.b.c"))
-        );
-        assert_eq!(
-            bearer_token(&headers(Some("bearer  a.b.c "))).ok(),
-            Some(Some("a.b.c"))
-        );
-        for refused in ["Basic dXNlcjpwYXNz", "JWT a.b.c", "Bearer"] {
-            assert!(bearer_token(&headers(Some(refused))).is_err(), "{refused}");
-        }
-    }
 
     #[test]
     fn new_tokens_never_show_in_debug_output() {

@@ -19,7 +19,7 @@ use reqwest::StatusCode;
 use shared::fusionauth::{RefreshRequest, RefreshResponse};
 use tokio::sync::OnceCell;
 
-use crate::Clock;
+use crate::clock::Clock;
 
 /// How long FusionAuth may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(5);

@@ -4,49 +4,16 @@
 //! <https://fusionauth.io/docs/apis/login#authenticate-a-user>
 //!
 //! FusionAuth's status and body are returned unchanged (an empty body stays empty, without a
-//! content type). Attempts are rate-limited per client address. The body — credentials — is
-//! never logged.
+//! content type). The service is [`crate::login_proxy::LoginProxy`].
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::{Error, Result};
-use crate::rate_limit::RateLimiter;
 use crate::routes::{MAX_BODY_BYTES, read_body};
-use crate::settings::Secret;
 use crate::state::AppState;
-
-/// How long FusionAuth may take to answer a login.
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The proxy's configuration and per-address limiter.
-#[derive(Debug)]
-pub struct LoginProxy {
-    client: reqwest::Client,
-    url: String,
-    api_key: Secret,
-    limiter: RateLimiter,
-}
-
-impl LoginProxy {
-    pub fn new(
-        client: reqwest::Client,
-        fusionauth_url: &str,
-        api_key: Secret,
-        attempts_per_minute: u32,
-    ) -> Self {
-        Self {
-            client,
-            url: format!("{}/api/login", fusionauth_url.trim_end_matches('/')),
-            api_key,
-            limiter: RateLimiter::per_minute(attempts_per_minute),
-        }
-    }
-}
 
 /// `POST /api/login`.
 #[tracing::instrument(skip_all)]
@@ -65,50 +32,16 @@ pub async fn login(
     let client_ip = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    if let Err(wait) = proxy.limiter.check(client_ip) {
-        tracing::warn!(%client_ip, "too many login attempts");
-        return Err(Error::TooManyRequests {
-            retry_after_seconds: wait.as_secs().saturating_add(1),
-        });
-    }
+    proxy.admit(client_ip)?;
     let body = read_body(payload, MAX_BODY_BYTES).await?;
-    let response = proxy
-        .client
-        .post(&proxy.url)
-        .header(reqwest::header::AUTHORIZATION, proxy.api_key.expose())
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("x-forwarded-for", client_ip.to_string())
-        .body(body)
-        .timeout(TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| {
-            Error::Unavailable(anyhow::anyhow!("POST {}: {}", proxy.url, e.without_url()))
-        })?;
-    let status = StatusCode::from_u16(response.status().as_u16())
-        .map_err(|e| Error::Unavailable(anyhow::anyhow!("POST {}: {e}", proxy.url)))?;
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .cloned();
-    let answer = response.bytes().await.map_err(|e| {
-        Error::Unavailable(anyhow::anyhow!(
-            "POST {}: unreadable answer: {}",
-            proxy.url,
-            e.without_url()
-        ))
-    })?;
-    tracing::info!(
-        status = status.as_u16(),
-        "FusionAuth answered a proxied login"
-    );
-    let mut builder = HttpResponse::build(status);
-    if answer.is_empty() {
+    let answer = proxy.forward(client_ip, body).await?;
+    let mut builder = HttpResponse::build(answer.status);
+    if answer.body.is_empty() {
         return Ok(builder.finish());
     }
-    let content_type = content_type
-        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+    let content_type = answer
+        .content_type
         .unwrap_or(HeaderValue::from_static("application/json"));
     builder.insert_header((header::CONTENT_TYPE, content_type));
-    Ok(builder.body(answer))
+    Ok(builder.body(answer.body))
 }

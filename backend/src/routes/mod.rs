@@ -1,23 +1,22 @@
-//! Every route, wired in one place ([`configure`]) for production and tests alike.
+//! The HTTP layer's handlers, one module per resource, and what they share: body limits, JSON
+//! errors, the `/api` answer headers. The route table that wires them is
+//! [`crate::startup::configure`]; handlers reach the services through [`AppState`].
 
-mod cart;
-mod health;
-mod login;
-mod products;
-mod static_files;
-mod webhooks;
-
-use std::path::Path;
+pub(crate) mod cart;
+pub(crate) mod health;
+pub(crate) mod login;
+pub(crate) mod products;
+pub(crate) mod static_files;
+pub(crate) mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::JsonPayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
 
-pub use self::login::LoginProxy;
 use crate::auth::NewTokens;
 use crate::error::Error;
 use crate::state::AppState;
@@ -25,44 +24,8 @@ use crate::state::AppState;
 /// Largest JSON body the API reads.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Registers every route. `static_dir` is the built PWA, served at `/` when present.
-pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
-    cfg.app_data(json_config())
-        .service(
-            web::scope("/api")
-                .wrap(from_fn(api_headers))
-                .wrap(from_fn(crate::hardening::cors))
-                .route("/products", web::get().to(products::list))
-                .route("/login", web::post().to(login::login))
-                .route("/cart", web::get().to(cart::get))
-                .route("/cart", web::delete().to(cart::clear))
-                .route("/cart/items", web::post().to(cart::add_item))
-                .route(
-                    "/cart/items/{productId}",
-                    web::patch().to(cart::set_quantity),
-                )
-                .route(
-                    "/cart/items/{productId}",
-                    web::delete().to(cart::remove_item),
-                )
-                .default_service(web::to(api_not_found)),
-        )
-        .route("/webhooks/fusionauth", web::post().to(webhooks::fusionauth))
-        .route("/app-config.json", web::get().to(app_config))
-        .route("/health/live", web::get().to(health::live))
-        .route("/health/ready", web::get().to(health::ready));
-    match static_dir {
-        Some(dir) => {
-            cfg.service(static_files::service(dir));
-        }
-        None => {
-            cfg.default_service(web::to(api_not_found));
-        }
-    }
-}
-
 /// JSON bodies: at most [`MAX_BODY_BYTES`], errors as [`Error`].
-fn json_config() -> web::JsonConfig {
+pub(crate) fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(MAX_BODY_BYTES)
         .error_handler(|error, _req| json_error(error).into())
@@ -91,12 +54,12 @@ pub(crate) async fn read_body(payload: web::Payload, limit: usize) -> Result<web
 }
 
 /// Unknown `/api` paths (and everything else when no PWA is served).
-async fn api_not_found(req: HttpRequest) -> HttpResponse {
+pub(crate) async fn api_not_found(req: HttpRequest) -> HttpResponse {
     Error::NotFound(format!("No route for {} {}.", req.method(), req.path())).error_response()
 }
 
 /// `GET /app-config.json`: where the PWA finds FusionAuth.
-async fn app_config(state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn app_config(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(&state.app_config)
@@ -104,7 +67,7 @@ async fn app_config(state: web::Data<AppState>) -> HttpResponse {
 
 /// On every `/api` answer: `Cache-Control: no-store`, and the tokens a refresh produced (also on
 /// error answers: a rotated refresh token must never be lost).
-async fn api_headers(
+pub(crate) async fn api_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

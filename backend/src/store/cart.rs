@@ -3,7 +3,7 @@
 use shared::store::{Cart, CartLine, Quantity};
 use sqlx::AnyPool;
 
-use super::catalogue::CURRENCY;
+use super::catalogue::{CURRENCY, ProductRow};
 
 /// Whose cart: the verified JWT's issuer and subject.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,12 +14,8 @@ pub struct CartOwner<'a> {
 
 #[derive(sqlx::FromRow)]
 struct LineRow {
-    id: String,
-    name: String,
-    description: String,
-    price: i64,
-    currency: String,
-    image: String,
+    #[sqlx(flatten)]
+    product: ProductRow,
     quantity: i64,
 }
 
@@ -45,16 +41,9 @@ pub async fn load_cart(pool: &AnyPool, owner: &CartOwner<'_>) -> Result<Cart, sq
             let quantity =
                 Quantity::parse(row.quantity).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
             Ok(CartLine {
-                line_total: row.price.saturating_mul(i64::from(quantity.get())),
+                line_total: row.product.price.saturating_mul(i64::from(quantity.get())),
                 quantity,
-                product: shared::store::Product {
-                    id: row.id,
-                    name: row.name,
-                    description: row.description,
-                    price: row.price,
-                    currency: row.currency,
-                    image: row.image,
-                },
+                product: row.product.into(),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

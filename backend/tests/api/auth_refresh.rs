@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
 use shared::store::{Cart, ErrorCode};
 
 use crate::forgery::decode_part;
 use crate::helpers::{
-    APPLICATION_ID, PAST_JWT_LIFETIME, TestApp, error_code, header, join_all, quantities,
+    PAST_JWT_LIFETIME, TestApp, assert_session_expired, error_code, header, join_all, quantities,
     spawn_app, spawn_app_with, spawn_app_with_kickstart,
 };
 
@@ -141,21 +141,10 @@ async fn step_07_09_a_refresh_during_a_cart_change_applies_the_change_and_return
     let app = spawn_app().await;
     let session = app.login().await;
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .client
-        .post(app.url("/api/cart/items"))
-        .bearer_auth(&session.jwt)
-        .header(REFRESH_TOKEN, &session.refresh_token)
-        .json(&json!({"productId": "notebook", "quantity": 1}))
-        .send()
-        .await
-        .expect("add");
+    let response = app.add_item_refreshing(&session, "notebook", 1).await;
     assert_eq!(response.status(), StatusCode::OK);
     let new_jwt = header(&response, NEW_ACCESS_TOKEN).expect("a new JWT");
-    assert_eq!(
-        quantities(&app.cart_of(&new_jwt).await),
-        [("notebook".to_owned(), 1)]
-    );
+    app.assert_cart(&new_jwt, &[("notebook", 1)]).await;
 }
 
 #[tokio::test]
@@ -164,15 +153,7 @@ async fn step_07_new_tokens_are_returned_even_when_the_request_itself_fails() {
     let app = spawn_app().await;
     let session = app.login().await;
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .client
-        .post(app.url("/api/cart/items"))
-        .bearer_auth(&session.jwt)
-        .header(REFRESH_TOKEN, &session.refresh_token)
-        .json(&json!({"productId": "unicorn", "quantity": 1}))
-        .send()
-        .await
-        .expect("add");
+    let response = app.add_item_refreshing(&session, "unicorn", 1).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
     assert!(header(&response, NEW_REFRESH_TOKEN).is_some());
@@ -209,14 +190,7 @@ async fn step_10_14_an_expired_refresh_token_answers_401_session_expired() {
     // The Kickstart's refresh tokens live 7 days without use.
     app.advance_time(Duration::from_secs(7 * 24 * 3600 + 3600))
         .await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
-    );
+    assert_session_expired(&app, &session.jwt, Some(&session.refresh_token)).await;
 }
 
 #[tokio::test]
@@ -234,14 +208,7 @@ async fn step_12_13_refused_refresh_answers_401_session_expired() {
     assert_eq!(response.status(), StatusCode::OK);
 
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
-    );
+    assert_session_expired(&app, &session.jwt, Some(&session.refresh_token)).await;
 }
 
 #[tokio::test]
@@ -259,10 +226,7 @@ async fn step_14_after_a_refused_refresh_logging_in_again_restores_the_cart() {
     );
 
     let again = app.login().await;
-    assert_eq!(
-        quantities(&app.cart_of(&again.jwt).await),
-        [("water-bottle".to_owned(), 1)]
-    );
+    app.assert_cart(&again.jwt, &[("water-bottle", 1)]).await;
 }
 
 #[tokio::test]
@@ -286,24 +250,9 @@ async fn a_refresh_that_yields_another_users_jwt_is_refused_without_data() {
     let app = spawn_app().await;
     let victim = app.login().await;
     app.add_item(&victim.jwt, "notebook", 4).await;
-    app.admin(
-        Method::POST,
-        "/api/user/registration",
-        json!({
-            "user": {"email": "mallory@example.com", "password": "mallory-pass-123"},
-            "registration": {"applicationId": APPLICATION_ID},
-            "skipVerification": true
-        }),
-    )
-    .await;
-    let response = app
-        .client
-        .post(format!("{}/api/login", app.fusionauth_url))
-        .json(&json!({"loginId": "mallory@example.com", "password": "mallory-pass-123", "applicationId": APPLICATION_ID}))
-        .send()
-        .await
-        .expect("login");
-    let mallory: shared::fusionauth::LoginResponse = response.json().await.expect("login body");
+    let mallory = app
+        .register_and_login("mallory@example.com", "mallory-pass-123")
+        .await;
 
     app.advance_time(PAST_JWT_LIFETIME).await;
     // The victim's expired JWT with Mallory's refresh token: FusionAuth mints Mallory's JWT.

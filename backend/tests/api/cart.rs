@@ -1,12 +1,10 @@
 //! Steps 4–5 (and 19–20): a valid JWT identifies the user, whose cart is theirs alone.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use shared::store::{Cart, ErrorCode};
 
-use crate::helpers::{
-    APPLICATION_ID, DEMO_USER_ID, TestApp, error_code, header, join_all, quantities, spawn_app,
-};
+use crate::helpers::{DEMO_USER_ID, TestApp, error_code, header, join_all, quantities, spawn_app};
 
 #[tokio::test]
 async fn step_04_05_a_valid_jwt_returns_the_users_cart() {
@@ -158,10 +156,7 @@ pub async fn check_concurrent_adds(app: &TestApp) {
     for status in join_all(adds).await {
         assert_eq!(status, StatusCode::OK);
     }
-    assert_eq!(
-        quantities(&app.cart_of(&jwt).await),
-        [("canvas-tote".to_owned(), 20)]
-    );
+    app.assert_cart(&jwt, &[("canvas-tote", 20)]).await;
 }
 
 #[tokio::test]
@@ -170,32 +165,13 @@ async fn each_user_sees_only_their_own_cart() {
     let shopper = app.login().await;
     app.add_item(&shopper.jwt, "wool-socks", 3).await;
 
-    app.admin(
-        Method::POST,
-        "/api/user/registration",
-        json!({
-            "user": {"email": "second@example.com", "password": "second-pass-123"},
-            "registration": {"applicationId": APPLICATION_ID},
-            "skipVerification": true
-        }),
-    )
-    .await;
-    let response = app
-        .client
-        .post(format!("{}/api/login", app.fusionauth_url))
-        .json(&json!({"loginId": "second@example.com", "password": "second-pass-123", "applicationId": APPLICATION_ID}))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(response.status(), StatusCode::OK);
-    let second: shared::fusionauth::LoginResponse = response.json().await.expect("login body");
+    let second = app
+        .register_and_login("second@example.com", "second-pass-123")
+        .await;
     let second_jwt = second.token.expect("jwt");
 
     assert!(app.cart_of(&second_jwt).await.lines.is_empty());
-    assert_eq!(
-        quantities(&app.cart_of(&shopper.jwt).await),
-        [("wool-socks".to_owned(), 3)]
-    );
+    app.assert_cart(&shopper.jwt, &[("wool-socks", 3)]).await;
 }
 
 #[tokio::test]
@@ -207,8 +183,5 @@ async fn step_19_20_a_stolen_jwt_is_served_like_its_owner_while_its_session_live
     let victim = app.login().await;
     app.add_item(&victim.jwt, "espresso-cups", 1).await;
     let stolen = victim.jwt.clone();
-    assert_eq!(
-        quantities(&app.cart_of(&stolen).await),
-        [("espresso-cups".to_owned(), 1)]
-    );
+    app.assert_cart(&stolen, &[("espresso-cups", 1)]).await;
 }

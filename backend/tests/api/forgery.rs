@@ -13,8 +13,8 @@ use shared::headers::NEW_ACCESS_TOKEN;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    APPLICATION_ID, DEMO_USER_ID, PAST_JWT_LIFETIME, TENANT_ID, TestApp, error_code, header,
-    spawn_app, spawn_app_with,
+    APPLICATION_ID, DEMO_USER_ID, PAST_JWT_LIFETIME, Session, TENANT_ID, TestApp, error_code,
+    header, spawn_app, spawn_app_with,
 };
 
 pub fn b64(bytes: &[u8]) -> String {
@@ -145,6 +145,15 @@ async fn assert_refused_without_refresh(app: &TestApp, name: &str, jwt: &str, re
         ErrorCode::Unauthorized,
         "{name}"
     );
+}
+
+/// A genuine session's JWT that this backend must not trust (`why`) is refused, fresh and once
+/// expired, and its refresh token is never used.
+async fn assert_refused_fresh_and_expired(app: &TestApp, why: &str, session: &Session) {
+    let (jwt, refresh_token) = (&session.jwt, &session.refresh_token);
+    assert_refused_without_refresh(app, &format!("fresh, {why}"), jwt, refresh_token).await;
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    assert_refused_without_refresh(app, &format!("expired, {why}"), jwt, refresh_token).await;
 }
 
 #[tokio::test]
@@ -327,21 +336,7 @@ async fn a_genuine_jwt_for_another_application_is_refused_and_never_refreshed() 
     assert_eq!(decode_part(&session.jwt, 1)["aud"], json!(other_app));
     assert_ne!(other_app, APPLICATION_ID);
 
-    assert_refused_without_refresh(
-        &app,
-        "fresh, wrong aud",
-        &session.jwt,
-        &session.refresh_token,
-    )
-    .await;
-    app.advance_time(PAST_JWT_LIFETIME).await;
-    assert_refused_without_refresh(
-        &app,
-        "expired, wrong aud",
-        &session.jwt,
-        &session.refresh_token,
-    )
-    .await;
+    assert_refused_fresh_and_expired(&app, "wrong aud", &session).await;
 }
 
 #[tokio::test]
@@ -359,19 +354,5 @@ async fn a_genuine_jwt_of_another_issuer_is_refused_and_never_refreshed() {
         json!("https://evil.example")
     );
 
-    assert_refused_without_refresh(
-        &app,
-        "fresh, wrong iss",
-        &session.jwt,
-        &session.refresh_token,
-    )
-    .await;
-    app.advance_time(PAST_JWT_LIFETIME).await;
-    assert_refused_without_refresh(
-        &app,
-        "expired, wrong iss",
-        &session.jwt,
-        &session.refresh_token,
-    )
-    .await;
+    assert_refused_fresh_and_expired(&app, "wrong iss", &session).await;
 }

@@ -1,19 +1,16 @@
-//! `spawn_app()`: the real FusionAuth emulator (Kickstart applied, test hooks on) and the real
-//! backend, each on port 0, the backend on a fresh SQLite file; plus typed helpers.
+//! `spawn_app()`: the workspace's one harness (`testkit::Stack`) with the real FusionAuth
+//! emulator (Kickstart applied, test hooks on, database in memory) and the real backend, each on
+//! port 0, the backend on a fresh SQLite file (or PostgreSQL database) and reaching FusionAuth
+//! through a relay the tests can switch off; plus typed helpers.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use shared::fusionauth::{LoginRequest, LoginResponse};
 use shared::store::{ApiError, Cart, ErrorCode};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use testkit::{Relay, Stack};
 
 pub const DEMO_EMAIL: &str = "shopper@example.com";
 pub const DEMO_PASSWORD: &str = "store-demo-pass";
@@ -21,7 +18,6 @@ pub const APPLICATION_ID: &str = "b0029271-d049-43fa-9a64-ade04b85bf15";
 pub const DEMO_USER_ID: &str = "f811228e-a7d3-40c4-8d40-7ac2088d9e28";
 pub const TENANT_ID: &str = "e6bf416f-8c1a-41d6-96ea-9635017d7e3d";
 pub const API_KEY: &str = "dev-only-api-key-Kh4tI2W5Ax9a4zWWetKgSDwGmwSZU5F5ZHDPykkk";
-pub const ISSUER: &str = "https://auth.store.example";
 /// The Kickstart's access-token lifetime is 300 s and the backend tolerates 5 s of skew:
 /// 301 s past the leeway expires a JWT.
 pub const PAST_JWT_LIFETIME: Duration = Duration::from_secs(306);
@@ -33,9 +29,7 @@ pub struct TestApp {
     pub fusionauth_url: String,
     pub client: reqwest::Client,
     pub clock: backend::Clock,
-    /// The backend's settings (another instance can be started with them).
-    pub settings: backend::Settings,
-    relay: Relay,
+    stack: Stack,
     _db: TestDb,
 }
 
@@ -103,64 +97,24 @@ async fn spawn_app_from(
     edit_kickstart: impl FnOnce(&mut Value),
     configure: impl FnOnce(&mut backend::Settings),
 ) -> TestApp {
-    if std::env::var_os("TEST_LOG").is_some() {
-        backend::telemetry::init();
-    }
-    // The backend's port is known first, so the Kickstart can subscribe its webhook.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("backend binds");
-    let backend_url = format!("http://{}", listener.local_addr().expect("backend address"));
-    let kickstart_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fusionauth/kickstart.json");
-    let mut document: Value = serde_json::from_str(
-        &std::fs::read_to_string(&kickstart_path).expect("kickstart file reads"),
-    )
-    .expect("kickstart is JSON");
-    edit_kickstart(&mut document);
-    let mut kickstart =
-        fusionauth_emulator::Kickstart::from_json(&document.to_string()).expect("kickstart parses");
-    kickstart.set_variable(
-        "storeWebhookUrl",
-        format!("{backend_url}/webhooks/fusionauth"),
-    );
-    let emulator = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database_url: "sqlite::memory:".to_owned(),
-        kickstart: Some(kickstart),
-        test_hooks: true,
-    })
-    .await
-    .expect("emulator builds");
-    let fusionauth_url = emulator.base_url();
-    let emulator_port = emulator.port();
-    tokio::spawn(emulator.run_until_stopped());
-
-    // The backend reaches FusionAuth through a relay the tests can switch off.
-    let relay = Relay::start(SocketAddr::from(([127, 0, 0, 1], emulator_port))).await;
-    let mut settings = backend::Settings::for_fusionauth(
-        relay.url(),
-        APPLICATION_ID.to_owned(),
-        ISSUER.to_owned(),
-        db.url(),
-    );
-    settings.listen = "127.0.0.1:0".to_owned();
-    settings.fusionauth_public_url = Some(fusionauth_url.clone());
-    configure(&mut settings);
-    let app = backend::Application::build_on(listener, settings.clone())
+    let stack = Stack::builder()
+        .kickstart(edit_kickstart)
+        .emulator_in_memory()
+        .backend_database(db.url())
+        .through_relay()
+        .configure(configure)
+        .start()
         .await
-        .expect("backend builds");
-    let address = app.base_url();
-    let clock = app.clock();
-    tokio::spawn(app.run_until_stopped());
-
+        .expect("the emulator and the backend start");
     TestApp {
-        address,
-        fusionauth_url,
+        address: stack.app_url.clone(),
+        fusionauth_url: stack.fusionauth_url.clone(),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client builds"),
-        clock,
-        settings,
-        relay,
+        clock: stack.backend_clock(),
+        stack,
         _db: db,
     }
 }
@@ -172,13 +126,10 @@ impl TestApp {
 
     /// Another backend instance on the same database and FusionAuth; its base URL and clock.
     pub async fn another_instance(&self) -> (String, backend::Clock) {
-        let app = backend::Application::build(self.settings.clone())
+        self.stack
+            .another_backend()
             .await
-            .expect("second backend builds");
-        let address = app.base_url();
-        let clock = app.clock();
-        tokio::spawn(app.run_until_stopped());
-        (address, clock)
+            .expect("second backend builds")
     }
 
     /// Steps 2–3: the PWA posts the credentials straight to FusionAuth.
@@ -210,49 +161,40 @@ impl TestApp {
 
     /// Moves both the backend's and FusionAuth's clocks forward.
     pub async fn advance_time(&self, by: Duration) {
-        self.clock.advance(by);
-        let response = self
-            .client
-            .post(format!("{}/_emulator/clock", self.fusionauth_url))
-            .json(&json!({"advanceSeconds": by.as_secs()}))
-            .send()
+        self.stack
+            .travel(by.as_secs())
             .await
-            .expect("clock request");
-        assert_eq!(response.status(), StatusCode::OK, "emulator clock moves");
+            .expect("both clocks move");
     }
 
     /// An admin call to the emulator with the Kickstart's API key.
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = self
-            .client
-            .request(method, format!("{}{path}", self.fusionauth_url))
-            .header("Authorization", API_KEY)
-            .json(&body)
-            .send()
+        self.stack
+            .administer(method.as_str(), path, body)
             .await
-            .expect("admin request");
-        assert!(
-            response.status().is_success(),
-            "{path} answered {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+            .expect("the admin call succeeds")
     }
 
     /// "FusionAuth is down": every connection from the backend to it is cut and refused.
     pub fn stop_fusionauth(&self) {
-        self.relay.set_up(false);
+        self.relay().set_up(false);
     }
 
     /// FusionAuth is reachable again.
     pub fn start_fusionauth(&self) {
-        self.relay.set_up(true);
+        self.relay().set_up(true);
     }
 
     /// How many `POST /api/jwt/refresh` requests the backend has sent to FusionAuth, counted on
     /// the wire by the relay (request lines in the backend → FusionAuth byte stream).
     pub fn refresh_calls_seen_by_fusionauth(&self) -> usize {
-        self.relay.refresh_calls.load(Ordering::SeqCst)
+        self.relay().refresh_calls()
+    }
+
+    fn relay(&self) -> &Relay {
+        self.stack
+            .relay()
+            .expect("the backend reaches FusionAuth through the relay")
     }
 
     pub async fn get_cart(&self, jwt: &str, refresh_token: Option<&str>) -> Response {
@@ -261,6 +203,59 @@ impl TestApp {
             request = request.header(shared::headers::REFRESH_TOKEN, token);
         }
         request.send().await.expect("cart request")
+    }
+
+    /// Steps 7–9 during a cart change: `POST /api/cart/items` with an expired JWT and the
+    /// session's refresh token.
+    pub async fn add_item_refreshing(
+        &self,
+        session: &Session,
+        product_id: &str,
+        quantity: i64,
+    ) -> Response {
+        self.client
+            .post(self.url("/api/cart/items"))
+            .bearer_auth(&session.jwt)
+            .header(shared::headers::REFRESH_TOKEN, &session.refresh_token)
+            .json(&json!({"productId": product_id, "quantity": quantity}))
+            .send()
+            .await
+            .expect("add request")
+    }
+
+    /// Registers a new user to the store through FusionAuth's Registration API and logs them
+    /// in, as [`Self::login`] does for the demo user.
+    pub async fn register_and_login(&self, email: &str, password: &str) -> LoginResponse {
+        self.admin(
+            reqwest::Method::POST,
+            "/api/user/registration",
+            json!({
+                "user": {"email": email, "password": password},
+                "registration": {"applicationId": APPLICATION_ID},
+                "skipVerification": true
+            }),
+        )
+        .await;
+        let response = self
+            .client
+            .post(format!("{}/api/login", self.fusionauth_url))
+            .json(&json!({"loginId": email, "password": password, "applicationId": APPLICATION_ID}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), StatusCode::OK, "{email} logs in");
+        response.json().await.expect("login body")
+    }
+
+    /// JWT instants are whole seconds: a login a second after a revocation is a new, accepted
+    /// session.
+    pub async fn assert_a_later_login_is_accepted(&self) {
+        self.advance_time(Duration::from_secs(2)).await;
+        let again = self.login().await;
+        assert_eq!(
+            self.get_cart(&again.jwt, None).await.status(),
+            StatusCode::OK
+        );
     }
 
     pub async fn add_item(&self, jwt: &str, product_id: &str, quantity: i64) -> Response {
@@ -273,6 +268,15 @@ impl TestApp {
             .expect("add request")
     }
 
+    /// The cart of `jwt`'s owner holds exactly these `(product, quantity)` lines, in order.
+    pub async fn assert_cart(&self, jwt: &str, expected: &[(&str, u32)]) {
+        let expected: Vec<(String, u32)> = expected
+            .iter()
+            .map(|(product, quantity)| ((*product).to_owned(), *quantity))
+            .collect();
+        assert_eq!(quantities(&self.cart_of(jwt).await), expected);
+    }
+
     /// The cart as the owner of `jwt` sees it (the JWT must be fresh).
     pub async fn cart_of(&self, jwt: &str) -> Cart {
         let response = self.get_cart(jwt, None).await;
@@ -281,22 +285,27 @@ impl TestApp {
     }
 }
 
+/// The cart call with `jwt` (and `refresh_token`) answers 401 `session_expired` and no new
+/// tokens: the session is over.
+pub async fn assert_session_expired(app: &TestApp, jwt: &str, refresh_token: Option<&str>) {
+    let response = app.get_cart(jwt, refresh_token).await;
+    assert_eq!(header(&response, shared::headers::NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        ErrorCode::SessionExpired
+    );
+}
+
 /// Asserts an error answer and returns its code.
 pub async fn error_code(response: Response, status: StatusCode) -> ErrorCode {
     assert_eq!(response.status(), status);
     assert_eq!(
-        response
-            .headers()
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok()),
+        header(&response, "cache-control").as_deref(),
         Some("no-store")
     );
     if status == StatusCode::UNAUTHORIZED {
         assert_eq!(
-            response
-                .headers()
-                .get("www-authenticate")
-                .and_then(|v| v.to_str().ok()),
+            header(&response, "www-authenticate").as_deref(),
             Some(r#"Bearer error="invalid_token""#)
         );
     }
@@ -402,100 +411,5 @@ impl Drop for TestDb {
                 let _ = std::fs::remove_file(file);
             }
         }
-    }
-}
-
-/// A TCP relay to the emulator that can be switched off, cutting open connections too.
-struct Relay {
-    address: SocketAddr,
-    up: Arc<AtomicBool>,
-    switch: watch::Sender<bool>,
-    refresh_calls: Arc<AtomicUsize>,
-}
-
-/// The request line of a refresh call, as it crosses the wire.
-const REFRESH_REQUEST_LINE: &[u8] = b"POST /api/jwt/refresh HTTP/1.1\r\n";
-
-/// Copies `from` to `to`, counting [`REFRESH_REQUEST_LINE`]s (also when split across reads).
-async fn copy_counting(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    count: Arc<AtomicUsize>,
-) {
-    let mut buffer = vec![0_u8; 16 * 1024];
-    let mut window: Vec<u8> = Vec::new();
-    loop {
-        let read = match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => break,
-            Ok(read) => read,
-        };
-        window.extend_from_slice(&buffer[..read]);
-        let found = window
-            .windows(REFRESH_REQUEST_LINE.len())
-            .filter(|candidate| *candidate == REFRESH_REQUEST_LINE)
-            .count();
-        count.fetch_add(found, Ordering::SeqCst);
-        let keep = REFRESH_REQUEST_LINE.len() - 1;
-        if window.len() > keep {
-            window.drain(..window.len() - keep);
-        }
-        if to.write_all(&buffer[..read]).await.is_err() {
-            break;
-        }
-    }
-    let _ = to.shutdown().await;
-}
-
-impl Relay {
-    async fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("relay binds");
-        let address = listener.local_addr().expect("relay address");
-        let up = Arc::new(AtomicBool::new(true));
-        let (switch, watcher) = watch::channel(true);
-        let accepting = Arc::clone(&up);
-        let refresh_calls = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&refresh_calls);
-        tokio::spawn(async move {
-            while let Ok((inbound, _)) = listener.accept().await {
-                if !accepting.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let mut watcher = watcher.clone();
-                let counter = Arc::clone(&counter);
-                tokio::spawn(async move {
-                    let Ok(outbound) = TcpStream::connect(upstream).await else {
-                        return;
-                    };
-                    let (inbound_read, mut inbound_write) = inbound.into_split();
-                    let (mut outbound_read, outbound_write) = outbound.into_split();
-                    let relay = async {
-                        tokio::join!(
-                            copy_counting(inbound_read, outbound_write, counter),
-                            tokio::io::copy(&mut outbound_read, &mut inbound_write),
-                        )
-                    };
-                    tokio::select! {
-                        _ = relay => {}
-                        _ = watcher.wait_for(|up| !*up) => {}
-                    }
-                });
-            }
-        });
-        Self {
-            address,
-            up,
-            switch,
-            refresh_calls,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
-        let _ = self.switch.send(up);
     }
 }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use shared::store::{AppConfig, ProductList};
 
-use crate::helpers::{APPLICATION_ID, spawn_app, spawn_app_with};
+use crate::helpers::{APPLICATION_ID, header, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn step_01_the_catalogue_is_public_and_never_cached() {
@@ -16,10 +16,7 @@ async fn step_01_the_catalogue_is_public_and_never_cached() {
         .expect("request");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        response
-            .headers()
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok()),
+        header(&response, "cache-control").as_deref(),
         Some("no-store")
     );
     let list: ProductList = response.json().await.expect("product list");

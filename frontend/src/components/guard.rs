@@ -2,11 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::pages::Page;
+use crate::dom::set_page_title;
+use crate::router::Page;
+
 /// Any path the app does not know.
 #[component]
 pub fn NotFound() -> impl IntoView {
-    super::set_page_title("Page not found");
+    set_page_title("Page not found");
     view! {
         <section class="page narrow" aria-labelledby="not-found-title">
             <h1 id="not-found-title" tabindex="-1">"Page not found"</h1>

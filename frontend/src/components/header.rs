@@ -4,10 +4,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::ApiClient;
-use crate::app::CartCount;
+use crate::cart_count::CartCount;
 use crate::format;
-use crate::pages::Page;
-use crate::router::Router;
+use crate::router::{Page, Router};
 use crate::session::Session;
 use crate::task::Task;
 

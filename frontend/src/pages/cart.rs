@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use shared::store::{Cart, CartLine, Quantity, SetCartQuantity};
 
 use crate::api::{ApiClient, ApiFailure};
-use crate::app::CartCount;
+use crate::cart_count::CartCount;
 use crate::components::LoadError;
 use crate::format;
-use crate::pages::Page;
+use crate::router::Page;
 use crate::task::Task;
 
 /// A change the user asked for.
@@ -100,7 +100,7 @@ impl ChangeAction {
 /// The cart page.
 #[component]
 pub fn CartPage() -> impl IntoView {
-    crate::components::set_page_title("Your cart");
+    crate::dom::set_page_title("Your cart");
     let api = expect_context::<ApiClient>();
     let cart_count = expect_context::<CartCount>();
     let CartCount(count, sending) = cart_count;

@@ -7,7 +7,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::api::{ApiClient, LoginFailure, LoginStep};
-use crate::components::focus_later;
+use crate::dom::focus_later;
 use crate::session::Session;
 
 /// Where the user is in signing in.
@@ -107,7 +107,7 @@ fn FormError(flow: Flow) -> impl IntoView {
 
 #[component]
 fn CredentialsStep(flow: Flow) -> impl IntoView {
-    crate::components::set_page_title("Sign in");
+    crate::dom::set_page_title("Sign in");
     let session = flow.session;
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -212,7 +212,7 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
 /// The second step after a 242: a one-time code from the user's authenticator.
 #[component]
 fn CodeStep(flow: Flow, id: String) -> impl IntoView {
-    crate::components::set_page_title("Enter your code");
+    crate::dom::set_page_title("Enter your code");
     let code = RwSignal::new(String::new());
     let pending = move || flow.pending.get();
     let code_error = move || flow.field_error("code");

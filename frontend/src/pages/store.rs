@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::store::{AddCartItem, Product, ProductList, Quantity};
 
 use crate::api::{ApiClient, ApiFailure};
-use crate::app::CartCount;
+use crate::cart_count::CartCount;
 use crate::components::LoadError;
 use crate::format;
 use crate::session::Session;
@@ -14,7 +14,7 @@ use crate::task::Task;
 /// The store's front page.
 #[component]
 pub fn StorePage() -> impl IntoView {
-    crate::components::set_page_title("Products");
+    crate::dom::set_page_title("Products");
     let api = expect_context::<ApiClient>();
     let session = expect_context::<Session>();
     let products = Task::<Result<ProductList, ApiFailure>>::new();

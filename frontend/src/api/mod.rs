@@ -1,0 +1,24 @@
+//! The typed client: one `async fn` per endpoint, taking and returning `shared` types, on one
+//! [`ApiClient`] shared through context. By concern:
+//!
+//! | module | what |
+//! |---|---|
+//! | `client` | [`ApiClient`]: what every call shares (session, the deployment's `AppConfig`, the notice, retries) |
+//! | `store` | the store API (`/api/products`, `/api/cart…`): same origin, the JWT and, when it is (nearly) expired, the refresh token; rotated tokens stored first (workflow steps 4–13) |
+//! | `fusionauth` | FusionAuth's Login, Two-factor and Logout APIs, cross-origin, without API key or cookies (steps 2–3); what each answer means ([`LoginStep`], [`LoginFailure`]) |
+//! | `device` | the `metaData.device` a login describes this browser with |
+//! | `call` | plumbing: request timeouts, store errors decoded into [`ApiFailure`] |
+//!
+//! The modules import each other one way (`client` ← `store`, `fusionauth`); this file only
+//! re-exports.
+
+mod call;
+mod client;
+mod device;
+mod fusionauth;
+mod store;
+
+pub use self::call::{ApiFailure, UNREACHABLE_STORE};
+pub use self::client::{APP_CONFIG_PATH, ApiClient};
+pub use self::device::describe_device;
+pub use self::fusionauth::{LoginFailure, LoginStep, UNREACHABLE_SIGN_IN, read_login_answer};

@@ -1,0 +1,175 @@
+//! The store API (`/api/products`, `/api/cart…`): same origin, the JWT as
+//! `Authorization: Bearer …`. When the JWT has expired or is about to, the refresh token goes
+//! along as `X-Refresh-Token` (under the refresh lock, in this tab and across tabs) and the
+//! backend may answer with rotated tokens in `X-New-Access-Token` / `X-New-Refresh-Token`, which
+//! are stored before anything else (workflow steps 4–13). Non-2xx answers are decoded into
+//! [`ApiFailure`].
+
+use leptos::prelude::*;
+use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
+use shared::store::{AddCartItem, Cart, ErrorCode, ProductList, SetCartQuantity};
+use web_sys::js_sys;
+
+use super::call::{ApiFailure, UNREACHABLE_STORE, decode_error, read_json};
+use super::client::ApiClient;
+use crate::http::{self, Call, Reply};
+use crate::json::to_string;
+use crate::refresh::{self, LOCK_WAIT_MS};
+
+impl ApiClient {
+    /// `GET /api/products`.
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn products(&self) -> Result<ProductList, ApiFailure> {
+        read_json(&self.send("GET", "/api/products", None).await?)
+    }
+
+    /// `GET /api/cart` (workflow steps 4–5).
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn cart(&self) -> Result<Cart, ApiFailure> {
+        read_json(&self.send("GET", "/api/cart", None).await?)
+    }
+
+    /// `POST /api/cart/items`: adds to the cart and answers with the whole cart.
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn add_to_cart(&self, item: &AddCartItem) -> Result<Cart, ApiFailure> {
+        let body = to_string(item).ok_or(ApiFailure::BadResponse)?;
+        let reply = self.send("POST", "/api/cart/items", Some(body)).await?;
+        self.cart_answer(&reply).await
+    }
+
+    /// `PATCH /api/cart/items/{productId}`: sets a line's quantity.
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn set_quantity(
+        &self,
+        product_id: &str,
+        change: &SetCartQuantity,
+    ) -> Result<Cart, ApiFailure> {
+        let body = to_string(change).ok_or(ApiFailure::BadResponse)?;
+        let reply = self
+            .send("PATCH", &cart_item_path(product_id), Some(body))
+            .await?;
+        self.cart_answer(&reply).await
+    }
+
+    /// `DELETE /api/cart/items/{productId}`: removes a line.
+    ///
+    /// # Errors
+    /// See [`ApiFailure`].
+    pub async fn remove_from_cart(&self, product_id: &str) -> Result<Cart, ApiFailure> {
+        let reply = self
+            .send("DELETE", &cart_item_path(product_id), None)
+            .await?;
+        self.cart_answer(&reply).await
+    }
+
+    /// A cart change answers with the cart; a bodiless 204 is followed by a fresh `GET`.
+    async fn cart_answer(&self, reply: &Reply) -> Result<Cart, ApiFailure> {
+        if reply.status == 204 {
+            return self.cart().await;
+        }
+        read_json(reply)
+    }
+
+    /// Sends one store API request with the session's tokens and handles what every endpoint
+    /// shares: token rotation, session expiry, the unreachable notice and retries.
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        json_body: Option<String>,
+    ) -> Result<Reply, ApiFailure> {
+        let initial = self.session.current().ok_or(ApiFailure::SignedOut)?;
+        // The refresh token goes along: take the refresh lock first, then look at the tokens
+        // again — another request or tab may have refreshed them meanwhile.
+        let pass = if refresh::should_refresh(&initial.token, now_secs()) {
+            let pass = self.refresh.get_value().enter(LOCK_WAIT_MS).await;
+            self.session.reload().await;
+            Some(pass)
+        } else {
+            None
+        };
+        let session = self.session.current().ok_or(ApiFailure::SignedOut)?;
+        let refresh_token = session
+            .refresh_token
+            .as_deref()
+            .filter(|_| refresh::should_refresh(&session.token, now_secs()));
+
+        let authorization = format!("Bearer {}", session.token);
+        let mut headers = vec![("Authorization", authorization.as_str())];
+        if let Some(refresh_token) = refresh_token {
+            headers.push((REFRESH_TOKEN, refresh_token));
+        }
+        let Ok(reply) = http::send(Call {
+            method,
+            url: path,
+            headers: &headers,
+            json: json_body.as_deref(),
+            ..Call::default()
+        })
+        .await
+        else {
+            self.temporary_failure();
+            return Err(ApiFailure::Unreachable);
+        };
+
+        // New tokens first: whatever else happens, the old refresh token may be spent already.
+        let new_access = reply.header(NEW_ACCESS_TOKEN);
+        let new_refresh = reply.header(NEW_REFRESH_TOKEN);
+        let rotated = new_access.is_some() || new_refresh.is_some();
+        if rotated {
+            self.session.rotate(new_access, new_refresh).await;
+        }
+        drop(pass);
+
+        if reply.ok() {
+            self.notice.set(None);
+            self.connectivity.succeeded();
+            return Ok(reply);
+        }
+        let status = reply.status;
+        let error = decode_error(&reply);
+        let session_over = status == 401
+            && matches!(
+                error.code,
+                ErrorCode::SessionExpired | ErrorCode::Unauthorized
+            );
+        let failure = ApiFailure::Api { status, error };
+        if session_over {
+            // Unless a newer session (another tab's login) replaced the one this request used.
+            let same_session = self
+                .session
+                .current()
+                .is_some_and(|current| rotated || current.token == session.token);
+            if same_session {
+                self.notice.set(None);
+                self.session.expire();
+            }
+        } else if failure.is_temporary() {
+            self.temporary_failure();
+        }
+        Err(failure)
+    }
+
+    /// 503 or no answer: keep the tokens, show the notice, retry later.
+    fn temporary_failure(&self) {
+        self.notice.set(Some(UNREACHABLE_STORE.to_owned()));
+        self.connectivity.failed();
+    }
+}
+
+fn cart_item_path(product_id: &str) -> String {
+    let encoded: String = js_sys::encode_uri_component(product_id).into();
+    format!("/api/cart/items/{encoded}")
+}
+
+fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
