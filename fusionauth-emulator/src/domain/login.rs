@@ -191,7 +191,10 @@ async fn complete(
         return Ok(LoginOutcome::new(
             LoginStatus::PasswordChangeRequired,
             LoginResponse {
-                change_password_id: Some(crypto::random_string::<32>()?),
+                change_password_id: Some(
+                    super::passwords::new_change_password_id(state, tenant, &user.id, false, None)
+                        .await?,
+                ),
                 change_password_reason: Some(ChangePasswordReason::Administrative),
                 ..LoginResponse::default()
             },

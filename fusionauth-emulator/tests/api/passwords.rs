@@ -1,0 +1,442 @@
+//! Passwords: forgot-password, change-password (by id, JWT, API key + loginId), the 203 path,
+//! the tenant's password rules, single use and expiry of `changePasswordId` —
+//! <https://fusionauth.io/docs/apis/users#start-forgot-password-workflow>,
+//! <https://fusionauth.io/docs/apis/users#change-a-users-password>
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestEmulator, spawn_emulator};
+
+const EMAIL: &str = "forgetful@example.com";
+const OLD: &str = "old-password-1";
+const NEW: &str = "new-password-2";
+
+async fn with_user() -> (TestEmulator, String) {
+    let emulator = spawn_emulator().await;
+    let id = emulator
+        .register_user(json!({"email": EMAIL, "password": OLD}), true)
+        .await;
+    (emulator, id)
+}
+
+/// `POST /api/user/forgot-password` with the API key and no email: the `changePasswordId`.
+async fn change_password_id(emulator: &TestEmulator) -> String {
+    let response = emulator
+        .admin(Method::POST, "/api/user/forgot-password")
+        .json(&json!({"loginId": EMAIL, "sendForgotPasswordEmail": false}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    body["changePasswordId"].as_str().expect("id").to_owned()
+}
+
+async fn change(emulator: &TestEmulator, id: &str, password: &str) -> reqwest::Response {
+    emulator
+        .post_json(
+            "/api/user/change-password",
+            &json!({"changePasswordId": id, "password": password}),
+        )
+        .await
+}
+
+async fn outbox(emulator: &TestEmulator) -> Vec<Value> {
+    let body = emulator.get_json("/_emulator/outbox.json").await;
+    body["messages"].as_array().expect("messages").clone()
+}
+
+fn field_codes(body: &Value, field: &str) -> Vec<String> {
+    body["fieldErrors"][field]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["code"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_change_password_id_sets_the_new_password_once_and_the_old_one_stops_working() {
+    let (emulator, _) = with_user().await;
+    let id = change_password_id(&emulator).await;
+    assert!(outbox(&emulator).await.is_empty(), "no email was asked for");
+    assert_eq!(
+        emulator
+            .client
+            .get(emulator.url(&format!("/api/user/change-password/{id}")))
+            .send()
+            .await
+            .expect("sent")
+            .status(),
+        200
+    );
+
+    let response = change(&emulator, &id, NEW).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(
+        body["oneTimePassword"]
+            .as_str()
+            .is_some_and(|p| p.len() >= 32)
+    );
+
+    assert_eq!(emulator.login_as(EMAIL, OLD).await.status(), 404);
+    assert_eq!(emulator.login_as(EMAIL, NEW).await.status(), 200);
+    assert_eq!(
+        change(&emulator, &id, "another-password").await.status(),
+        404,
+        "used once"
+    );
+    let check = emulator
+        .client
+        .get(emulator.url(&format!("/api/user/change-password/{id}")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(check.status(), 404);
+}
+
+#[tokio::test]
+async fn the_id_in_the_path_works_and_the_body_wins_over_it() {
+    let (emulator, _) = with_user().await;
+    let id = change_password_id(&emulator).await;
+    let response = emulator
+        .post_json(
+            &format!("/api/user/change-password/{id}"),
+            &json!({"password": NEW}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let second = change_password_id(&emulator).await;
+    let response = emulator
+        .post_json(
+            "/api/user/change-password/not-an-id",
+            &json!({"changePasswordId": second, "password": OLD}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(emulator.login_as(EMAIL, OLD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_change_password_id_expires_after_the_tenants_time_to_live() {
+    let (emulator, _) = with_user().await;
+    let default_ttl = change_password_id(&emulator).await;
+    emulator.advance_clock(599).await;
+    let still = emulator
+        .client
+        .get(emulator.url(&format!("/api/user/change-password/{default_ttl}")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(still.status(), 200, "valid for 600 s by default");
+    emulator.advance_clock(2).await;
+    assert_eq!(change(&emulator, &default_ttl, NEW).await.status(), 404);
+
+    emulator
+        .patch_default_tenant(json!({"externalIdentifierConfiguration":
+            {"changePasswordIdTimeToLiveInSeconds": 30}}))
+        .await;
+    let short = change_password_id(&emulator).await;
+    emulator.advance_clock(31).await;
+    assert_eq!(change(&emulator, &short, NEW).await.status(), 404);
+    assert_eq!(
+        emulator.login_as(EMAIL, OLD).await.status(),
+        200,
+        "unchanged"
+    );
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused_with_fusionauths_codes_and_the_id_stays_usable() {
+    let (emulator, _) = with_user().await;
+    emulator
+        .patch_default_tenant(json!({"passwordValidationRules": {
+            "minLength": 10, "maxLength": 20, "requireMixedCase": true,
+            "requireNonAlpha": true, "requireNumber": true}}))
+        .await;
+    let id = change_password_id(&emulator).await;
+    let cases = [
+        ("", "[blank]password"),
+        ("Sh0rt!", "[tooShort]password"),
+        ("Far-too-long-Passw0rd-x", "[tooLong]password"),
+        ("all-lower-case-1", "[singleCase]password"),
+        ("NoSymbolsHere12", "[onlyAlpha]password"),
+        ("No-Numbers-Here", "[requireNumber]password"),
+    ];
+    for (password, code) in cases {
+        let response = change(&emulator, &id, password).await;
+        assert_eq!(response.status(), 400, "{password:?}");
+        let body: Value = response.json().await.expect("JSON");
+        assert!(
+            field_codes(&body, "password").contains(&code.to_owned()),
+            "{password:?} gives {code}: {body}"
+        );
+    }
+    assert_eq!(change(&emulator, &id, "Good-Passw0rd").await.status(), 200);
+
+    let response = emulator
+        .admin(Method::POST, "/api/user/registration")
+        .json(
+            &json!({"user": {"email": "weak@example.com", "password": "weakpassword"},
+                      "registration": {"applicationId": emulator.application_id}}),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("JSON");
+    let codes = field_codes(&body, "user.password");
+    for code in ["[singleCase]user.password", "[onlyAlpha]user.password"] {
+        assert!(codes.contains(&code.to_owned()), "{code}: {body}");
+    }
+    let lookup = emulator
+        .admin(Method::GET, "/api/user?email=weak@example.com")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(lookup.status(), 404, "nothing stored on refusal");
+}
+
+#[tokio::test]
+async fn forgot_password_refusals_follow_the_docs() {
+    let (emulator, _) = with_user().await;
+    emulator
+        .register_user(json!({"username": "no-email-user", "password": OLD}), true)
+        .await;
+    let anonymous = |body: Value| {
+        let emulator = &emulator;
+        async move {
+            emulator
+                .post_json("/api/user/forgot-password", &body)
+                .await
+                .status()
+        }
+    };
+    assert_eq!(anonymous(json!({"loginId": ""})).await, 400);
+    assert_eq!(
+        anonymous(json!({"loginId": "nobody@example.com"})).await,
+        404
+    );
+    assert_eq!(anonymous(json!({"loginId": "no-email-user"})).await, 422);
+    let bad_key = emulator
+        .client
+        .post(emulator.url("/api/user/forgot-password"))
+        .header("Authorization", "not-a-key")
+        .json(&json!({"loginId": EMAIL}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bad_key.status(), 401);
+    emulator
+        .patch_default_tenant(
+            json!({"emailConfiguration": {"forgotPasswordEmailTemplateId": null}}),
+        )
+        .await;
+    assert_eq!(anonymous(json!({"loginId": EMAIL})).await, 403);
+    assert!(outbox(&emulator).await.is_empty(), "no email on refusal");
+}
+
+#[tokio::test]
+async fn forgot_password_without_a_key_emails_a_link_and_answers_empty() {
+    let (emulator, user_id) = with_user().await;
+    let session = emulator.login_as(EMAIL, OLD).await;
+    let session: Value = session.json().await.expect("JSON");
+    let response = emulator
+        .post_json(
+            "/api/user/forgot-password",
+            &json!({"loginId": EMAIL.to_uppercase(), "applicationId": emulator.application_id,
+                    "state": {"next": "/account"}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("content-type").is_none());
+    assert!(response.bytes().await.expect("body").is_empty());
+
+    let messages = outbox(&emulator).await;
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(message["to"], EMAIL);
+    assert_eq!(message["template"], "ForgotPassword");
+    assert_eq!(message["subject"], "Reset your password");
+    let text = message["textBody"].as_str().expect("text");
+    let id = text
+        .split("/password/change/")
+        .nth(1)
+        .and_then(|rest| rest.split('?').next())
+        .expect("a change-password link");
+    assert!(text.contains(&format!(
+        "tenantId={}",
+        crate::helpers::variable("defaultTenantId")
+    )));
+    assert!(text.contains("next=%2Faccount"));
+    let page = emulator
+        .client
+        .get(emulator.url("/_emulator/outbox"))
+        .send()
+        .await
+        .expect("sent");
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("ASCII")
+            .starts_with("text/html")
+    );
+    assert!(
+        page.text()
+            .await
+            .expect("page")
+            .contains("Reset your password")
+    );
+
+    let response = change(&emulator, id, NEW).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["state"], json!({"next": "/account"}));
+    let refresh = emulator
+        .refresh(session["refreshToken"].as_str().expect("refresh token"))
+        .await;
+    assert_eq!(
+        refresh.status(),
+        400,
+        "the change ended the user's sessions"
+    );
+    let user = emulator
+        .get_json_with_key(&format!("/api/user/{user_id}"))
+        .await;
+    assert_eq!(user["user"]["verified"], true);
+}
+
+#[tokio::test]
+async fn a_203_login_is_completed_with_its_change_password_id() {
+    let emulator = spawn_emulator().await;
+    emulator
+        .register_user(
+            json!({"email": EMAIL, "password": OLD, "passwordChangeRequired": true}),
+            true,
+        )
+        .await;
+    let response = emulator.login_as(EMAIL, OLD).await;
+    assert_eq!(response.status(), 203);
+    let body: Value = response.json().await.expect("JSON");
+    let id = body["changePasswordId"].as_str().expect("id");
+    assert_eq!(change(&emulator, id, NEW).await.status(), 200);
+    let response = emulator.login_as(EMAIL, NEW).await;
+    assert_eq!(response.status(), 200, "no longer required to change");
+    let login: Value = response.json().await.expect("JSON");
+    assert_eq!(login["user"]["passwordChangeRequired"], false);
+}
+
+#[tokio::test]
+async fn a_signed_in_user_changes_the_password_with_the_current_one() {
+    let (emulator, _) = with_user().await;
+    let login: Value = emulator
+        .login_as(EMAIL, OLD)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let jwt = login["token"].as_str().expect("token");
+    let with_jwt = |body: Value| {
+        emulator
+            .client
+            .post(emulator.url("/api/user/change-password"))
+            .bearer_auth(jwt)
+            .json(&body)
+            .send()
+    };
+    let cases = [
+        (json!({"password": NEW}), 400),
+        (
+            json!({"password": NEW, "currentPassword": "wrong-password"}),
+            404,
+        ),
+        (json!({"password": "short", "currentPassword": OLD}), 400),
+    ];
+    for (body, status) in cases {
+        assert_eq!(
+            with_jwt(body.clone()).await.expect("sent").status(),
+            status,
+            "{body}"
+        );
+    }
+    let anonymous = emulator
+        .post_json("/api/user/change-password", &json!({"password": NEW}))
+        .await;
+    assert_eq!(anonymous.status(), 401);
+    let response = with_jwt(json!({"password": NEW, "currentPassword": OLD}))
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body["oneTimePassword"].is_string());
+    let refresh = emulator
+        .refresh(login["refreshToken"].as_str().expect("refresh token"))
+        .await;
+    assert_eq!(
+        refresh.status(),
+        400,
+        "onPasswordChanged revokes by default"
+    );
+    assert_eq!(emulator.login_as(EMAIL, NEW).await.status(), 200);
+}
+
+#[tokio::test]
+async fn sessions_survive_a_change_when_the_tenant_does_not_revoke_on_password_change() {
+    let (emulator, _) = with_user().await;
+    emulator
+        .patch_default_tenant(json!({"jwtConfiguration": {"refreshTokenRevocationPolicy":
+            {"onPasswordChanged": false}}}))
+        .await;
+    let login: Value = emulator
+        .login_as(EMAIL, OLD)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let id = change_password_id(&emulator).await;
+    assert_eq!(change(&emulator, &id, NEW).await.status(), 200);
+    let refresh = emulator
+        .refresh(login["refreshToken"].as_str().expect("refresh token"))
+        .await;
+    assert_eq!(refresh.status(), 200);
+}
+
+#[tokio::test]
+async fn an_api_key_changes_a_password_by_login_id() {
+    let (emulator, _) = with_user().await;
+    let by_key = |body: Value| {
+        emulator
+            .admin(Method::POST, "/api/user/change-password")
+            .json(&body)
+            .send()
+    };
+    let cases = [
+        (
+            json!({"loginId": "nobody@example.com", "password": NEW}),
+            400,
+        ),
+        (
+            json!({"loginId": EMAIL, "password": NEW, "currentPassword": "wrong"}),
+            400,
+        ),
+        (json!({"password": NEW}), 400),
+    ];
+    for (body, status) in cases {
+        assert_eq!(
+            by_key(body.clone()).await.expect("sent").status(),
+            status,
+            "{body}"
+        );
+    }
+    let response = by_key(json!({"loginId": EMAIL, "password": NEW}))
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert!(response.bytes().await.expect("body").is_empty());
+    assert_eq!(emulator.login_as(EMAIL, NEW).await.status(), 200);
+}
