@@ -161,6 +161,21 @@ pub fn email_verification(
     }
 }
 
+/// The Password Update email (sent after a change when the tenant names a
+/// `passwordUpdateEmailTemplateId`): no link, a warning to act if it was not the user.
+pub fn password_update() -> Rendered {
+    Rendered {
+        template: "PasswordUpdate",
+        subject: "Your password was changed".to_owned(),
+        text: "The password of this account was just changed. If it was not you, reset it now \
+               with \"Forgot password?\" on the sign-in page.\n\n- FusionAuth Admin\n"
+            .to_owned(),
+        html: "<p>The password of this account was just changed. If it was not you, reset it \
+               now with \"Forgot password?\" on the sign-in page.</p><p>- FusionAuth Admin</p>"
+            .to_owned(),
+    }
+}
+
 /// Keeps `email` to `user` in the outbox and, when the tenant names an SMTP host, sends it
 /// (waiting at most 10 s; a failure is recorded as the message's `delivery`, not an error).
 /// Its content (which holds the secret link) is never logged.

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 use shared::fusionauth::{Errors, Rule};
 
-use super::revocation;
+use super::{email, revocation};
 use crate::infra::crypto;
 use crate::infra::error::{ApiError, Result};
 use crate::model::Tenant;
@@ -159,6 +159,13 @@ pub async fn set(
     let expiry = now.saturating_add(ttl.saturating_mul(1000));
     store::account::insert_one_time_password(&state.pool, &one_time_password, &user.id, expiry)
         .await?;
+    let notify = tenant
+        .data
+        .pointer("/emailConfiguration/passwordUpdateEmailTemplateId")
+        .is_some_and(Value::is_string);
+    if notify && user.email.is_some() {
+        email::send(state, tenant, user, email::password_update()).await?;
+    }
     tracing::info!(user_id = user.id, "password changed");
     Ok(one_time_password)
 }

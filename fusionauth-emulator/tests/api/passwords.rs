@@ -440,3 +440,21 @@ async fn an_api_key_changes_a_password_by_login_id() {
     assert!(response.bytes().await.expect("body").is_empty());
     assert_eq!(emulator.login_as(EMAIL, NEW).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_tenant_with_a_password_update_template_tells_the_user_of_the_change() {
+    let (emulator, _) = with_user().await;
+    let id = change_password_id(&emulator).await;
+    assert_eq!(change(&emulator, &id, NEW).await.status(), 200);
+    assert!(outbox(&emulator).await.is_empty(), "no template, no email");
+    emulator
+        .patch_default_tenant(json!({"emailConfiguration":
+            {"passwordUpdateEmailTemplateId": "00000000-0000-0000-0000-000000000042"}}))
+        .await;
+    let id = change_password_id(&emulator).await;
+    assert_eq!(change(&emulator, &id, OLD).await.status(), 200);
+    let messages = outbox(&emulator).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["template"], "PasswordUpdate");
+    assert_eq!(messages[0]["to"], EMAIL);
+}
