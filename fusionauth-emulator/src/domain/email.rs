@@ -176,6 +176,20 @@ pub fn password_update() -> Rendered {
     }
 }
 
+/// Where a user's emails go: `user.data.email` when set (so users without a login email, or
+/// sharing one, can get mail), else `user.email`.
+pub fn recipient(user: &UserRow) -> Option<String> {
+    serde_json::from_str::<Value>(&user.data)
+        .ok()
+        .and_then(|data| {
+            data.pointer("/data/email")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .filter(|email| !email.trim().is_empty())
+        .or_else(|| user.email.clone())
+}
+
 /// Keeps `email` to `user` in the outbox and, when the tenant names an SMTP host, sends it
 /// (waiting at most 10 s; a failure is recorded as the message's `delivery`, not an error).
 /// Its content (which holds the secret link) is never logged.
@@ -192,7 +206,7 @@ pub async fn send(
         .unwrap_or_default();
     let text = |name: &str| config.get(name).and_then(Value::as_str).map(str::to_owned);
     let from = text("defaultFromEmail").unwrap_or_else(|| DEFAULT_FROM.to_owned());
-    let to = user.email.clone().unwrap_or_default();
+    let to = recipient(user).unwrap_or_default();
     let smtp_host = text("host").filter(|host| !host.trim().is_empty());
     let row = OutboxRow {
         id: uuid::Uuid::new_v4().to_string(),

@@ -81,6 +81,30 @@ pub async fn new_change_password_id(
     request_state: Option<&Map<String, Value>>,
 ) -> Result<String> {
     let id = crypto::random_string::<32>()?;
+    store_change_password_id(state, tenant, user_id, &id, emailed, request_state).await?;
+    Ok(id)
+}
+
+/// Stores `id` as a `changePasswordId` of `user`; 400 `[duplicate]changePasswordId` when an
+/// outstanding id has that value.
+pub async fn store_change_password_id(
+    state: &AppState,
+    tenant: &Tenant,
+    user_id: &str,
+    id: &str,
+    emailed: bool,
+    request_state: Option<&Map<String, Value>>,
+) -> Result<()> {
+    if store::account::change_password_id(&state.pool, id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::field(
+            Rule::Duplicate,
+            "changePasswordId",
+            "This change password id is in use.",
+        ));
+    }
     let ttl = ttl_seconds(
         tenant,
         "changePasswordIdTimeToLiveInSeconds",
@@ -93,14 +117,14 @@ pub async fn new_change_password_id(
     let request_state = request_state.map(|s| Value::Object(s.clone()).to_string());
     store::account::insert_change_password_id(
         &state.pool,
-        &id,
+        id,
         user_id,
         expiry,
         emailed,
         request_state.as_deref(),
     )
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 /// The unexpired change-password id `id`; 404 when it is unknown, used or expired.

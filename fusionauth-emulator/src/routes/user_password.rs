@@ -91,13 +91,26 @@ async fn forgot(
         if disabled {
             return Err(ApiError::Forbidden);
         }
-        if user.email.is_none() {
+        if email::recipient(&user).is_none() {
             return Err(ApiError::NoEmailAddress);
         }
     }
-    let id =
-        passwords::new_change_password_id(&state, &tenant, &user.id, send, body.state.as_ref())
-            .await?;
+    let chosen = body
+        .change_password_id
+        .as_deref()
+        .filter(|id| key.is_some() && !id.trim().is_empty());
+    let id = match chosen {
+        Some(id) => {
+            let request_state = body.state.as_ref();
+            passwords::store_change_password_id(&state, &tenant, &user.id, id, send, request_state)
+                .await?;
+            id.to_owned()
+        }
+        None => {
+            passwords::new_change_password_id(&state, &tenant, &user.id, send, body.state.as_ref())
+                .await?
+        }
+    };
     if send {
         let base = email::base_url(&tenant, application.as_ref(), &own_url(&req));
         let rendered = email::forgot_password(

@@ -223,6 +223,20 @@ async fn forgot_password_refusals_follow_the_docs() {
         404
     );
     assert_eq!(anonymous(json!({"loginId": "no-email-user"})).await, 422);
+    emulator
+        .register_user(
+            json!({"username": "mail-in-data", "password": OLD,
+                   "data": {"email": "shared-box@example.com"}}),
+            true,
+        )
+        .await;
+    assert_eq!(anonymous(json!({"loginId": "mail-in-data"})).await, 200);
+    let messages = outbox(&emulator).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0]["to"], "shared-box@example.com",
+        "data.email is used"
+    );
     let bad_key = emulator
         .client
         .post(emulator.url("/api/user/forgot-password"))
@@ -238,7 +252,7 @@ async fn forgot_password_refusals_follow_the_docs() {
         )
         .await;
     assert_eq!(anonymous(json!({"loginId": EMAIL})).await, 403);
-    assert!(outbox(&emulator).await.is_empty(), "no email on refusal");
+    assert_eq!(outbox(&emulator).await.len(), 1, "no email on refusal");
 }
 
 #[tokio::test]
@@ -457,4 +471,38 @@ async fn a_tenant_with_a_password_update_template_tells_the_user_of_the_change()
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["template"], "PasswordUpdate");
     assert_eq!(messages[0]["to"], EMAIL);
+}
+
+#[tokio::test]
+async fn an_api_key_may_choose_the_change_password_id() {
+    let (emulator, _) = with_user().await;
+    let start = |id: &'static str| {
+        emulator
+            .admin(Method::POST, "/api/user/forgot-password")
+            .json(&json!({"loginId": EMAIL, "changePasswordId": id,
+                          "sendForgotPasswordEmail": false}))
+            .send()
+    };
+    let response = start("my-own-change-id").await.expect("sent");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["changePasswordId"], "my-own-change-id");
+    let again = start("my-own-change-id").await.expect("sent");
+    assert_eq!(again.status(), 400, "an outstanding id is not given twice");
+    assert_eq!(
+        change(&emulator, "my-own-change-id", NEW).await.status(),
+        200
+    );
+    let anonymous = emulator
+        .post_json(
+            "/api/user/forgot-password",
+            &json!({"loginId": EMAIL, "changePasswordId": "chosen-anonymously"}),
+        )
+        .await;
+    assert_eq!(anonymous.status(), 200);
+    assert_eq!(
+        change(&emulator, "chosen-anonymously", OLD).await.status(),
+        404,
+        "only an API key may choose the id"
+    );
 }

@@ -25,6 +25,9 @@ pub struct ForgotPasswordRequest {
     /// Returned by the change-password answer and given to the email template.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<Map<String, Value>>,
+    /// API key only: the id to use instead of a generated one (discouraged by the docs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_password_id: Option<String>,
 }
 
 crate::debug_fields!(ForgotPasswordRequest {
