@@ -25,7 +25,8 @@ pub fn routes(routes: &mut Routes<'_>) {
 
 /// `POST /api/user/verify-email`: `{verificationId, oneTimeCode?}` (anonymous), or with an API
 /// key `{userId}`. 200 empty; 400 `[blank]verificationId`, `[blank]oneTimeCode`,
-/// `[invalid]oneTimeCode`; 401; 404 unknown, used or expired id (or user).
+/// `[invalid]oneTimeCode`; 401; 403 (by id) the tenant no longer verifies emails; 404 unknown,
+/// used or expired id (or user).
 #[tracing::instrument(skip_all)]
 async fn verify(
     req: HttpRequest,
@@ -43,6 +44,11 @@ async fn verify(
         let row = found(store::account::verification_id(&state.pool, &id).await?)?;
         if row.expiry <= now {
             return Err(ApiError::NotFound);
+        }
+        let user = found(store::users::find(&state.pool, &row.user_id).await?)?;
+        let tenant = found(store::tenants::find(&state.pool, &user.tenant_id).await?)?;
+        if !tenant.verify_email() {
+            return Err(ApiError::Forbidden);
         }
         if let Some(code_hash) = &row.code_hash {
             let Some(code) = body.one_time_code.as_deref().filter(|c| !c.is_empty()) else {

@@ -279,3 +279,34 @@ async fn an_unreachable_smtp_host_is_recorded_and_the_workflow_still_starts() {
     let messages = outbox(&emulator).await;
     assert_eq!(messages[0]["delivery"], "smtp-failed");
 }
+
+#[tokio::test]
+async fn a_verification_id_is_refused_once_the_tenant_stops_verifying_emails() {
+    let emulator = gated_emulator("ClickableLink").await;
+    let user_id = emulator
+        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
+        .await;
+    let id = emailed_verification_id(&emulator).await;
+    emulator
+        .patch_default_tenant(json!({"emailConfiguration": {"verifyEmail": false}}))
+        .await;
+    let response = emulator
+        .post_json("/api/user/verify-email", &json!({"verificationId": id}))
+        .await;
+    assert_eq!(response.status(), 403);
+    let response = emulator
+        .admin(Method::POST, "/api/user/verify-email")
+        .json(&json!({"userId": user_id}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        response.status(),
+        200,
+        "an API key verifies administratively"
+    );
+    let user = emulator
+        .get_json_with_key(&format!("/api/user/{user_id}"))
+        .await;
+    assert_eq!(user["user"]["verified"], true);
+}
