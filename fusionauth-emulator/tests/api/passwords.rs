@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, spawn_emulator};
+use crate::helpers::{TestEmulator, spawn_emulator, spawn_emulator_with_receiver};
 
 const EMAIL: &str = "forgetful@example.com";
 const OLD: &str = "old-password-1";
@@ -504,5 +504,26 @@ async fn an_api_key_may_choose_the_change_password_id() {
         change(&emulator, "chosen-anonymously", OLD).await.status(),
         404,
         "only an API key may choose the id"
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_tells_the_webhook_that_all_the_users_sessions_are_revoked() {
+    let (emulator, receiver) = spawn_emulator_with_receiver().await;
+    let login = emulator.login().await;
+    let response = emulator
+        .client
+        .post(emulator.url("/api/user/change-password"))
+        .bearer_auth(login["token"].as_str().expect("token"))
+        .json(&json!({"currentPassword": emulator.password, "password": NEW}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
+    assert_eq!(event["userId"], emulator.user_id.as_str(), "{event}");
+    assert!(
+        event.get("refreshToken").is_none(),
+        "every session of the user: {event}"
     );
 }
