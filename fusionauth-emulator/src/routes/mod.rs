@@ -59,11 +59,13 @@ const APIS: &[fn(&mut Routes<'_>)] = &[
     application::routes,
     registration::routes,
     system_configuration::routes,
+    // Before `user`: `/api/user/change-password` and `/api/user/verify-email` must not be read
+    // as `/api/user/{userId}`.
+    user_password::routes,
+    user_verify::routes,
     user::routes,
     webhook::routes,
     user_action::routes,
-    user_password::routes,
-    user_verify::routes,
     outbox::routes,
 ];
 

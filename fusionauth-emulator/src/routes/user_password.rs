@@ -1,5 +1,5 @@
 //! Passwords: `POST /api/user/forgot-password`, `POST /api/user/change-password[/{id}]`,
-//! `GET /api/user/change-password/{id}` —
+//! `GET /api/user/change-password[/{id}]` —
 //! <https://fusionauth.io/docs/apis/users#start-forgot-password-workflow>,
 //! <https://fusionauth.io/docs/apis/users#change-a-users-password>
 
@@ -24,7 +24,8 @@ pub fn routes(routes: &mut Routes<'_>) {
         .post("/api/user/forgot-password", forgot)
         .post("/api/user/change-password", change)
         .post("/api/user/change-password/{changePasswordId}", change)
-        .get("/api/user/change-password/{changePasswordId}", check);
+        .get("/api/user/change-password/{changePasswordId}", check)
+        .get("/api/user/change-password", check_signed_in);
 }
 
 /// The emulator's own address as the request reached it (the links' last-resort base).
@@ -139,6 +140,34 @@ async fn forgot(
 /// 404. Does not use the id up.
 async fn check(state: State, path: web::Path<String>) -> Result<HttpResponse> {
     passwords::pending_change(&state, &path).await?;
+    Ok(empty_ok())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct CheckQuery {
+    login_id: Option<String>,
+}
+
+/// `GET /api/user/change-password` with a JWT, or an API key and `?loginId=`: 200 empty when
+/// the user may change the password without a trust token (always: two-factor step-up is not
+/// emulated); 401; 404 no such user.
+async fn check_signed_in(
+    req: HttpRequest,
+    state: State,
+    api_key: ApiKeyStatus,
+    query: web::Query<CheckQuery>,
+) -> Result<HttpResponse> {
+    let login_id = query.into_inner().login_id.filter(|l| !l.trim().is_empty());
+    if let (ApiKeyStatus::Valid(key), Some(login_id)) = (&api_key, login_id) {
+        let tenant = resolve_tenant(&state, &req, Some(key)).await?;
+        found(store::users::by_login_id(&state.pool, &tenant.id, &login_id).await?)?;
+        return Ok(empty_ok());
+    }
+    let user_id = jwt_claims(&state, &req)
+        .and_then(|claims| claims.sub)
+        .ok_or(ApiError::Unauthorized)?;
+    found(store::users::find(&state.pool, &user_id).await?)?;
     Ok(empty_ok())
 }
 

@@ -527,3 +527,29 @@ async fn a_password_change_tells_the_webhook_that_all_the_users_sessions_are_rev
         "every session of the user: {event}"
     );
 }
+
+#[tokio::test]
+async fn a_signed_in_user_or_an_api_key_may_check_a_password_change() {
+    let (emulator, _) = with_user().await;
+    let login: Value = emulator
+        .login_as(EMAIL, OLD)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let check = |request: reqwest::RequestBuilder| async move {
+        request.send().await.expect("sent").status()
+    };
+    let url = emulator.url("/api/user/change-password");
+    let jwt = login["token"].as_str().expect("token");
+    assert_eq!(check(emulator.client.get(&url).bearer_auth(jwt)).await, 200);
+    assert_eq!(check(emulator.client.get(&url)).await, 401);
+    let by_key = |login_id: &str| {
+        emulator.admin(
+            Method::GET,
+            &format!("/api/user/change-password?loginId={login_id}"),
+        )
+    };
+    assert_eq!(check(by_key(EMAIL)).await, 200);
+    assert_eq!(check(by_key("nobody@example.com")).await, 404);
+}
