@@ -193,3 +193,17 @@ pub async fn set(
     tracing::info!(user_id = user.id, "password changed");
     Ok(one_time_password)
 }
+
+/// The user of the one-time password `value`, which is used up; 404 when it is unknown, used
+/// or expired.
+pub async fn redeem_one_time_password(state: &AppState, value: &str) -> Result<UserRow> {
+    let (user_id, expiry) = store::account::take_one_time_password(&state.pool, value)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if expiry <= state.clock.now_ms() {
+        return Err(ApiError::NotFound);
+    }
+    store::users::find(&state.pool, &user_id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}

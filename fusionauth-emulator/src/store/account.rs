@@ -75,6 +75,17 @@ pub async fn insert_one_time_password(
     Ok(())
 }
 
+/// Deletes the one-time password `value`; its user and expiry, when it existed.
+pub async fn take_one_time_password(
+    pool: &SqlitePool,
+    value: &str,
+) -> sqlx::Result<Option<(String, i64)>> {
+    sqlx::query_as("DELETE FROM one_time_passwords WHERE id_hash = ? RETURNING user_id, expiry")
+        .bind(sha256_b64(value))
+        .fetch_optional(pool)
+        .await
+}
+
 /// A stored email verification id.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct VerificationRow {

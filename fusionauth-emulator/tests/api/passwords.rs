@@ -338,7 +338,17 @@ async fn a_203_login_is_completed_with_its_change_password_id() {
     assert_eq!(response.status(), 203);
     let body: Value = response.json().await.expect("JSON");
     let id = body["changePasswordId"].as_str().expect("id");
-    assert_eq!(change(&emulator, id, NEW).await.status(), 200);
+    let response = change(&emulator, id, NEW).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    let signed_in =
+        login_with_one_time_password(&emulator, body["oneTimePassword"].as_str().expect("OTP"))
+            .await;
+    assert_eq!(
+        signed_in.status(),
+        200,
+        "the documented 203 path ends signed in"
+    );
     let response = emulator.login_as(EMAIL, NEW).await;
     assert_eq!(response.status(), 200, "no longer required to change");
     let login: Value = response.json().await.expect("JSON");
@@ -552,4 +562,54 @@ async fn a_signed_in_user_or_an_api_key_may_check_a_password_change() {
     };
     assert_eq!(check(by_key(EMAIL)).await, 200);
     assert_eq!(check(by_key("nobody@example.com")).await, 404);
+}
+
+async fn login_with_one_time_password(emulator: &TestEmulator, value: &str) -> reqwest::Response {
+    emulator
+        .post_json(
+            "/api/login",
+            &json!({"oneTimePassword": value, "applicationId": emulator.application_id}),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn the_one_time_password_of_a_change_signs_the_user_in_once_within_a_minute() {
+    let (emulator, user_id) = with_user().await;
+    let id = change_password_id(&emulator).await;
+    let body: Value = change(&emulator, &id, NEW)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let one_time_password = body["oneTimePassword"].as_str().expect("OTP");
+    let response = login_with_one_time_password(&emulator, one_time_password).await;
+    assert_eq!(response.status(), 200);
+    let login: Value = response.json().await.expect("JSON");
+    assert_eq!(login["user"]["id"], user_id.as_str());
+    assert!(login["token"].is_string() && login["refreshToken"].is_string());
+    assert_eq!(
+        login_with_one_time_password(&emulator, one_time_password)
+            .await
+            .status(),
+        404,
+        "used once"
+    );
+    assert_eq!(
+        login_with_one_time_password(&emulator, "not-one")
+            .await
+            .status(),
+        404
+    );
+
+    let id = change_password_id(&emulator).await;
+    let body: Value = change(&emulator, &id, OLD)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    emulator.advance_clock(61).await;
+    let late =
+        login_with_one_time_password(&emulator, body["oneTimePassword"].as_str().expect("OTP"));
+    assert_eq!(late.await.status(), 404, "valid for 60 s");
 }
