@@ -56,6 +56,33 @@ impl Accounts {
     }
 }
 
+impl Accounts {
+    /// The Registration API signs the new user in (a refresh token) although nobody holds that
+    /// session: revoke it, so it never shows among the user's devices. A failure is only
+    /// logged (the session then expires by itself).
+    async fn end_registration_session(&self, refresh_token_id: &str) {
+        let url = format!("{}/api/jwt/refresh/{refresh_token_id}", self.fusionauth_url);
+        let outcome = self
+            .client
+            .delete(&url)
+            .header(reqwest::header::AUTHORIZATION, self.api_key.expose())
+            .timeout(TIMEOUT)
+            .send()
+            .await;
+        match outcome {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => tracing::warn!(
+                status = response.status().as_u16(),
+                "cannot revoke the registration's refresh token"
+            ),
+            Err(error) => tracing::warn!(
+                error = %error.without_url(),
+                "cannot revoke the registration's refresh token"
+            ),
+        }
+    }
+}
+
 fn client_ip(req: &HttpRequest) -> IpAddr {
     req.peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
@@ -126,6 +153,9 @@ pub async fn sign_up(
                 .json()
                 .await
                 .map_err(|e| unavailable("registration answer", e.without_url()))?;
+            if let Some(refresh_token_id) = &answer.refresh_token_id {
+                accounts.end_registration_session(refresh_token_id).await;
+            }
             let user = answer.user.unwrap_or_default();
             tracing::info!(user_id = user.id, "account created");
             Ok(HttpResponse::Created().json(SignUpResponse {

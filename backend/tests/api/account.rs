@@ -85,6 +85,22 @@ async fn a_new_account_is_registered_to_the_store_and_can_sign_in() {
         user["user"]["registrations"][0]["applicationId"],
         APPLICATION_ID
     );
+    let sessions = app
+        .client
+        .get(format!(
+            "{}/api/jwt/refresh?userId={}",
+            app.fusionauth_url, created.user_id
+        ))
+        .header("Authorization", API_KEY)
+        .send()
+        .await
+        .expect("sent");
+    let sessions: Value = sessions.json().await.expect("JSON");
+    assert_eq!(
+        sessions["refreshTokens"],
+        json!([]),
+        "no session left over from the registration"
+    );
     let login = app
         .client
         .post(format!("{}/api/login", app.fusionauth_url))
