@@ -2,6 +2,7 @@
 //! the tenant's password rules, single use and expiry of `changePasswordId` —
 //! <https://fusionauth.io/docs/apis/users#start-forgot-password-workflow>,
 //! <https://fusionauth.io/docs/apis/users#change-a-users-password>
+//! (Over 500 lines: one test per documented path and error of the two APIs, kept together.)
 
 use reqwest::Method;
 use serde_json::{Value, json};
