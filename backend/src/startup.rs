@@ -15,7 +15,7 @@ use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::hardening::{self, Hardening};
 use crate::login_proxy::LoginProxy;
-use crate::routes::{self, cart, health, login, products, static_files, webhooks};
+use crate::routes::{self, account, cart, health, login, products, static_files, webhooks};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store;
@@ -29,6 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
                 .wrap(from_fn(hardening::cors))
                 .route("/products", web::get().to(products::list))
                 .route("/login", web::post().to(login::login))
+                .route("/account", web::post().to(account::sign_up))
+                .route(
+                    "/account/forgot-password",
+                    web::post().to(account::forgot_password),
+                )
                 .route("/cart", web::get().to(cart::get))
                 .route("/cart", web::delete().to(cart::clear))
                 .route("/cart/items", web::post().to(cart::add_item))
@@ -143,6 +148,7 @@ impl Application {
                 settings.login_attempts_per_minute,
             )
         });
+        let accounts = web::Data::new(account::Accounts::from_settings(client.clone(), &settings));
         let auth = Authenticator::new(&settings, client, clock.clone(), pool.clone());
         auth.prefetch_keys().await;
         auth.reload_revocations()
@@ -191,6 +197,7 @@ impl Application {
                 .wrap(from_fn(hardening::every_response))
                 .app_data(state.clone())
                 .app_data(hardening.clone())
+                .app_data(accounts.clone())
                 .configure(|cfg| configure(cfg, static_dir.as_deref()))
         })
         // On SIGINT/SIGTERM: stop accepting, let requests in flight finish for up to 10 s.

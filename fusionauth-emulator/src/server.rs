@@ -44,7 +44,7 @@ async fn access_log(
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = redacted_path(req.path());
     let started = std::time::Instant::now();
     let response = next.call(req).await?;
     tracing::info!(
@@ -55,6 +55,20 @@ async fn access_log(
         "request"
     );
     Ok(response)
+}
+
+/// Paths whose last segment is a secret (a change-password or email verification id): the
+/// log shows `…/{redacted}` instead.
+const SECRET_SEGMENT_PATHS: &[&str] = &["/api/user/change-password/", "/api/user/verify-email/"];
+
+fn redacted_path(path: &str) -> String {
+    match SECRET_SEGMENT_PATHS
+        .iter()
+        .find(|prefix| path.starts_with(*prefix))
+    {
+        Some(prefix) => format!("{prefix}{{redacted}}"),
+        None => path.to_owned(),
+    }
 }
 
 /// Replays a Kickstart's requests through the application, in process; the first one that does
@@ -83,4 +97,28 @@ pub async fn replay(state: web::Data<AppState>, replay: Replay) -> anyhow::Resul
         "Kickstart applied"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_path;
+
+    #[test]
+    fn the_access_log_never_shows_a_change_password_or_verification_id() {
+        let table = [
+            (
+                "/api/user/change-password/SECRET",
+                "/api/user/change-password/{redacted}",
+            ),
+            (
+                "/api/user/verify-email/SECRET",
+                "/api/user/verify-email/{redacted}",
+            ),
+            ("/api/user/change-password", "/api/user/change-password"),
+            ("/api/user/abc", "/api/user/abc"),
+        ];
+        for (path, logged) in table {
+            assert_eq!(redacted_path(path), logged);
+        }
+    }
 }

@@ -1,8 +1,11 @@
-//! The store API's bodies (`/api/products`, `/api/cart…`) and its error body.
+//! The store API's bodies (`/api/products`, `/api/cart…`, `/api/account…`) and its error body.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+mod account;
+pub use account::*;
 
 /// A product of the catalogue. Prices are in minor units (cents) of `currency`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -171,7 +171,12 @@ fn start_and_supervise(options: &Options) -> anyhow::Result<()> {
         .env("APP_LISTEN", format!("127.0.0.1:{}", options.port))
         .env("APP_STATIC_DIR", &dist)
         .env("APP_DATABASE_URL", sqlite_url(&data.join(STORE_DATABASE)))
-        .env("APP_FUSIONAUTH_URL", &emulator_url);
+        .env("APP_FUSIONAUTH_URL", &emulator_url)
+        // The Kickstart's development key: enables the account API (sign-up, forgot password).
+        .env(
+            "APP_FUSIONAUTH_API_KEY",
+            testkit::KickstartFacts::load()?.api_key,
+        );
     services.spawn("backend", &mut backend)?;
 
     services.wait_until_ready(&[
@@ -203,6 +208,7 @@ fn start_and_supervise(options: &Options) -> anyhow::Result<()> {
         "\n    The store is running at {app_origin}\n    \
          Sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n    \
          FusionAuth emulator: {emulator_url}\n    \
+         Emails it sends (password resets, verification): {emulator_url}/_emulator/outbox\n    \
          {}Press Ctrl-C to stop.\n",
         if options.watch {
             "Edits under frontend/ and shared/ rebuild the PWA: reload the page to see them.\n    "

@@ -2,6 +2,7 @@
 //! errors, the `/api` answer headers. The route table that wires them is
 //! [`crate::startup::configure`]; handlers reach the services through [`AppState`].
 
+pub(crate) mod account;
 pub(crate) mod cart;
 pub(crate) mod health;
 pub(crate) mod login;

@@ -1,6 +1,7 @@
 //! Black-box tests of the store API against the real FusionAuth emulator, named after the
 //! workflow's steps (see `/work/shared` or the top README).
 
+mod account;
 mod auth_refresh;
 mod bad_input;
 mod binary;

@@ -191,7 +191,10 @@ async fn complete(
         return Ok(LoginOutcome::new(
             LoginStatus::PasswordChangeRequired,
             LoginResponse {
-                change_password_id: Some(crypto::random_string::<32>()?),
+                change_password_id: Some(
+                    super::passwords::new_change_password_id(state, tenant, &user.id, false, None)
+                        .await?,
+                ),
                 change_password_reason: Some(ChangePasswordReason::Administrative),
                 ..LoginResponse::default()
             },
@@ -269,6 +272,35 @@ async fn complete(
     outcome.body.user = Some(view);
     tracing::info!(status = status.code(), "login succeeded");
     Ok(outcome)
+}
+
+/// A login with the one-time password a password change returned (single use, the tenant's
+/// `oneTimePasswordTimeToLiveInSeconds`): the same checks and outcomes as a password login
+/// once the password is known to be right.
+pub async fn with_one_time_password(
+    state: &AppState,
+    tenant: &Tenant,
+    application: Option<Application>,
+    one_time_password: &str,
+    options: LoginOptions,
+) -> Result<LoginOutcome> {
+    let user = super::passwords::redeem_one_time_password(state, one_time_password).await?;
+    if user.tenant_id != tenant.id {
+        return Err(ApiError::NotFound);
+    }
+    if !user.active {
+        return Err(ApiError::Locked);
+    }
+    if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
+        return Err(ApiError::LoginPrevented(actions));
+    }
+    if user
+        .expiry()
+        .is_some_and(|expiry| expiry <= state.clock.now_ms())
+    {
+        return Err(ApiError::Expired);
+    }
+    complete(state, tenant, user, application, &options).await
 }
 
 /// The login events' `info`.

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// 401, empty body: API key (or JWT) missing or invalid.
     #[error("not authorized")]
     Unauthorized,
+    /// 403, empty body: the feature is disabled in the tenant (e.g. no forgot-password email).
+    #[error("the feature is disabled")]
+    Forbidden,
     /// 404, empty body.
     #[error("not found")]
     NotFound,
@@ -36,6 +39,9 @@ pub enum ApiError {
     /// 413, empty body: the request body is over the limit.
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// 422, empty body: the user has no email address to send to.
+    #[error("the user has no email address")]
+    NoEmailAddress,
     /// 423, empty body: the user is deactivated.
     #[error("the user is locked")]
     Locked,
@@ -89,7 +95,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NoEmailAddress => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Expired => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Locked => StatusCode::LOCKED,

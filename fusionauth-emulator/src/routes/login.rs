@@ -5,7 +5,7 @@ use actix_web::http::header::SET_COOKIE;
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::fusionauth::{Errors, LoginRequest, LogoutRequest, Rule};
 
-use crate::domain::login::{LoginOptions, LoginOutcome, with_password};
+use crate::domain::login::{LoginOptions, LoginOutcome, with_one_time_password, with_password};
 use crate::domain::{revocation, tokens};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, client_ip, cookie, json_builder, set_cookie};
@@ -40,6 +40,18 @@ async fn login(
         None => None,
     };
     check_api_key(&api_key, application.as_ref(), &tenant)?;
+    if let Some(one_time_password) = body.one_time_password.as_deref().filter(|p| !p.is_empty()) {
+        let options = LoginOptions {
+            application_id: application_id.map(str::to_owned),
+            no_jwt: body.no_jwt.unwrap_or(false),
+            meta_data: body.meta_data,
+            ip_address: client_ip(&req, body.ip_address.as_deref()),
+        };
+        let outcome =
+            with_one_time_password(&state, &tenant, application, one_time_password, options)
+                .await?;
+        return Ok(respond(&req, &state, outcome));
+    }
 
     let mut errors = Errors::default();
     if body.login_id.trim().is_empty() {

@@ -11,9 +11,12 @@
 //! | [`application`] | `/api/application[/{applicationId}]` |
 //! | [`registration`] | `/api/user/registration/…` |
 //! | [`user`] | `/api/user[/{userId}]` |
+//! | [`user_password`] | `/api/user/forgot-password`, `/api/user/change-password[/{id}]` |
+//! | [`user_verify`] | `/api/user/verify-email[/{verificationId}]` |
 //! | [`system_configuration`] | `/api/system-configuration` |
 //! | [`webhook`] | `/api/webhook[/{webhookId}]` |
 //! | [`user_action`] | `/api/user-action[/{userActionId}]` |
+//! | [`outbox`] | `/_emulator/outbox[.json]`: the emails sent (always served) |
 //! | [`emulator`] | `/_emulator/…` test hooks (only with `--test-hooks`) |
 //!
 //! Each module's `routes` registers its handlers in the [`table`]; [`configure`] wires them all,
@@ -28,6 +31,7 @@ mod input;
 mod jwt;
 mod key;
 mod login;
+mod outbox;
 mod registration;
 mod system_configuration;
 pub mod table;
@@ -35,6 +39,8 @@ mod tenant;
 mod two_factor;
 mod user;
 mod user_action;
+mod user_password;
+mod user_verify;
 mod webhook;
 mod well_known;
 
@@ -53,9 +59,14 @@ const APIS: &[fn(&mut Routes<'_>)] = &[
     application::routes,
     registration::routes,
     system_configuration::routes,
+    // Before `user`: `/api/user/change-password` and `/api/user/verify-email` must not be read
+    // as `/api/user/{userId}`.
+    user_password::routes,
+    user_verify::routes,
     user::routes,
     webhook::routes,
     user_action::routes,
+    outbox::routes,
 ];
 
 /// Registers every route (the test hooks too when `test_hooks`) and the endpoint names derived

@@ -13,7 +13,7 @@ use super::auth::resolve_tenant;
 use super::input::{Create, object, parse_uuid, string};
 use super::table::Routes;
 use crate::domain::session::{self, SessionRequest};
-use crate::domain::users;
+use crate::domain::{passwords, users, verification};
 use crate::infra::crypto;
 use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::ok_json;
@@ -173,6 +173,7 @@ async fn register(
         insert_instant: now,
         last_login_instant: None,
     };
+    let created = new_user.is_some();
     let mut tx = state.pool.begin().await?;
     if let Some((user, password)) = new_user {
         let hashed = web::block(move || crypto::hash_password(&password, crypto::DEFAULT_FACTOR))
@@ -191,6 +192,10 @@ async fn register(
     tx.commit().await?;
 
     let user = found(store::users::find(&state.pool, &user_id).await?)?;
+    if created && tenant.verify_email() && !user.verified && user.email.is_some() {
+        let own_url = super::user_password::own_url(&req);
+        verification::start(&state, &tenant, Some(&application), &user, &own_url, true).await?;
+    }
     let registrations = store::registrations::of_user(&state.pool, &user_id).await?;
     let issued = session::issue(
         &state,
@@ -269,32 +274,7 @@ async fn validate_new_user(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let length = password.chars().count();
-    if password.is_empty() {
-        errors.add_field(
-            Rule::Blank,
-            "user.password",
-            "You must specify the [user.password] property.",
-        );
-    } else if length < tenant.password_min_length() {
-        errors.add_field(
-            Rule::TooShort,
-            "user.password",
-            &format!(
-                "The [user.password] must be at least {} characters.",
-                tenant.password_min_length()
-            ),
-        );
-    } else if length > tenant.password_max_length() {
-        errors.add_field(
-            Rule::TooLong,
-            "user.password",
-            &format!(
-                "The [user.password] must be at most {} characters.",
-                tenant.password_max_length()
-            ),
-        );
-    }
+    passwords::check_rules(tenant, &password, "user.password", errors);
     let id = match path_user_id.or_else(|| string(user, "id").map(str::to_owned)) {
         Some(id) => parse_uuid(&id, "userId")?,
         None => uuid::Uuid::new_v4().to_string(),

@@ -59,7 +59,7 @@ impl<'a> Routes<'a> {
         self
     }
 
-    by_method!(get => GET, post => POST, patch => PATCH, delete => DELETE);
+    by_method!(get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE);
 
     /// The recorded `(method, path)` pairs, in registration order.
     #[cfg(test)]

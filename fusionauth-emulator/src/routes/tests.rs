@@ -88,7 +88,10 @@ fn endpoint_names_are_fusionauths_names_for_the_routes_served() {
             "/api/two-factor/login",
             "/api/user",
             "/api/user-action",
+            "/api/user/change-password",
+            "/api/user/forgot-password",
             "/api/user/registration",
+            "/api/user/verify-email",
             "/api/webhook",
         ]
     );
@@ -121,8 +124,20 @@ fn test_hooks_are_registered_only_when_enabled() {
             .paths()
             .iter()
             .filter(|(_, path)| path.starts_with("/_emulator/"))
+            .filter(|(_, path)| !path.starts_with("/_emulator/outbox"))
             .count()
     };
     assert_eq!(hooks(false), 0);
     assert_eq!(hooks(true), 2);
+    let mut routes = Routes::recording();
+    register(&mut routes, false);
+    let outbox = routes
+        .paths()
+        .iter()
+        .filter(|(_, path)| path.starts_with("/_emulator/outbox"));
+    assert_eq!(
+        outbox.count(),
+        2,
+        "the outbox is served without the test hooks"
+    );
 }

@@ -11,7 +11,9 @@
 //! | [`two_factor`] | `two_factor_challenges` |
 //! | [`failed_logins`], [`user_actions`] | `failed_logins`, `user_actions`, `user_action_log` |
 //! | [`webhooks`] | `webhooks` |
+//! | [`account`] | `change_password_ids`, `one_time_passwords`, `email_verification_ids`, `outbox` |
 
+pub mod account;
 pub mod api_keys;
 pub mod applications;
 pub mod failed_logins;

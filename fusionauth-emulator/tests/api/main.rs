@@ -2,11 +2,13 @@
 
 mod admin;
 mod cors;
+mod email;
 mod helpers;
 mod jwt;
 mod keys;
 mod login;
 mod login_outcomes;
+mod passwords;
 mod permissions;
 mod refresh;
 mod restart;

@@ -29,6 +29,9 @@ pub struct LoginRequest {
     pub no_jwt: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta_data: Option<LoginMetaData>,
+    /// Instead of `loginId` and `password`: the one-time password a password change returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_time_password: Option<String>,
 }
 
 crate::debug_fields!(LoginRequest {

@@ -14,16 +14,19 @@
 //! | [`jwt`] | `/api/jwt/refresh` (refresh, revoke, retrieve), `/api/jwt/validate`, `/api/jwt/public-key`, claims; `/.well-known/jwks.json`, the OpenID configuration, the Key API |
 //! | [`events`] | webhook events (`{"event": …}`) |
 //! | [`errors`] | the error body and its codes `[rule]path` |
+//! | [`account`] | `/api/user/forgot-password`, `/api/user/change-password`, `/api/user/verify-email` |
 //! | [`admin`] | the configuration APIs' answers, `corsConfiguration` |
 //!
 //! Everything is also re-exported here: `shared::fusionauth::LoginRequest`.
 
+pub mod account;
 pub mod admin;
 pub mod errors;
 pub mod events;
 pub mod jwt;
 pub mod login;
 
+pub use account::*;
 pub use admin::*;
 pub use errors::*;
 pub use events::*;

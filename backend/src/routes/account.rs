@@ -1,0 +1,323 @@
+//! The account API, on FusionAuth's APIs with the server-side API key (only when
+//! `APP_FUSIONAUTH_API_KEY` is set; 404 otherwise):
+//!
+//! - `POST /api/account` `SignUpRequest` → 201 `SignUpResponse`: FusionAuth's Registration API
+//!   (user + registration to the configured application, which the client cannot choose), with
+//!   the tenant's password rules and email verification. FusionAuth's field errors come back as
+//!   400 `FieldErrors` (messages per field); nothing is stored then.
+//! - `POST /api/account/forgot-password` `{email}` → 202, whether or not the address has an
+//!   account: FusionAuth's Forgot Password API emails a link to the app's reset page.
+//!
+//! Each is limited per client address (`APP_ACCOUNT_ATTEMPTS_PER_MINUTE`). Passwords and
+//! FusionAuth's answers are never logged.
+//! <https://fusionauth.io/docs/apis/registrations>, <https://fusionauth.io/docs/apis/users>
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use shared::fusionauth::{Errors, RegistrationResponse};
+use shared::store::{
+    ErrorCode, FieldError, FieldErrors, ForgotPasswordRequest, SignUpRequest, SignUpResponse,
+};
+
+use crate::error::{Error, Result};
+use crate::rate_limit::RateLimiter;
+use crate::settings::{Secret, Settings};
+
+/// How long FusionAuth may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The account API's service (app data; present when `APP_FUSIONAUTH_API_KEY` is set).
+#[derive(Debug)]
+pub struct Accounts {
+    client: reqwest::Client,
+    fusionauth_url: String,
+    application_id: String,
+    api_key: Secret,
+    sign_ups: RateLimiter,
+    resets: RateLimiter,
+}
+
+impl Accounts {
+    /// `None` without an API key.
+    pub fn from_settings(client: reqwest::Client, settings: &Settings) -> Option<Self> {
+        let api_key = settings.fusionauth_api_key.clone()?;
+        Some(Self {
+            client,
+            fusionauth_url: settings.fusionauth_url.trim_end_matches('/').to_owned(),
+            application_id: settings.application_id.clone(),
+            api_key,
+            sign_ups: RateLimiter::per_minute(settings.account_attempts_per_minute),
+            resets: RateLimiter::per_minute(settings.account_attempts_per_minute),
+        })
+    }
+}
+
+impl Accounts {
+    /// The Registration API signs the new user in (a refresh token) although nobody holds that
+    /// session: revoke it, so it never shows among the user's devices. A failure is only
+    /// logged (the session then expires by itself).
+    async fn end_registration_session(&self, refresh_token_id: &str) {
+        let url = format!("{}/api/jwt/refresh/{refresh_token_id}", self.fusionauth_url);
+        let outcome = self
+            .client
+            .delete(&url)
+            .header(reqwest::header::AUTHORIZATION, self.api_key.expose())
+            .timeout(TIMEOUT)
+            .send()
+            .await;
+        match outcome {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => tracing::warn!(
+                status = response.status().as_u16(),
+                "cannot revoke the registration's refresh token"
+            ),
+            Err(error) => tracing::warn!(
+                error = %error.without_url(),
+                "cannot revoke the registration's refresh token"
+            ),
+        }
+    }
+}
+
+fn client_ip(req: &HttpRequest) -> IpAddr {
+    req.peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+}
+
+fn admit(limiter: &RateLimiter, client_ip: IpAddr) -> Result<()> {
+    limiter.check(client_ip).map_err(|wait| {
+        tracing::warn!(%client_ip, "too many account attempts");
+        Error::TooManyRequests {
+            retry_after_seconds: wait.as_secs().saturating_add(1),
+        }
+    })
+}
+
+/// The service (app data `Option<Accounts>`), or 404 without an API key.
+fn service<'a>(
+    req: &HttpRequest,
+    accounts: &'a web::Data<Option<Accounts>>,
+) -> Result<&'a Accounts> {
+    accounts
+        .as_ref()
+        .as_ref()
+        .ok_or_else(|| Error::NotFound(format!("No route for {} {}.", req.method(), req.path())))
+}
+
+fn unavailable(what: &str, cause: impl std::fmt::Display) -> Error {
+    Error::Unavailable(anyhow::anyhow!("{what}: {cause}"))
+}
+
+/// `POST /api/account`.
+#[tracing::instrument(skip_all)]
+pub async fn sign_up(
+    req: HttpRequest,
+    accounts: web::Data<Option<Accounts>>,
+    body: web::Json<SignUpRequest>,
+) -> Result<HttpResponse> {
+    let accounts = service(&req, &accounts)?;
+    let client_ip = client_ip(&req);
+    admit(&accounts.sign_ups, client_ip)?;
+    let request = body.into_inner();
+    let mut user = json!({"email": request.email.trim(), "password": request.password});
+    if let Some(first_name) = request
+        .first_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        user["firstName"] = json!(first_name);
+    }
+    let url = format!("{}/api/user/registration", accounts.fusionauth_url);
+    let response = accounts
+        .client
+        .post(&url)
+        .header(reqwest::header::AUTHORIZATION, accounts.api_key.expose())
+        .header("x-forwarded-for", client_ip.to_string())
+        .json(&json!({
+            "registration": {"applicationId": accounts.application_id},
+            "user": user,
+        }))
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| unavailable("POST /api/user/registration", e.without_url()))?;
+    let status = response.status().as_u16();
+    match status {
+        200 => {
+            let answer: RegistrationResponse = response
+                .json()
+                .await
+                .map_err(|e| unavailable("registration answer", e.without_url()))?;
+            if let Some(refresh_token_id) = &answer.refresh_token_id {
+                accounts.end_registration_session(refresh_token_id).await;
+            }
+            let user = answer.user.unwrap_or_default();
+            tracing::info!(user_id = user.id, "account created");
+            Ok(HttpResponse::Created().json(SignUpResponse {
+                verification_required: !user.verified,
+                email: user.email.unwrap_or_default(),
+                user_id: user.id,
+            }))
+        }
+        400 => {
+            let errors: Errors = response
+                .json()
+                .await
+                .map_err(|e| unavailable("registration refusal", e.without_url()))?;
+            let fields = field_errors(&errors);
+            tracing::info!(fields = ?fields.fields.keys().collect::<Vec<_>>(), "sign-up refused");
+            Ok(HttpResponse::BadRequest().json(fields))
+        }
+        401 => Err(Error::Internal(anyhow::anyhow!(
+            "FusionAuth refused the API key (APP_FUSIONAUTH_API_KEY) for the Registration API"
+        ))),
+        other => Err(unavailable(
+            "POST /api/user/registration",
+            format!("HTTP {other}"),
+        )),
+    }
+}
+
+/// FusionAuth's field errors as messages per field of [`SignUpRequest`].
+fn field_errors(errors: &Errors) -> FieldErrors {
+    let mut fields: BTreeMap<String, Vec<FieldError>> = BTreeMap::new();
+    for details in errors.field_errors.values() {
+        for detail in details {
+            let (field, message) = explain(&detail.code.path, detail.code.rule.as_str());
+            fields
+                .entry(field.to_owned())
+                .or_default()
+                .push(FieldError {
+                    rule: detail.code.rule.as_str().to_owned(),
+                    message: message.to_owned(),
+                });
+        }
+    }
+    if fields.is_empty() {
+        fields
+            .entry("form".to_owned())
+            .or_default()
+            .push(FieldError {
+                rule: "invalid".to_owned(),
+                message: "The account could not be created; please check the form.".to_owned(),
+            });
+    }
+    FieldErrors {
+        code: ErrorCode::InvalidRequest,
+        message: "Some fields need another value.".to_owned(),
+        fields,
+    }
+}
+
+/// The request field a FusionAuth error path is about, and what to tell the user.
+fn explain(path: &str, rule: &str) -> (&'static str, &'static str) {
+    match (path, rule) {
+        ("user.email", "duplicate") => (
+            "email",
+            "An account with this email address already exists.",
+        ),
+        ("user.email", "notEmail") => ("email", "Enter a valid email address."),
+        ("user.email", "blank") => ("email", "Enter your email address."),
+        ("user.email", "blocked") => ("email", "Email addresses of this domain are not accepted."),
+        ("user.email", _) => ("email", "This email address is not accepted."),
+        ("user.password", "blank") => ("password", "Enter a password."),
+        ("user.password", "tooShort") => ("password", "The password is too short."),
+        ("user.password", "tooLong") => ("password", "The password is too long."),
+        ("user.password", "singleCase") => {
+            ("password", "Use both upper-case and lower-case letters.")
+        }
+        ("user.password", "onlyAlpha") => (
+            "password",
+            "Add a character that is not a letter or a digit.",
+        ),
+        ("user.password", "requireNumber") => ("password", "Add a digit."),
+        ("user.password", rule) if rule.starts_with("breached") => (
+            "password",
+            "This password appears in known data breaches; choose another.",
+        ),
+        ("user.password", _) => ("password", "Choose another password."),
+        ("user.firstName", _) => ("firstName", "This name is not accepted."),
+        _ => (
+            "form",
+            "The account could not be created; please check the form.",
+        ),
+    }
+}
+
+/// `POST /api/account/forgot-password`: 202 with no body whether or not the address has an
+/// account (FusionAuth's 404 and 422 are not passed on).
+#[tracing::instrument(skip_all)]
+pub async fn forgot_password(
+    req: HttpRequest,
+    accounts: web::Data<Option<Accounts>>,
+    body: web::Json<ForgotPasswordRequest>,
+) -> Result<HttpResponse> {
+    let accounts = service(&req, &accounts)?;
+    let client_ip = client_ip(&req);
+    admit(&accounts.resets, client_ip)?;
+    let email = body.into_inner().email.trim().to_owned();
+    if email.is_empty() || !email.contains('@') {
+        return Err(Error::InvalidRequest(
+            "Enter your email address.".to_owned(),
+        ));
+    }
+    let url = format!("{}/api/user/forgot-password", accounts.fusionauth_url);
+    // Without the API key: FusionAuth then sends the email and answers with no body, so the
+    // change-password id never reaches this process.
+    let response = accounts
+        .client
+        .post(&url)
+        .header("x-forwarded-for", client_ip.to_string())
+        .json(&json!({"loginId": email, "applicationId": accounts.application_id}))
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| unavailable("POST /api/user/forgot-password", e.without_url()))?;
+    match response.status().as_u16() {
+        200 | 404 | 422 => {
+            tracing::info!("forgot-password request passed on");
+            Ok(HttpResponse::Accepted().finish())
+        }
+        other => Err(unavailable(
+            "POST /api/user/forgot-password",
+            format!("HTTP {other}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::fusionauth::Rule;
+
+    use super::*;
+
+    #[test]
+    fn fusionauth_field_errors_become_messages_on_the_requests_fields() {
+        let mut errors = Errors::default();
+        errors.add_field(
+            Rule::Duplicate,
+            "user.email",
+            "A user with this email already exists.",
+        );
+        errors.add_field(Rule::TooShort, "user.password", "too short");
+        errors.add_field(Rule::SingleCase, "user.password", "single case");
+        errors.add_field(Rule::Invalid, "registration.applicationId", "x");
+        let answer = field_errors(&errors);
+        assert_eq!(answer.code, ErrorCode::InvalidRequest);
+        let rules = |field: &str| -> Vec<String> {
+            answer.fields[field]
+                .iter()
+                .map(|e| e.rule.clone())
+                .collect()
+        };
+        assert_eq!(rules("email"), ["duplicate"]);
+        assert_eq!(rules("password"), ["tooShort", "singleCase"]);
+        assert_eq!(rules("form"), ["invalid"]);
+        assert!(answer.fields["email"][0].message.contains("already exists"));
+    }
+}
