@@ -5,6 +5,7 @@ mod auth_refresh;
 mod bad_input;
 mod binary;
 mod cart;
+mod device_binding;
 mod forgery;
 mod hardening;
 mod helpers;
