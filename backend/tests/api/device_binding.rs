@@ -2,6 +2,8 @@
 //! rejection, nonces, the modes' refusals, logout and revocation, against the real emulator.
 //! Proofs are signed by `testkit::DeviceKey` as the PWA signs them.
 
+use std::sync::Arc;
+
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use shared::headers::{DPOP, DPOP_NONCE, NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
@@ -21,11 +23,13 @@ pub async fn spawn_bound_app() -> TestApp {
 
 /// A signed-in device: its key, its current JWT, the latest nonce it was given.
 pub struct Device {
-    pub key: DeviceKey,
+    pub key: Arc<DeviceKey>,
     pub jwt: String,
     pub nonce: Option<String>,
     /// The backend it talks to (`http://127.0.0.1:<port>`).
     pub base: String,
+    /// How far the device's clock is off, in seconds (its proofs' `iat`).
+    pub clock_offset: i64,
 }
 
 /// What the backend answered, read once.
@@ -102,6 +106,38 @@ pub async fn send_raw(
 }
 
 impl Device {
+    /// A device with a new key presenting `jwt` to `base`.
+    pub fn new(base: &str, jwt: &str) -> Self {
+        Self {
+            key: Arc::new(DeviceKey::new()),
+            jwt: jwt.to_owned(),
+            nonce: None,
+            base: base.to_owned(),
+            clock_offset: 0,
+        }
+    }
+
+    /// The same device (key, JWT, nonce) talking to another backend instance.
+    pub fn on(&self, base: &str) -> Self {
+        Self {
+            key: Arc::clone(&self.key),
+            jwt: self.jwt.clone(),
+            nonce: self.nonce.clone(),
+            base: base.to_owned(),
+            clock_offset: self.clock_offset,
+        }
+    }
+
+    /// A good proof for `method path` by this device's clock.
+    pub fn proof(&self, method: &str, path: &str) -> String {
+        let url = format!("{}{path}", self.base);
+        let mut proof = self
+            .key
+            .claims(method, &url, &self.jwt, self.nonce.as_deref());
+        proof.claims["iat"] = json!(unix_seconds() + self.clock_offset);
+        self.key.sign(&proof)
+    }
+
     /// Signs in the demo user at FusionAuth and hands the session off to the backend.
     pub async fn sign_in(app: &TestApp) -> (Self, Session) {
         let session = app.login().await;
@@ -111,12 +147,7 @@ impl Device {
 
     /// `POST /api/session` with a new key; asserts 201 and keeps the new JWT.
     pub async fn hand_off(app: &TestApp, base: &str, session: &Session) -> Self {
-        let mut device = Self {
-            key: DeviceKey::new(),
-            jwt: session.jwt.clone(),
-            nonce: None,
-            base: base.to_owned(),
-        };
+        let mut device = Self::new(base, &session.jwt);
         let answer = device
             .call_with_body(
                 app,
@@ -149,10 +180,7 @@ impl Device {
     ) -> Answer {
         let mut retried = false;
         loop {
-            let url = format!("{}{path}", self.base);
-            let proof = self
-                .key
-                .proof(method.as_str(), &url, &self.jwt, self.nonce.as_deref());
+            let proof = self.proof(method.as_str(), path);
             let answer = send_raw(
                 app,
                 &self.base,
@@ -464,12 +492,7 @@ async fn a_key_that_is_not_the_sessions_is_refused() {
     let app = spawn_bound_app().await;
     let (victim, _) = Device::sign_in(&app).await;
     // A thief with the victim's JWT and a key of their own.
-    let thief = Device {
-        key: DeviceKey::new(),
-        jwt: victim.jwt.clone(),
-        nonce: None,
-        base: victim.base.clone(),
-    };
+    let thief = Device::new(&victim.base, &victim.jwt);
     let own_key = thief.forged_cart_call(&app, &thief.key, |_| {}).await;
     own_key.assert_refused(
         "invalid_token",
@@ -487,12 +510,8 @@ async fn a_key_that_is_not_the_sessions_is_refused() {
         user_id: other.user.expect("a user").id,
     };
     let other_device = Device::hand_off(&app, &app.address, &other_session).await;
-    let crossed = Device {
-        key: other_device.key,
-        jwt: victim.jwt.clone(),
-        nonce: None,
-        base: victim.base.clone(),
-    };
+    let mut crossed = other_device.on(&victim.base);
+    crossed.jwt = victim.jwt.clone();
     let answer = crossed.forged_cart_call(&app, &crossed.key, |_| {}).await;
     answer.assert_refused(
         "invalid_token",
@@ -508,12 +527,7 @@ async fn a_hand_off_with_someone_elses_refresh_token_is_refused_and_stores_nothi
         .register_and_login("victim@example.com", "victim-pass-123")
         .await;
     let attacker = app.login().await;
-    let mut device = Device {
-        key: DeviceKey::new(),
-        jwt: attacker.jwt.clone(),
-        nonce: None,
-        base: app.address.clone(),
-    };
+    let mut device = Device::new(&app.address, &attacker.jwt);
     let refused = device
         .call_with_body(
             &app,
