@@ -4,7 +4,9 @@
 //! has: the sign-in hand-off (`POST /api/session`, the refresh token leaves the device) and
 //! logout (`DELETE /api/session`).
 
-use leptos::prelude::*;
+use std::cell::RefCell;
+
+use futures::future::LocalBoxFuture;
 use shared::headers::{DPOP, DPOP_NONCE, DPOP_SCHEME, ERROR_USE_DPOP_NONCE, NEW_ACCESS_TOKEN};
 use shared::store::{ErrorCode, SessionHandOff};
 use wasm_bindgen::JsValue;
@@ -16,6 +18,23 @@ use crate::device::{DeviceKey, ProofFor};
 use crate::http::{self, Call, Reply};
 use crate::json::to_string;
 use crate::session::StoredSession;
+
+thread_local! {
+    /// The backend's latest `DPoP-Nonce`, put in every proof.
+    static NONCE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The device key: the signed-in session's (loaded once), or the one made for a sign-in
+    /// under way. (The app has one `ApiClient`; thread-locals cost the download less than
+    /// two more `StoredValue`s.)
+    static KEY: RefCell<Option<DeviceKey>> = const { RefCell::new(None) };
+}
+
+fn kept_key() -> Option<DeviceKey> {
+    KEY.with_borrow(Clone::clone)
+}
+
+fn keep_key(key: Option<DeviceKey>) {
+    KEY.set(key);
+}
 
 /// The backend's device-bound session: `POST` hands the refresh token over, `DELETE` ends it.
 pub const SESSION_PATH: &str = "/api/session";
@@ -29,14 +48,14 @@ pub fn asks_for_nonce(
     code: ErrorCode,
     nonce: Option<&str>,
 ) -> bool {
+    // `DPoP error="use_dpop_nonce", error_description="…"`: the `error` parameter.
     let named = www_authenticate.is_some_and(|challenge| {
-        // `DPoP error="use_dpop_nonce", error_description="…"`: the quoted value after `error=`
-        // (unquoted and quoted parts alternate when split at the quotes).
-        let parts: Vec<&str> = challenge.split('"').collect();
-        parts.chunks(2).any(|pair| {
-            let name = pair[0].trim_end().trim_end_matches('=').trim_end();
-            let name = name.rsplit([' ', ',']).next().unwrap_or(name);
-            name.eq_ignore_ascii_case("error") && pair.get(1) == Some(&ERROR_USE_DPOP_NONCE)
+        challenge.split(',').any(|param| {
+            let param = param.trim();
+            let param = param.strip_prefix(DPOP_SCHEME).unwrap_or(param);
+            param.split_once('=').is_some_and(|(name, value)| {
+                name.trim() == "error" && value.trim().trim_matches('"') == ERROR_USE_DPOP_NONCE
+            })
         })
     });
     status == 401
@@ -47,9 +66,16 @@ pub fn asks_for_nonce(
 impl ApiClient {
     /// The device key `session` is bound to: the one in memory, else IndexedDB's (another tab
     /// may have signed in). `None` when the kept key is not that session's.
-    pub(super) async fn device_key(&self, session: &StoredSession) -> Option<DeviceKey> {
+    pub(super) fn device_key<'a>(
+        &'a self,
+        session: &'a StoredSession,
+    ) -> LocalBoxFuture<'a, Option<DeviceKey>> {
+        Box::pin(self.device_key_unboxed(session))
+    }
+
+    async fn device_key_unboxed(&self, session: &StoredSession) -> Option<DeviceKey> {
         let jkt = session.jkt.as_deref()?;
-        if let Some(key) = self.key.get_value().filter(|key| key.thumbprint() == jkt) {
+        if let Some(key) = kept_key().filter(|key| key.thumbprint() == jkt) {
             return Some(key);
         }
         let key = DeviceKey::load()
@@ -57,14 +83,25 @@ impl ApiClient {
             .ok()
             .flatten()
             .filter(|key| key.thumbprint() == jkt)?;
-        self.key.set_value(Some(key.clone()));
+        keep_key(Some(key.clone()));
         Some(key)
     }
 
     /// Sends one request with `token` bound to `key`: a fresh proof with the latest nonce,
     /// every `DPoP-Nonce` of an answer kept, and one retry when the backend asks for a nonce.
     /// `Err` when no answer arrived.
-    pub(super) async fn send_bound(
+    ///
+    /// Boxed: its three callers share one copy of it (the download is smaller).
+    pub(super) fn send_bound<'a>(
+        &'a self,
+        key: &'a DeviceKey,
+        token: &'a str,
+        call: Call<'a>,
+    ) -> LocalBoxFuture<'a, Result<Reply, JsValue>> {
+        Box::pin(self.send_bound_unboxed(key, token, call))
+    }
+
+    async fn send_bound_unboxed(
         &self,
         key: &DeviceKey,
         token: &str,
@@ -78,7 +115,7 @@ impl ApiClient {
         let authorization = format!("{DPOP_SCHEME} {token}");
         let mut retried = false;
         loop {
-            let nonce = self.nonce.get_value();
+            let nonce = NONCE.with_borrow(Clone::clone);
             let proof = key
                 .proof(&ProofFor {
                     method: call.method,
@@ -94,9 +131,10 @@ impl ApiClient {
             .await?;
             let fresh = reply.header(DPOP_NONCE).filter(|n| !n.is_empty());
             if fresh.is_some() {
-                self.nonce.set_value(fresh.clone());
+                NONCE.set(fresh.clone());
             }
             let again = !retried
+                && reply.status == 401
                 && asks_for_nonce(
                     reply.status,
                     reply.header("WWW-Authenticate").as_deref(),
@@ -116,7 +154,7 @@ impl ApiClient {
         let key = DeviceKey::create()
             .await
             .map_err(|_| LoginFailure::Unexpected)?;
-        self.key.set_value(Some(key));
+        keep_key(Some(key));
         Ok(())
     }
 
@@ -132,7 +170,7 @@ impl ApiClient {
         &self,
         mut session: StoredSession,
     ) -> Result<StoredSession, LoginFailure> {
-        let key = match self.key.get_value() {
+        let key = match kept_key() {
             Some(key) => key,
             None => DeviceKey::create()
                 .await
@@ -169,12 +207,12 @@ impl ApiClient {
                     session.token = token;
                 }
                 session.jkt = Some(key.thumbprint().to_owned());
-                self.key.set_value(Some(key));
+                keep_key(Some(key));
                 Ok(session)
             }
             refused => {
                 let _ = DeviceKey::forget().await;
-                self.key.set_value(None);
+                keep_key(None);
                 Err(match refused {
                     Ok(reply) if reply.status < 500 => LoginFailure::Unexpected,
                     _ => LoginFailure::Unreachable,
@@ -201,6 +239,6 @@ impl ApiClient {
                 )
                 .await;
         }
-        self.key.set_value(None);
+        keep_key(None);
     }
 }

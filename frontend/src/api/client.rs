@@ -8,7 +8,6 @@ use shared::store::AppConfig;
 
 use super::call::{ApiFailure, read_json};
 use crate::connectivity::Connectivity;
-use crate::device::DeviceKey;
 use crate::http::{self, Call};
 use crate::refresh::RefreshGate;
 use crate::session::Session;
@@ -27,11 +26,6 @@ pub struct ApiClient {
     /// (in this tab and across tabs).
     pub(super) refresh: StoredValue<RefreshGate>,
     pub(super) connectivity: Connectivity,
-    /// The backend's latest `DPoP-Nonce` (device-bound mode), put in every proof.
-    pub(super) nonce: StoredValue<Option<String>>,
-    /// The device key: the signed-in session's (loaded once), or the one made for a sign-in
-    /// under way.
-    pub(super) key: StoredValue<Option<DeviceKey>, LocalStorage>,
 }
 
 impl fmt::Debug for ApiClient {
@@ -48,8 +42,6 @@ impl ApiClient {
             notice: RwSignal::new(None),
             refresh: StoredValue::new(RefreshGate::new()),
             connectivity: Connectivity::start(),
-            nonce: StoredValue::new(None),
-            key: StoredValue::new_local(None),
         }
     }
 

@@ -169,7 +169,15 @@ impl ApiClient {
 
     /// Stores the tokens of `X-New-Access-Token` / `X-New-Refresh-Token`, if this tab's session
     /// is still the one that sent the request; whether there were any.
-    async fn keep_new_tokens(&self, sender: &StoredSession, reply: &Reply) -> bool {
+    fn keep_new_tokens<'a>(
+        &'a self,
+        sender: &'a StoredSession,
+        reply: &'a Reply,
+    ) -> futures::future::LocalBoxFuture<'a, bool> {
+        Box::pin(self.keep_new_tokens_unboxed(sender, reply))
+    }
+
+    async fn keep_new_tokens_unboxed(&self, sender: &StoredSession, reply: &Reply) -> bool {
         let new_access = reply.header(NEW_ACCESS_TOKEN);
         let new_refresh = reply.header(NEW_REFRESH_TOKEN);
         let rotated = new_access.is_some() || new_refresh.is_some();
