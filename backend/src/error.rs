@@ -14,6 +14,33 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// `WWW-Authenticate` value for every 401 (RFC 6750 §3).
 const INVALID_TOKEN: &str = r#"Bearer error="invalid_token""#;
 
+/// Why a request in device-bound mode (`APP_DEVICE_BINDING=required`) is refused: each is a 401
+/// with `WWW-Authenticate: DPoP error="…"` (RFC 9449 §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DpopRefusal {
+    /// `use_dpop_nonce`: retry once with the answer's `DPoP-Nonce`.
+    UseNonce,
+    /// `invalid_dpop_proof`: a missing, malformed, forged, replayed or misdirected proof.
+    InvalidProof,
+    /// `invalid_token` (`unauthorized`): a bad JWT, one not bound to the proof's key, or
+    /// credentials sent the way this mode does not accept (Bearer, `X-Refresh-Token`).
+    InvalidToken,
+    /// `invalid_token` (`session_expired`): the session is over; sign in again.
+    SessionExpired,
+}
+
+impl DpopRefusal {
+    fn challenge(self) -> &'static str {
+        match self {
+            Self::UseNonce => r#"DPoP algs="ES256", error="use_dpop_nonce""#,
+            Self::InvalidProof => r#"DPoP algs="ES256", error="invalid_dpop_proof""#,
+            Self::InvalidToken | Self::SessionExpired => {
+                r#"DPoP algs="ES256", error="invalid_token""#
+            }
+        }
+    }
+}
+
 /// Everything that can go wrong while answering a request.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -28,6 +55,9 @@ pub enum Error {
     /// refreshed (no refresh token, or FusionAuth refused it). The client should log in again.
     #[error("session expired: {0}")]
     SessionExpired(&'static str),
+    /// 401 + `WWW-Authenticate: DPoP …` in device-bound mode. The reason is logged, never sent.
+    #[error("device-bound request refused ({0:?}): {1}")]
+    Dpop(DpopRefusal, &'static str),
     /// 404: no such product or cart line.
     #[error("{0}")]
     NotFound(String),
@@ -51,7 +81,12 @@ impl Error {
         match self {
             Self::InvalidRequest(_) => ErrorCode::InvalidRequest,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
-            Self::SessionExpired(_) => ErrorCode::SessionExpired,
+            Self::SessionExpired(_) | Self::Dpop(DpopRefusal::SessionExpired, _) => {
+                ErrorCode::SessionExpired
+            }
+            Self::Dpop(DpopRefusal::UseNonce, _) => ErrorCode::UseDpopNonce,
+            Self::Dpop(DpopRefusal::InvalidProof, _) => ErrorCode::InvalidDpopProof,
+            Self::Dpop(DpopRefusal::InvalidToken, _) => ErrorCode::Unauthorized,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
@@ -65,7 +100,16 @@ impl Error {
         match self {
             Self::InvalidRequest(message) | Self::NotFound(message) => message.clone(),
             Self::Unauthorized(_) => "Missing or invalid access token; please log in.".to_owned(),
-            Self::SessionExpired(_) => "Your session has ended; please log in again.".to_owned(),
+            Self::SessionExpired(_) | Self::Dpop(DpopRefusal::SessionExpired, _) => {
+                "Your session has ended; please log in again.".to_owned()
+            }
+            Self::Dpop(DpopRefusal::UseNonce, _) => {
+                "Sign the request again with the DPoP-Nonce of this answer.".to_owned()
+            }
+            Self::Dpop(DpopRefusal::InvalidProof, _) => "Missing or invalid DPoP proof.".to_owned(),
+            Self::Dpop(DpopRefusal::InvalidToken, _) => {
+                "Missing or invalid device-bound access token; please log in.".to_owned()
+            }
             Self::PayloadTooLarge => "The request body is too large.".to_owned(),
             Self::TooManyRequests { .. } => {
                 "Too many attempts; please wait a moment and retry.".to_owned()
@@ -93,7 +137,9 @@ impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) | Self::SessionExpired(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::SessionExpired(_) | Self::Dpop(..) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -108,7 +154,7 @@ impl ResponseError for Error {
                 tracing::warn!(error = format!("{cause:#}"), "answering 503")
             }
             Self::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "answering 500"),
-            Self::Unauthorized(reason) | Self::SessionExpired(reason) => {
+            Self::Unauthorized(reason) | Self::SessionExpired(reason) | Self::Dpop(_, reason) => {
                 tracing::info!(reason, "answering 401");
             }
             _ => {}
@@ -120,6 +166,12 @@ impl ResponseError for Error {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(INVALID_TOKEN),
+                ));
+            }
+            Self::Dpop(refusal, _) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(refusal.challenge()),
                 ));
             }
             Self::Unavailable(_) => {

@@ -1,6 +1,7 @@
 //! [`AuthUser`] as an extractor: a handler that takes one gets the verified caller (refreshing
-//! an expired JWT on its behalf through [`crate::auth::Authenticator`]), or the request fails
-//! with the authenticator's error. It sits above `state` and `auth`, which never import it.
+//! an expired JWT on its behalf through [`crate::auth::Authenticator`], or in device-bound mode
+//! through [`crate::device::DeviceSessions`]), or the request fails with their error. It sits
+//! above `state`, `auth` and `device`, which never import it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,9 +9,61 @@ use std::pin::Pin;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
-use crate::auth::AuthUser;
-use crate::error::Error;
+use crate::auth::{AuthUser, NewTokens};
+use crate::device::DpopRequest;
+use crate::error::{DpopRefusal, Error};
 use crate::state::AppState;
+
+/// A device-bound request's JWT and proof, or why it is refused: `Authorization: DPoP <JWT>`,
+/// exactly one `DPoP` header, and no `X-Refresh-Token`.
+pub(crate) fn dpop_credentials(headers: &HeaderMap) -> Result<(&str, &str), Error> {
+    let refuse = |reason| Error::Dpop(DpopRefusal::InvalidToken, reason);
+    if headers.contains_key(shared::headers::REFRESH_TOKEN) {
+        return Err(refuse("X-Refresh-Token is refused in device-bound mode"));
+    }
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(refuse("no Authorization header"))?
+        .to_str()
+        .map_err(|_| refuse("Authorization is not ASCII"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(refuse("Authorization is not DPoP"))?;
+    if !scheme.eq_ignore_ascii_case(shared::headers::DPOP_SCHEME) {
+        return Err(refuse("Authorization is not DPoP (Bearer is refused)"));
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(refuse("Authorization: DPoP without a token"));
+    }
+    let mut proofs = headers.get_all(shared::headers::DPOP);
+    let proof = match (proofs.next(), proofs.next()) {
+        (Some(proof), None) => proof
+            .to_str()
+            .map_err(|_| Error::Dpop(DpopRefusal::InvalidProof, "the DPoP header is not ASCII"))?,
+        (None, _) => {
+            return Err(Error::Dpop(DpopRefusal::InvalidProof, "no DPoP header"));
+        }
+        (Some(_), Some(_)) => {
+            return Err(Error::Dpop(
+                DpopRefusal::InvalidProof,
+                "more than one DPoP header",
+            ));
+        }
+    };
+    Ok((token, proof.trim()))
+}
+
+/// The device-bound request of `req`, for [`crate::device::DeviceSessions`].
+pub(crate) fn dpop_request(req: &HttpRequest) -> Result<DpopRequest<'_>, Error> {
+    let (access_token, proof) = dpop_credentials(req.headers())?;
+    Ok(DpopRequest {
+        method: req.method().as_str(),
+        path: req.path(),
+        access_token,
+        proof,
+    })
+}
 
 /// The token of an `Authorization: Bearer <jwt>` header.
 fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Error> {
@@ -39,6 +92,18 @@ impl FromRequest for AuthUser {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            if let Some(device) = &state.device {
+                let bound = device
+                    .authenticate(&state.auth, &dpop_request(&req)?)
+                    .await?;
+                if let Some(access_token) = bound.new_access_token {
+                    req.extensions_mut().insert(NewTokens {
+                        access_token,
+                        refresh_token: None,
+                    });
+                }
+                return Ok(bound.user);
+            }
             let bearer = bearer_token(req.headers())?;
             let refresh_token = req
                 .headers()

@@ -24,7 +24,7 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// How often `index.html` is checked for a rebuild (`trunk watch` rewrites its inline script).
 const INDEX_RECHECK: Duration = Duration::from_secs(1);
 /// Headers an allowlisted origin may send and read.
-const CORS_ALLOW_HEADERS: &str = "Authorization, Content-Type, X-Refresh-Token, X-Request-Id";
+const CORS_ALLOW_HEADERS: &str = "Authorization, Content-Type, DPoP, X-Refresh-Token, X-Request-Id";
 const CORS_ALLOW_METHODS: &str = "GET, POST, PATCH, DELETE";
 
 /// The security configuration, built once at start.

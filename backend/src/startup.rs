@@ -13,10 +13,13 @@ use shared::store::AppConfig;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
+use crate::device::{
+    DeviceSessions, Nonces, ProofVerifier, ReplayCache, Sealer, SessionKey, events::Events,
+};
 use crate::hardening::{self, Hardening};
 use crate::login_proxy::LoginProxy;
-use crate::routes::{self, cart, health, login, products, static_files, webhooks};
-use crate::settings::Settings;
+use crate::routes::{self, cart, health, login, products, session, static_files, webhooks};
+use crate::settings::{PublicOrigin, Settings};
 use crate::state::AppState;
 use crate::store;
 
@@ -29,6 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
                 .wrap(from_fn(hardening::cors))
                 .route("/products", web::get().to(products::list))
                 .route("/login", web::post().to(login::login))
+                .route("/session", web::post().to(session::hand_off))
+                .route("/session", web::delete().to(session::log_out))
                 .route("/cart", web::get().to(cart::get))
                 .route("/cart", web::delete().to(cart::clear))
                 .route("/cart/items", web::post().to(cart::add_item))
@@ -71,6 +76,11 @@ fn spawn_revocation_sync(state: web::Data<AppState>, every: Duration) {
             if let Err(error) = state.auth.reload_revocations().await {
                 tracing::warn!(%error, "cannot reread the revocations; keeping the last copy");
             }
+            if let Some(device) = &state.device
+                && let Err(error) = device.resync().await
+            {
+                tracing::warn!(%error, "cannot reread the device sessions; keeping the cache");
+            }
             count += 1;
             if count.is_multiple_of(prune_every) {
                 match state.auth.prune_revocations().await {
@@ -80,9 +90,73 @@ fn spawn_revocation_sync(state: web::Data<AppState>, every: Duration) {
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "cannot prune the revocations"),
                 }
+                if let Some(device) = &state.device
+                    && let Err(error) = device.prune(state.auth.max_refresh_age_seconds()).await
+                {
+                    tracing::warn!(%error, "cannot prune the device sessions' JWT hashes");
+                }
             }
         }
     });
+}
+
+/// How to make `APP_SESSION_KEY`, for the start-up refusal.
+const NO_SESSION_KEY: &str = "APP_DEVICE_BINDING=required needs APP_SESSION_KEY: 32 random bytes, \
+     standard Base64, the same on every instance (make one with `openssl rand -base64 32`), \
+     or set APP_DEVICE_BINDING=off";
+
+/// The device-bound sessions service, in `required` mode; `None` in `off` mode.
+///
+/// # Errors
+/// In `required` mode without a usable `APP_SESSION_KEY`.
+fn device_sessions(
+    settings: &Settings,
+    listening_on: std::net::SocketAddr,
+    pool: &sqlx::AnyPool,
+    client: &reqwest::Client,
+    clock: &Clock,
+) -> anyhow::Result<Option<DeviceSessions>> {
+    if settings.device_binding == shared::store::DeviceBinding::Off {
+        return Ok(None);
+    }
+    let secret = settings
+        .session_key
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!(NO_SESSION_KEY))?;
+    // The parser checked both keys already; the errors never repeat a key.
+    let key = SessionKey::from_base64(secret.expose())?;
+    let previous = settings
+        .session_key_previous
+        .as_ref()
+        .map(|secret| SessionKey::from_base64(secret.expose()))
+        .transpose()?;
+    let origin = match &settings.public_origin {
+        Some(origin) => origin.clone(),
+        None => PublicOrigin::for_listen(&listening_on.to_string()).map_err(anyhow::Error::msg)?,
+    };
+    tracing::info!(origin = origin.as_str(), "device-bound sessions required");
+    let nonces = Nonces::new(
+        &key,
+        previous.as_ref(),
+        Duration::from_secs(settings.dpop_nonce_seconds),
+        clock.clone(),
+    );
+    let proofs = ProofVerifier::new(
+        origin,
+        nonces,
+        ReplayCache::new(crate::device::replay::DEFAULT_CAPACITY),
+        clock.clone(),
+    );
+    Ok(Some(DeviceSessions::new(
+        pool.clone(),
+        proofs,
+        Sealer::new(&key, previous.as_ref()),
+        clock.clone(),
+        (&settings.issuer, &settings.application_id),
+        client.clone(),
+        &settings.fusionauth_url,
+        Events::new(&settings.database_url),
+    )))
 }
 
 /// A built, bound, not yet running backend.
@@ -119,10 +193,8 @@ impl Application {
     pub async fn build_on(listener: TcpListener, settings: Settings) -> anyhow::Result<Self> {
         // jsonwebtoken needs exactly one crypto provider; install ours in case features unify.
         let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
-        let port = listener
-            .local_addr()
-            .context("listener has no address")?
-            .port();
+        let listening_on = listener.local_addr().context("listener has no address")?;
+        let port = listening_on.port();
         let pool = store::connect_and_migrate(&settings.database_url).await?;
         store::seed_catalogue(&pool)
             .await
@@ -135,6 +207,7 @@ impl Application {
             .build()
             .context("cannot build the HTTP client")?;
         let clock = Clock::default();
+        let device = device_sessions(&settings, listening_on, &pool, &client, &clock)?;
         let login_proxy = settings.fusionauth_api_key.clone().map(|api_key| {
             LoginProxy::new(
                 client.clone(),
@@ -160,7 +233,20 @@ impl Application {
             },
             webhook_secret: settings.fusionauth_webhook_secret.clone(),
             login_proxy,
+            device,
         });
+        if state.device.is_some() {
+            let target = std::sync::Arc::downgrade(&state.clone().into_inner());
+            crate::device::events::spawn_listener(
+                &settings.database_url,
+                target,
+                |state: &AppState, change, id| {
+                    if let Some(device) = &state.device {
+                        device.apply(change, id);
+                    }
+                },
+            );
+        }
         let hardening = web::Data::new(Hardening::new(
             settings.static_dir.as_deref(),
             &settings.public_fusionauth_url(),

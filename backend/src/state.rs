@@ -6,6 +6,7 @@ use sqlx::AnyPool;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
+use crate::device::DeviceSessions;
 use crate::login_proxy::LoginProxy;
 use crate::settings::Secret;
 
@@ -20,4 +21,6 @@ pub struct AppState {
     pub webhook_secret: Option<Secret>,
     /// `POST /api/login`, when `APP_FUSIONAUTH_API_KEY` is set.
     pub login_proxy: Option<LoginProxy>,
+    /// Device-bound sessions, when `APP_DEVICE_BINDING=required`.
+    pub(crate) device: Option<DeviceSessions>,
 }

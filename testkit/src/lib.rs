@@ -5,11 +5,15 @@
 //!   [`KickstartFacts`], [`free_port`] and [`wait_for_port`], [`ScratchDir`], and the
 //!   [`EventCounter`] — a webhook receiver that counts FusionAuth's events of one type (the honest
 //!   count of refreshes FusionAuth performed, through its `jwt.refresh` event);
+//! - with the `dpop` feature (part of `stack`): [`DeviceKey`], RFC 9449 proofs signed as the PWA
+//!   signs them, for a backend in device-bound mode;
 //! - with the default `stack` feature: [`Stack`], the real FusionAuth emulator (the project's
 //!   Kickstart applied, test hooks on) and the real backend, in-process on free ports, with both
 //!   clocks, FusionAuth administered through its own APIs, and optionally a [`Relay`] between
 //!   backend and FusionAuth that can be switched off and counts refresh calls on the wire.
 
+#[cfg(feature = "dpop")]
+pub mod dpop;
 mod events;
 mod kickstart;
 mod net;
@@ -19,6 +23,8 @@ mod scratch;
 #[cfg(feature = "stack")]
 mod stack;
 
+#[cfg(feature = "dpop")]
+pub use crate::dpop::DeviceKey;
 pub use crate::events::{EventCounter, REFRESH_EVENT, event_subscription, tenant_event};
 pub use crate::kickstart::{KickstartFacts, workspace_root};
 pub use crate::net::{free_port, wait_for_port};

@@ -25,6 +25,7 @@ pub struct StackBuilder<'a> {
     backend_database: Option<String>,
     static_dir: Option<PathBuf>,
     relay: bool,
+    device_binding: Option<shared::store::DeviceBinding>,
     configure: SettingsEdit<'a>,
 }
 
@@ -74,6 +75,14 @@ impl<'a> StackBuilder<'a> {
     #[must_use]
     pub fn through_relay(mut self) -> Self {
         self.relay = true;
+        self
+    }
+
+    /// The backend's `APP_DEVICE_BINDING` (by default the backend's own default). Every stack's
+    /// backend has a fresh random `APP_SESSION_KEY`, shared by [`Stack::another_backend`].
+    #[must_use]
+    pub fn device_binding(mut self, mode: shared::store::DeviceBinding) -> Self {
+        self.device_binding = Some(mode);
         self
     }
 
@@ -137,6 +146,10 @@ impl<'a> StackBuilder<'a> {
         settings.listen = "127.0.0.1:0".to_owned();
         settings.fusionauth_public_url = Some(fusionauth_url.clone());
         settings.static_dir = self.static_dir;
+        settings.session_key = Some(crate::dpop::random_session_key().as_str().into());
+        if let Some(mode) = self.device_binding {
+            settings.device_binding = mode;
+        }
         (self.configure)(&mut settings);
         let backend = backend::Application::build_on(app_listener, settings.clone())
             .await
@@ -183,6 +196,7 @@ impl Stack {
             backend_database: None,
             static_dir: None,
             relay: false,
+            device_binding: None,
             configure: Box::new(|_| {}),
         }
     }

@@ -17,7 +17,8 @@ use std::fmt;
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use self::jwks::JwksCache;
-use self::refresh::{RefreshFailure, Refresher};
+use self::refresh::Refresher;
+pub(crate) use self::refresh::{RefreshFailure, Tokens};
 pub use self::revocation::Revocation;
 use self::revocation::Revocations;
 use self::verify::{Checked, Claims, Rejection, RemoteValidation, Verifier};
@@ -257,6 +258,69 @@ impl Authenticator {
             refresh_token: tokens.refresh_token.filter(|new| new != refresh_token),
         };
         Ok((new_claims.into(), Some(new_tokens)))
+    }
+}
+
+/// What a genuine JWT (valid signature, issuer and audience) says, for device-bound sessions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct JwtFacts {
+    pub issuer: String,
+    pub subject: String,
+    /// `exp`, epoch seconds.
+    pub expires_at: i64,
+}
+
+/// A genuine JWT, fresh or expired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum JwtStatus {
+    Fresh(JwtFacts),
+    Expired { facts: JwtFacts, seconds_ago: i64 },
+}
+
+impl From<Claims> for JwtFacts {
+    fn from(claims: Claims) -> Self {
+        Self {
+            issuer: claims.iss,
+            subject: claims.sub,
+            expires_at: claims.exp,
+        }
+    }
+}
+
+/// For `crate::device`: the JWT checks and the refresh call without `sid`, revocation
+/// snapshots or refresh tokens from the client.
+impl Authenticator {
+    /// Verifies `token` as [`Authenticator::authenticate`] does, without reading `sid`.
+    ///
+    /// # Errors
+    /// [`Error::Unauthorized`] for a garbage or forged JWT; [`Error::Unavailable`] when the keys
+    /// cannot be fetched.
+    pub(crate) async fn check_jwt(&self, token: &str) -> Result<JwtStatus, Error> {
+        match self.verifier.check(token).await {
+            Ok(Checked::Fresh(claims)) => Ok(JwtStatus::Fresh(claims.into())),
+            Ok(Checked::Expired {
+                claims,
+                seconds_ago,
+            }) => Ok(JwtStatus::Expired {
+                facts: claims.into(),
+                seconds_ago,
+            }),
+            Err(rejection) => Err(rejection_error(rejection)),
+        }
+    }
+
+    /// Exchanges `refresh_token` at FusionAuth (`jwt` is sent along as its `token`).
+    pub(crate) async fn exchange(
+        &self,
+        refresh_token: &str,
+        jwt: &str,
+    ) -> Result<Tokens, RefreshFailure> {
+        self.refresher.refresh(refresh_token, jwt).await
+    }
+
+    /// `APP_MAX_REFRESH_AGE_MINUTES` in seconds.
+    pub(crate) fn max_refresh_age_seconds(&self) -> i64 {
+        self.max_refresh_age_seconds
     }
 }
 

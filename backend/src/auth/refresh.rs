@@ -31,6 +31,8 @@ pub const KEEP_OUTCOME: Duration = Duration::from_secs(2);
 pub(crate) struct Tokens {
     pub access_token: String,
     pub refresh_token: Option<String>,
+    /// FusionAuth's id of the refresh token, when its answer named one.
+    pub refresh_token_id: Option<String>,
 }
 
 impl fmt::Debug for Tokens {
@@ -170,6 +172,7 @@ impl Endpoint {
                 Ok(Tokens {
                     access_token: body.token,
                     refresh_token: body.refresh_token.filter(|t| !t.is_empty()),
+                    refresh_token_id: body.refresh_token_id.filter(|id| !id.is_empty()),
                 })
             }
             StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {

@@ -11,15 +11,17 @@
 //! - [`replay`]: the `(jkt, jti)` pairs already accepted;
 //! - [`key`]: `APP_SESSION_KEY` and the keys derived from it;
 //! - [`seal`]: AES-256-GCM sealing of the tokens a session keeps;
-//! - [`label`]: a short device label from a `User-Agent`.
-//!
-//! Storage is `crate::store::sessions`.
+//! - [`label`]: a short device label from a `User-Agent`;
+//! - [`sessions`]: the service the request path uses (verification, hand-off, refresh, logout,
+//!   revocation), on top of the above, `crate::auth` and `crate::store::sessions`;
+//! - [`events`]: how instances tell each other a session ended or was refreshed.
 #![allow(
     dead_code,
     unused_imports,
     reason = "issue #11's first stage builds and tests these; the request path uses them next"
 )]
 
+pub(crate) mod events;
 pub(crate) mod htu;
 pub(crate) mod jwk;
 pub(crate) mod key;
@@ -28,6 +30,7 @@ pub(crate) mod nonce;
 pub(crate) mod proof;
 pub(crate) mod replay;
 pub(crate) mod seal;
+pub(crate) mod sessions;
 
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
@@ -39,6 +42,7 @@ pub(crate) use nonce::Nonces;
 pub(crate) use proof::{ProofError, ProofRequest, ProofVerdict, ProofVerifier, VerifiedProof};
 pub(crate) use replay::ReplayCache;
 pub(crate) use seal::{Opened, SealError, Sealed, Sealer};
+pub(crate) use sessions::{Bound, DeviceSessions, DpopRequest, Ending};
 
 /// Base64url (no padding) SHA-256 of a token's ASCII: a proof's `ath` (RFC 9449 §4.2), and how
 /// `device_session_tokens` names the JWTs a session handed out without holding them.

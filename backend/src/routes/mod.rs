@@ -6,6 +6,7 @@ pub(crate) mod cart;
 pub(crate) mod health;
 pub(crate) mod login;
 pub(crate) mod products;
+pub(crate) mod session;
 pub(crate) mod static_files;
 pub(crate) mod webhooks;
 
@@ -15,7 +16,7 @@ use actix_web::error::JsonPayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
-use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
+use shared::headers::{DPOP, DPOP_NONCE, NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
 
 use crate::auth::NewTokens;
 use crate::error::Error;
@@ -65,18 +66,29 @@ pub(crate) async fn app_config(state: web::Data<AppState>) -> HttpResponse {
         .json(&state.app_config)
 }
 
-/// On every `/api` answer: `Cache-Control: no-store`, and the tokens a refresh produced (also on
-/// error answers: a rotated refresh token must never be lost).
+/// On every `/api` answer: `Cache-Control: no-store`, the tokens a refresh produced (also on
+/// error answers: a rotated refresh token must never be lost) and, in device-bound mode, a
+/// fresh `DPoP-Nonce` on every answer to a request that carried a proof.
 pub(crate) async fn api_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let nonce = req
+        .headers()
+        .contains_key(DPOP)
+        .then(|| req.app_data::<web::Data<AppState>>())
+        .flatten()
+        .and_then(|state| state.device.as_ref().map(|device| device.fresh_nonce()));
     let mut response = next.call(req).await?;
     let new_tokens = response.request().extensions().get::<NewTokens>().cloned();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut exposed = Vec::new();
+    if let Some(nonce) = nonce.and_then(|nonce| HeaderValue::from_str(&nonce).ok()) {
+        headers.insert(HeaderName::from_static("dpop-nonce"), nonce);
+        exposed.push(DPOP_NONCE);
+    }
     if let Some(tokens) = new_tokens {
-        let mut exposed = Vec::new();
         for (name, value) in [
             (NEW_ACCESS_TOKEN, Some(tokens.access_token)),
             (NEW_REFRESH_TOKEN, tokens.refresh_token),
@@ -88,9 +100,11 @@ pub(crate) async fn api_headers(
                 exposed.push(name);
             }
         }
-        if let Ok(value) = HeaderValue::from_str(&exposed.join(", ")) {
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, value);
-        }
+    }
+    if !exposed.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&exposed.join(", "))
+    {
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, value);
     }
     Ok(response)
 }

@@ -15,6 +15,7 @@ use aws_lc_rs::digest::{SHA256, digest};
 use shared::fusionauth::{EventPayload, EventRequest};
 
 use crate::auth::Revocation;
+use crate::device::Ending;
 use crate::error::{Error, Result};
 use crate::routes::read_body;
 use crate::state::AppState;
@@ -72,10 +73,26 @@ pub async fn fusionauth(
         Some(revocation) => {
             state.auth.record_revocation(&revocation, at, ttl).await?;
             tracing::info!(event_id, ?revocation, "recorded a FusionAuth revocation");
+            if let Some(device) = &state.device {
+                let ended = device
+                    .end_sessions(device_ending(&revocation, &state))
+                    .await?;
+                tracing::info!(event_id, ended, "ended device-bound sessions");
+            }
         }
         None => tracing::info!(event_id, "ignoring a revocation for another application"),
     }
     Ok(HttpResponse::Ok().finish())
+}
+
+/// The device-bound sessions a revocation ends: by FusionAuth's refresh token id (what the
+/// single-token event names), of a user, or of this application.
+fn device_ending<'a>(revocation: &'a Revocation, state: &'a AppState) -> Ending<'a> {
+    match revocation {
+        Revocation::Session { sid } => Ending::RefreshTokenId(sid),
+        Revocation::User { subject, .. } => Ending::User { subject },
+        Revocation::Application { .. } => Ending::Application(&state.app_config.application_id),
+    }
 }
 
 /// The shared secret (when configured) or FusionAuth's signature; anything else is 401.

@@ -201,6 +201,23 @@ pub async fn find_device_session(
     .await
 }
 
+/// The session bound to the device key `jkt` (one key, one session).
+///
+/// # Errors
+/// When the query fails.
+#[tracing::instrument(skip_all)]
+pub async fn find_device_session_by_jkt(
+    pool: &AnyPool,
+    jkt: &str,
+) -> Result<Option<StoredDeviceSession>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM device_sessions s WHERE s.jkt = $1"
+    ))
+    .bind(jkt)
+    .fetch_optional(pool)
+    .await
+}
+
 /// Sets the session's last use to `now_millis` if it was last used before `older_than_millis`
 /// (so busy sessions are not written on every request); true when it wrote.
 ///

@@ -5,6 +5,8 @@ mod auth_refresh;
 mod bad_input;
 mod binary;
 mod cart;
+mod device_binding;
+mod device_refresh;
 mod forgery;
 mod hardening;
 mod helpers;
