@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-pub use testkit::{EventCounter, KickstartFacts, Stack, workspace_root};
+use shared::store::DeviceBinding;
+pub use testkit::{DeviceKey, EventCounter, KickstartFacts, Stack, workspace_root};
 use testkit::{ScratchDir, free_port, wait_for_port};
 
 /// How long a condition may take to become true in the browser before the test fails.
@@ -21,12 +22,30 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// Pause between two checks of a condition.
 const POLL: Duration = Duration::from_millis(100);
 
-/// The system, the backend serving the built PWA (see [`dist_dir`]).
+/// The system in the workflow's `off` mode (Bearer JWT + `X-Refresh-Token`, said explicitly:
+/// the backend's default is `required`), the backend serving the built PWA (see [`dist_dir`]).
 ///
 /// # Errors
 /// When the PWA is not built, or a service fails to start.
 pub async fn start_stack() -> anyhow::Result<Stack> {
-    Stack::builder().static_dir(dist_dir()?).start().await
+    Stack::builder()
+        .static_dir(dist_dir()?)
+        .device_binding(DeviceBinding::Off)
+        .start()
+        .await
+}
+
+/// The system in device-bound mode (`APP_DEVICE_BINDING=required`, issue #11), the backend
+/// serving the built PWA.
+///
+/// # Errors
+/// When the PWA is not built, or a service fails to start.
+pub async fn start_device_bound_stack() -> anyhow::Result<Stack> {
+    Stack::builder()
+        .static_dir(dist_dir()?)
+        .device_binding(DeviceBinding::Required)
+        .start()
+        .await
 }
 
 /// The built PWA, or a clear error saying how to build it.
@@ -51,8 +70,8 @@ pub struct Browser {
     pub client: Client,
     driver: DriverGuard,
     driver_url: String,
-    /// How far this device's clock has been moved, in seconds.
-    travelled: std::sync::atomic::AtomicU64,
+    /// How far this device's clock has been moved, in seconds (negative: behind).
+    travelled: std::sync::atomic::AtomicI64,
 }
 
 /// Every test runs on an emulated phone: the app is mobile-first.
@@ -120,7 +139,7 @@ impl Browser {
             client,
             driver,
             driver_url: format!("http://127.0.0.1:{port}"),
-            travelled: std::sync::atomic::AtomicU64::new(0),
+            travelled: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -149,6 +168,13 @@ impl Browser {
     /// Moves this device's clock forward by `seconds` (cumulative), for this page and every page
     /// it loads later: `Date.now()` is what the PWA reads to decide whether its JWT has expired.
     pub async fn travel(&self, seconds: u64) -> anyhow::Result<()> {
+        self.skew_clock(i64::try_from(seconds)?).await
+    }
+
+    /// Sets this device's clock `seconds` off (cumulative, either way) from the real time, as a
+    /// phone whose clock is wrong: everything in the page that reads `Date.now()` (the PWA's
+    /// expiry check, the `iat` of its DPoP proofs) sees it.
+    pub async fn skew_clock(&self, seconds: i64) -> anyhow::Result<()> {
         self.travelled
             .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
         self.keep_time_in_this_tab().await
