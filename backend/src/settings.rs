@@ -84,7 +84,7 @@ pub struct Settings {
     /// Optional: FusionAuth's HMAC signing key secret (standard Base64, as the Key API returns
     /// it). Only when it is set are `HS256` access tokens accepted, verified with this secret
     /// (HMAC keys are never in the JWKS); without it HS* tokens are refused.
-    #[arg(long, env = "APP_JWT_HMAC_SECRET", hide_env_values = true, value_parser = hmac_secret)]
+    #[arg(long, env = "APP_JWT_HMAC_SECRET", hide_env_values = true, value_parser = SecretParser(hmac_secret))]
     pub jwt_hmac_secret: Option<Secret>,
 
     /// `local` (the default): verify JWTs here with FusionAuth's JWKS. `fusionauth`: ask
@@ -144,12 +144,12 @@ pub struct Settings {
 
     /// 32 random bytes, standard Base64 (`openssl rand -base64 32`): seals the refresh tokens
     /// of device-bound sessions and keys their DPoP nonces. Every instance needs the same one.
-    #[arg(long, env = "APP_SESSION_KEY", hide_env_values = true, value_parser = SessionKeyParser)]
+    #[arg(long, env = "APP_SESSION_KEY", hide_env_values = true, value_parser = SecretParser(session_key))]
     pub session_key: Option<Secret>,
 
     /// The session key before a rotation: what it sealed still opens (and is sealed again with
     /// the new key at its next refresh), and its nonces are still accepted.
-    #[arg(long, env = "APP_SESSION_KEY_PREVIOUS", hide_env_values = true, value_parser = SessionKeyParser)]
+    #[arg(long, env = "APP_SESSION_KEY_PREVIOUS", hide_env_values = true, value_parser = SecretParser(session_key))]
     pub session_key_previous: Option<Secret>,
 
     /// How long a DPoP nonce stays valid (seconds, 30–3600): a device whose clock is off
@@ -267,12 +267,24 @@ fn hmac_secret(s: &str) -> Result<Secret, String> {
     }
 }
 
-/// `APP_SESSION_KEY`: 32 bytes of standard Base64. Its errors never repeat the value (clap's
-/// own "invalid value '…'" would print the key).
-#[derive(Clone, Copy, Debug)]
-struct SessionKeyParser;
+/// `APP_SESSION_KEY`: 32 bytes of standard Base64.
+fn session_key(s: &str) -> Result<Secret, String> {
+    crate::device::SessionKey::from_base64(s).map_err(|e| e.to_string())?;
+    Ok(Secret(s.trim().to_owned()))
+}
 
-impl clap::builder::TypedValueParser for SessionKeyParser {
+/// A secret setting checked by its function. Its errors never repeat the value (clap's own
+/// "invalid value '…'" would print the secret).
+#[derive(Clone, Copy)]
+struct SecretParser(fn(&str) -> Result<Secret, String>);
+
+impl fmt::Debug for SecretParser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretParser")
+    }
+}
+
+impl clap::builder::TypedValueParser for SecretParser {
     type Value = Secret;
 
     fn parse_ref(
@@ -281,7 +293,7 @@ impl clap::builder::TypedValueParser for SessionKeyParser {
         argument: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<Secret, clap::Error> {
-        let name = argument.map_or_else(|| "the session key".to_owned(), ToString::to_string);
+        let name = argument.map_or_else(|| "the secret".to_owned(), ToString::to_string);
         let refuse = |reason: String| {
             clap::Error::raw(
                 clap::error::ErrorKind::ValueValidation,
@@ -292,8 +304,7 @@ impl clap::builder::TypedValueParser for SessionKeyParser {
         let text = value
             .to_str()
             .ok_or_else(|| refuse("it is not text".to_owned()))?;
-        crate::device::SessionKey::from_base64(text).map_err(|e| refuse(e.to_string()))?;
-        Ok(Secret(text.trim().to_owned()))
+        (self.0)(text).map_err(refuse)
     }
 }
 
@@ -493,7 +504,15 @@ mod tests {
         let defaults = Settings::try_parse_from(["backend"]).expect("defaults parse");
         assert!(defaults.fusionauth_api_key.is_none());
         assert!(defaults.jwt_hmac_secret.is_none());
-        assert!(Settings::try_parse_from(["backend", "--jwt-hmac-secret", "not base64!"]).is_err());
+        let refused =
+            Settings::try_parse_from(["backend", "--jwt-hmac-secret", "n0t-base64-s3cret!"])
+                .expect_err("not Base64")
+                .to_string();
+        assert!(refused.contains("standard Base64"), "{refused}");
+        assert!(
+            !refused.contains("s3cret"),
+            "the value is never echoed: {refused}"
+        );
         assert!(defaults.cors_allowed_origins.iter().all(String::is_empty));
     }
 

@@ -193,6 +193,11 @@ impl Application {
     pub async fn build_on(listener: TcpListener, settings: Settings) -> anyhow::Result<Self> {
         // jsonwebtoken needs exactly one crypto provider; install ours in case features unify.
         let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+        if settings.device_binding == shared::store::DeviceBinding::Required
+            && settings.session_key.is_none()
+        {
+            anyhow::bail!(NO_SESSION_KEY);
+        }
         let listening_on = listener.local_addr().context("listener has no address")?;
         let port = listening_on.port();
         let pool = store::connect_and_migrate(&settings.database_url).await?;

@@ -27,6 +27,9 @@ pub const DEV_DIST: &str = "target/dist-dev";
 const DEFAULT_DATA_DIR: &str = "target/dev-data";
 const EMULATOR_DATABASE: &str = "fusionauth-emulator.db";
 const STORE_DATABASE: &str = "store.db";
+/// The backend's `APP_SESSION_KEY`, made once per data directory and kept (it seals the stored
+/// refresh tokens of device-bound sessions; a new key would sign everyone out).
+const SESSION_KEY_FILE: &str = "session.key";
 
 #[derive(Debug)]
 pub struct Options {
@@ -171,7 +174,8 @@ fn start_and_supervise(options: &Options) -> anyhow::Result<()> {
         .env("APP_LISTEN", format!("127.0.0.1:{}", options.port))
         .env("APP_STATIC_DIR", &dist)
         .env("APP_DATABASE_URL", sqlite_url(&data.join(STORE_DATABASE)))
-        .env("APP_FUSIONAUTH_URL", &emulator_url);
+        .env("APP_FUSIONAUTH_URL", &emulator_url)
+        .env("APP_SESSION_KEY", session_key(&data)?);
     services.spawn("backend", &mut backend)?;
 
     services.wait_until_ready(&[
@@ -237,6 +241,35 @@ fn remove_databases(data: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The data directory's session key (32 random bytes, standard Base64), made on first use with
+/// owner-only permissions. Never printed.
+fn session_key(data: &Path) -> anyhow::Result<String> {
+    use std::io::{Read as _, Write as _};
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = data.join(SESSION_KEY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_owned()),
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(error).with_context(|| format!("reading {}", path.display()));
+        }
+        _ => {}
+    }
+    let mut bytes = [0_u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .context("reading /dev/urandom for the session key")?;
+    let key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut file| file.write_all(key.as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    steps::announce(&format!("made a session key in {}", path.display()));
+    Ok(key)
 }
 
 fn sqlite_url(path: &Path) -> String {

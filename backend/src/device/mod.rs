@@ -15,11 +15,6 @@
 //! - [`sessions`]: the service the request path uses (verification, hand-off, refresh, logout,
 //!   revocation), on top of the above, `crate::auth` and `crate::store::sessions`;
 //! - [`events`]: how instances tell each other a session ended or was refreshed.
-#![allow(
-    dead_code,
-    unused_imports,
-    reason = "issue #11's first stage builds and tests these; the request path uses them next"
-)]
 
 pub(crate) mod events;
 pub(crate) mod htu;
@@ -36,13 +31,13 @@ use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-pub(crate) use key::{SessionKey, SessionKeyError};
+pub(crate) use key::SessionKey;
 pub(crate) use label::device_label;
 pub(crate) use nonce::Nonces;
-pub(crate) use proof::{ProofError, ProofRequest, ProofVerdict, ProofVerifier, VerifiedProof};
+pub(crate) use proof::{ProofError, ProofRequest, ProofVerdict, ProofVerifier};
 pub(crate) use replay::ReplayCache;
-pub(crate) use seal::{Opened, SealError, Sealed, Sealer};
-pub(crate) use sessions::{Bound, DeviceSessions, DpopRequest, Ending};
+pub(crate) use seal::{SealError, Sealed, Sealer};
+pub(crate) use sessions::{DeviceSessions, DpopRequest, Ending};
 
 /// Base64url (no padding) SHA-256 of a token's ASCII: a proof's `ath` (RFC 9449 §4.2), and how
 /// `device_session_tokens` names the JWTs a session handed out without holding them.

@@ -78,11 +78,6 @@ impl Nonces {
         }
     }
 
-    /// How long a nonce stays valid, in seconds.
-    pub(crate) fn lifetime_seconds(&self) -> i64 {
-        self.lifetime_seconds
-    }
-
     /// A nonce issued now (the same for every call within one second).
     pub(crate) fn issue(&self) -> String {
         self.issue_at(self.clock.now_seconds())

@@ -76,7 +76,8 @@ impl ReplayCache {
         Seen::First
     }
 
-    /// How many proofs are remembered now (tests and metrics).
+    /// How many proofs are remembered now.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries
             .lock()

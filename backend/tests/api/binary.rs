@@ -91,3 +91,62 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         let _ = std::fs::remove_file(file);
     }
 }
+
+/// Runs the binary with `env` until it exits (at most 30 s); its exit success and stderr.
+fn run_to_exit(env: &[(&str, &str)]) -> (bool, String) {
+    let database = std::env::temp_dir().join(format!("backend-bin-{}.db", uuid::Uuid::new_v4()));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
+    command
+        .env("APP_LISTEN", "127.0.0.1:0")
+        .env(
+            "APP_DATABASE_URL",
+            format!("sqlite:{}?mode=rwc", database.display()),
+        )
+        .env("APP_FUSIONAUTH_URL", "http://127.0.0.1:9")
+        .env("NO_COLOR", "1")
+        .env_remove("APP_SESSION_KEY")
+        .env_remove("APP_DEVICE_BINDING")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let child = command.spawn().expect("the backend starts");
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait_with_output());
+    });
+    let output = done_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the backend exits within 30 s")
+        .expect("its output");
+    let _ = std::fs::remove_file(&database);
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn required_mode_without_a_session_key_is_refused_with_one_line_saying_how_to_make_one() {
+    let (success, stderr) = run_to_exit(&[("APP_DEVICE_BINDING", "required")]);
+    assert!(!success);
+    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("Error:")).collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(error[0].contains("APP_SESSION_KEY"), "{stderr}");
+    assert!(error[0].contains("openssl rand -base64 32"), "{stderr}");
+}
+
+#[test]
+fn bad_secret_settings_are_refused_without_echoing_them() {
+    for (name, value) in [
+        ("APP_SESSION_KEY", "c2hvcnQtc2Vzc2lvbi1rZXk="),
+        ("APP_SESSION_KEY", "not-base64-session-key!"),
+        ("APP_JWT_HMAC_SECRET", "not-base64-hmac-secret!"),
+    ] {
+        let (success, stderr) = run_to_exit(&[(name, value)]);
+        assert!(!success, "{name}");
+        assert!(stderr.contains("invalid value for"), "{name}: {stderr}");
+        assert!(!stderr.contains(value), "{name} was echoed: {stderr}");
+    }
+}

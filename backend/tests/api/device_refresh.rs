@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use shared::headers::{DPOP, NEW_ACCESS_TOKEN};
 use shared::store::{DeviceBinding, ErrorCode};
 
-use crate::device_binding::{Device, spawn_bound_app};
+use crate::device_client::{Device, spawn_bound_app};
 use crate::helpers::{
     DEMO_USER_ID, PAST_JWT_LIFETIME, TestApp, header, join_all, spawn_app_on_postgres_with,
 };

@@ -6,6 +6,7 @@ mod bad_input;
 mod binary;
 mod cart;
 mod device_binding;
+mod device_client;
 mod device_refresh;
 mod forgery;
 mod hardening;
