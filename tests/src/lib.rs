@@ -365,6 +365,35 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Base32 `JBSWY3DPEHPK3PXP`: the authenticator secret of the two-factor test user.
+pub const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
+const TOTP_SECRET_BYTES: [u8; 10] = [72, 101, 108, 108, 111, 33, 222, 173, 190, 239];
+
+/// The current TOTP code for the test secret, computed in the page with WebCrypto (by the
+/// device's clock, as an authenticator app on it would).
+///
+/// # Errors
+/// When the page cannot compute it.
+pub async fn totp_code(browser: &Browser) -> anyhow::Result<String> {
+    let script = format!(
+        "const key = await crypto.subtle.importKey('raw', new Uint8Array({secret:?}), \
+           {{ name: 'HMAC', hash: 'SHA-1' }}, false, ['sign']); \
+         const counter = Math.floor(Date.now() / 30000); \
+         const message = new DataView(new ArrayBuffer(8)); \
+         message.setUint32(0, Math.floor(counter / 4294967296)); \
+         message.setUint32(4, counter >>> 0); \
+         const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, message.buffer)); \
+         const at = mac[19] & 15; \
+         const value = ((mac[at] & 127) << 24) | (mac[at + 1] << 16) | (mac[at + 2] << 8) | mac[at + 3]; \
+         return String(value % 1000000).padStart(6, '0');",
+        secret = TOTP_SECRET_BYTES
+    );
+    let code = browser.run_async(&script).await?;
+    code.as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("no TOTP code: {code}"))
+}
+
 /// Polls `check` until it yields a value or [`PATIENCE`] runs out. This waits on a condition;
 /// the short pause between polls only keeps it from spinning.
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>

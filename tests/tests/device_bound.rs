@@ -384,3 +384,96 @@ story!(
         Ok(())
     }
 );
+
+story!(
+    device_bound_a_two_factor_sign_in_hands_the_refresh_token_over_after_the_code_step,
+    |stack, browser| {
+        stack
+            .create_user(json!({
+                "email": "two-factor@example.com",
+                "password": "two-factor-password",
+                "firstName": "Tess",
+                "twoFactor": { "methods": [
+                    { "method": "authenticator", "secret": tests::TOTP_SECRET_BASE32 }
+                ] },
+            }))
+            .await?;
+        browser.client.goto(&stack.url("/login")).await?;
+        browser
+            .submit_login("two-factor@example.com", "two-factor-password")
+            .await?;
+        let code_input = browser.element("#two-factor-form #two-factor-code").await?;
+        code_input
+            .send_keys(&tests::totp_code(&browser).await?)
+            .await?;
+        browser.element("#two-factor-submit").await?.click().await?;
+        browser.path_becomes("/").await?;
+        browser.element("#products li.product").await?;
+        browser.add_first_product().await?;
+
+        let refresh_token = sign_in_refresh_token(&browser).await?;
+        let kept = kept_on_the_device(&browser).await?;
+        let session = stored_session(&kept)?.context("a stored session")?;
+        ensure!(
+            session["jkt"].is_string() && !kept.to_string().contains(&refresh_token),
+            "the two-factor step's refresh token went to the backend only: {session}"
+        );
+        Ok(())
+    }
+);
+
+story!(
+    device_bound_two_tabs_share_the_key_refresh_once_and_sign_out_together,
+    |stack, browser| {
+        let refreshes = stack.count_refreshes().await?;
+        browser.sign_in(&stack).await?;
+        let product = browser.add_first_product().await?;
+        // The hand-off exchanged the sign-in refresh token once already.
+        let at_sign_in = refreshes.settled(std::time::Duration::from_secs(1)).await;
+        ensure!(at_sign_in == 1, "the hand-off refreshed {at_sign_in} times");
+        let first_tab = browser.client.window().await?;
+        let second_tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(second_tab.clone()).await?;
+        browser.client.goto(&stack.url("/cart")).await?;
+        browser.text_becomes(&quantity_of(&product), "1").await?;
+        let before = stored_jwt(&browser).await?;
+
+        // Both tabs' JWT expires at once; both reload their page at the same moment. The
+        // backend's lease makes it one refresh; no lock between the tabs is needed.
+        stack.travel(PAST_JWT_EXPIRY).await?;
+        browser.travel(PAST_JWT_EXPIRY).await?;
+        browser.client.switch_to_window(first_tab.clone()).await?;
+        browser.keep_time_in_this_tab().await?;
+        let reload = "setTimeout(() => location.reload(), 200);";
+        browser.client.execute(reload, vec![]).await?;
+        browser.client.switch_to_window(second_tab.clone()).await?;
+        browser.client.execute(reload, vec![]).await?;
+        browser.text_becomes(&quantity_of(&product), "1").await?;
+        browser.client.switch_to_window(first_tab.clone()).await?;
+        browser.text_becomes("#cart-count", "1").await?;
+        ensure!(
+            !browser.has("#login-form").await?,
+            "the first tab stays signed in"
+        );
+        let kept = tests::eventually("the tabs to keep the refreshed JWT", || async {
+            Ok((stored_jwt(&browser).await? != before).then_some(()))
+        })
+        .await;
+        if let Err(e) = kept {
+            let seen = sniffed_requests(&browser).await?;
+            anyhow::bail!("{e}: {seen:#?}");
+        }
+        let count = refreshes.settled(std::time::Duration::from_secs(1)).await - at_sign_in;
+        ensure!(
+            count == 1,
+            "FusionAuth refreshed {count} times for two tabs"
+        );
+
+        // Signing out in one tab signs the other out too.
+        browser.element("#logout").await?.click().await?;
+        browser.element("#login-form").await?;
+        browser.client.switch_to_window(second_tab).await?;
+        browser.element("#login-form").await?;
+        Ok(())
+    }
+);
