@@ -10,7 +10,8 @@
 //! | `device` | the `metaData.device` a login describes this browser with |
 //! | `call` | plumbing: request timeouts, store errors decoded into [`ApiFailure`] |
 //!
-//! The modules import each other one way (`client` ← `bound` ← `store`, `fusionauth`); this file only
+//! The modules import each other one way (`client` ← `fusionauth` ← `bound`, `client` ←
+//! `store`; the `ApiClient` methods they add are called across them); this file only
 //! re-exports.
 
 mod bound;
