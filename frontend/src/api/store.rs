@@ -216,8 +216,9 @@ impl ApiClient {
                 ));
         let failure = ApiFailure::Api { status, error };
         if session_over {
+            // Unless a newer sign-in (another tab's) replaced the one this request used.
             let same_session = self.session.current().is_some_and(|current| {
-                rotated || current.token == sender.token || (bound && current.same_sign_in(sender))
+                current.same_sign_in(sender) && (bound || rotated || current.token == sender.token)
             });
             if same_session {
                 self.notice.set(None);
