@@ -477,3 +477,52 @@ story!(
         Ok(())
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_bound_a_refused_hand_off_keeps_nothing_on_the_device_and_says_so()
+-> anyhow::Result<()> {
+    // Reusable refresh tokens: the device's copy would stay valid, so the backend refuses to
+    // bind the session.
+    let stack = Stack::builder()
+        .static_dir(tests::dist_dir()?)
+        .device_binding(shared::store::DeviceBinding::Required)
+        .kickstart(|document| {
+            for request in document["requests"].as_array_mut().into_iter().flatten() {
+                let configuration = &mut request["body"]["tenant"]["jwtConfiguration"];
+                if configuration.is_object() {
+                    configuration["refreshTokenUsagePolicy"] = json!("Reusable");
+                }
+            }
+        })
+        .start()
+        .await?;
+    let browser = Browser::start().await?;
+    let outcome = async {
+        sniff(&browser).await?;
+        browser.client.goto(&stack.url("/login")).await?;
+        browser
+            .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+            .await?;
+        browser
+            .text_becomes(
+                "#login-error",
+                "Something went wrong while signing in. Please try again.",
+            )
+            .await?;
+        let requests = sniffed_requests(&browser).await?;
+        ensure!(
+            requests
+                .iter()
+                .any(|r| r["path"] == "/api/session" && r["status"] == 500),
+            "the backend refused the hand-off: {requests:?}"
+        );
+        browser.path_becomes("/login").await?;
+        let kept = kept_on_the_device(&browser).await?;
+        ensure!(kept == json!({}), "nothing is kept on the device: {kept}");
+        Ok(())
+    }
+    .await;
+    let _ = browser.screenshot("device_bound_refused_hand_off").await;
+    browser.close().await?;
+    outcome
+}

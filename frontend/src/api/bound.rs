@@ -164,8 +164,9 @@ impl ApiClient {
     /// never the refresh token. Nothing is kept when the backend refuses.
     ///
     /// # Errors
-    /// [`LoginFailure::Unreachable`] without an answer or on 5xx, else
-    /// [`LoginFailure::Unexpected`].
+    /// [`LoginFailure::Unreachable`] without an answer or on 502–504 (FusionAuth or the backend
+    /// unreachable: try again), else [`LoginFailure::Unexpected`] (e.g. a FusionAuth whose
+    /// refresh tokens are Reusable, which the backend refuses to bind).
     pub(super) async fn hand_off(
         &self,
         mut session: StoredSession,
@@ -214,7 +215,7 @@ impl ApiClient {
                 let _ = DeviceKey::forget().await;
                 keep_key(None);
                 Err(match refused {
-                    Ok(reply) if reply.status < 500 => LoginFailure::Unexpected,
+                    Ok(reply) if !matches!(reply.status, 502..=504) => LoginFailure::Unexpected,
                     _ => LoginFailure::Unreachable,
                 })
             }
