@@ -4,6 +4,9 @@
 //! logout: a copied JWT is worth nothing without the key, a captured request cannot be replayed,
 //! and the refresh token the device saw at sign-in is spent. Real emulator, real backend, real
 //! Chromium; time moves through the clocks, never through sleeps.
+//!
+//! Over 500 lines because it is one specification: six stories and the traffic recorder only
+//! they use.
 
 use anyhow::{Context, ensure};
 use serde_json::{Value, json};
