@@ -140,9 +140,8 @@ pub struct Settings {
     /// `off`: store calls carry `Authorization: Bearer` and, when the JWT expired,
     /// `X-Refresh-Token` (the workflow as FusionAuth describes it). `required`: they carry
     /// `Authorization: DPoP` and a proof of the device's key, and the refresh token stays here,
-    /// sealed (needs `APP_SESSION_KEY`). Intended: the request path follows it from the next
-    /// stage of issue #11, whose default is `required`.
-    #[arg(long, env = "APP_DEVICE_BINDING", default_value = "off")]
+    /// sealed (needs `APP_SESSION_KEY`).
+    #[arg(long, env = "APP_DEVICE_BINDING", default_value = "required")]
     pub device_binding: DeviceBinding,
 
     /// The backend's origin as browsers reach it (`https://shop.example`); every DPoP proof's
@@ -529,15 +528,14 @@ mod tests {
     const SESSION_KEY: &str = "q9Vw0mJ4m1S3n5X2YbVf3o7l0r1qg6M9cHkq0J8lY2E=";
 
     #[test]
-    fn device_binding_is_off_by_default_in_this_stage_and_reads_required_or_off() {
+    fn device_binding_is_required_by_default_and_reads_required_or_off() {
         let defaults = Settings::try_parse_from(["backend"]).expect("defaults parse");
-        assert_eq!(defaults.device_binding, DeviceBinding::Off);
+        assert_eq!(defaults.device_binding, DeviceBinding::Required);
         assert_eq!(defaults.public_origin, None);
         assert!(defaults.session_key.is_none() && defaults.session_key_previous.is_none());
         assert_eq!(defaults.dpop_nonce_seconds, DEFAULT_DPOP_NONCE_SECONDS);
-        let required =
-            Settings::try_parse_from(["backend", "--device-binding", "required"]).expect("parses");
-        assert_eq!(required.device_binding, DeviceBinding::Required);
+        let off = Settings::try_parse_from(["backend", "--device-binding", "off"]).expect("parses");
+        assert_eq!(off.device_binding, DeviceBinding::Off);
         for bad in ["Required", "on", "dpop", ""] {
             assert!(
                 Settings::try_parse_from(["backend", "--device-binding", bad]).is_err(),

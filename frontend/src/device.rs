@@ -3,8 +3,8 @@
 //! (structured clone keeps the private key non-extractable: script can sign with it, nobody can
 //! read it out), and the RFC 9449 DPoP proofs it signs for each request to the backend.
 //!
-//! Not wired into the app yet: the next stage of issue #11 makes sign-in create a key, and every
-//! store call carry a proof.
+//! Used by `api::bound` in the backend's `required` mode: sign-in makes a key, every store call
+//! carries a proof.
 
 use shared::dpop::{KEY_CURVE, KEY_TYPE, PROOF_ALGORITHM, PROOF_TYPE};
 use wasm_bindgen::{JsCast, JsValue};

@@ -32,7 +32,7 @@ impl Reply {
 }
 
 /// What to send.
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Call<'a> {
     pub method: &'a str,
     pub url: &'a str,

@@ -21,19 +21,26 @@ pub const CHANNEL: &str = "store-session";
 
 /// Shown on the login page after the backend said the session is over (workflow steps 12–14).
 pub const SESSION_EXPIRED_NOTICE: &str = "Your session has expired. Please sign in again.";
+/// Shown on the login page after the backend ended a device-bound session (refused, revoked,
+/// or its refresh token used elsewhere).
+pub const SESSION_ENDED_NOTICE: &str = "Your session has ended. Please sign in again.";
 
 /// What the app keeps about a signed-in user.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredSession {
-    /// The access token (JWT) sent as `Authorization: Bearer …`.
+    /// The access token (JWT) sent as `Authorization: Bearer …` (or `DPoP …`).
     pub token: String,
-    /// Sent as `X-Refresh-Token` when the JWT is (nearly) expired.
+    /// Sent as `X-Refresh-Token` when the JWT is (nearly) expired. Never kept for a device-bound
+    /// session: the backend holds it.
     pub refresh_token: Option<String>,
     /// Stable id of the refresh token (it survives rotation).
     pub refresh_token_id: Option<String>,
     /// A name to greet the user with.
     pub display_name: Option<String>,
     pub email: Option<String>,
+    /// The RFC 7638 thumbprint of the device key a device-bound session is bound to (`None`:
+    /// `off` mode, Bearer + refresh token). The key itself is kept beside it in IndexedDB.
+    pub jkt: Option<String>,
 }
 
 impl fmt::Debug for StoredSession {
@@ -41,6 +48,7 @@ impl fmt::Debug for StoredSession {
         f.debug_struct("StoredSession")
             .field("refresh_token_id", &self.refresh_token_id)
             .field("email", &self.email)
+            .field("jkt", &self.jkt)
             .finish_non_exhaustive()
     }
 }
@@ -59,6 +67,7 @@ impl StoredSession {
             refresh_token_id: response.refresh_token_id,
             display_name,
             email,
+            jkt: None,
         })
     }
 
@@ -71,6 +80,7 @@ impl StoredSession {
             refresh_token_id: json.get("refreshTokenId").str(),
             display_name: json.get("displayName").str(),
             email: json.get("email").str(),
+            jkt: json.get("jkt").str(),
         })
     }
 
@@ -83,7 +93,57 @@ impl StoredSession {
             ("refreshTokenId", opt(self.refresh_token_id.as_deref())),
             ("displayName", opt(self.display_name.as_deref())),
             ("email", opt(self.email.as_deref())),
+            ("jkt", opt(self.jkt.as_deref())),
         ]))
+    }
+
+    /// Whether `self` and `other` come from the same sign-in: the same device key when both are
+    /// device-bound, else the same refresh token id (it survives rotation), else the same
+    /// tokens. A tab that signed someone else in meanwhile is never the same sign-in.
+    pub fn same_sign_in(&self, other: &Self) -> bool {
+        match (&self.jkt, &other.jkt) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            (None, None) => match (&self.refresh_token_id, &other.refresh_token_id) {
+                (Some(mine), Some(theirs)) => mine == theirs,
+                _ => {
+                    self.token == other.token
+                        || (self.refresh_token.is_some()
+                            && self.refresh_token == other.refresh_token)
+                }
+            },
+            _ => false,
+        }
+    }
+
+    /// `current` with the tokens the backend returned to a request `sender` made (workflow
+    /// step 9), or `None` when `current` is not the sign-in that sent it (issue #12, item 16).
+    /// A device-bound session never takes a refresh token.
+    pub fn rotated(
+        current: &Self,
+        sender: &Self,
+        access_token: Option<String>,
+        refresh_token: Option<String>,
+    ) -> Option<Self> {
+        if !current.same_sign_in(sender) {
+            return None;
+        }
+        let mut session = current.clone();
+        if let Some(token) = access_token.filter(|t| !t.is_empty()) {
+            session.token = token;
+        }
+        if let Some(refresh) = refresh_token.filter(|t| !t.is_empty() && session.jkt.is_none()) {
+            session.refresh_token = Some(refresh);
+        }
+        Some(session)
+    }
+
+    /// The sentence the login page shows once this session is over.
+    pub fn ended_notice(&self) -> &'static str {
+        if self.jkt.is_some() {
+            SESSION_ENDED_NOTICE
+        } else {
+            SESSION_EXPIRED_NOTICE
+        }
     }
 
     /// The name to greet the user with: their display name, else their email.
@@ -219,34 +279,53 @@ impl Session {
         });
     }
 
-    /// Replaces the tokens with the ones the backend obtained by refreshing (workflow step 9),
-    /// and returns once they are saved and announced. Does nothing when signed out.
-    pub async fn rotate(&self, access_token: Option<String>, refresh_token: Option<String>) {
-        let Some(mut session) = self.current() else {
+    /// Replaces the tokens with the ones the backend obtained by refreshing (workflow step 9)
+    /// for a request `sender` made, and returns once they are saved and announced. Does nothing
+    /// when signed out, or when this tab or the stored session is another sign-in by now (see
+    /// [`StoredSession::rotated`]).
+    pub async fn rotate(
+        &self,
+        sender: &StoredSession,
+        access_token: Option<String>,
+        refresh_token: Option<String>,
+    ) {
+        let Some(current) = self.current() else {
             return;
         };
-        if let Some(token) = access_token.filter(|t| !t.is_empty()) {
-            session.token = token;
+        // Another tab may have saved a new sign-in that its announcement has not brought yet.
+        if store::load()
+            .await
+            .is_some_and(|stored| !stored.same_sign_in(sender))
+        {
+            return;
         }
-        if let Some(refresh) = refresh_token.filter(|t| !t.is_empty()) {
-            session.refresh_token = Some(refresh);
-        }
+        let Some(session) = StoredSession::rotated(&current, sender, access_token, refresh_token)
+        else {
+            return;
+        };
         self.state.set(Some(session.clone()));
         store::save(&session).await;
         self.announce(Some(&session));
     }
 
-    /// Signs out: forgets the tokens here, in storage and in the other tabs.
+    /// Signs out: forgets the tokens (and the device key) here, in storage and in the other tabs.
     pub fn end(&self) {
         self.state.set(None);
         self.announce(None);
-        leptos::task::spawn_local(store::clear());
+        leptos::task::spawn_local(async {
+            store::clear().await;
+            let _ = crate::device::DeviceKey::forget().await;
+        });
     }
 
-    /// The backend said the session is over: forget the tokens and tell the user why.
+    /// The backend said the session is over: forget the tokens and the key, and tell the user
+    /// why.
     pub fn expire(&self) {
+        let notice = self
+            .current()
+            .map_or(SESSION_EXPIRED_NOTICE, |s| s.ended_notice());
         self.end();
-        self.notice.set(Some(SESSION_EXPIRED_NOTICE.to_owned()));
+        self.notice.set(Some(notice.to_owned()));
     }
 
     /// Why the user was signed out, if it was not their choice (reactive).

@@ -10,10 +10,15 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use frontend::api::asks_for_nonce;
 use frontend::idb;
 use frontend::locks;
 use frontend::refresh::{RefreshGate, should_refresh};
-use frontend::session::{LEGACY_STORAGE_KEY, SESSION_KEY, StoredSession, store};
+use frontend::session::{
+    LEGACY_STORAGE_KEY, SESSION_ENDED_NOTICE, SESSION_EXPIRED_NOTICE, SESSION_KEY, StoredSession,
+    store,
+};
+use shared::store::ErrorCode;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -28,6 +33,16 @@ fn session(token: &str) -> StoredSession {
         refresh_token_id: Some("rid-1".to_owned()),
         display_name: Some("Zoë Tester".to_owned()),
         email: Some("zoe@example.com".to_owned()),
+        jkt: None,
+    }
+}
+
+/// A device-bound session: no refresh token, the device key's thumbprint.
+fn bound(token: &str, jkt: &str) -> StoredSession {
+    StoredSession {
+        refresh_token: None,
+        jkt: Some(jkt.to_owned()),
+        ..session(token)
     }
 }
 
@@ -165,4 +180,110 @@ async fn the_cross_tab_lock_waits_a_bounded_time_then_falls_back() {
     drop(held);
     let again = locks::acquire("test-lock", 1_000).await;
     assert!(again.is_some(), "released on drop");
+}
+
+#[wasm_bindgen_test]
+fn a_request_is_sent_again_only_when_the_backend_asks_for_a_nonce_and_gives_one() {
+    let challenge =
+        Some(r#"DPoP error="use_dpop_nonce", error_description="Resend with this nonce""#);
+    let other = Some(r#"DPoP error="invalid_dpop_proof", error_description="use_dpop_nonce""#);
+    let cases = [
+        // (status, WWW-Authenticate, body code, DPoP-Nonce, sent again)
+        (401, challenge, ErrorCode::UseDpopNonce, Some("n1"), true),
+        (401, challenge, ErrorCode::Unknown, Some("n1"), true),
+        (401, None, ErrorCode::UseDpopNonce, Some("n1"), true),
+        (401, challenge, ErrorCode::UseDpopNonce, None, false),
+        (401, challenge, ErrorCode::UseDpopNonce, Some(""), false),
+        (401, other, ErrorCode::InvalidDpopProof, Some("n1"), false),
+        (401, None, ErrorCode::SessionExpired, Some("n1"), false),
+        (
+            401,
+            Some(r#"DPoP error="invalid_token""#),
+            ErrorCode::Unauthorized,
+            Some("n1"),
+            false,
+        ),
+        (400, challenge, ErrorCode::UseDpopNonce, Some("n1"), false),
+        (200, None, ErrorCode::Unknown, Some("n1"), false),
+    ];
+    for (status, www_authenticate, code, nonce, again) in cases {
+        assert_eq!(
+            asks_for_nonce(status, www_authenticate, code, nonce),
+            again,
+            "{status} {www_authenticate:?} {code:?} {nonce:?}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn new_tokens_go_only_to_the_sign_in_that_sent_the_request() {
+    let new = || (Some("new.jwt.x".to_owned()), Some("refresh-2".to_owned()));
+    let other_user = StoredSession {
+        refresh_token_id: Some("rid-2".to_owned()),
+        refresh_token: Some("refresh-9".to_owned()),
+        ..session("other.jwt.x")
+    };
+    // (this tab's session now, the session that sent the request, the session kept after)
+    let off_rotated = StoredSession {
+        token: "new.jwt.x".to_owned(),
+        refresh_token: Some("refresh-2".to_owned()),
+        ..session("a.b.c")
+    };
+    let cases = [
+        (
+            session("a.b.c"),
+            session("a.b.c"),
+            Some(off_rotated.clone()),
+        ),
+        // another request rotated the JWT meanwhile: the same refresh token id, the same sign-in
+        (session("d.e.f"), session("a.b.c"), Some(off_rotated)),
+        // another tab signed someone else in meanwhile
+        (other_user.clone(), session("a.b.c"), None),
+        (session("a.b.c"), other_user, None),
+        // device-bound: the same key takes the JWT (and never a refresh token)
+        (
+            bound("a.b.c", "key-1"),
+            bound("a.b.c", "key-1"),
+            Some(bound("new.jwt.x", "key-1")),
+        ),
+        (
+            bound("d.e.f", "key-1"),
+            bound("a.b.c", "key-1"),
+            Some(bound("new.jwt.x", "key-1")),
+        ),
+        (bound("a.b.c", "key-2"), bound("a.b.c", "key-1"), None),
+        (bound("a.b.c", "key-1"), session("a.b.c"), None),
+        (session("a.b.c"), bound("a.b.c", "key-1"), None),
+    ];
+    for (current, sender, kept) in cases {
+        let (access, refresh) = new();
+        assert_eq!(
+            StoredSession::rotated(&current, &sender, access, refresh),
+            kept,
+            "now {current:?}, sent by {sender:?}"
+        );
+    }
+    // Without refresh token ids, the tokens themselves tell sign-ins apart.
+    let bare = |token: &str, refresh: &str| StoredSession {
+        refresh_token_id: None,
+        refresh_token: Some(refresh.to_owned()),
+        ..session(token)
+    };
+    assert!(bare("a", "r1").same_sign_in(&bare("a", "r2")));
+    assert!(bare("a", "r1").same_sign_in(&bare("b", "r1")));
+    assert!(!bare("a", "r1").same_sign_in(&bare("b", "r2")));
+}
+
+#[wasm_bindgen_test]
+async fn a_device_bound_session_is_kept_without_a_refresh_token_and_ends_with_its_own_notice() {
+    store::clear().await;
+    let saved = bound("a.b.c", "key-1");
+    store::save(&saved).await;
+    let raw = idb::get(SESSION_KEY).await.unwrap().as_string().unwrap();
+    assert!(!raw.contains(r#""refreshToken":"#), "{raw}");
+    assert!(raw.contains(r#""jkt":"key-1""#), "{raw}");
+    assert_eq!(store::load().await, Some(saved.clone()));
+    assert_eq!(saved.ended_notice(), SESSION_ENDED_NOTICE);
+    assert_eq!(session("a.b.c").ended_notice(), SESSION_EXPIRED_NOTICE);
+    store::clear().await;
 }

@@ -22,7 +22,7 @@ use shared::fusionauth::{
 };
 use shared::store::{
     AddCartItem, ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode, Product,
-    ProductList, Quantity, SetCartQuantity,
+    ProductList, Quantity, SessionHandOff, SetCartQuantity,
 };
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
@@ -126,6 +126,18 @@ fn store_requests_the_pwa_writes_parse_into_the_shared_types() {
         quantity: Quantity::parse(99).unwrap(),
     };
     assert_eq!(written_by_the_pwa(&change), change);
+    for hand_off in [
+        SessionHandOff {
+            refresh_token: "rt-\"quoted\"".to_owned(),
+            refresh_token_id: Some("rid-1".to_owned()),
+        },
+        SessionHandOff {
+            refresh_token: "rt".to_owned(),
+            refresh_token_id: None,
+        },
+    ] {
+        assert_eq!(written_by_the_pwa(&hand_off), hand_off);
+    }
 }
 
 fn zoe() -> User {

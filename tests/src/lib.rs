@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-pub use testkit::{EventCounter, KickstartFacts, Stack, workspace_root};
+use shared::store::DeviceBinding;
+pub use testkit::{DeviceKey, EventCounter, KickstartFacts, Stack, workspace_root};
 use testkit::{ScratchDir, free_port, wait_for_port};
 
 /// How long a condition may take to become true in the browser before the test fails.
@@ -21,12 +22,30 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// Pause between two checks of a condition.
 const POLL: Duration = Duration::from_millis(100);
 
-/// The system, the backend serving the built PWA (see [`dist_dir`]).
+/// The system in the workflow's `off` mode (Bearer JWT + `X-Refresh-Token`, said explicitly:
+/// the backend's default is `required`), the backend serving the built PWA (see [`dist_dir`]).
 ///
 /// # Errors
 /// When the PWA is not built, or a service fails to start.
 pub async fn start_stack() -> anyhow::Result<Stack> {
-    Stack::builder().static_dir(dist_dir()?).start().await
+    Stack::builder()
+        .static_dir(dist_dir()?)
+        .device_binding(DeviceBinding::Off)
+        .start()
+        .await
+}
+
+/// The system in device-bound mode (`APP_DEVICE_BINDING=required`, issue #11), the backend
+/// serving the built PWA.
+///
+/// # Errors
+/// When the PWA is not built, or a service fails to start.
+pub async fn start_device_bound_stack() -> anyhow::Result<Stack> {
+    Stack::builder()
+        .static_dir(dist_dir()?)
+        .device_binding(DeviceBinding::Required)
+        .start()
+        .await
 }
 
 /// The built PWA, or a clear error saying how to build it.
@@ -51,8 +70,8 @@ pub struct Browser {
     pub client: Client,
     driver: DriverGuard,
     driver_url: String,
-    /// How far this device's clock has been moved, in seconds.
-    travelled: std::sync::atomic::AtomicU64,
+    /// How far this device's clock has been moved, in seconds (negative: behind).
+    travelled: std::sync::atomic::AtomicI64,
 }
 
 /// Every test runs on an emulated phone: the app is mobile-first.
@@ -120,7 +139,7 @@ impl Browser {
             client,
             driver,
             driver_url: format!("http://127.0.0.1:{port}"),
-            travelled: std::sync::atomic::AtomicU64::new(0),
+            travelled: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -149,6 +168,13 @@ impl Browser {
     /// Moves this device's clock forward by `seconds` (cumulative), for this page and every page
     /// it loads later: `Date.now()` is what the PWA reads to decide whether its JWT has expired.
     pub async fn travel(&self, seconds: u64) -> anyhow::Result<()> {
+        self.skew_clock(i64::try_from(seconds)?).await
+    }
+
+    /// Sets this device's clock `seconds` off (cumulative, either way) from the real time, as a
+    /// phone whose clock is wrong: everything in the page that reads `Date.now()` (the PWA's
+    /// expiry check, the `iat` of its DPoP proofs) sees it.
+    pub async fn skew_clock(&self, seconds: i64) -> anyhow::Result<()> {
         self.travelled
             .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
         self.keep_time_in_this_tab().await
@@ -337,6 +363,35 @@ fn kill_group(child: &mut Child) {
         .args(["-KILL", "--", &format!("-{}", child.id())])
         .status();
     let _ = child.wait();
+}
+
+/// Base32 `JBSWY3DPEHPK3PXP`: the authenticator secret of the two-factor test user.
+pub const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
+const TOTP_SECRET_BYTES: [u8; 10] = [72, 101, 108, 108, 111, 33, 222, 173, 190, 239];
+
+/// The current TOTP code for the test secret, computed in the page with WebCrypto (by the
+/// device's clock, as an authenticator app on it would).
+///
+/// # Errors
+/// When the page cannot compute it.
+pub async fn totp_code(browser: &Browser) -> anyhow::Result<String> {
+    let script = format!(
+        "const key = await crypto.subtle.importKey('raw', new Uint8Array({secret:?}), \
+           {{ name: 'HMAC', hash: 'SHA-1' }}, false, ['sign']); \
+         const counter = Math.floor(Date.now() / 30000); \
+         const message = new DataView(new ArrayBuffer(8)); \
+         message.setUint32(0, Math.floor(counter / 4294967296)); \
+         message.setUint32(4, counter >>> 0); \
+         const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, message.buffer)); \
+         const at = mac[19] & 15; \
+         const value = ((mac[at] & 127) << 24) | (mac[at + 1] << 16) | (mac[at + 2] << 8) | mac[at + 3]; \
+         return String(value % 1000000).padStart(6, '0');",
+        secret = TOTP_SECRET_BYTES
+    );
+    let code = browser.run_async(&script).await?;
+    code.as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("no TOTP code: {code}"))
 }
 
 /// Polls `check` until it yields a value or [`PATIENCE`] runs out. This waits on a condition;

@@ -2,34 +2,9 @@
 //! plain language, two-factor sign-in with a real TOTP code, the session in IndexedDB, starting
 //! offline from the service worker's cache, and Chromium's installability check.
 
-use anyhow::{Context, ensure};
+use anyhow::ensure;
 use serde_json::json;
-use tests::{Browser, eventually};
-
-/// Base32 `JBSWY3DPEHPK3PXP`: the authenticator secret of the two-factor test user.
-const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
-const TOTP_SECRET_BYTES: [u8; 10] = [72, 101, 108, 108, 111, 33, 222, 173, 190, 239];
-
-/// The current TOTP code for the test secret, computed in the page with WebCrypto.
-async fn totp_code(browser: &Browser) -> anyhow::Result<String> {
-    let script = format!(
-        "const key = await crypto.subtle.importKey('raw', new Uint8Array({secret:?}), \
-           {{ name: 'HMAC', hash: 'SHA-1' }}, false, ['sign']); \
-         const counter = Math.floor(Date.now() / 30000); \
-         const message = new DataView(new ArrayBuffer(8)); \
-         message.setUint32(0, Math.floor(counter / 4294967296)); \
-         message.setUint32(4, counter >>> 0); \
-         const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, message.buffer)); \
-         const at = mac[19] & 15; \
-         const value = ((mac[at] & 127) << 24) | (mac[at + 1] << 16) | (mac[at + 2] << 8) | mac[at + 3]; \
-         return String(value % 1000000).padStart(6, '0');",
-        secret = TOTP_SECRET_BYTES
-    );
-    let code = browser.run_async(&script).await?;
-    code.as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("no TOTP code: {code}"))
-}
+use tests::{Browser, TOTP_SECRET_BASE32, eventually, totp_code};
 
 async fn text_contains(browser: &Browser, css: &str, needle: &str) -> anyhow::Result<()> {
     eventually(&format!("`{css}` to mention {needle:?}"), || async {

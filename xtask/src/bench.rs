@@ -346,6 +346,9 @@ impl System {
                 format!("sqlite:{}?mode=rwc", scratch.join("store.db").display()),
             )
             .env("APP_FUSIONAUTH_URL", &emulator)
+            // The Bearer figures: the workflow's `off` mode, said explicitly (the default is
+            // `required`).
+            .env("APP_DEVICE_BINDING", "off")
             .env("APP_STATIC_DIR", root.join(tools::RELEASE_DIST))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null());
@@ -406,6 +409,7 @@ impl System {
                 ),
             )
             .env("APP_FUSIONAUTH_URL", &self.emulator)
+            .env("APP_DEVICE_BINDING", "off")
             .env("APP_JWT_VERIFICATION", "fusionauth")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null());

@@ -20,6 +20,11 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         // Nothing listens there: the keys are fetched later (only a warning now).
         .env("APP_FUSIONAUTH_URL", "http://127.0.0.1:9")
         .env("APP_FUSIONAUTH_API_KEY", "not-logged-anywhere-5d1c")
+        // The default mode (device-bound) needs a session key.
+        .env(
+            "APP_SESSION_KEY",
+            "7fNEAbGPLUdj8OOgdv/bcRUohtSnSrM4NAr3/X7mi2A=",
+        )
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+use shared::store::{AppConfig, DeviceBinding};
 
 use super::call::Timeout;
 use super::client::ApiClient;
@@ -22,7 +23,7 @@ use crate::wire::fusionauth::{
 pub const UNREACHABLE_SIGN_IN: &str =
     "Can't reach the sign-in service. Check your connection and try again.";
 
-const LOGIN_TIMEOUT: Duration = Duration::from_secs(20);
+pub(super) const LOGIN_TIMEOUT: Duration = Duration::from_secs(20);
 const LOGOUT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where a sign-in attempt got to.
@@ -205,12 +206,31 @@ impl ApiClient {
             device_type: device.device_type.as_deref(),
         })
         .ok_or(LoginFailure::Unexpected)?;
-        post_login(
+        if config.device_binding == DeviceBinding::Required {
+            self.prepare_key().await?;
+        }
+        let step = post_login(
             &format!("{}/api/login", config.fusion_auth_url),
             body,
             false,
         )
-        .await
+        .await?;
+        self.signed_in(&config, step).await
+    }
+
+    /// In `required` mode a 200 is complete only once the refresh token is handed to the
+    /// backend (see [`Self::hand_off`]).
+    async fn signed_in(
+        &self,
+        config: &AppConfig,
+        step: LoginStep,
+    ) -> Result<LoginStep, LoginFailure> {
+        match step {
+            LoginStep::SignedIn(session) if config.device_binding == DeviceBinding::Required => {
+                Ok(LoginStep::SignedIn(self.hand_off(session).await?))
+            }
+            other => Ok(other),
+        }
     }
 
     /// `POST {fusionAuthUrl}/api/two-factor/login`: completes a login that answered 242.
@@ -231,13 +251,20 @@ impl ApiClient {
         })
         .ok_or(LoginFailure::Unexpected)?;
         let url = format!("{}/api/two-factor/login", config.fusion_auth_url);
-        post_login(&url, body, true).await
+        let step = post_login(&url, body, true).await?;
+        self.signed_in(&config, step).await
     }
 
-    /// Best-effort `POST {fusionAuthUrl}/api/logout` revoking the refresh token; failures are
-    /// ignored. Then forgets the session.
+    /// Best-effort `POST {fusionAuthUrl}/api/logout` revoking the refresh token (a device-bound
+    /// session: `DELETE /api/session` at the backend, which holds it); failures are ignored.
+    /// Then forgets the session (and the device key).
     pub async fn logout(&self) {
-        let refresh_token = self.session.current().and_then(|s| s.refresh_token);
+        let current = self.session.current();
+        if let Some(bound) = current.as_ref().filter(|s| s.jkt.is_some()) {
+            self.end_bound_session(bound, &Timeout::start(LOGOUT_TIMEOUT))
+                .await;
+        }
+        let refresh_token = current.and_then(|s| s.refresh_token);
         if let (Some(refresh_token), Ok(config)) = (refresh_token, self.config().await) {
             let abort = Timeout::start(LOGOUT_TIMEOUT);
             let body = to_string(&LogoutRequest {

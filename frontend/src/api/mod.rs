@@ -6,18 +6,22 @@
 //! | `client` | [`ApiClient`]: what every call shares (session, the deployment's `AppConfig`, the notice, retries) |
 //! | `store` | the store API (`/api/products`, `/api/cart…`): same origin, the JWT and, when it is (nearly) expired, the refresh token; rotated tokens stored first (workflow steps 4–13) |
 //! | `fusionauth` | FusionAuth's Login, Two-factor and Logout APIs, cross-origin, without API key or cookies (steps 2–3); what each answer means ([`LoginStep`], [`LoginFailure`]) |
+//! | `bound` | device-bound calls (`required` mode): `Authorization: DPoP` + a proof of the device key, the latest `DPoP-Nonce` and one retry for a new one; the sign-in hand-off and logout (`/api/session`) |
 //! | `device` | the `metaData.device` a login describes this browser with |
 //! | `call` | plumbing: request timeouts, store errors decoded into [`ApiFailure`] |
 //!
-//! The modules import each other one way (`client` ← `store`, `fusionauth`); this file only
+//! The modules import each other one way (`client` ← `fusionauth` ← `bound`, `client` ←
+//! `store`; the `ApiClient` methods they add are called across them); this file only
 //! re-exports.
 
+mod bound;
 mod call;
 mod client;
 mod device;
 mod fusionauth;
 mod store;
 
+pub use self::bound::{SESSION_PATH, asks_for_nonce};
 pub use self::call::{ApiFailure, UNREACHABLE_STORE};
 pub use self::client::{APP_CONFIG_PATH, ApiClient};
 pub use self::device::describe_device;

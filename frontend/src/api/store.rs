@@ -1,5 +1,6 @@
-//! The store API (`/api/products`, `/api/cart…`): same origin, the JWT as
-//! `Authorization: Bearer …`. When the JWT has expired or is about to, the refresh token goes
+//! The store API (`/api/products`, `/api/cart…`): same origin. A device-bound session sends its
+//! JWT with a proof (see `bound.rs`) and nothing else. Otherwise the JWT goes as
+//! `Authorization: Bearer …`; when the JWT has expired or is about to, the refresh token goes
 //! along as `X-Refresh-Token` (under the refresh lock, in this tab and across tabs) and the
 //! backend may answer with rotated tokens in `X-New-Access-Token` / `X-New-Refresh-Token`, which
 //! are stored before anything else (workflow steps 4–13). Non-2xx answers are decoded into
@@ -15,6 +16,7 @@ use super::client::ApiClient;
 use crate::http::{self, Call, Reply};
 use crate::json::to_string;
 use crate::refresh::{self, LOCK_WAIT_MS};
+use crate::session::StoredSession;
 
 impl ApiClient {
     /// `GET /api/products`.
@@ -87,6 +89,11 @@ impl ApiClient {
         json_body: Option<String>,
     ) -> Result<Reply, ApiFailure> {
         let initial = self.session.current().ok_or(ApiFailure::SignedOut)?;
+        if initial.jkt.is_some() {
+            return self
+                .send_device_bound(initial, method, path, json_body)
+                .await;
+        }
         // The refresh token goes along: take the refresh lock first, then look at the tokens
         // again — another request or tab may have refreshed them meanwhile.
         let pass = if refresh::should_refresh(&initial.token, now_secs()) {
@@ -97,6 +104,12 @@ impl ApiClient {
             None
         };
         let session = self.session.current().ok_or(ApiFailure::SignedOut)?;
+        if session.jkt.is_some() {
+            drop(pass);
+            return self
+                .send_device_bound(session, method, path, json_body)
+                .await;
+        }
         let refresh_token = session
             .refresh_token
             .as_deref()
@@ -107,28 +120,86 @@ impl ApiClient {
         if let Some(refresh_token) = refresh_token {
             headers.push((REFRESH_TOKEN, refresh_token));
         }
-        let Ok(reply) = http::send(Call {
+        let reply = http::send(Call {
             method,
             url: path,
             headers: &headers,
             json: json_body.as_deref(),
             ..Call::default()
         })
-        .await
-        else {
-            self.temporary_failure();
-            return Err(ApiFailure::Unreachable);
-        };
-
+        .await;
         // New tokens first: whatever else happens, the old refresh token may be spent already.
+        let rotated = match &reply {
+            Ok(reply) => self.keep_new_tokens(&session, reply).await,
+            Err(_) => false,
+        };
+        drop(pass);
+        self.outcome(&session, reply, rotated)
+    }
+
+    /// A device-bound request: no refresh token and no refresh lock here — the backend refreshes
+    /// an expired JWT with the token it holds (one refresh per session, across tabs and
+    /// instances) and answers with the new JWT.
+    async fn send_device_bound(
+        &self,
+        session: StoredSession,
+        method: &str,
+        path: &str,
+        json_body: Option<String>,
+    ) -> Result<Reply, ApiFailure> {
+        let Some(key) = self.device_key(&session).await else {
+            // The key is gone (another tab ended the session, or storage was cleared): this
+            // session cannot be used any more.
+            self.session.expire();
+            return Err(ApiFailure::SignedOut);
+        };
+        let call = Call {
+            method,
+            url: path,
+            json: json_body.as_deref(),
+            ..Call::default()
+        };
+        let reply = self.send_bound(&key, &session.token, call).await;
+        let rotated = match &reply {
+            Ok(reply) => self.keep_new_tokens(&session, reply).await,
+            Err(_) => false,
+        };
+        self.outcome(&session, reply, rotated)
+    }
+
+    /// Stores the tokens of `X-New-Access-Token` / `X-New-Refresh-Token`, if this tab's session
+    /// is still the one that sent the request; whether there were any.
+    fn keep_new_tokens<'a>(
+        &'a self,
+        sender: &'a StoredSession,
+        reply: &'a Reply,
+    ) -> futures::future::LocalBoxFuture<'a, bool> {
+        Box::pin(self.keep_new_tokens_unboxed(sender, reply))
+    }
+
+    async fn keep_new_tokens_unboxed(&self, sender: &StoredSession, reply: &Reply) -> bool {
         let new_access = reply.header(NEW_ACCESS_TOKEN);
         let new_refresh = reply.header(NEW_REFRESH_TOKEN);
         let rotated = new_access.is_some() || new_refresh.is_some();
         if rotated {
-            self.session.rotate(new_access, new_refresh).await;
+            self.session.rotate(sender, new_access, new_refresh).await;
         }
-        drop(pass);
+        rotated
+    }
 
+    /// What an answer to `sender`'s request means: the reply, or a failure (ending the session
+    /// on a 401 that says so — any 401 for a device-bound session — unless a newer sign-in
+    /// replaced it meanwhile).
+    fn outcome(
+        &self,
+        sender: &StoredSession,
+        reply: Result<Reply, wasm_bindgen::JsValue>,
+        rotated: bool,
+    ) -> Result<Reply, ApiFailure> {
+        let Ok(reply) = reply else {
+            self.temporary_failure();
+            return Err(ApiFailure::Unreachable);
+        };
         if reply.ok() {
             self.notice.set(None);
             self.connectivity.succeeded();
@@ -136,18 +207,19 @@ impl ApiClient {
         }
         let status = reply.status;
         let error = decode_error(&reply);
+        let bound = sender.jkt.is_some();
         let session_over = status == 401
-            && matches!(
-                error.code,
-                ErrorCode::SessionExpired | ErrorCode::Unauthorized
-            );
+            && (bound
+                || matches!(
+                    error.code,
+                    ErrorCode::SessionExpired | ErrorCode::Unauthorized
+                ));
         let failure = ApiFailure::Api { status, error };
         if session_over {
-            // Unless a newer session (another tab's login) replaced the one this request used.
-            let same_session = self
-                .session
-                .current()
-                .is_some_and(|current| rotated || current.token == session.token);
+            // Unless a newer sign-in (another tab's) replaced the one this request used.
+            let same_session = self.session.current().is_some_and(|current| {
+                current.same_sign_in(sender) && (bound || rotated || current.token == sender.token)
+            });
             if same_session {
                 self.notice.set(None);
                 self.session.expire();

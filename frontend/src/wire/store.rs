@@ -4,7 +4,7 @@
 
 use shared::store::{
     AddCartItem, ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode, Product,
-    ProductList, Quantity, SetCartQuantity,
+    ProductList, Quantity, SessionHandOff, SetCartQuantity,
 };
 use wasm_bindgen::JsValue;
 
@@ -91,6 +91,18 @@ impl Write for AddCartItem {
         object(&[
             ("productId", JsValue::from_str(&self.product_id)),
             ("quantity", JsValue::from(self.quantity.get())),
+        ])
+    }
+}
+
+impl Write for SessionHandOff {
+    fn write(&self) -> JsValue {
+        object(&[
+            ("refreshToken", JsValue::from_str(&self.refresh_token)),
+            (
+                "refreshTokenId",
+                crate::json::opt(self.refresh_token_id.as_deref()),
+            ),
         ])
     }
 }
