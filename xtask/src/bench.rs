@@ -1,4 +1,4 @@
-// Over 500 lines: one report, four measurements and the wrk/curl plumbing they share.
+// Over 500 lines: one report, five measurements and the wrk/curl plumbing they share.
 //! `cargo xtask bench`: the system's speed and cost, each figure measured side by side with its
 //! baseline in one run, on release builds, with `wrk` (Debian) as the load generator. Writes
 //! `BENCHMARKS.md` and fails when a goal is missed.
@@ -233,8 +233,10 @@ fn measure(
             ms(remote.p99)
         ),
         ratio: format!("{ratio:.1}×"),
-        goal: "≥ 10×".into(),
-        met: Some(ratio >= 10.0),
+        // Retired as a goal (issue #11): on one machine with the emulator it measures the HTTP
+        // stack, not FusionAuth. "FusionAuth calls per 1,000 verified requests" replaces it.
+        goal: "– (information)".into(),
+        met: None,
     });
 
     steps::announce("emulator: login/s vs refresh/s (default PBKDF2 factor 24,000)");
@@ -270,11 +272,78 @@ fn measure(
         goal: "≥ 20×".into(),
         met: Some(ratio >= 20.0),
     });
+    drop(system);
+
+    steps::announce("device-bound sessions (in-process, PostgreSQL for two instances)");
+    device_bound(root, options, report)?;
     report.notes.push(format!(
         "The refresh/s run presents {REFRESH_SESSIONS} sessions' refresh tokens in turn under \
              the `Reusable` policy; the Kickstart's `OneTimeUse` would revoke a token replayed \
              after its grace period."
     ));
+    Ok(())
+}
+
+/// Issue #11's rows: `backend/examples/device_bench.rs` (release, in-process: it signs DPoP
+/// proofs and moves the backends' clocks, which wrk and separate processes cannot), with a
+/// throw-away PostgreSQL cluster for the two-instance rows. Each `BENCH_ROW {json}` line it
+/// prints is one row.
+fn device_bound(root: &Path, options: &Options, report: &mut Report) -> anyhow::Result<()> {
+    let cluster = crate::postgres::Cluster::start()?;
+    let output = processes::output(
+        Command::new(env!("CARGO"))
+            .current_dir(root)
+            .args([
+                "run",
+                "--release",
+                "--quiet",
+                "--package",
+                "backend",
+                "--example",
+                "device_bench",
+                "--",
+                "--seconds",
+            ])
+            .arg(options.seconds.to_string())
+            .env("STORE_BENCH_POSTGRES_URL", cluster.url())
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::inherit()),
+    )
+    .context("running the device-bound benchmark")?;
+    drop(cluster);
+    let text = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "the device-bound benchmark failed:\n{text}"
+    );
+    let mut rows = 0;
+    for line in text.lines() {
+        let Some(json) = line.strip_prefix("BENCH_ROW ") else {
+            continue;
+        };
+        let row: Value = serde_json::from_str(json).context("a BENCH_ROW line")?;
+        let field = |name: &str| row[name].as_str().unwrap_or("–").to_owned();
+        report.add(Row {
+            what: field("what"),
+            measured: field("measured"),
+            baseline: field("baseline"),
+            ratio: field("ratio"),
+            goal: field("goal"),
+            met: row["met"].as_bool(),
+        });
+        rows += 1;
+    }
+    ensure!(
+        rows == 4,
+        "the device-bound benchmark gave {rows} rows, not 4:\n{text}"
+    );
+    report.notes.push(
+        "Device-bound rows run in one process (load loop, emulator, backend, relay) on release \
+         builds; the Bearer baseline of the first one is measured there too, with the same loop. \
+         Each device-bound request carries a fresh proof (signed beforehand), whose ES256 \
+         verification (~55 µs here) is the main cost; a Bearer JWT's verification is cached."
+            .to_owned(),
+    );
     Ok(())
 }
 
