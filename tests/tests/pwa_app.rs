@@ -6,7 +6,9 @@ use anyhow::{Context, ensure};
 use serde_json::json;
 use tests::{Browser, eventually};
 
-/// Base32 `JBSWY3DPEHPK3PXP`: the authenticator secret of the two-factor test user.
+/// The authenticator secret of the two-factor test user, as FusionAuth documents it: `secret`
+/// standard Base64, `secretBase32Encoded` (what an authenticator app shows) beside it.
+const TOTP_SECRET_BASE64: &str = "SGVsbG8h3q2+7w==";
 const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
 const TOTP_SECRET_BYTES: [u8; 10] = [72, 101, 108, 108, 111, 33, 222, 173, 190, 239];
 
@@ -128,7 +130,8 @@ async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> 
                 "password": "two-factor-password",
                 "firstName": "Tess",
                 "twoFactor": { "methods": [
-                    { "method": "authenticator", "secret": TOTP_SECRET_BASE32 }
+                    { "method": "authenticator", "secret": TOTP_SECRET_BASE64,
+                      "secretBase32Encoded": TOTP_SECRET_BASE32 }
                 ] },
             }))
             .await?;

@@ -5,11 +5,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::{spawn_emulator, spawn_emulator_with_receiver, totp_code};
 
-const SECRET: &str = "JBSWY3DPEHPK3PXP";
+/// The authenticator key as FusionAuth documents it: `secret` standard Base64, with
+/// `secretBase32Encoded` (what an authenticator app shows) beside it.
+const SECRET: &str = "SGVsbG8h3q2+7w==";
+const SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
 
 fn two_factor_user(email: &str) -> Value {
     json!({"email": email, "password": "two-factor-pass",
-           "twoFactor": {"methods": [{"method": "authenticator", "secret": SECRET}]}})
+           "twoFactor": {"methods": [{"method": "authenticator", "secret": SECRET,
+                                      "secretBase32Encoded": SECRET_BASE32}]}})
 }
 
 #[tokio::test]
