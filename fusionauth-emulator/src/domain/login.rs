@@ -18,6 +18,9 @@ use crate::store::{self, UserRow, two_factor::Challenge, two_factor::ChallengeDa
 /// How long a `twoFactorId` stays valid.
 const TWO_FACTOR_TTL_MS: i64 = 300_000;
 
+/// How many codes one `twoFactorId` may try (right or wrong); FusionAuth documents no number.
+pub const TWO_FACTOR_ATTEMPTS: i64 = 5;
+
 /// What the login asked for, carried through a two-factor challenge.
 #[derive(Debug)]
 pub struct LoginOptions {
@@ -88,8 +91,6 @@ pub async fn with_password(
     {
         return Err(ApiError::Expired);
     }
-    store::failed_logins::clear(&state.pool, &user.id).await?;
-
     let methods = two_factor::methods(&user);
     if !methods.is_empty() {
         let two_factor_id = crypto::random_string::<32>()?;
@@ -111,6 +112,9 @@ pub async fn with_password(
             },
         ));
     }
+    // The failure streak ends only with a complete login: a password alone does not reset the
+    // count its second factor's wrong codes add to.
+    store::failed_logins::clear(&state.pool, &user.id).await?;
     complete(state, tenant, user, application, &options).await
 }
 
@@ -153,8 +157,10 @@ pub async fn pending_two_factor(
     Ok((challenge, user, tenant))
 }
 
-/// Completes a login that answered 242 with the authenticator `code` (421 when it is wrong; the
-/// challenge is used up by the first correct code).
+/// Completes a login that answered 242 with the authenticator `code`. Each `twoFactorId` takes
+/// [`TWO_FACTOR_ATTEMPTS`] codes, then is gone (404); a wrong code answers 421 and counts toward
+/// the tenant's failed-authentication lockout like a wrong password; a login-preventing action
+/// answers 409 here too. The first correct code uses the challenge up.
 pub async fn with_second_factor(
     state: &AppState,
     tenant: &Tenant,
@@ -167,12 +173,22 @@ pub async fn with_second_factor(
     if !user.active {
         return Err(ApiError::Locked);
     }
+    if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
+        return Err(ApiError::LoginPrevented(actions));
+    }
+    if !store::two_factor::take_attempt(&state.pool, two_factor_id, TWO_FACTOR_ATTEMPTS).await? {
+        store::two_factor::delete_challenge(&state.pool, two_factor_id).await?;
+        tracing::warn!(user_id = user.id, "two-factor attempts exhausted");
+        return Err(ApiError::NotFound);
+    }
     if !two_factor::verify_code(&user, code, state.clock.now_s()) {
+        lockout::record_failure(state, tenant, &user).await?;
         return Err(ApiError::InvalidTwoFactorCode);
     }
     if !store::two_factor::delete_challenge(&state.pool, two_factor_id).await? {
         return Err(ApiError::NotFound);
     }
+    store::failed_logins::clear(&state.pool, &user.id).await?;
     complete(state, tenant, user, application, &options).await
 }
 

@@ -16,6 +16,62 @@ fn user_with(email: &str, method: Value) -> Value {
     json!({"email": email, "password": PASSWORD, "twoFactor": {"methods": [method]}})
 }
 
+/// Registers a two-factor user and starts a login: the `twoFactorId`.
+async fn start_two_factor(emulator: &TestEmulator, email: &str) -> String {
+    emulator
+        .register_user(
+            user_with(
+                email,
+                json!({"method": "authenticator", "secret": SECRET,
+                       "secretBase32Encoded": SECRET_BASE32}),
+            ),
+            true,
+        )
+        .await;
+    let response = emulator.login_as(email, PASSWORD).await;
+    assert_eq!(response.status(), 242);
+    let body: Value = response.json().await.expect("JSON");
+    body["twoFactorId"]
+        .as_str()
+        .expect("twoFactorId")
+        .to_owned()
+}
+
+/// A code that is wrong now (and at the steps beside it).
+async fn wrong_code(emulator: &TestEmulator) -> String {
+    let now = emulator.now_millis().await / 1000;
+    let valid: Vec<String> = [-30, 0, 30]
+        .iter()
+        .map(|delta| totp_code(SECRET, now + delta))
+        .collect();
+    (0..4)
+        .map(|n| format!("{n}{n}{n}{n}{n}{n}"))
+        .find(|code| !valid.contains(code))
+        .expect("one of four codes is wrong")
+}
+
+/// Creates a login-preventing user action and makes the tenant apply it after
+/// `too_many_attempts` failures; returns the action's id.
+async fn configure_lockout(emulator: &TestEmulator, too_many_attempts: i64) -> String {
+    let action_id = uuid::Uuid::new_v4().to_string();
+    let response = emulator
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/user-action/{action_id}"),
+        )
+        .json(&json!({"userAction": {"name": "Locked", "preventLogin": true, "temporal": true}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    emulator
+        .patch_default_tenant(json!({"failedAuthenticationConfiguration": {
+            "tooManyAttempts": too_many_attempts, "resetCountInSeconds": 600,
+            "actionDuration": 5, "actionDurationUnit": "MINUTES", "userActionId": action_id}}))
+        .await;
+    action_id
+}
+
 async fn two_factor_login(emulator: &TestEmulator, two_factor_id: &str, code: &str) -> u16 {
     emulator
         .post_json(
@@ -85,4 +141,77 @@ async fn two_factor_secrets_outside_the_documented_encoding_are_refused() {
             "{case}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_two_factor_id_takes_five_codes_and_then_is_gone() {
+    let emulator = spawn_emulator().await;
+    configure_lockout(&emulator, 50).await;
+    let two_factor_id = start_two_factor(&emulator, "guesser@example.com").await;
+    let wrong = wrong_code(&emulator).await;
+    for attempt in 1..=5 {
+        assert_eq!(
+            two_factor_login(&emulator, &two_factor_id, &wrong).await,
+            421,
+            "attempt {attempt}"
+        );
+    }
+    let right = totp_code(SECRET, emulator.now_millis().await / 1000);
+    assert_eq!(
+        two_factor_login(&emulator, &two_factor_id, &right).await,
+        404,
+        "even the right code is too late"
+    );
+}
+
+#[tokio::test]
+async fn wrong_codes_count_toward_the_lockout_and_a_locked_user_gets_409_at_the_second_step() {
+    let emulator = spawn_emulator().await;
+    let action_id = configure_lockout(&emulator, 3).await;
+    let two_factor_id = start_two_factor(&emulator, "locked@example.com").await;
+    let wrong = wrong_code(&emulator).await;
+    for _ in 0..3 {
+        assert_eq!(
+            two_factor_login(&emulator, &two_factor_id, &wrong).await,
+            421
+        );
+    }
+    let right = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let response = emulator
+        .post_json(
+            "/api/two-factor/login",
+            &json!({"twoFactorId": two_factor_id, "code": right}),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        409,
+        "the lockout holds at the second step"
+    );
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["actions"][0]["actionId"], action_id);
+    let response = emulator.login_as("locked@example.com", PASSWORD).await;
+    assert_eq!(response.status(), 409, "and at the first");
+}
+
+#[tokio::test]
+async fn a_correct_password_does_not_reset_the_count_of_wrong_codes() {
+    let emulator = spawn_emulator().await;
+    configure_lockout(&emulator, 3).await;
+    let first = start_two_factor(&emulator, "again@example.com").await;
+    let wrong = wrong_code(&emulator).await;
+    for _ in 0..2 {
+        assert_eq!(two_factor_login(&emulator, &first, &wrong).await, 421);
+    }
+    let response = emulator.login_as("again@example.com", PASSWORD).await;
+    assert_eq!(response.status(), 242);
+    let body: Value = response.json().await.expect("JSON");
+    let second = body["twoFactorId"].as_str().expect("twoFactorId");
+    assert_eq!(two_factor_login(&emulator, second, &wrong).await, 421);
+    let response = emulator.login_as("again@example.com", PASSWORD).await;
+    assert_eq!(
+        response.status(),
+        409,
+        "the third wrong code locked the user"
+    );
 }
