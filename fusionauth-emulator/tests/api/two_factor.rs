@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, spawn_emulator, totp_code};
+use crate::helpers::{TestEmulator, spawn_emulator, spawn_emulator_with_kickstart_json, totp_code};
 
 /// The authenticator key in FusionAuth's documented encoding (standard Base64) and its Base32
 /// twin (what an authenticator app shows).
@@ -213,5 +213,93 @@ async fn a_correct_password_does_not_reset_the_count_of_wrong_codes() {
         response.status(),
         409,
         "the third wrong code locked the user"
+    );
+}
+
+#[tokio::test]
+async fn the_two_factor_login_needs_no_api_key_even_where_the_login_does() {
+    let emulator = spawn_emulator_with_kickstart_json(|kickstart| {
+        for request in kickstart["requests"].as_array_mut().expect("requests") {
+            if let Some(login) = request.pointer_mut("/body/application/loginConfiguration") {
+                login["requireAuthentication"] = json!(true);
+            }
+        }
+    })
+    .await;
+    emulator
+        .register_user(
+            user_with(
+                "keyless@example.com",
+                json!({"method": "authenticator", "secret": SECRET}),
+            ),
+            true,
+        )
+        .await;
+    let anonymous = emulator.login_as("keyless@example.com", PASSWORD).await;
+    assert_eq!(anonymous.status(), 401, "the login itself needs the key");
+    let cases = [("no key", None), ("a wrong key", Some("not-an-api-key"))];
+    for (case, key) in cases {
+        let response = emulator
+            .admin(reqwest::Method::POST, "/api/login")
+            .json(
+                &json!({"loginId": "keyless@example.com", "password": PASSWORD,
+                          "applicationId": emulator.application_id}),
+            )
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 242);
+        let body: Value = response.json().await.expect("JSON");
+        let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+        let mut request = emulator
+            .client
+            .post(emulator.url("/api/two-factor/login"))
+            .json(&json!({"twoFactorId": body["twoFactorId"], "code": code,
+                          "applicationId": emulator.application_id}));
+        if let Some(key) = key {
+            request = request.header("Authorization", key);
+        }
+        let response = request.send().await.expect("sent");
+        assert_eq!(response.status(), 200, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn a_two_factor_id_lives_as_long_as_the_tenant_says() {
+    let emulator = spawn_emulator().await;
+    emulator
+        .patch_default_tenant(json!({"externalIdentifierConfiguration":
+            {"twoFactorIdTimeToLiveInSeconds": 60}}))
+        .await;
+    let two_factor_id = start_two_factor(&emulator, "brief@example.com").await;
+    emulator.advance_clock(61).await;
+    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    assert_eq!(
+        two_factor_login(&emulator, &two_factor_id, &code).await,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_user_who_expired_between_the_two_steps_gets_410() {
+    let emulator = spawn_emulator().await;
+    let two_factor_id = start_two_factor(&emulator, "expiring@example.com").await;
+    let user = emulator
+        .get_json_with_key("/api/user?email=expiring@example.com")
+        .await;
+    let user_id = user["user"]["id"].as_str().expect("user id");
+    let expiry = emulator.now_millis().await + 1_000;
+    let response = emulator
+        .admin(reqwest::Method::PATCH, &format!("/api/user/{user_id}"))
+        .json(&json!({"user": {"expiry": expiry}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    emulator.advance_clock(2).await;
+    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    assert_eq!(
+        two_factor_login(&emulator, &two_factor_id, &code).await,
+        410
     );
 }
