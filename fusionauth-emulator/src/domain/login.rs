@@ -127,12 +127,17 @@ async fn failed(
     options: &LoginOptions,
 ) -> Result<()> {
     let registrations = store::registrations::of_user(&state.pool, &user.id).await?;
+    // FusionAuth omits `applicationId` when the user is not registered to it.
+    let application_id = options
+        .application_id
+        .clone()
+        .filter(|id| registrations.iter().any(|r| &r.application_id == id));
     let event = UserLoginFailedEvent {
-        application_id: options.application_id.clone(),
+        application_id,
         authentication_type: Some(AuthenticationType::Password),
         ip_address: Some(options.ip_address.clone()),
         reason: Some(LoginFailedReason {
-            code: "CredentialsMismatch".to_owned(),
+            code: LoginFailedReason::CREDENTIALS.to_owned(),
             ..LoginFailedReason::default()
         }),
         user: users::user(user, &registrations),
