@@ -676,4 +676,17 @@ fn openid_configuration_reads_the_documented_shape() {
         "https://local.fusionauth.io/.well-known/jwks.json"
     );
     assert_eq!(round_trip::<OpenIdConfiguration>(&body), body);
+    assert_eq!(
+        read.token_endpoint.as_deref(),
+        Some("https://local.fusionauth.io/oauth2/token")
+    );
+    let minimal =
+        json!({"issuer": "acme.com", "jwks_uri": "https://a.example/.well-known/jwks.json"});
+    let read: OpenIdConfiguration = serde_json::from_value(minimal.clone()).expect("parses");
+    assert!(read.authorization_endpoint.is_none() && read.grant_types_supported.is_empty());
+    assert_eq!(
+        round_trip::<OpenIdConfiguration>(&minimal),
+        minimal,
+        "absent endpoints and empty lists stay absent"
+    );
 }
