@@ -274,3 +274,22 @@ async fn a_lockout_naming_an_unknown_user_action_is_refused() {
         .expect("sent");
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn the_kickstart_alone_locks_an_account_after_ten_failed_logins_in_a_minute() {
+    let emulator = spawn_emulator().await;
+    for attempt in 1..=10 {
+        let response = emulator.login_as(&emulator.email, "wrong-password").await;
+        assert_eq!(response.status(), 404, "attempt {attempt}");
+    }
+    let response = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(response.status(), 409, "the Kickstart's lockout action");
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body["actions"][0]["actionId"],
+        crate::helpers::variable("lockoutActionId")
+    );
+    emulator.advance_clock(3 * 60 + 1).await;
+    let response = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(response.status(), 200, "for three minutes");
+}
