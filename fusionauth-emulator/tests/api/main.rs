@@ -5,6 +5,7 @@ mod cors;
 mod helpers;
 mod jwt;
 mod keys;
+mod kickstart;
 mod login;
 mod login_outcomes;
 mod permissions;
