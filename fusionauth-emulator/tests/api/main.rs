@@ -12,4 +12,5 @@ mod permissions;
 mod refresh;
 mod restart;
 mod two_factor;
+mod users;
 mod webhooks;
