@@ -35,8 +35,8 @@ def check(name, condition, detail=""):
         failures.append(name)
 
 
-def totp(base32_secret, now=None):
-    key = base64.b32decode(base32_secret)
+def totp(base64_secret, now=None):
+    key = base64.b64decode(base64_secret)
     counter = int((now if now is not None else time.time()) // 30)
     mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = mac[-1] & 0x0F
@@ -95,10 +95,14 @@ rr = admin.retrieve_refresh_tokens(user_id)
 check("retrieve refresh tokens 200", rr.status == 200 and rr.success_response["refreshTokens"] == [], rr.status)
 
 # Two-factor: 242, 421, 200.
-secret = base64.b32encode(os.urandom(20)).decode()
+key = os.urandom(20)
+# FusionAuth's documented encoding: `secret` standard Base64, `secretBase32Encoded` beside it.
+secret = base64.b64encode(key).decode()
+secret_base32 = base64.b32encode(key).decode()
 email = "py-%s@example.com" % uuid.uuid4().hex[:12]
 reg = admin.register({"user": {"email": email, "password": "python-two-factor",
-                               "twoFactor": {"methods": [{"method": "authenticator", "secret": secret}]}},
+                               "twoFactor": {"methods": [{"method": "authenticator", "secret": secret,
+                                                              "secretBase32Encoded": secret_base32}]}},
                       "registration": {"applicationId": APP}, "skipVerification": True})
 check("register with an authenticator 200", reg.status == 200, reg.status)
 r = admin.login({"loginId": email, "password": "python-two-factor", "applicationId": APP})

@@ -89,7 +89,8 @@ function totp(secretBytes) {
   const email = `ts-${crypto.randomBytes(6).toString('hex')}@example.com`;
   const reg = await admin.register(null, {
     user: { email, password: 'typescript-two-factor',
-            twoFactor: { methods: [{ method: 'authenticator', secret: base32(secret) }] } },
+            twoFactor: { methods: [{ method: 'authenticator', secret: secret.toString('base64'),
+                                    secretBase32Encoded: base32(secret) }] } },
     registration: { applicationId: APP }, skipVerification: true,
   });
   check('register with an authenticator 200', reg.statusCode === 200, reg.statusCode);

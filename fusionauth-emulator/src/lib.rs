@@ -175,15 +175,16 @@ async fn initialise(
     .await??;
     store::keys::insert(&state.pool, &key, &pkcs8).await?;
     state.add_key(key);
-    let tenant_id = match kickstart
-        .map(|k| k.variable("defaultTenantId"))
-        .transpose()?
-        .flatten()
-    {
-        Some(id) => uuid::Uuid::parse_str(&id)
+    let builtins = kickstart::Builtins {
+        tenant_id: uuid::Uuid::new_v4().to_string(),
+        default_signing_key_id: key_id.clone(),
+    };
+    let resolved = kickstart.map(|k| k.resolve(&builtins)).transpose()?;
+    let tenant_id = match &resolved {
+        Some(resolved) => uuid::Uuid::parse_str(&resolved.default_tenant_id)
             .context("Kickstart variable defaultTenantId is not a UUID")?
             .to_string(),
-        None => uuid::Uuid::new_v4().to_string(),
+        None => builtins.tenant_id,
     };
     store::tenants::insert(
         &state.pool,
@@ -193,14 +194,14 @@ async fn initialise(
     )
     .await?;
     store::system_configuration::set(&state.pool, &model::default_system_configuration()).await?;
-    if let Some(kickstart) = kickstart {
+    if let Some(resolved) = resolved {
         // The replay drives an in-process actix service, which is not `Send`; running it on a
         // blocking thread keeps `Application::build`'s future `Send` (spawnable).
         let handle = tokio::runtime::Handle::current();
-        let (state, kickstart) = (state.clone(), kickstart.clone());
+        let state = state.clone();
         tokio::task::spawn_blocking(move || {
             handle.block_on(async move {
-                match kickstart::create_api_keys(&state, &kickstart).await? {
+                match kickstart::create_api_keys(&state, &resolved).await? {
                     Some(replay) => server::replay(state, replay).await,
                     None => Ok(()),
                 }

@@ -365,7 +365,10 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Base32 `JBSWY3DPEHPK3PXP`: the authenticator secret of the two-factor test user.
+/// The authenticator secret of the two-factor test user, as FusionAuth documents it: `secret`
+/// standard Base64, `secretBase32Encoded` (what an authenticator app shows) beside it.
+pub const TOTP_SECRET_BASE64: &str = "SGVsbG8h3q2+7w==";
+/// The same secret in Base32.
 pub const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
 const TOTP_SECRET_BYTES: [u8; 10] = [72, 101, 108, 108, 111, 33, 222, 173, 190, 239];
 

@@ -397,7 +397,8 @@ story!(
                 "password": "two-factor-password",
                 "firstName": "Tess",
                 "twoFactor": { "methods": [
-                    { "method": "authenticator", "secret": tests::TOTP_SECRET_BASE32 }
+                    { "method": "authenticator", "secret": tests::TOTP_SECRET_BASE64,
+                      "secretBase32Encoded": tests::TOTP_SECRET_BASE32 }
                 ] },
             }))
             .await?;

@@ -4,7 +4,7 @@
 
 use anyhow::ensure;
 use serde_json::json;
-use tests::{Browser, TOTP_SECRET_BASE32, eventually, totp_code};
+use tests::{Browser, TOTP_SECRET_BASE32, TOTP_SECRET_BASE64, eventually, totp_code};
 
 async fn text_contains(browser: &Browser, css: &str, needle: &str) -> anyhow::Result<()> {
     eventually(&format!("`{css}` to mention {needle:?}"), || async {
@@ -103,7 +103,8 @@ async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> 
                 "password": "two-factor-password",
                 "firstName": "Tess",
                 "twoFactor": { "methods": [
-                    { "method": "authenticator", "secret": TOTP_SECRET_BASE32 }
+                    { "method": "authenticator", "secret": TOTP_SECRET_BASE64,
+                      "secretBase32Encoded": TOTP_SECRET_BASE32 }
                 ] },
             }))
             .await?;

@@ -15,8 +15,12 @@ use crate::model::{Application, Tenant};
 use crate::state::AppState;
 use crate::store::{self, UserRow, two_factor::Challenge, two_factor::ChallengeData};
 
-/// How long a `twoFactorId` stays valid.
-const TWO_FACTOR_TTL_MS: i64 = 300_000;
+/// How long a `twoFactorId` stays valid when the tenant does not say
+/// (`externalIdentifierConfiguration.twoFactorIdTimeToLiveInSeconds`).
+const TWO_FACTOR_TTL_S: i64 = 300;
+
+/// How many codes one `twoFactorId` may try (right or wrong); FusionAuth documents no number.
+pub const TWO_FACTOR_ATTEMPTS: i64 = 5;
 
 /// What the login asked for, carried through a two-factor challenge.
 #[derive(Debug)]
@@ -88,8 +92,6 @@ pub async fn with_password(
     {
         return Err(ApiError::Expired);
     }
-    store::failed_logins::clear(&state.pool, &user.id).await?;
-
     let methods = two_factor::methods(&user);
     if !methods.is_empty() {
         let two_factor_id = crypto::random_string::<32>()?;
@@ -111,6 +113,9 @@ pub async fn with_password(
             },
         ));
     }
+    // The failure streak ends only with a complete login: a password alone does not reset the
+    // count its second factor's wrong codes add to.
+    store::failed_logins::clear(&state.pool, &user.id).await?;
     complete(state, tenant, user, application, &options).await
 }
 
@@ -122,12 +127,17 @@ async fn failed(
     options: &LoginOptions,
 ) -> Result<()> {
     let registrations = store::registrations::of_user(&state.pool, &user.id).await?;
+    // FusionAuth omits `applicationId` when the user is not registered to it.
+    let application_id = options
+        .application_id
+        .clone()
+        .filter(|id| registrations.iter().any(|r| &r.application_id == id));
     let event = UserLoginFailedEvent {
-        application_id: options.application_id.clone(),
+        application_id,
         authentication_type: Some(AuthenticationType::Password),
         ip_address: Some(options.ip_address.clone()),
         reason: Some(LoginFailedReason {
-            code: "CredentialsMismatch".to_owned(),
+            code: LoginFailedReason::CREDENTIALS.to_owned(),
             ..LoginFailedReason::default()
         }),
         user: users::user(user, &registrations),
@@ -144,17 +154,30 @@ pub async fn pending_two_factor(
     two_factor_id: &str,
 ) -> Result<(Challenge, UserRow, Tenant)> {
     let challenge = found(store::two_factor::challenge(&state.pool, two_factor_id).await?)?;
-    if challenge.create_instant.saturating_add(TWO_FACTOR_TTL_MS) <= state.clock.now_ms() {
+    let user = found(store::users::find(&state.pool, &challenge.user_id).await?)?;
+    let tenant = found(store::tenants::find(&state.pool, &user.tenant_id).await?)?;
+    let ttl_s = tenant
+        .data
+        .pointer("/externalIdentifierConfiguration/twoFactorIdTimeToLiveInSeconds")
+        .and_then(serde_json::Value::as_i64)
+        .filter(|ttl| *ttl > 0)
+        .unwrap_or(TWO_FACTOR_TTL_S);
+    let expires = challenge
+        .create_instant
+        .saturating_add(ttl_s.saturating_mul(1000));
+    if expires <= state.clock.now_ms() {
         store::two_factor::delete_challenge(&state.pool, two_factor_id).await?;
         return Err(ApiError::NotFound);
     }
-    let user = found(store::users::find(&state.pool, &challenge.user_id).await?)?;
-    let tenant = found(store::tenants::find(&state.pool, &user.tenant_id).await?)?;
     Ok((challenge, user, tenant))
 }
 
-/// Completes a login that answered 242 with the authenticator `code` (421 when it is wrong; the
-/// challenge is used up by the first correct code).
+/// Completes a login that answered 242 with the authenticator `code`, with the statuses
+/// FusionAuth documents for it: a user deactivated meanwhile makes the `twoFactorId` invalid
+/// (404: 423 is not among them), one expired meanwhile answers 410. Each `twoFactorId` takes
+/// [`TWO_FACTOR_ATTEMPTS`] codes, then is gone (404); a wrong code answers 421 and counts toward
+/// the tenant's failed-authentication lockout like a wrong password; a login-preventing action
+/// answers 409 here too. The first correct code uses the challenge up.
 pub async fn with_second_factor(
     state: &AppState,
     tenant: &Tenant,
@@ -165,14 +188,31 @@ pub async fn with_second_factor(
     options: LoginOptions,
 ) -> Result<LoginOutcome> {
     if !user.active {
-        return Err(ApiError::Locked);
+        store::two_factor::delete_challenge(&state.pool, two_factor_id).await?;
+        return Err(ApiError::NotFound);
+    }
+    if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
+        return Err(ApiError::LoginPrevented(actions));
+    }
+    if user
+        .expiry()
+        .is_some_and(|expiry| expiry <= state.clock.now_ms())
+    {
+        return Err(ApiError::Expired);
+    }
+    if !store::two_factor::take_attempt(&state.pool, two_factor_id, TWO_FACTOR_ATTEMPTS).await? {
+        store::two_factor::delete_challenge(&state.pool, two_factor_id).await?;
+        tracing::warn!(user_id = user.id, "two-factor attempts exhausted");
+        return Err(ApiError::NotFound);
     }
     if !two_factor::verify_code(&user, code, state.clock.now_s()) {
+        lockout::record_failure(state, tenant, &user).await?;
         return Err(ApiError::InvalidTwoFactorCode);
     }
     if !store::two_factor::delete_challenge(&state.pool, two_factor_id).await? {
         return Err(ApiError::NotFound);
     }
+    store::failed_logins::clear(&state.pool, &user.id).await?;
     complete(state, tenant, user, application, &options).await
 }
 

@@ -63,6 +63,7 @@ pub async fn revoke_token(
         user_id: Some(token.user_id.clone()),
         user: user(state, &token.user_id).await?,
         refresh_token: Some(refresh_token),
+        linked_object_id: Some(token.id.clone()),
         application_time_to_live_in_seconds: ttl_map(state, &tenant, &application_ids).await?,
     };
     announce(state, &tenant, event).await?;
@@ -93,6 +94,7 @@ pub async fn revoke_user(
         user_id: Some(user_id.to_owned()),
         user: user(state, user_id).await?,
         refresh_token: None,
+        linked_object_id: None,
         application_time_to_live_in_seconds: ttl_map(state, &tenant, &applications).await?,
     };
     announce(state, &tenant, event).await?;

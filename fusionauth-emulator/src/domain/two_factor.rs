@@ -49,22 +49,21 @@ fn method(stored: Value) -> TwoFactorMethod {
     }
 }
 
-/// The TOTP key of an `authenticator` method: `secretBase32Encoded`, else `secret` read as
-/// Base32 when it is valid Base32, else as standard Base64.
+/// The TOTP key of an `authenticator` method: its `secret`, standard Base64 as FusionAuth
+/// documents it. A `secretBase32Encoded` given beside it must name the same bytes.
 pub fn secret(method: &TwoFactorMethod) -> Option<Vec<u8>> {
+    use base64::Engine;
     if method.method.as_deref() != Some("authenticator") {
         return None;
     }
-    if let Some(secret) = &method.secret_base32_encoded {
-        return crypto::base32_decode(secret);
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(method.secret.as_deref()?)
+        .ok()
+        .filter(|key| !key.is_empty())?;
+    match &method.secret_base32_encoded {
+        Some(base32) if crypto::base32_decode(base32).as_ref() != Some(&key) => None,
+        _ => Some(key),
     }
-    let secret = method.secret.as_deref()?;
-    crypto::base32_decode(secret).or_else(|| {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD
-            .decode(secret)
-            .ok()
-    })
 }
 
 /// Whether `code` is a valid TOTP code (at `now_s`) for one of the user's methods.
@@ -75,7 +74,7 @@ pub fn verify_code(user: &UserRow, code: &str, now_s: i64) -> bool {
 }
 
 /// Checks `user.twoFactor.methods` of a create or update (only `authenticator` methods with a
-/// Base32 or Base64 `secret` are supported) and gives each method an `id` and the
+/// Base64 `secret`, and a matching `secretBase32Encoded` if any, are supported) and gives each method an `id` and the
 /// authenticator defaults.
 pub fn normalize(two_factor: &mut Value, errors: &mut Errors) {
     let invalid = |errors: &mut Errors, message: &str| {
@@ -91,7 +90,7 @@ pub fn normalize(two_factor: &mut Value, errors: &mut Errors) {
         if secret(&method(stored.clone())).is_none() {
             invalid(
                 errors,
-                "Only [authenticator] methods with a Base32 or Base64 [secret] are supported.",
+                "Only [authenticator] methods with a standard Base64 [secret] (and a [secretBase32Encoded] of the same bytes, if given) are supported.",
             );
             return;
         }

@@ -308,7 +308,7 @@ async fn validate_new_user(
     Ok((row, password))
 }
 
-fn looks_like_email(email: &str) -> bool {
+pub(super) fn looks_like_email(email: &str) -> bool {
     match email.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty() && !domain.is_empty() && !email.contains(char::is_whitespace)

@@ -7,7 +7,6 @@ use shared::fusionauth::{Errors, Rule, TwoFactorLoginRequest};
 use crate::domain::login::{self, LoginOptions};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, client_ip};
-use crate::routes::auth::{ApiKeyStatus, check_api_key};
 use crate::routes::login::respond;
 use crate::routes::table::Routes;
 use crate::state::State;
@@ -17,13 +16,14 @@ pub fn routes(routes: &mut Routes<'_>) {
     routes.post("/api/two-factor/login", two_factor_login);
 }
 
-/// `POST /api/two-factor/login`: completes a login that answered 242. 404 for an unknown or
-/// expired `twoFactorId`, 421 for a wrong code; otherwise as `POST /api/login`.
+/// `POST /api/two-factor/login`: completes a login that answered 242. No authentication (an API
+/// key sent anyway is ignored, as the official clients send one): the `twoFactorId` is the
+/// credential. 404 for an unknown, expired or exhausted `twoFactorId`, 421 for a wrong code,
+/// 409/410 for a user locked or expired meanwhile; otherwise as `POST /api/login`.
 #[tracing::instrument(skip_all)]
 async fn two_factor_login(
     req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
     Json(body): Json<TwoFactorLoginRequest>,
 ) -> Result<HttpResponse> {
     let mut errors = Errors::default();
@@ -48,7 +48,6 @@ async fn two_factor_login(
         Some(id) => store::applications::find(&state.pool, id).await?,
         None => None,
     };
-    check_api_key(&api_key, application.as_ref(), &tenant)?;
     let options = LoginOptions {
         application_id,
         no_jwt: challenge.data.no_jwt,

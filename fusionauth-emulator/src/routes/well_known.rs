@@ -8,9 +8,9 @@ use shared::fusionauth::{JwkSet, OpenIdConfiguration};
 
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{json_response, ok_json};
-use crate::model::Tenant;
+use crate::model::{JwtConfiguration, Tenant};
 use crate::routes::table::Routes;
-use crate::state::State;
+use crate::state::{AppState, State};
 use crate::store;
 
 pub fn routes(routes: &mut Routes<'_>) {
@@ -49,7 +49,7 @@ async fn openid_configuration(
         Some(id) => store::tenants::find(&state.pool, id).await?,
         None => store::tenants::default(&state.pool).await?,
     };
-    document(&req, tenant)
+    document(&state, &req, tenant)
 }
 
 /// `/.well-known/openid-configuration/{tenantId}` and `/{tenantId}/.well-known/openid-configuration`.
@@ -58,73 +58,50 @@ async fn openid_configuration_for_tenant(
     state: State,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    document(&req, store::tenants::find(&state.pool, &path).await?)
+    document(
+        &state,
+        &req,
+        store::tenants::find(&state.pool, &path).await?,
+    )
 }
 
-fn document(req: &HttpRequest, tenant: Option<Tenant>) -> Result<HttpResponse> {
+/// The discovery document advertises only what the emulator serves: the issuer and the JWKS.
+/// It has no OAuth endpoints (`/oauth2/*` answer 404), so no endpoint, grant, response type or
+/// client-authentication method is listed; the signing algorithm is the one of the key that
+/// signs the tenant's tokens; PKCE would be `S256` only.
+fn document(state: &AppState, req: &HttpRequest, tenant: Option<Tenant>) -> Result<HttpResponse> {
     let tenant = tenant.ok_or(ApiError::NotFound)?;
     let info = req.connection_info();
     let base = format!("{}://{}", info.scheme(), info.host());
     let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+    let algorithms = JwtConfiguration::effective(&tenant, None)
+        .access_token_key_id
+        .and_then(|id| state.key(&id))
+        .map(|key| vec![key.algorithm.clone()])
+        .unwrap_or_default();
     Ok(ok_json(&OpenIdConfiguration {
         issuer: tenant.issuer(),
-        authorization_endpoint: format!("{base}/oauth2/authorize"),
-        token_endpoint: format!("{base}/oauth2/token"),
-        userinfo_endpoint: format!("{base}/oauth2/userinfo"),
-        end_session_endpoint: format!("{base}/oauth2/logout"),
-        device_authorization_endpoint: format!("{base}/oauth2/device_authorize"),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
-        grant_types_supported: strings(&[
-            "authorization_code",
-            "implicit",
-            "password",
-            "client_credentials",
-            "refresh_token",
-            "urn:ietf:params:oauth:grant-type:device_code",
-        ]),
-        id_token_signing_alg_values_supported: strings(&["RS256"]),
-        response_types_supported: strings(&[
-            "code",
-            "token",
-            "id_token",
-            "id_token token",
-            "code id_token",
-            "code token",
-            "code id_token token",
-        ]),
-        response_modes_supported: strings(&["query", "fragment", "form_post"]),
-        scopes_supported: strings(&[
-            "openid",
-            "offline_access",
-            "profile",
-            "email",
-            "phone",
-            "address",
-        ]),
+        id_token_signing_alg_values_supported: algorithms,
         subject_types_supported: strings(&["public"]),
-        token_endpoint_auth_methods_supported: strings(&[
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ]),
         claims_supported: strings(&[
-            "sub",
-            "iss",
-            "name",
+            "applicationId",
+            "aud",
+            "authenticationType",
+            "auth_time",
             "email",
             "email_verified",
-            "preferred_username",
-            "roles",
-            "aud",
             "exp",
             "iat",
-            "auth_time",
-            "tid",
-            "sid",
-            "applicationId",
-            "authenticationType",
+            "iss",
             "jti",
+            "preferred_username",
+            "roles",
+            "sid",
+            "sub",
+            "tid",
         ]),
-        code_challenge_methods_supported: strings(&["plain", "S256"]),
+        code_challenge_methods_supported: strings(&["S256"]),
+        ..OpenIdConfiguration::default()
     }))
 }

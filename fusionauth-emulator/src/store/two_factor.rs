@@ -63,6 +63,20 @@ pub async fn challenge(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<Chall
     .transpose()
 }
 
+/// Takes one of a challenge's `max` attempts at a code; false when none is left (or the
+/// challenge is gone). Atomic, so concurrent guesses never exceed `max`.
+pub async fn take_attempt(pool: &SqlitePool, id: &str, max: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE two_factor_challenges SET attempts = attempts + 1 WHERE id = ? AND attempts < ?",
+    )
+    .bind(id)
+    .bind(max)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 /// Deletes a challenge; false when it was already gone (used by a concurrent call).
 pub async fn delete_challenge(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
     Ok(

@@ -62,19 +62,24 @@ pub async fn find(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<UserRow>> 
         .await
 }
 
-/// Finds a user of `tenant_id` by email (case-insensitive) or username (as given).
+/// The key a username is unique and found by: FusionAuth compares usernames regardless of case.
+pub fn username_key(username: &str) -> String {
+    username.to_lowercase()
+}
+
+/// Finds a user of `tenant_id` by email or username (both case-insensitive).
 pub async fn by_login_id(
     pool: &SqlitePool,
     tenant_id: &str,
     login_id: &str,
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND (email = ? OR username = ?)
+        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND (email = ? OR username_key = ?)
          ORDER BY email = ? DESC LIMIT 1"
     ))
     .bind(tenant_id)
     .bind(login_id.to_lowercase())
-    .bind(login_id)
+    .bind(username_key(login_id))
     .bind(login_id.to_lowercase())
     .fetch_optional(pool)
     .await
@@ -89,13 +94,13 @@ pub async fn by_email(
     in_tenant(pool, tenant_id, "email", &email.to_lowercase()).await
 }
 
-/// The user of `tenant_id` with this username (as given).
+/// The user of `tenant_id` with this username (case-insensitive).
 pub async fn by_username(
     pool: &SqlitePool,
     tenant_id: &str,
     username: &str,
 ) -> sqlx::Result<Option<UserRow>> {
-    in_tenant(pool, tenant_id, "username", username).await
+    in_tenant(pool, tenant_id, "username_key", &username_key(username)).await
 }
 
 /// The user of `tenant_id` whose `column` is `value`.
@@ -116,7 +121,8 @@ async fn in_tenant(
 
 pub async fn insert(conn: &mut SqliteConnection, user: &UserRow) -> sqlx::Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO users ({USER_COLUMNS}, username_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&user.id)
     .bind(&user.tenant_id)
@@ -133,6 +139,7 @@ pub async fn insert(conn: &mut SqliteConnection, user: &UserRow) -> sqlx::Result
     .bind(user.last_login_instant)
     .bind(user.last_update_instant)
     .bind(user.password_last_update_instant)
+    .bind(user.username.as_deref().map(username_key))
     .execute(conn)
     .await?;
     Ok(())
@@ -175,5 +182,51 @@ pub async fn update_data(
         .bind(user_id)
         .execute(pool)
         .await?;
+    Ok(())
+}
+
+/// Sets a user's email and username (`PATCH /api/user`).
+pub async fn update_login_ids(
+    pool: &SqlitePool,
+    user_id: &str,
+    email: Option<&str>,
+    username: Option<&str>,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET email = ?, username = ?, username_key = ?, last_update_instant = ?
+         WHERE id = ?",
+    )
+    .bind(email)
+    .bind(username)
+    .bind(username.map(username_key))
+    .bind(now_ms)
+    .bind(user_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a user's password hash (`PATCH /api/user`).
+pub async fn update_password_hash(
+    pool: &SqlitePool,
+    user_id: &str,
+    hashed: &PasswordHash,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_scheme = ?, password_factor = ?, password_salt = ?,
+           password_hash = ?, password_last_update_instant = ?, last_update_instant = ?
+         WHERE id = ?",
+    )
+    .bind(&hashed.scheme)
+    .bind(i64::from(hashed.factor))
+    .bind(&hashed.salt)
+    .bind(&hashed.hash)
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(user_id)
+    .execute(pool)
+    .await?;
     Ok(())
 }

@@ -429,24 +429,12 @@ impl TestEmulator {
     }
 }
 
-/// RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30-second steps) for a Base32 secret at `unix_seconds`,
-/// as an authenticator app computes it.
-pub fn totp_code(base32_secret: &str, unix_seconds: i64) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut key = Vec::new();
-    let (mut buffer, mut bits) = (0u64, 0);
-    for c in base32_secret.trim_end_matches('=').bytes() {
-        let value = ALPHABET
-            .iter()
-            .position(|a| *a == c.to_ascii_uppercase())
-            .expect("Base32") as u64;
-        buffer = (buffer << 5) | value;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            key.push((buffer >> bits) as u8);
-        }
-    }
+/// RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30-second steps) at `unix_seconds` for a secret in
+/// FusionAuth's documented encoding (`twoFactor.methods[].secret`: standard Base64).
+pub fn totp_code(base64_secret: &str, unix_seconds: i64) -> String {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(base64_secret)
+        .expect("a standard Base64 secret");
     let counter = (unix_seconds / 30) as u64;
     let tag = aws_lc_rs::hmac::sign(
         &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &key),

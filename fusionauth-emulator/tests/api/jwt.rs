@@ -81,6 +81,37 @@ async fn the_openid_configuration_names_the_issuer_and_the_jwks() {
 }
 
 #[tokio::test]
+async fn the_openid_configuration_advertises_only_what_the_emulator_serves() {
+    let emulator = spawn_emulator().await;
+    let config: Value = emulator.get_json("/.well-known/openid-configuration").await;
+    for (name, value) in config.as_object().expect("an object") {
+        if name == "issuer" {
+            continue;
+        }
+        if let Some(url) = value.as_str().filter(|v| v.starts_with("http")) {
+            let status = emulator
+                .client
+                .get(url)
+                .send()
+                .await
+                .expect("sent")
+                .status();
+            assert_ne!(status, 404, "{name} = {url} is served");
+        }
+    }
+    assert!(
+        config.get("authorization_endpoint").is_none() && config.get("token_endpoint").is_none()
+    );
+    assert!(config.get("grant_types_supported").is_none());
+    assert_eq!(
+        config["id_token_signing_alg_values_supported"],
+        json!(["ES256"]),
+        "the algorithm of the Kickstart's signing key"
+    );
+    assert_eq!(config["code_challenge_methods_supported"], json!(["S256"]));
+}
+
+#[tokio::test]
 async fn logout_revokes_the_refresh_token_and_clears_the_cookies() {
     let emulator = spawn_emulator().await;
     let login = emulator.login().await;

@@ -5,11 +5,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::{spawn_emulator, spawn_emulator_with_receiver, totp_code};
 
-const SECRET: &str = "JBSWY3DPEHPK3PXP";
+/// The authenticator key as FusionAuth documents it: `secret` standard Base64, with
+/// `secretBase32Encoded` (what an authenticator app shows) beside it.
+const SECRET: &str = "SGVsbG8h3q2+7w==";
+const SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
 
 fn two_factor_user(email: &str) -> Value {
     json!({"email": email, "password": "two-factor-pass",
-           "twoFactor": {"methods": [{"method": "authenticator", "secret": SECRET}]}})
+           "twoFactor": {"methods": [{"method": "authenticator", "secret": SECRET,
+                                      "secretBase32Encoded": SECRET_BASE32}]}})
 }
 
 #[tokio::test]
@@ -269,4 +273,23 @@ async fn a_lockout_naming_an_unknown_user_action_is_refused() {
         .await
         .expect("sent");
     assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn the_kickstart_alone_locks_an_account_after_ten_failed_logins_in_a_minute() {
+    let emulator = spawn_emulator().await;
+    for attempt in 1..=10 {
+        let response = emulator.login_as(&emulator.email, "wrong-password").await;
+        assert_eq!(response.status(), 404, "attempt {attempt}");
+    }
+    let response = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(response.status(), 409, "the Kickstart's lockout action");
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body["actions"][0]["actionId"],
+        crate::helpers::variable("lockoutActionId")
+    );
+    emulator.advance_clock(3 * 60 + 1).await;
+    let response = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(response.status(), 200, "for three minutes");
 }

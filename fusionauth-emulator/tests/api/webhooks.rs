@@ -94,6 +94,10 @@ async fn logout_sends_a_signed_refresh_token_revoke_event_to_the_kickstart_webho
     assert_eq!(event["user"]["id"], emulator.user_id);
     assert_eq!(event["refreshToken"]["id"], refresh_token_id);
     assert_eq!(
+        event["linkedObjectId"], refresh_token_id,
+        "the single-token form names the revoked token"
+    );
+    assert_eq!(
         event["applicationTimeToLiveInSeconds"][&emulator.application_id],
         300
     );
@@ -307,6 +311,35 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
     assert_eq!(response.status(), 404);
     let (_, event) = receiver.next_event("user.login.failed").await;
     assert_eq!(event["user"]["id"], emulator.user_id);
+    assert_eq!(event["reason"]["code"], "credentials", "as documented");
+    assert_eq!(event["applicationId"], emulator.application_id);
+
+    let elsewhere = uuid::Uuid::new_v4().to_string();
+    let response = emulator
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/application/{elsewhere}"),
+        )
+        .json(&json!({"application": {"name": "Another application"}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let response = emulator
+        .admin(reqwest::Method::POST, "/api/login")
+        .json(
+            &json!({"loginId": emulator.email, "password": "wrong-password",
+                      "applicationId": elsewhere}),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+    let (_, event) = receiver.next_event("user.login.failed").await;
+    assert!(
+        event.get("applicationId").is_none(),
+        "no applicationId for an application the user is not registered to: {event}"
+    );
 }
 
 #[tokio::test]

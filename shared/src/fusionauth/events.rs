@@ -161,6 +161,10 @@ pub struct RefreshTokenRevokeEvent {
     /// The revoked token (single-token form); its `id` is the session's `sid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<RefreshToken>,
+    /// Single-token form (FusionAuth 1.53+): "the Id of the JWT impacted by this event", read
+    /// as the revoked refresh token's `id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked_object_id: Option<String>,
     /// The access-token lifetime of each affected application: no JWT issued before
     /// `createInstant` outlives `createInstant` + this.
     pub application_time_to_live_in_seconds: BTreeMap<String, i64>,
@@ -233,6 +237,13 @@ pub struct LoginFailedReason {
     pub lambda_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lambda_result: Option<Value>,
+}
+
+impl LoginFailedReason {
+    /// `reason.code` of a wrong password.
+    pub const CREDENTIALS: &str = "credentials";
+    /// `reason.code` of a login refused by a login-validation lambda.
+    pub const LAMBDA_VALIDATION: &str = "lambdaValidation";
 }
 
 /// The claims of the `X-FusionAuth-Signature-JWT` header of a signed webhook request (since

@@ -280,24 +280,39 @@ pub struct KeyResponse {
 }
 
 /// `GET /.well-known/openid-configuration` body (OpenID Connect Discovery; FusionAuth's names).
+/// An endpoint a server does not serve, and an empty list, are left out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct OpenIdConfiguration {
     /// The tenant's issuer (FusionAuth's default `acme.com` is not a URL).
     pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub userinfo_endpoint: String,
-    pub end_session_endpoint: String,
-    pub device_authorization_endpoint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
     pub jwks_uri: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grant_types_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub id_token_signing_alg_values_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub response_types_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub response_modes_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subject_types_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub claims_supported: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub code_challenge_methods_supported: Vec<String>,
 }

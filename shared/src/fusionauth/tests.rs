@@ -522,6 +522,7 @@ fn refresh_token_revoke_events_read_the_documented_shapes() {
         "createInstant": 1676577779166_i64,
         "id": "1aa5c4a0-b5b1-4bd9-a3b1-c4b5d8a0a3c2",
         "info": {"ipAddress": "42.42.42.42", "userAgent": "Mozilla/5.0", "location": {"city": "Denver"}},
+        "linkedObjectId": "f1aee6a1-41a8-40dd-9e3d-41c9e1ac7c8d",
         "refreshToken": {"applicationId": "3c219e58-ed0e-4b18-ad48-f4f92793ae32",
             "id": "f1aee6a1-41a8-40dd-9e3d-41c9e1ac7c8d", "insertInstant": 1676577779166_i64,
             "metaData": {}, "startInstant": 1676577779166_i64,
@@ -540,6 +541,10 @@ fn refresh_token_revoke_events_read_the_documented_shapes() {
     };
     assert_eq!(
         revoke.refresh_token.as_ref().map(|t| t.id.as_str()),
+        Some("f1aee6a1-41a8-40dd-9e3d-41c9e1ac7c8d")
+    );
+    assert_eq!(
+        revoke.linked_object_id.as_deref(),
         Some("f1aee6a1-41a8-40dd-9e3d-41c9e1ac7c8d")
     );
     assert_eq!(
@@ -671,4 +676,17 @@ fn openid_configuration_reads_the_documented_shape() {
         "https://local.fusionauth.io/.well-known/jwks.json"
     );
     assert_eq!(round_trip::<OpenIdConfiguration>(&body), body);
+    assert_eq!(
+        read.token_endpoint.as_deref(),
+        Some("https://local.fusionauth.io/oauth2/token")
+    );
+    let minimal =
+        json!({"issuer": "acme.com", "jwks_uri": "https://a.example/.well-known/jwks.json"});
+    let read: OpenIdConfiguration = serde_json::from_value(minimal.clone()).expect("parses");
+    assert!(read.authorization_endpoint.is_none() && read.grant_types_supported.is_empty());
+    assert_eq!(
+        round_trip::<OpenIdConfiguration>(&minimal),
+        minimal,
+        "absent endpoints and empty lists stay absent"
+    );
 }
