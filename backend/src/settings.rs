@@ -25,6 +25,7 @@ pub const DEFAULT_MAX_REFRESH_AGE_MINUTES: u64 = 43_200;
 pub const DEFAULT_REVOCATION_SYNC_SECONDS: u64 = 2;
 /// Login attempts per client address and minute through the login proxy.
 pub const DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
+pub const DEFAULT_REFRESH_ATTEMPTS_PER_MINUTE: u32 = 10;
 /// How long a DPoP nonce stays valid, in seconds.
 pub const DEFAULT_DPOP_NONCE_SECONDS: u64 = 300;
 
@@ -119,6 +120,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub login_attempts_per_minute: u32,
 
+    /// Refreshes at FusionAuth allowed per user and minute (requests sharing one refresh count
+    /// once); past it, 429.
+    #[arg(long, env = "APP_REFRESH_ATTEMPTS_PER_MINUTE", default_value_t = DEFAULT_REFRESH_ATTEMPTS_PER_MINUTE,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub refresh_attempts_per_minute: u32,
+
     /// Origins (comma-separated, e.g. `https://shop.example`) allowed to call the API from a
     /// browser; empty = same-origin only.
     #[arg(
@@ -193,6 +200,7 @@ impl Settings {
             revocation_sync_seconds: DEFAULT_REVOCATION_SYNC_SECONDS,
             fusionauth_api_key: None,
             login_attempts_per_minute: DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE,
+            refresh_attempts_per_minute: DEFAULT_REFRESH_ATTEMPTS_PER_MINUTE,
             cors_allowed_origins: Vec::new(),
             device_binding: DeviceBinding::Off,
             public_origin: None,

@@ -12,6 +12,7 @@ mod hmac;
 mod login_proxy;
 mod postgres;
 mod public;
+mod refresh_abuse;
 mod revocation;
 mod validate_mode;
 mod webhook_e2e;
