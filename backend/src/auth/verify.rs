@@ -33,7 +33,7 @@ struct Verified {
 }
 
 /// The claims the backend relies on.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct Claims {
     pub sub: String,
     pub iss: String,
@@ -46,6 +46,53 @@ pub(crate) struct Claims {
     /// The session (FusionAuth's refresh token id): compared with session revocations.
     #[serde(default)]
     pub sid: Option<String>,
+    /// FusionAuth puts the application in access tokens (of registered users), not in ID tokens.
+    #[serde(default, rename = "applicationId")]
+    pub application_id: Option<String>,
+    /// Present in every FusionAuth access token.
+    #[serde(default, rename = "authenticationType")]
+    pub authentication_type: Option<String>,
+    /// ID-token claims (OpenID Connect): an access token never carries them.
+    #[serde(default)]
+    pub at_hash: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub c_hash: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub nonce: Option<serde::de::IgnoredAny>,
+}
+
+impl Claims {
+    /// Refuses what is not a FusionAuth access token for `application_id`: an ID token (no
+    /// `applicationId`, or `at_hash`/`c_hash`/`nonce`), a token without `authenticationType`,
+    /// or one whose `applicationId` names another application.
+    fn ensure_access_token(&self, application_id: &str) -> Result<(), Rejection> {
+        if self.at_hash.is_some() || self.c_hash.is_some() || self.nonce.is_some() {
+            return Err(Rejection::Invalid("an ID token, not an access token"));
+        }
+        if self.application_id.as_deref() != Some(application_id) {
+            return Err(Rejection::Invalid(
+                "applicationId is missing or names another application",
+            ));
+        }
+        if self
+            .authentication_type
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
+            return Err(Rejection::Invalid("no authenticationType"));
+        }
+        Ok(())
+    }
+}
+
+/// True for a JOSE `typ` an access token may carry: none, `JWT` (FusionAuth's) or RFC 9068's
+/// `at+jwt`, in any case, with or without `application/`.
+fn is_access_token_type(typ: Option<&str>) -> bool {
+    typ.is_none_or(|typ| {
+        let typ = typ.to_ascii_lowercase();
+        let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+        typ == "jwt" || typ == "at+jwt"
+    })
 }
 
 /// The claim FusionAuth's webhook signature JWT carries.
@@ -76,6 +123,8 @@ pub(crate) enum Rejection {
 
 pub(crate) struct Verifier {
     jwks: JwksCache,
+    /// The application (`aud` and `applicationId`).
+    application_id: String,
     validation: Validation,
     /// FusionAuth's HMAC key (`APP_JWT_HMAC_SECRET`) with `HS256`-only validations; `None`
     /// refuses every HS* token.
@@ -202,6 +251,7 @@ impl Verifier {
         webhook_validation.leeway = 0;
         Self {
             jwks,
+            application_id: audience.to_owned(),
             validation,
             hmac: None,
             webhook_validation,
@@ -307,7 +357,9 @@ impl Verifier {
             return Err(Rejection::Invalid("token empty or too long"));
         }
         if let Some(remote) = &self.remote {
-            return remote.claims(token).await;
+            let claims = remote.claims(token).await?;
+            claims.ensure_access_token(&self.application_id)?;
+            return Ok(claims);
         }
         let mut digest = [0u8; 32];
         digest.copy_from_slice(
@@ -339,10 +391,14 @@ impl Verifier {
                 _ => "malformed JWT",
             })
         })?;
+        if !is_access_token_type(data.header.typ.as_deref()) {
+            return Err(Rejection::Invalid("typ is not an access token's"));
+        }
         let claims = data.claims;
         if claims.sub.is_empty() {
             return Err(Rejection::Invalid("empty subject"));
         }
+        claims.ensure_access_token(&self.application_id)?;
         let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         if verified.len() >= MAX_VERIFIED {
             verified.clear();
@@ -401,6 +457,22 @@ pub(crate) fn body_sha256(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_access_token_types_are_accepted_in_the_header() {
+        for typ in [
+            None,
+            Some("JWT"),
+            Some("jwt"),
+            Some("at+jwt"),
+            Some("application/at+JWT"),
+        ] {
+            assert!(is_access_token_type(typ), "{typ:?}");
+        }
+        for typ in ["dpop+jwt", "logout+jwt", "JOSE", "", "id_token"] {
+            assert!(!is_access_token_type(Some(typ)), "{typ}");
+        }
+    }
 
     #[test]
     fn body_hashes_are_standard_padded_base64() {
