@@ -106,6 +106,11 @@ pub struct Settings {
     #[arg(long, env = "APP_FUSIONAUTH_WEBHOOK_SECRET", hide_env_values = true)]
     pub fusionauth_webhook_secret: Option<Secret>,
 
+    /// The `kid` of the key FusionAuth signs this webhook with (the webhook's
+    /// `signatureConfiguration.signingKeyId`); when set, a signature by any other key is refused.
+    #[arg(long, env = "APP_FUSIONAUTH_WEBHOOK_KID")]
+    pub fusionauth_webhook_kid: Option<String>,
+
     /// How often (seconds) this instance rereads the revocations other instances recorded.
     #[arg(long, env = "APP_REVOCATION_SYNC_SECONDS", default_value_t = DEFAULT_REVOCATION_SYNC_SECONDS,
           value_parser = clap::value_parser!(u64).range(1..=60))]
@@ -197,6 +202,7 @@ impl Settings {
             jwt_hmac_secret: None,
             max_refresh_age_minutes: DEFAULT_MAX_REFRESH_AGE_MINUTES,
             fusionauth_webhook_secret: None,
+            fusionauth_webhook_kid: None,
             revocation_sync_seconds: DEFAULT_REVOCATION_SYNC_SECONDS,
             fusionauth_api_key: None,
             login_attempts_per_minute: DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE,

@@ -22,6 +22,7 @@ use self::jwks::JwksCache;
 use self::refresh::{RefreshFailure, Refresher};
 pub use self::revocation::Revocation;
 use self::revocation::Revocations;
+pub(crate) use self::verify::WEBHOOK_MAX_AGE_SECONDS;
 use self::verify::{Checked, Claims, Rejection, RemoteValidation, Verifier};
 use crate::clock::Clock;
 use crate::error::Error;
@@ -110,6 +111,9 @@ impl Authenticator {
                 Ok(key) => verifier = verifier.with_hmac_key(key),
                 Err(_) => tracing::error!("APP_JWT_HMAC_SECRET is not Base64; HS256 stays refused"),
             }
+        }
+        if let Some(kid) = &settings.fusionauth_webhook_kid {
+            verifier = verifier.with_webhook_kid(kid.clone());
         }
         Self {
             revocations: Revocations::new(

@@ -95,10 +95,17 @@ fn is_access_token_type(typ: Option<&str>) -> bool {
     })
 }
 
-/// The claim FusionAuth's webhook signature JWT carries.
+/// How old a webhook signature may be (its `iat`); also how long event ids are remembered.
+pub(crate) const WEBHOOK_MAX_AGE_SECONDS: i64 = 300;
+/// How far in the future a webhook signature's `iat` may be (FusionAuth's clock ahead).
+const WEBHOOK_MAX_FUTURE_SECONDS: i64 = 60;
+
+/// The claims FusionAuth's webhook signature JWT carries.
 #[derive(Deserialize)]
 struct WebhookClaims {
     request_body_sha256: String,
+    #[serde(default)]
+    iat: Option<i64>,
     #[serde(default)]
     exp: Option<i64>,
 }
@@ -136,6 +143,8 @@ pub(crate) struct Verifier {
     verified: Mutex<HashMap<[u8; 32], Verified>>,
     /// Set in the benchmark-only `fusionauth` verification mode.
     remote: Option<RemoteValidation>,
+    /// `APP_FUSIONAUTH_WEBHOOK_KID`: the only key a webhook signature may name.
+    webhook_kid: Option<String>,
 }
 
 /// The configured HMAC secret: HMAC keys are never published, so an `HS256` token (whatever its
@@ -259,7 +268,14 @@ impl Verifier {
             clock,
             verified: Mutex::new(HashMap::new()),
             remote,
+            webhook_kid: None,
         }
+    }
+
+    /// Accepts webhook signatures by the key `kid` only.
+    pub fn with_webhook_kid(mut self, kid: String) -> Self {
+        self.webhook_kid = Some(kid);
+        self
     }
 
     pub fn jwks(&self) -> &JwksCache {
@@ -417,10 +433,18 @@ impl Verifier {
 
 impl Verifier {
     /// Checks FusionAuth's `X-FusionAuth-Signature-JWT`: signed by a published key with an
-    /// allowlisted algorithm, not expired (when it says), and its `request_body_sha256` is the
-    /// standard Base64 SHA-256 of exactly `body`.
+    /// allowlisted algorithm (the configured webhook `kid`, when there is one), issued
+    /// ([`WEBHOOK_MAX_AGE_SECONDS`]) recently, not expired (when it says), and its
+    /// `request_body_sha256` is the standard Base64 SHA-256 of exactly `body`.
     pub async fn check_webhook_signature(&self, jwt: &str, body: &[u8]) -> Result<(), Rejection> {
-        let (_, key, is_hmac) = self.key_for(jwt).await?;
+        let (kid, key, is_hmac) = self.key_for(jwt).await?;
+        if self
+            .webhook_kid
+            .as_ref()
+            .is_some_and(|expected| *expected != kid)
+        {
+            return Err(Rejection::Invalid("webhook signed by another key"));
+        }
         let validation = match &self.hmac {
             Some(hmac) if is_hmac => &hmac.webhook_validation,
             _ => &self.webhook_validation,
@@ -431,12 +455,23 @@ impl Verifier {
                 _ => "malformed webhook signature",
             })
         })?;
+        let now = self.clock.now_seconds();
         if data
             .claims
             .exp
-            .is_some_and(|exp| exp.saturating_add(self.leeway) < self.clock.now_seconds())
+            .is_some_and(|exp| exp.saturating_add(self.leeway) < now)
         {
             return Err(Rejection::Invalid("expired webhook signature"));
+        }
+        match data.claims.iat {
+            None => return Err(Rejection::Invalid("webhook signature without iat")),
+            Some(iat) if iat < now.saturating_sub(WEBHOOK_MAX_AGE_SECONDS) => {
+                return Err(Rejection::Invalid("webhook signature too old"));
+            }
+            Some(iat) if iat > now.saturating_add(WEBHOOK_MAX_FUTURE_SECONDS) => {
+                return Err(Rejection::Invalid("webhook signature from the future"));
+            }
+            Some(_) => {}
         }
         if data.claims.request_body_sha256 != body_sha256(body) {
             return Err(Rejection::Invalid(

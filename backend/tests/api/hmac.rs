@@ -12,10 +12,10 @@ use crate::forgery::{decode_part, sign_hs256};
 use crate::helpers::{PAST_JWT_LIFETIME, TestApp, error_code, header, spawn_app_with_kickstart};
 
 /// The HMAC secret the Kickstart imports as the access-token key (32 bytes).
-const SECRET: &[u8; 32] = b"store-hmac-test-secret-32-bytes!";
+pub const SECRET: &[u8; 32] = b"store-hmac-test-secret-32-bytes!";
 
 /// Replaces the Kickstart's access-token key request by an import of `SECRET` as `HS256`.
-fn import_hmac_access_token_key(kickstart: &mut Value) {
+pub fn import_hmac_access_token_key(kickstart: &mut Value) {
     let requests = kickstart["requests"]
         .as_array_mut()
         .expect("the Kickstart has requests");
@@ -34,7 +34,7 @@ fn import_hmac_access_token_key(kickstart: &mut Value) {
     });
 }
 
-async fn spawn_hmac_app(secret: Option<&[u8]>) -> TestApp {
+pub async fn spawn_hmac_app(secret: Option<&[u8]>) -> TestApp {
     spawn_app_with_kickstart(import_hmac_access_token_key, |settings| {
         settings.jwt_hmac_secret = secret.map(|secret| STANDARD.encode(secret).as_str().into());
     })

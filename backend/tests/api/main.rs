@@ -16,3 +16,4 @@ mod refresh_abuse;
 mod revocation;
 mod validate_mode;
 mod webhook_e2e;
+mod webhook_signatures;
