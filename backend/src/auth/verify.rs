@@ -294,6 +294,7 @@ impl Verifier {
             key: Arc::new(CachedKey {
                 decoding: secret,
                 algorithm: Some(Algorithm::HS256),
+                material: String::new(),
             }),
             validation: only_hs256(&self.validation),
             webhook_validation: only_hs256(&self.webhook_validation),
@@ -437,14 +438,14 @@ impl Verifier {
     /// ([`WEBHOOK_MAX_AGE_SECONDS`]) recently, not expired (when it says), and its
     /// `request_body_sha256` is the standard Base64 SHA-256 of exactly `body`.
     pub async fn check_webhook_signature(&self, jwt: &str, body: &[u8]) -> Result<(), Rejection> {
-        let (kid, key, is_hmac) = self.key_for(jwt).await?;
-        if self
-            .webhook_kid
-            .as_ref()
-            .is_some_and(|expected| *expected != kid)
-        {
-            return Err(Rejection::Invalid("webhook signed by another key"));
+        if let Some(expected) = &self.webhook_kid {
+            let header =
+                decode_header(jwt).map_err(|_| Rejection::Invalid("malformed JWT header"))?;
+            if header.kid.as_ref() != Some(expected) {
+                return Err(Rejection::Invalid("webhook signed by another key"));
+            }
         }
+        let (_, key, is_hmac) = self.key_for(jwt).await?;
         let validation = match &self.hmac {
             Some(hmac) if is_hmac => &hmac.webhook_validation,
             _ => &self.webhook_validation,

@@ -9,6 +9,7 @@ mod forgery;
 mod hardening;
 mod helpers;
 mod hmac;
+mod key_rotation;
 mod login_proxy;
 mod postgres;
 mod public;
