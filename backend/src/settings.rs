@@ -125,6 +125,11 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub login_attempts_per_minute: u32,
 
+    /// Addresses of reverse proxies (comma-separated) whose `X-Forwarded-For` is believed for
+    /// the login proxy's client address; empty = the connection's peer is the client.
+    #[arg(long, env = "APP_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Refreshes at FusionAuth allowed per user and minute (requests sharing one refresh count
     /// once); past it, 429.
     #[arg(long, env = "APP_REFRESH_ATTEMPTS_PER_MINUTE", default_value_t = DEFAULT_REFRESH_ATTEMPTS_PER_MINUTE,
@@ -206,6 +211,7 @@ impl Settings {
             revocation_sync_seconds: DEFAULT_REVOCATION_SYNC_SECONDS,
             fusionauth_api_key: None,
             login_attempts_per_minute: DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE,
+            trusted_proxies: Vec::new(),
             refresh_attempts_per_minute: DEFAULT_REFRESH_ATTEMPTS_PER_MINUTE,
             cors_allowed_origins: Vec::new(),
             device_binding: DeviceBinding::Off,

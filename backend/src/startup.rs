@@ -141,6 +141,8 @@ impl Application {
                 &settings.fusionauth_url,
                 api_key,
                 settings.login_attempts_per_minute,
+                &settings.application_id,
+                settings.trusted_proxies.clone(),
             )
         });
         let auth = Authenticator::new(&settings, client, clock.clone(), pool.clone());
