@@ -54,6 +54,11 @@ pub struct Settings {
     #[arg(long, env = "APP_FUSIONAUTH_URL", default_value = DEFAULT_FUSIONAUTH_URL)]
     pub fusionauth_url: String,
 
+    /// Accept a plain-`http` FusionAuth URL whose host is not this machine (a private network
+    /// you trust); refused at start-up otherwise.
+    #[arg(long, env = "APP_ALLOW_INSECURE_FUSIONAUTH_URL")]
+    pub allow_insecure_fusionauth_url: bool,
+
     /// FusionAuth base URL the browser uses (defaults to `APP_FUSIONAUTH_URL`).
     #[arg(long, env = "APP_FUSIONAUTH_PUBLIC_URL")]
     pub fusionauth_public_url: Option<String>,
@@ -198,6 +203,7 @@ impl Settings {
             database_url: DatabaseUrl(database_url),
             static_dir: None,
             fusionauth_url,
+            allow_insecure_fusionauth_url: false,
             fusionauth_public_url: None,
             application_id,
             issuer,
@@ -220,6 +226,50 @@ impl Settings {
             session_key_previous: None,
             dpop_nonce_seconds: DEFAULT_DPOP_NONCE_SECONDS,
         }
+    }
+
+    /// Refuses a plain-`http` FusionAuth URL (backend or public) whose host is not a loopback
+    /// address or `localhost`, unless `APP_ALLOW_INSECURE_FUSIONAUTH_URL` is set: passwords,
+    /// refresh tokens and the API key travel on that connection.
+    ///
+    /// # Errors
+    /// Which setting is refused and how to fix it.
+    pub fn check_transport(&self) -> Result<(), String> {
+        if self.allow_insecure_fusionauth_url {
+            return Ok(());
+        }
+        let urls = [
+            ("APP_FUSIONAUTH_URL", Some(self.fusionauth_url.as_str())),
+            (
+                "APP_FUSIONAUTH_PUBLIC_URL",
+                self.fusionauth_public_url.as_deref(),
+            ),
+        ];
+        for (name, url) in urls {
+            let Some(url) = url else { continue };
+            let parsed = reqwest::Url::parse(url)
+                .map_err(|e| format!("{name} is not a URL ({e}): {url:?}"))?;
+            let host = parsed.host_str().unwrap_or_default();
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback());
+            match parsed.scheme() {
+                "https" => {}
+                "http" if loopback => {}
+                "http" => {
+                    return Err(format!(
+                        "{name} is plain http to a host that is not this machine ({url}): use \
+                         https, or set APP_ALLOW_INSECURE_FUSIONAUTH_URL=true for a private \
+                         network you trust"
+                    ));
+                }
+                other => return Err(format!("{name} must be http or https, not {other}: {url}")),
+            }
+        }
+        Ok(())
     }
 
     /// FusionAuth's base URL as the browser sees it, without a trailing slash.
@@ -580,6 +630,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn plain_http_fusionauth_urls_are_refused_unless_loopback_or_allowed() {
+        let with = |url: &str, public: Option<&str>, allow: bool| {
+            let mut settings = Settings::try_parse_from(["backend"]).expect("defaults parse");
+            settings.fusionauth_url = url.to_owned();
+            settings.fusionauth_public_url = public.map(str::to_owned);
+            settings.allow_insecure_fusionauth_url = allow;
+            settings.check_transport()
+        };
+        for url in [
+            "http://127.0.0.1:9011",
+            "http://127.8.9.1:9011",
+            "http://localhost:9011",
+            "http://LOCALHOST",
+            "http://[::1]:9011",
+            "https://auth.example",
+            "https://10.0.0.5",
+        ] {
+            assert!(with(url, None, false).is_ok(), "{url}");
+        }
+        for url in [
+            "http://auth.example",
+            "http://10.0.0.5:9011",
+            "http://localhost.evil.example",
+            "http://[2001:db8::1]",
+            "ftp://auth.example",
+            "not a url",
+        ] {
+            assert!(with(url, None, false).is_err(), "{url}");
+        }
+        assert!(with("http://127.0.0.1:9011", Some("http://auth.example"), false).is_err());
+        assert!(with("http://auth.example", Some("http://auth.example"), true).is_ok());
+        assert!(
+            Settings::try_parse_from(["backend", "--allow-insecure-fusionauth-url"])
+                .expect("parses")
+                .allow_insecure_fusionauth_url
+        );
     }
 
     #[test]

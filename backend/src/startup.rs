@@ -119,6 +119,7 @@ impl Application {
     pub async fn build_on(listener: TcpListener, settings: Settings) -> anyhow::Result<Self> {
         // jsonwebtoken needs exactly one crypto provider; install ours in case features unify.
         let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+        settings.check_transport().map_err(anyhow::Error::msg)?;
         let port = listener
             .local_addr()
             .context("listener has no address")?
