@@ -221,6 +221,9 @@ pub async fn every_response(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let hardening = req.app_data::<web::Data<Hardening>>().cloned();
+    // Over HTTPS (TLS here, or a TLS-terminating proxy's `X-Forwarded-Proto`/`Forwarded`): a
+    // browser ignores the header over plain HTTP, so a spoofed scheme costs nothing.
+    let https = req.connection_info().scheme().eq_ignore_ascii_case("https");
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status();
     let headers = response.headers_mut();
@@ -236,6 +239,12 @@ pub async fn every_response(
         (header::X_FRAME_OPTIONS, "DENY"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     headers.insert(
         HeaderName::from_static("permissions-policy"),

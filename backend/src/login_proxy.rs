@@ -2,6 +2,11 @@
 //! a login to FusionAuth with the server-side API key and limits attempts per client address.
 //! <https://fusionauth.io/docs/apis/login#authenticate-a-user>
 //!
+//! The API key lets a caller choose what FusionAuth trusts only from its backend, so the body is
+//! rewritten first: `applicationId` is pinned to this store's, `noJWT` is dropped and
+//! `ipAddress` is the client address as this backend sees it (`X-Forwarded-For` is believed
+//! only from `APP_TRUSTED_PROXIES`).
+//!
 //! The body — credentials — is never logged. The handler is [`crate::routes::login`].
 
 use std::net::IpAddr;
@@ -26,6 +31,9 @@ pub struct LoginProxy {
     url: String,
     api_key: Secret,
     limiter: RateLimiter,
+    application_id: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    trusted_proxies: Vec<IpAddr>,
 }
 
 /// FusionAuth's answer, to be passed on unchanged.
@@ -43,13 +51,42 @@ impl LoginProxy {
         fusionauth_url: &str,
         api_key: Secret,
         attempts_per_minute: u32,
+        application_id: &str,
+        trusted_proxies: Vec<IpAddr>,
     ) -> Self {
         Self {
             client,
             url: format!("{}/api/login", fusionauth_url.trim_end_matches('/')),
             api_key,
             limiter: RateLimiter::per_minute(attempts_per_minute),
+            application_id: application_id.to_owned(),
+            trusted_proxies,
         }
+    }
+
+    /// The client's address: the connection's peer, or, when the peer is a trusted proxy, the
+    /// right-most `X-Forwarded-For` entry that is not a trusted proxy itself.
+    pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let Some(chain) = forwarded_for else {
+            return peer;
+        };
+        let mut client = peer;
+        for hop in chain.rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(address) => {
+                    client = address;
+                    if !self.trusted_proxies.contains(&address) {
+                        break;
+                    }
+                }
+                // An entry that is not an address ends what can be believed.
+                Err(_) => break,
+            }
+        }
+        client
     }
 
     /// Counts an attempt from `client_ip`.
@@ -65,11 +102,14 @@ impl LoginProxy {
         })
     }
 
-    /// Sends `body` to FusionAuth's `POST /api/login` on behalf of `client_ip`.
+    /// Sends `body`, pinned (see the module), to FusionAuth's `POST /api/login` on behalf of
+    /// `client_ip`.
     ///
     /// # Errors
-    /// [`Error::Unavailable`] when FusionAuth cannot be reached or its answer cannot be read.
+    /// [`Error::Unavailable`] when FusionAuth cannot be reached or its answer cannot be read;
+    /// [`Error::InvalidRequest`] when the body is not a JSON object.
     pub async fn forward(&self, client_ip: IpAddr, body: Bytes) -> Result<Forwarded> {
+        let body = pinned(&body, &self.application_id, client_ip)?;
         let unavailable =
             |cause: String| Error::Unavailable(anyhow::anyhow!("POST {}: {cause}", self.url));
         let response = self
@@ -102,5 +142,106 @@ impl LoginProxy {
             content_type,
             body,
         })
+    }
+}
+
+/// `body` with `applicationId` set to `application_id`, `ipAddress` to `client_ip`, and
+/// `noJWT` removed (FusionAuth's spelling and any other case of it).
+fn pinned(body: &[u8], application_id: &str, client_ip: IpAddr) -> Result<Vec<u8>> {
+    let mut value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| Error::InvalidRequest("The login body is not JSON.".to_owned()))?;
+    let object = value
+        .as_object_mut()
+        .ok_or_else(|| Error::InvalidRequest("The login body is not a JSON object.".to_owned()))?;
+    object.retain(|name, _| {
+        !name.eq_ignore_ascii_case("noJWT")
+            && !name.eq_ignore_ascii_case("ipAddress")
+            && !name.eq_ignore_ascii_case("applicationId")
+    });
+    object.insert("applicationId".to_owned(), application_id.into());
+    object.insert("ipAddress".to_owned(), client_ip.to_string().into());
+    serde_json::to_vec(&value).map_err(|e| Error::Internal(e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const APP: &str = "b0029271-d049-43fa-9a64-ade04b85bf15";
+
+    fn proxy(trusted: &[&str]) -> LoginProxy {
+        LoginProxy::new(
+            reqwest::Client::new(),
+            "http://127.0.0.1:9011",
+            Secret::from("k"),
+            10,
+            APP,
+            trusted
+                .iter()
+                .map(|a| a.parse().expect("address"))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_application_and_address_are_pinned_and_no_jwt_is_dropped() {
+        let client: IpAddr = "203.0.113.9".parse().expect("address");
+        let body = json!({
+            "loginId": "a@example.com", "password": "p",
+            "applicationId": "3c219e58-ed0e-4b18-ad48-f4f92793ae32",
+            "ipAddress": "10.0.0.1", "IPADDRESS": "10.0.0.2",
+            "noJWT": true, "nojwt": true, "metaData": {"device": {"name": "phone"}}
+        });
+        let sent: Value = serde_json::from_slice(
+            &pinned(body.to_string().as_bytes(), APP, client).expect("pinned"),
+        )
+        .expect("JSON");
+        assert_eq!(
+            sent,
+            json!({
+                "loginId": "a@example.com", "password": "p", "applicationId": APP,
+                "ipAddress": "203.0.113.9", "metaData": {"device": {"name": "phone"}}
+            })
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_objects_are_refused() {
+        let client: IpAddr = "203.0.113.9".parse().expect("address");
+        for body in ["", "not json", "[]", "\"text\"", "null"] {
+            assert!(
+                matches!(
+                    pinned(body.as_bytes(), APP, client),
+                    Err(Error::InvalidRequest(_))
+                ),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let peer: IpAddr = "127.0.0.1".parse().expect("address");
+        let chain = Some("198.51.100.7, 203.0.113.1, 10.0.0.5");
+        let cases: [(&[&str], Option<&str>, &str); 5] = [
+            (&[], chain, "127.0.0.1"),
+            (&["127.0.0.1"], chain, "10.0.0.5"),
+            (&["127.0.0.1", "10.0.0.5"], chain, "203.0.113.1"),
+            (&["127.0.0.1"], None, "127.0.0.1"),
+            (
+                &["127.0.0.1", "10.0.0.5"],
+                Some("garbage, 10.0.0.5"),
+                "10.0.0.5",
+            ),
+        ];
+        for (trusted, forwarded_for, expected) in cases {
+            assert_eq!(
+                proxy(trusted).client_ip(peer, forwarded_for).to_string(),
+                expected,
+                "{trusted:?} {forwarded_for:?}"
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! A token bucket per client address, in memory (per instance).
+//! A token bucket per key (a client address, a user), in memory (per instance).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -14,16 +15,16 @@ struct Bucket {
     updated: Instant,
 }
 
-/// `per_minute` attempts per address and minute, refilled continuously; a burst of
-/// `per_minute` is allowed.
+/// `per_minute` attempts per key (by default a client address) and minute, refilled
+/// continuously; a burst of `per_minute` is allowed.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = IpAddr> {
     capacity: f64,
     per_second: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq> RateLimiter<K> {
     pub fn per_minute(per_minute: u32) -> Self {
         let capacity = f64::from(per_minute.max(1));
         Self {
@@ -33,18 +34,18 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token for `address`; `Err(wait)` when none is left.
+    /// Takes one token for `key`; `Err(wait)` when none is left.
     ///
     /// # Errors
     /// How long until the next attempt is allowed.
-    pub fn check(&self, address: IpAddr) -> Result<(), Duration> {
+    pub fn check(&self, key: K) -> Result<(), Duration> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= MAX_TRACKED {
             let (capacity, per_second) = (self.capacity, self.per_second);
             buckets.retain(|_, bucket| refilled(*bucket, now, capacity, per_second) < capacity);
         }
-        let bucket = buckets.entry(address).or_insert(Bucket {
+        let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: self.capacity,
             updated: now,
         });

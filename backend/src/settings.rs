@@ -27,6 +27,8 @@ pub const DEFAULT_REVOCATION_SYNC_SECONDS: u64 = 2;
 pub const DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 /// Sign-up and forgot-password attempts per client address and minute.
 pub const DEFAULT_ACCOUNT_ATTEMPTS_PER_MINUTE: u32 = 5;
+/// Refreshes at FusionAuth per user and minute.
+pub const DEFAULT_REFRESH_ATTEMPTS_PER_MINUTE: u32 = 10;
 /// How long a DPoP nonce stays valid, in seconds.
 pub const DEFAULT_DPOP_NONCE_SECONDS: u64 = 300;
 
@@ -54,6 +56,11 @@ pub struct Settings {
     /// FusionAuth base URL used by the backend (server to server).
     #[arg(long, env = "APP_FUSIONAUTH_URL", default_value = DEFAULT_FUSIONAUTH_URL)]
     pub fusionauth_url: String,
+
+    /// Accept a plain-`http` FusionAuth URL whose host is not this machine (a private network
+    /// you trust); refused at start-up otherwise.
+    #[arg(long, env = "APP_ALLOW_INSECURE_FUSIONAUTH_URL")]
+    pub allow_insecure_fusionauth_url: bool,
 
     /// FusionAuth base URL the browser uses (defaults to `APP_FUSIONAUTH_URL`).
     #[arg(long, env = "APP_FUSIONAUTH_PUBLIC_URL")]
@@ -107,6 +114,11 @@ pub struct Settings {
     #[arg(long, env = "APP_FUSIONAUTH_WEBHOOK_SECRET", hide_env_values = true)]
     pub fusionauth_webhook_secret: Option<Secret>,
 
+    /// The `kid` of the key FusionAuth signs this webhook with (the webhook's
+    /// `signatureConfiguration.signingKeyId`); when set, a signature by any other key is refused.
+    #[arg(long, env = "APP_FUSIONAUTH_WEBHOOK_KID")]
+    pub fusionauth_webhook_kid: Option<String>,
+
     /// How often (seconds) this instance rereads the revocations other instances recorded.
     #[arg(long, env = "APP_REVOCATION_SYNC_SECONDS", default_value_t = DEFAULT_REVOCATION_SYNC_SECONDS,
           value_parser = clap::value_parser!(u64).range(1..=60))]
@@ -126,6 +138,17 @@ pub struct Settings {
     #[arg(long, env = "APP_ACCOUNT_ATTEMPTS_PER_MINUTE", default_value_t = DEFAULT_ACCOUNT_ATTEMPTS_PER_MINUTE,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub account_attempts_per_minute: u32,
+
+    /// Addresses of reverse proxies (comma-separated) whose `X-Forwarded-For` is believed for
+    /// the login proxy's client address; empty = the connection's peer is the client.
+    #[arg(long, env = "APP_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Refreshes at FusionAuth allowed per user and minute (requests sharing one refresh count
+    /// once); past it, 429.
+    #[arg(long, env = "APP_REFRESH_ATTEMPTS_PER_MINUTE", default_value_t = DEFAULT_REFRESH_ATTEMPTS_PER_MINUTE,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub refresh_attempts_per_minute: u32,
 
     /// Origins (comma-separated, e.g. `https://shop.example`) allowed to call the API from a
     /// browser; empty = same-origin only.
@@ -188,6 +211,7 @@ impl Settings {
             database_url: DatabaseUrl(database_url),
             static_dir: None,
             fusionauth_url,
+            allow_insecure_fusionauth_url: false,
             fusionauth_public_url: None,
             application_id,
             issuer,
@@ -197,10 +221,13 @@ impl Settings {
             jwt_hmac_secret: None,
             max_refresh_age_minutes: DEFAULT_MAX_REFRESH_AGE_MINUTES,
             fusionauth_webhook_secret: None,
+            fusionauth_webhook_kid: None,
             revocation_sync_seconds: DEFAULT_REVOCATION_SYNC_SECONDS,
             fusionauth_api_key: None,
             login_attempts_per_minute: DEFAULT_LOGIN_ATTEMPTS_PER_MINUTE,
             account_attempts_per_minute: DEFAULT_ACCOUNT_ATTEMPTS_PER_MINUTE,
+            trusted_proxies: Vec::new(),
+            refresh_attempts_per_minute: DEFAULT_REFRESH_ATTEMPTS_PER_MINUTE,
             cors_allowed_origins: Vec::new(),
             device_binding: DeviceBinding::Off,
             public_origin: None,
@@ -208,6 +235,50 @@ impl Settings {
             session_key_previous: None,
             dpop_nonce_seconds: DEFAULT_DPOP_NONCE_SECONDS,
         }
+    }
+
+    /// Refuses a plain-`http` FusionAuth URL (backend or public) whose host is not a loopback
+    /// address or `localhost`, unless `APP_ALLOW_INSECURE_FUSIONAUTH_URL` is set: passwords,
+    /// refresh tokens and the API key travel on that connection.
+    ///
+    /// # Errors
+    /// Which setting is refused and how to fix it.
+    pub fn check_transport(&self) -> Result<(), String> {
+        if self.allow_insecure_fusionauth_url {
+            return Ok(());
+        }
+        let urls = [
+            ("APP_FUSIONAUTH_URL", Some(self.fusionauth_url.as_str())),
+            (
+                "APP_FUSIONAUTH_PUBLIC_URL",
+                self.fusionauth_public_url.as_deref(),
+            ),
+        ];
+        for (name, url) in urls {
+            let Some(url) = url else { continue };
+            let parsed = reqwest::Url::parse(url)
+                .map_err(|e| format!("{name} is not a URL ({e}): {url:?}"))?;
+            let host = parsed.host_str().unwrap_or_default();
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback());
+            match parsed.scheme() {
+                "https" => {}
+                "http" if loopback => {}
+                "http" => {
+                    return Err(format!(
+                        "{name} is plain http to a host that is not this machine ({url}): use \
+                         https, or set APP_ALLOW_INSECURE_FUSIONAUTH_URL=true for a private \
+                         network you trust"
+                    ));
+                }
+                other => return Err(format!("{name} must be http or https, not {other}: {url}")),
+            }
+        }
+        Ok(())
     }
 
     /// FusionAuth's base URL as the browser sees it, without a trailing slash.
@@ -586,6 +657,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn plain_http_fusionauth_urls_are_refused_unless_loopback_or_allowed() {
+        let with = |url: &str, public: Option<&str>, allow: bool| {
+            let mut settings = Settings::try_parse_from(["backend"]).expect("defaults parse");
+            settings.fusionauth_url = url.to_owned();
+            settings.fusionauth_public_url = public.map(str::to_owned);
+            settings.allow_insecure_fusionauth_url = allow;
+            settings.check_transport()
+        };
+        for url in [
+            "http://127.0.0.1:9011",
+            "http://127.8.9.1:9011",
+            "http://localhost:9011",
+            "http://LOCALHOST",
+            "http://[::1]:9011",
+            "https://auth.example",
+            "https://10.0.0.5",
+        ] {
+            assert!(with(url, None, false).is_ok(), "{url}");
+        }
+        for url in [
+            "http://auth.example",
+            "http://10.0.0.5:9011",
+            "http://localhost.evil.example",
+            "http://[2001:db8::1]",
+            "ftp://auth.example",
+            "not a url",
+        ] {
+            assert!(with(url, None, false).is_err(), "{url}");
+        }
+        assert!(with("http://127.0.0.1:9011", Some("http://auth.example"), false).is_err());
+        assert!(with("http://auth.example", Some("http://auth.example"), true).is_ok());
+        assert!(
+            Settings::try_parse_from(["backend", "--allow-insecure-fusionauth-url"])
+                .expect("parses")
+                .allow_insecure_fusionauth_url
+        );
     }
 
     #[test]

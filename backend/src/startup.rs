@@ -205,6 +205,7 @@ impl Application {
         {
             anyhow::bail!(NO_SESSION_KEY);
         }
+        settings.check_transport().map_err(anyhow::Error::msg)?;
         let listening_on = listener.local_addr().context("listener has no address")?;
         let port = listening_on.port();
         let pool = store::connect_and_migrate(&settings.database_url).await?;
@@ -226,6 +227,8 @@ impl Application {
                 &settings.fusionauth_url,
                 api_key,
                 settings.login_attempts_per_minute,
+                &settings.application_id,
+                settings.trusted_proxies.clone(),
             )
         });
         let accounts = web::Data::new(account::Accounts::from_settings(client.clone(), &settings));

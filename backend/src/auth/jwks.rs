@@ -2,7 +2,11 @@
 //!
 //! An unknown `kid` triggers a refetch, but at most one fetch runs at a time and at most one
 //! starts every [`MIN_REFETCH_INTERVAL`] (so forged tokens with random `kid`s cannot hammer
-//! FusionAuth). When FusionAuth is down the last good key set stays in use.
+//! FusionAuth). A `kid` not known when the next fetch is not yet allowed is "unavailable" (503,
+//! retry), not "unknown" (401): after a key rotation the new key's first tokens must not log
+//! their users out. When FusionAuth is down, or answers a set without one usable key, the last
+//! good key set stays in use; a key that disappears from the set is still accepted for
+//! [`REMOVED_KEY_GRACE`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -15,11 +19,21 @@ use shared::fusionauth::{Jwk, JwkSet};
 pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 /// Minimum time between two fetches after a failed one (FusionAuth was down).
 const MIN_RETRY_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a key that FusionAuth stopped publishing is still accepted.
+pub const REMOVED_KEY_GRACE: Duration = Duration::from_secs(600);
 
 /// A verification key and the algorithm it is published for (if the JWK says).
 pub(crate) struct CachedKey {
     pub decoding: DecodingKey,
     pub algorithm: Option<Algorithm>,
+    /// The JWK it came from (its public members), to tell an unchanged key from a new one.
+    pub material: String,
+}
+
+impl CachedKey {
+    fn same_material(&self, other: &Self) -> bool {
+        !self.material.is_empty() && self.material == other.material
+    }
 }
 
 /// Why no key could be found.
@@ -29,6 +43,13 @@ pub(crate) enum KeyError {
     Unknown,
     /// The key set could not be fetched; the `kid` may or may not exist.
     Unavailable(anyhow::Error),
+}
+
+/// A key in the cache, and since when FusionAuth no longer publishes it.
+#[derive(Clone)]
+struct Published {
+    key: Arc<CachedKey>,
+    missing_since: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -41,7 +62,7 @@ struct FetchState {
 pub(crate) struct JwksCache {
     client: reqwest::Client,
     url: String,
-    keys: RwLock<Arc<HashMap<String, Arc<CachedKey>>>>,
+    keys: RwLock<Arc<HashMap<String, Published>>>,
     fetch: tokio::sync::Mutex<FetchState>,
 }
 
@@ -76,7 +97,7 @@ impl JwksCache {
 
     fn cached(&self, kid: &str) -> Option<Arc<CachedKey>> {
         let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
-        keys.get(kid).cloned()
+        keys.get(kid).map(|published| Arc::clone(&published.key))
     }
 
     /// The key for `kid`, fetching the key set when it is not cached.
@@ -95,10 +116,11 @@ impl JwksCache {
             MIN_REFETCH_INTERVAL
         };
         if state.last_attempt.is_some_and(|at| at.elapsed() < interval) {
-            return Err(match &state.last_error {
-                Some(error) => KeyError::Unavailable(anyhow::anyhow!("{error}")),
-                None => KeyError::Unknown,
-            });
+            // Not asked yet whether FusionAuth publishes it: a rotated-in key would be.
+            return Err(KeyError::Unavailable(match &state.last_error {
+                Some(error) => anyhow::anyhow!("{error}"),
+                None => anyhow::anyhow!("kid not yet published; the key set is refetched soon"),
+            }));
         }
         self.fetch_locked(&mut state)
             .await
@@ -130,10 +152,16 @@ impl JwksCache {
 
     async fn fetch_locked(&self, state: &mut FetchState) -> anyhow::Result<usize> {
         state.last_attempt = Some(Instant::now());
-        match self.download().await {
+        match self.download().await.and_then(|keys| {
+            if keys.is_empty() {
+                anyhow::bail!("GET {}: no usable signing key in the set", self.url);
+            }
+            Ok(keys)
+        }) {
             Ok(keys) => {
                 let count = keys.len();
-                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+                let mut current = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+                *current = Arc::new(merge(&current, keys, Instant::now()));
                 state.last_error = None;
                 tracing::info!(keys = count, "fetched FusionAuth's signing keys");
                 Ok(count)
@@ -179,6 +207,44 @@ impl JwksCache {
     }
 }
 
+/// The key set after a fetch: every fetched key (keeping the cached `Arc` of a key whose
+/// material did not change, so what it verified stays verified), plus the previous keys missing
+/// from `fetched` until [`REMOVED_KEY_GRACE`] after they went missing.
+fn merge(
+    previous: &HashMap<String, Published>,
+    fetched: HashMap<String, Arc<CachedKey>>,
+    now: Instant,
+) -> HashMap<String, Published> {
+    let mut merged: HashMap<String, Published> = previous
+        .iter()
+        .filter(|(kid, _)| !fetched.contains_key(*kid))
+        .filter_map(|(kid, published)| {
+            let since = published.missing_since.unwrap_or(now);
+            (now.saturating_duration_since(since) < REMOVED_KEY_GRACE).then(|| {
+                let kept = Published {
+                    key: Arc::clone(&published.key),
+                    missing_since: Some(since),
+                };
+                (kid.clone(), kept)
+            })
+        })
+        .collect();
+    for (kid, key) in fetched {
+        let key = match previous.get(&kid) {
+            Some(old) if old.key.same_material(&key) => Arc::clone(&old.key),
+            _ => key,
+        };
+        merged.insert(
+            kid,
+            Published {
+                key,
+                missing_since: None,
+            },
+        );
+    }
+    merged
+}
+
 /// A verification key from one JWK; `None` for keys this backend cannot or must not use.
 fn decoding_key(jwk: &Jwk) -> Option<CachedKey> {
     if jwk.kid.is_empty() || jwk.use_.as_deref().is_some_and(|u| u != "sig") {
@@ -207,9 +273,20 @@ fn decoding_key(jwk: &Jwk) -> Option<CachedKey> {
         // HMAC ("oct") secrets are never published by FusionAuth, and must never be trusted.
         _ => return None,
     };
+    let material = [
+        jwk.kty.as_str(),
+        jwk.alg.as_deref().unwrap_or_default(),
+        jwk.crv.as_deref().unwrap_or_default(),
+        jwk.n.as_deref().unwrap_or_default(),
+        jwk.e.as_deref().unwrap_or_default(),
+        jwk.x.as_deref().unwrap_or_default(),
+        jwk.y.as_deref().unwrap_or_default(),
+    ]
+    .join(".");
     Some(CachedKey {
         decoding,
         algorithm,
+        material,
     })
 }
 
@@ -298,6 +375,80 @@ mod tests {
         let no_y = Jwk { y: None, ..jwk };
         for jwk in [no_curve, wrong_curve, mismatched, no_y] {
             assert!(decoding_key(&jwk).is_none(), "{jwk:?}");
+        }
+    }
+
+    fn published(jwks: &[&Jwk]) -> HashMap<String, Arc<CachedKey>> {
+        jwks.iter()
+            .map(|jwk| {
+                (
+                    jwk.kid.clone(),
+                    Arc::new(decoding_key(jwk).expect("usable")),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_dropped_from_the_set_is_kept_for_the_grace_period_then_forgotten() {
+        let (old, _) = ec_jwk();
+        let (new, _) = ec_jwk();
+        let new = Jwk {
+            kid: "e2".into(),
+            ..new
+        };
+        let start = Instant::now();
+        let first = merge(&HashMap::new(), published(&[&old]), start);
+        let rotated = merge(&first, published(&[&new]), start);
+        assert!(rotated.contains_key("e1") && rotated.contains_key("e2"));
+        // The grace period counts from when it went missing, not from the latest fetch.
+        let later = merge(&rotated, published(&[&new]), start + REMOVED_KEY_GRACE / 2);
+        assert!(later.contains_key("e1"));
+        let expired = merge(&later, published(&[&new]), start + REMOVED_KEY_GRACE);
+        assert!(!expired.contains_key("e1") && expired.contains_key("e2"));
+    }
+
+    #[test]
+    fn an_unchanged_key_keeps_its_identity_and_a_changed_one_replaces_it() {
+        let (jwk, _) = ec_jwk();
+        let now = Instant::now();
+        let first = merge(&HashMap::new(), published(&[&jwk]), now);
+        let again = merge(&first, published(&[&jwk]), now);
+        assert!(Arc::ptr_eq(&first["e1"].key, &again["e1"].key));
+        let (changed, _) = ec_jwk();
+        let replaced = merge(&again, published(&[&changed]), now);
+        assert!(!Arc::ptr_eq(&again["e1"].key, &replaced["e1"].key));
+        assert!(replaced["e1"].missing_since.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_set_without_one_usable_key_never_replaces_the_keys_in_use() {
+        use std::io::{Read as _, Write as _};
+        let (jwk, _) = ec_jwk();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let address = listener.local_addr().expect("address");
+        let bodies = [
+            serde_json::json!({"keys": [jwk]}).to_string(),
+            serde_json::json!({"keys": []}).to_string(),
+            serde_json::json!({"keys": [{"kty": "oct", "kid": "h1", "k": "c2VjcmV0"}]}).to_string(),
+        ];
+        std::thread::spawn(move || {
+            for body in bodies {
+                let (mut stream, _) = listener.accept().expect("accepts");
+                let mut request = [0_u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let cache = JwksCache::new(reqwest::Client::new(), &format!("http://{address}"));
+        assert_eq!(cache.prefetch().await.expect("the first set"), 1);
+        for refused in ["an empty set", "a set of unusable keys"] {
+            assert!(cache.prefetch().await.is_err(), "{refused}");
+            assert!(cache.key("e1").await.is_ok(), "{refused} kept e1");
         }
     }
 

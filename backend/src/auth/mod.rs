@@ -7,6 +7,7 @@
 //! response through the request's extensions as [`NewTokens`] and `crate::routes::api_headers`
 //! writes them as headers.
 
+mod held;
 mod jwks;
 mod refresh;
 mod revocation;
@@ -16,14 +17,17 @@ use std::fmt;
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
+use self::held::{Claim, Held};
 use self::jwks::JwksCache;
 use self::refresh::Refresher;
 pub(crate) use self::refresh::{RefreshFailure, Tokens};
 pub use self::revocation::Revocation;
 use self::revocation::Revocations;
+pub(crate) use self::verify::WEBHOOK_MAX_AGE_SECONDS;
 use self::verify::{Checked, Claims, Rejection, RemoteValidation, Verifier};
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::rate_limit::RateLimiter;
 use crate::settings::{JwtVerification, Settings};
 
 /// The verified caller: the JWT's issuer and subject (FusionAuth's user id).
@@ -64,6 +68,11 @@ pub struct Authenticator {
     refresher: Refresher,
     revocations: Revocations,
     max_refresh_age_seconds: i64,
+    /// Rotated refresh tokens kept for their owner after someone else's JWT came with them.
+    held: Held,
+    /// Calls to FusionAuth's refresh per user (`iss`, `sub`).
+    refresh_limiter: RateLimiter<(String, String)>,
+    clock: Clock,
 }
 
 impl fmt::Debug for Authenticator {
@@ -104,6 +113,9 @@ impl Authenticator {
                 Err(_) => tracing::error!("APP_JWT_HMAC_SECRET is not Base64; HS256 stays refused"),
             }
         }
+        if let Some(kid) = &settings.fusionauth_webhook_kid {
+            verifier = verifier.with_webhook_kid(kid.clone());
+        }
         Self {
             revocations: Revocations::new(
                 pool,
@@ -112,7 +124,10 @@ impl Authenticator {
                 clock.clone(),
             ),
             verifier,
-            refresher: Refresher::new(client, &settings.fusionauth_url, clock),
+            refresher: Refresher::new(client, &settings.fusionauth_url, clock.clone()),
+            held: Held::default(),
+            refresh_limiter: RateLimiter::per_minute(settings.refresh_attempts_per_minute),
+            clock,
             max_refresh_age_seconds: i64::try_from(settings.max_refresh_age_minutes)
                 .unwrap_or(i64::MAX / 60)
                 .saturating_mul(60),
@@ -224,17 +239,43 @@ impl Authenticator {
                 "JWT expired and no refresh token was sent",
             ));
         };
-        let tokens =
-            self.refresher.refresh(refresh_token, token).await.map_err(
-                |failure| match failure {
-                    RefreshFailure::Refused => {
-                        Error::SessionExpired("FusionAuth refused the refresh token")
+        // A refresh token this instance saw spent for its owner by someone else's JWT: only
+        // the owner may continue, with the value FusionAuth rotated it to.
+        let oldest_held = self
+            .clock
+            .now_millis()
+            .saturating_sub(self.max_refresh_age_seconds.saturating_mul(1000));
+        let presented = match self
+            .held
+            .take(refresh_token, &claims.iss, &claims.sub, oldest_held)
+        {
+            Claim::None => refresh_token.to_owned(),
+            Claim::Owner(current) => current,
+            Claim::Other => {
+                return Err(Error::Unauthorized(
+                    "the refresh token belongs to another user",
+                ));
+            }
+        };
+        let user = (claims.iss.clone(), claims.sub.clone());
+        let tokens = self
+            .refresher
+            .refresh(&presented, token, || self.refresh_limiter.check(user))
+            .await
+            .map_err(|failure| match failure {
+                RefreshFailure::Refused => {
+                    Error::SessionExpired("FusionAuth refused the refresh token")
+                }
+                RefreshFailure::Unavailable(cause) => {
+                    Error::Unavailable(anyhow::anyhow!("refreshing the JWT: {cause}"))
+                }
+                RefreshFailure::Limited(wait) => {
+                    tracing::warn!(subject = %claims.sub, "too many refreshes");
+                    Error::TooManyRequests {
+                        retry_after_seconds: wait.as_secs().saturating_add(1),
                     }
-                    RefreshFailure::Unavailable(cause) => {
-                        Error::Unavailable(anyhow::anyhow!("refreshing the JWT: {cause}"))
-                    }
-                },
-            )?;
+                }
+            })?;
         let new_claims = match self.verifier.check(&tokens.access_token).await {
             Ok(Checked::Fresh(new_claims)) => new_claims,
             Ok(Checked::Expired { .. }) => {
@@ -246,6 +287,17 @@ impl Authenticator {
             Err(rejection) => return Err(rejection_error(rejection)),
         };
         if new_claims.sub != claims.sub || new_claims.iss != claims.iss {
+            // FusionAuth spent another user's one-time refresh token: keep its new value for
+            // that user, who would otherwise be logged out at their next refresh.
+            if let Some(rotated) = tokens.refresh_token.filter(|new| new != &presented) {
+                self.held.hold(
+                    &presented,
+                    &new_claims.iss,
+                    &new_claims.sub,
+                    rotated,
+                    self.clock.now_millis(),
+                );
+            }
             return Err(Error::Unauthorized(
                 "the refreshed JWT belongs to another user",
             ));
@@ -255,7 +307,12 @@ impl Authenticator {
         tracing::info!(subject = %new_claims.sub, "refreshed an expired JWT");
         let new_tokens = NewTokens {
             access_token: tokens.access_token,
-            refresh_token: tokens.refresh_token.filter(|new| new != refresh_token),
+            // The client holds `refresh_token`; a held value replaced it, so send even an
+            // unrotated one back.
+            refresh_token: tokens
+                .refresh_token
+                .or_else(|| (presented != refresh_token).then(|| presented.clone()))
+                .filter(|new| new != refresh_token),
         };
         Ok((new_claims.into(), Some(new_tokens)))
     }

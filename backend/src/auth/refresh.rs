@@ -48,6 +48,8 @@ pub(crate) enum RefreshFailure {
     Refused,
     /// FusionAuth could not be reached, timed out or failed: the session may still be alive.
     Unavailable(String),
+    /// Too many refreshes for this user right now; FusionAuth was not called.
+    Limited(Duration),
 }
 
 /// When the call completed (backend clock, ms) and what it yielded.
@@ -84,10 +86,12 @@ impl Refresher {
     }
 
     /// A new JWT for `refresh_token`; `expired_jwt` is passed along as FusionAuth's `token`.
+    /// `admit` is asked only when this starts a new call to FusionAuth (not when it joins one).
     pub async fn refresh(
         &self,
         refresh_token: &str,
         expired_jwt: &str,
+        admit: impl FnOnce() -> Result<(), Duration>,
     ) -> Result<Tokens, RefreshFailure> {
         let key = fingerprint(refresh_token);
         let flight = {
@@ -100,6 +104,9 @@ impl Refresher {
                     .get()
                     .is_none_or(|(done, _)| now.saturating_sub(*done) < keep)
             });
+            if !flights.contains_key(&key) {
+                admit().map_err(RefreshFailure::Limited)?;
+            }
             Arc::clone(flights.entry(key).or_default())
         };
         // The call runs in its own task: when the client goes away mid-refresh, the outcome is

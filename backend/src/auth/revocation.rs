@@ -205,6 +205,7 @@ mod tests {
             nbf: None,
             iat,
             sid: sid.map(str::to_owned),
+            ..Claims::default()
         }
     }
 

@@ -33,7 +33,7 @@ struct Verified {
 }
 
 /// The claims the backend relies on.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct Claims {
     pub sub: String,
     pub iss: String,
@@ -46,12 +46,66 @@ pub(crate) struct Claims {
     /// The session (FusionAuth's refresh token id): compared with session revocations.
     #[serde(default)]
     pub sid: Option<String>,
+    /// FusionAuth puts the application in access tokens (of registered users), not in ID tokens.
+    #[serde(default, rename = "applicationId")]
+    pub application_id: Option<String>,
+    /// Present in every FusionAuth access token.
+    #[serde(default, rename = "authenticationType")]
+    pub authentication_type: Option<String>,
+    /// ID-token claims (OpenID Connect): an access token never carries them.
+    #[serde(default)]
+    pub at_hash: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub c_hash: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub nonce: Option<serde::de::IgnoredAny>,
 }
 
-/// The claim FusionAuth's webhook signature JWT carries.
+impl Claims {
+    /// Refuses what is not a FusionAuth access token for `application_id`: an ID token (no
+    /// `applicationId`, or `at_hash`/`c_hash`/`nonce`), a token without `authenticationType`,
+    /// or one whose `applicationId` names another application.
+    fn ensure_access_token(&self, application_id: &str) -> Result<(), Rejection> {
+        if self.at_hash.is_some() || self.c_hash.is_some() || self.nonce.is_some() {
+            return Err(Rejection::Invalid("an ID token, not an access token"));
+        }
+        if self.application_id.as_deref() != Some(application_id) {
+            return Err(Rejection::Invalid(
+                "applicationId is missing or names another application",
+            ));
+        }
+        if self
+            .authentication_type
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
+            return Err(Rejection::Invalid("no authenticationType"));
+        }
+        Ok(())
+    }
+}
+
+/// True for a JOSE `typ` an access token may carry: none, `JWT` (FusionAuth's) or RFC 9068's
+/// `at+jwt`, in any case, with or without `application/`.
+fn is_access_token_type(typ: Option<&str>) -> bool {
+    typ.is_none_or(|typ| {
+        let typ = typ.to_ascii_lowercase();
+        let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+        typ == "jwt" || typ == "at+jwt"
+    })
+}
+
+/// How old a webhook signature may be (its `iat`); also how long event ids are remembered.
+pub(crate) const WEBHOOK_MAX_AGE_SECONDS: i64 = 300;
+/// How far in the future a webhook signature's `iat` may be (FusionAuth's clock ahead).
+const WEBHOOK_MAX_FUTURE_SECONDS: i64 = 60;
+
+/// The claims FusionAuth's webhook signature JWT carries.
 #[derive(Deserialize)]
 struct WebhookClaims {
     request_body_sha256: String,
+    #[serde(default)]
+    iat: Option<i64>,
     #[serde(default)]
     exp: Option<i64>,
 }
@@ -76,6 +130,8 @@ pub(crate) enum Rejection {
 
 pub(crate) struct Verifier {
     jwks: JwksCache,
+    /// The application (`aud` and `applicationId`).
+    application_id: String,
     validation: Validation,
     /// FusionAuth's HMAC key (`APP_JWT_HMAC_SECRET`) with `HS256`-only validations; `None`
     /// refuses every HS* token.
@@ -87,6 +143,8 @@ pub(crate) struct Verifier {
     verified: Mutex<HashMap<[u8; 32], Verified>>,
     /// Set in the benchmark-only `fusionauth` verification mode.
     remote: Option<RemoteValidation>,
+    /// `APP_FUSIONAUTH_WEBHOOK_KID`: the only key a webhook signature may name.
+    webhook_kid: Option<String>,
 }
 
 /// The configured HMAC secret: HMAC keys are never published, so an `HS256` token (whatever its
@@ -202,6 +260,7 @@ impl Verifier {
         webhook_validation.leeway = 0;
         Self {
             jwks,
+            application_id: audience.to_owned(),
             validation,
             hmac: None,
             webhook_validation,
@@ -209,7 +268,14 @@ impl Verifier {
             clock,
             verified: Mutex::new(HashMap::new()),
             remote,
+            webhook_kid: None,
         }
+    }
+
+    /// Accepts webhook signatures by the key `kid` only.
+    pub fn with_webhook_kid(mut self, kid: String) -> Self {
+        self.webhook_kid = Some(kid);
+        self
     }
 
     pub fn jwks(&self) -> &JwksCache {
@@ -228,6 +294,7 @@ impl Verifier {
             key: Arc::new(CachedKey {
                 decoding: secret,
                 algorithm: Some(Algorithm::HS256),
+                material: String::new(),
             }),
             validation: only_hs256(&self.validation),
             webhook_validation: only_hs256(&self.webhook_validation),
@@ -307,7 +374,9 @@ impl Verifier {
             return Err(Rejection::Invalid("token empty or too long"));
         }
         if let Some(remote) = &self.remote {
-            return remote.claims(token).await;
+            let claims = remote.claims(token).await?;
+            claims.ensure_access_token(&self.application_id)?;
+            return Ok(claims);
         }
         let mut digest = [0u8; 32];
         digest.copy_from_slice(
@@ -339,10 +408,14 @@ impl Verifier {
                 _ => "malformed JWT",
             })
         })?;
+        if !is_access_token_type(data.header.typ.as_deref()) {
+            return Err(Rejection::Invalid("typ is not an access token's"));
+        }
         let claims = data.claims;
         if claims.sub.is_empty() {
             return Err(Rejection::Invalid("empty subject"));
         }
+        claims.ensure_access_token(&self.application_id)?;
         let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         if verified.len() >= MAX_VERIFIED {
             verified.clear();
@@ -361,9 +434,17 @@ impl Verifier {
 
 impl Verifier {
     /// Checks FusionAuth's `X-FusionAuth-Signature-JWT`: signed by a published key with an
-    /// allowlisted algorithm, not expired (when it says), and its `request_body_sha256` is the
-    /// standard Base64 SHA-256 of exactly `body`.
+    /// allowlisted algorithm (the configured webhook `kid`, when there is one), issued
+    /// ([`WEBHOOK_MAX_AGE_SECONDS`]) recently, not expired (when it says), and its
+    /// `request_body_sha256` is the standard Base64 SHA-256 of exactly `body`.
     pub async fn check_webhook_signature(&self, jwt: &str, body: &[u8]) -> Result<(), Rejection> {
+        if let Some(expected) = &self.webhook_kid {
+            let header =
+                decode_header(jwt).map_err(|_| Rejection::Invalid("malformed JWT header"))?;
+            if header.kid.as_ref() != Some(expected) {
+                return Err(Rejection::Invalid("webhook signed by another key"));
+            }
+        }
         let (_, key, is_hmac) = self.key_for(jwt).await?;
         let validation = match &self.hmac {
             Some(hmac) if is_hmac => &hmac.webhook_validation,
@@ -375,12 +456,23 @@ impl Verifier {
                 _ => "malformed webhook signature",
             })
         })?;
+        let now = self.clock.now_seconds();
         if data
             .claims
             .exp
-            .is_some_and(|exp| exp.saturating_add(self.leeway) < self.clock.now_seconds())
+            .is_some_and(|exp| exp.saturating_add(self.leeway) < now)
         {
             return Err(Rejection::Invalid("expired webhook signature"));
+        }
+        match data.claims.iat {
+            None => return Err(Rejection::Invalid("webhook signature without iat")),
+            Some(iat) if iat < now.saturating_sub(WEBHOOK_MAX_AGE_SECONDS) => {
+                return Err(Rejection::Invalid("webhook signature too old"));
+            }
+            Some(iat) if iat > now.saturating_add(WEBHOOK_MAX_FUTURE_SECONDS) => {
+                return Err(Rejection::Invalid("webhook signature from the future"));
+            }
+            Some(_) => {}
         }
         if data.claims.request_body_sha256 != body_sha256(body) {
             return Err(Rejection::Invalid(
@@ -401,6 +493,22 @@ pub(crate) fn body_sha256(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_access_token_types_are_accepted_in_the_header() {
+        for typ in [
+            None,
+            Some("JWT"),
+            Some("jwt"),
+            Some("at+jwt"),
+            Some("application/at+JWT"),
+        ] {
+            assert!(is_access_token_type(typ), "{typ:?}");
+        }
+        for typ in ["dpop+jwt", "logout+jwt", "JOSE", "", "id_token"] {
+            assert!(!is_access_token_type(Some(typ)), "{typ}");
+        }
+    }
 
     #[test]
     fn body_hashes_are_standard_padded_base64() {

@@ -29,9 +29,14 @@ pub async fn login(
             req.path()
         )));
     };
-    let client_ip = req
+    let peer = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let forwarded_for = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok());
+    let client_ip = proxy.client_ip(peer, forwarded_for);
     proxy.admit(client_ip)?;
     let body = read_body(payload, MAX_BODY_BYTES).await?;
     let answer = proxy.forward(client_ip, body).await?;

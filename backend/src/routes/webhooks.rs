@@ -6,7 +6,8 @@
 //! JWKS, `request_body_sha256` = the Base64 SHA-256 of the exact body) or, when
 //! `APP_FUSIONAUTH_WEBHOOK_SECRET` is set, an `Authorization` header equal to it. The body is
 //! read as `shared::fusionauth::EventRequest`. Other event types are acknowledged and ignored;
-//! deliveries may repeat (recording is idempotent).
+//! a delivery whose event id was already processed (here or on another instance) is
+//! acknowledged and dropped.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,6 +20,7 @@ use crate::device::Ending;
 use crate::error::{Error, Result};
 use crate::routes::read_body;
 use crate::state::AppState;
+use crate::store;
 
 /// FusionAuth's signature header.
 pub const SIGNATURE_HEADER: &str = "x-fusionauth-signature-jwt";
@@ -38,6 +40,14 @@ pub async fn fusionauth(
         .map_err(|e| Error::InvalidRequest(format!("Not a FusionAuth event: {e}.")))?;
     let event = request.event;
     let event_id = event.id.as_deref().unwrap_or("-");
+    if let Some(id) = event.id.as_deref().filter(|id| !id.is_empty()) {
+        let now = state.clock.now_millis();
+        let keep = 2 * crate::auth::WEBHOOK_MAX_AGE_SECONDS * 1000;
+        if !store::claim_webhook_event(&state.pool, id, now, now.saturating_add(keep)).await? {
+            tracing::info!(event_id, "dropping a repeated FusionAuth event");
+            return Ok(HttpResponse::Ok().finish());
+        }
+    }
     let EventPayload::RefreshTokenRevoke(revoke) = event.payload else {
         let event_type = event.payload.event_type();
         tracing::info!(event_type, event_id, "ignoring a FusionAuth event");
@@ -71,7 +81,13 @@ pub async fn fusionauth(
     };
     match revocation {
         Some(revocation) => {
-            state.auth.record_revocation(&revocation, at, ttl).await?;
+            if let Err(error) = state.auth.record_revocation(&revocation, at, ttl).await {
+                // Let a new delivery of this event be processed.
+                if let Some(id) = event.id.as_deref() {
+                    let _ = store::release_webhook_event(&state.pool, id).await;
+                }
+                return Err(error);
+            }
             tracing::info!(event_id, ?revocation, "recorded a FusionAuth revocation");
             if let Some(device) = &state.device {
                 let ended = device

@@ -1,6 +1,6 @@
-//! The store's data: the catalogue, the carts, revocations and device-bound sessions, in SQL
-//! through one [`sqlx::AnyPool`] (SQLite or PostgreSQL). Queries are runtime-checked and written
-//! in SQL both databases run.
+//! The store's data: the catalogue, the carts, revocations, processed webhook events and
+//! device-bound sessions, in SQL through one [`sqlx::AnyPool`] (SQLite or PostgreSQL). Queries
+//! are runtime-checked and written in SQL both databases run.
 
 mod cart;
 mod catalogue;
@@ -8,6 +8,7 @@ mod revocations;
 mod sessions;
 #[cfg(test)]
 mod test_db;
+mod webhook_events;
 
 pub use cart::{CartOwner, add_item, clear_cart, load_cart, remove_item, set_quantity};
 pub use catalogue::{find_product, list_products, seed_catalogue};
@@ -23,6 +24,7 @@ pub use sessions::{
     prune_device_session_tokens, record_refresh, release_refresh_lease, take_refresh_lease,
     touch_device_session,
 };
+pub use webhook_events::{claim_webhook_event, release_webhook_event};
 
 use std::time::Duration;
 

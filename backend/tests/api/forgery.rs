@@ -253,14 +253,6 @@ async fn forged_tokens_are_refused_and_never_refreshed(app: TestApp) {
             ),
         ),
         (
-            "unknown kid",
-            sign_es256(
-                &attacker_ec,
-                &es256_header(Some("attacker-key")),
-                &real_claims,
-            ),
-        ),
-        (
             "no kid",
             sign_es256(&attacker_ec, &es256_header(None), &real_claims),
         ),
@@ -292,6 +284,21 @@ async fn forged_tokens_are_refused_and_never_refreshed(app: TestApp) {
     for (name, jwt) in cases {
         assert_refused_without_refresh(&app, name, &jwt, &victim.refresh_token).await;
     }
+    // A kid FusionAuth may have published since the backend's fetch moments ago: "retry later"
+    // until a refetch is allowed (then 401 if it is still unknown), and never refreshed.
+    let unknown_kid = sign_es256(
+        &attacker_ec,
+        &es256_header(Some("attacker-key")),
+        &real_claims,
+    );
+    let response = app
+        .get_cart(&unknown_kid, Some(&victim.refresh_token))
+        .await;
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        error_code(response, StatusCode::SERVICE_UNAVAILABLE).await,
+        ErrorCode::Unavailable
+    );
 
     // The stolen refresh token was never spent: the victim's own refresh still works.
     let response = app.get_cart(&victim.jwt, Some(&victim.refresh_token)).await;

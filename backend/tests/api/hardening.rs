@@ -285,3 +285,49 @@ async fn readiness_reports_the_database_and_fusionauths_keys() {
     assert_eq!(body["fusionAuthKeys"], "missing");
     assert_eq!(get(&app, "/health/live").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn strict_transport_security_is_sent_over_https_only() {
+    let app = spawn_app().await;
+    let plain = get(&app, "/api/products").await;
+    assert_eq!(header(&plain, "strict-transport-security"), None);
+    for (name, value) in [
+        ("x-forwarded-proto", "https"),
+        ("forwarded", "for=203.0.113.1;proto=https"),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/api/products"))
+            .header(name, value)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            header(&response, "strict-transport-security").as_deref(),
+            Some("max-age=31536000"),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_plain_http_fusionauth_url_to_another_host_is_refused_at_start_up() {
+    let mut settings = backend::Settings::for_fusionauth(
+        "http://fusionauth.internal.example:9011".to_owned(),
+        crate::helpers::APPLICATION_ID.to_owned(),
+        "https://auth.store.example".to_owned(),
+        "sqlite::memory:".to_owned(),
+    );
+    settings.listen = "127.0.0.1:0".to_owned();
+    let Err(error) = backend::Application::build(settings.clone()).await else {
+        panic!("a plain-http FusionAuth URL to another host is refused");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("APP_ALLOW_INSECURE_FUSIONAUTH_URL"),
+        "{error}"
+    );
+    settings.allow_insecure_fusionauth_url = true;
+    assert!(backend::Application::build(settings).await.is_ok());
+}

@@ -7,8 +7,8 @@ use shared::fusionauth::LoginResponse;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    API_KEY, APPLICATION_ID, DEMO_EMAIL, DEMO_PASSWORD, TestApp, error_code, header, spawn_app,
-    spawn_app_with,
+    API_KEY, APPLICATION_ID, DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID, LOGIN_PROXY_API_KEY,
+    TENANT_ID, TestApp, error_code, header, spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_login_proxy() -> TestApp {
@@ -126,4 +126,110 @@ async fn without_an_api_key_there_is_no_login_proxy() {
         .await,
         ErrorCode::NotFound
     );
+}
+
+#[tokio::test]
+async fn the_proxy_pins_the_application_and_ignores_a_client_chosen_no_jwt() {
+    let app = spawn_app_with_login_proxy().await;
+    let response = proxied_login(
+        &app,
+        &json!({"loginId": DEMO_EMAIL, "password": DEMO_PASSWORD,
+                "applicationId": "3c219e58-ed0e-4b18-ad48-f4f92793ae32", "noJWT": true,
+                "ipAddress": "198.51.100.1"}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: LoginResponse = response.json().await.expect("a LoginResponse");
+    let jwt = body.token.expect("a JWT despite noJWT");
+    assert_eq!(
+        crate::forgery::decode_part(&jwt, 1)["applicationId"],
+        APPLICATION_ID
+    );
+    assert_eq!(app.get_cart(&jwt, None).await.status(), StatusCode::OK);
+
+    let response = proxied_login(&app, &json!(["not", "an", "object"])).await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        ErrorCode::InvalidRequest
+    );
+}
+
+async fn login_from(app: &TestApp, forwarded_for: &str) -> StatusCode {
+    app.client
+        .post(app.url("/api/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&credentials(DEMO_PASSWORD))
+        .send()
+        .await
+        .expect("login request")
+        .status()
+}
+
+#[tokio::test]
+async fn x_forwarded_for_counts_toward_the_limit_only_from_a_trusted_proxy() {
+    // Untrusted: every attempt is the peer's, whatever the header claims.
+    let app = spawn_app_with(|settings| {
+        settings.fusionauth_api_key = Some(API_KEY.into());
+        settings.login_attempts_per_minute = 2;
+    })
+    .await;
+    assert_eq!(login_from(&app, "203.0.113.1").await, StatusCode::OK);
+    assert_eq!(login_from(&app, "203.0.113.2").await, StatusCode::OK);
+    assert_eq!(
+        login_from(&app, "203.0.113.3").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    // Trusted (the tests connect from 127.0.0.1): each forwarded client has its own budget.
+    let app = spawn_app_with(|settings| {
+        settings.fusionauth_api_key = Some(API_KEY.into());
+        settings.login_attempts_per_minute = 2;
+        settings.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(login_from(&app, "203.0.113.1").await, StatusCode::OK);
+    }
+    assert_eq!(
+        login_from(&app, "203.0.113.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(login_from(&app, "203.0.113.2").await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_nothing_else() {
+    let app = spawn_app_with(|settings| {
+        settings.fusionauth_api_key = Some(LOGIN_PROXY_API_KEY.into());
+    })
+    .await;
+    let response = proxied_login(&app, &credentials(DEMO_PASSWORD)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // The same key at FusionAuth, for what the backend never does.
+    for (method, path) in [
+        (reqwest::Method::GET, format!("/api/user/{DEMO_USER_ID}")),
+        (
+            reqwest::Method::GET,
+            format!("/api/jwt/refresh?userId={DEMO_USER_ID}"),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/api/jwt/refresh?userId={DEMO_USER_ID}"),
+        ),
+        (reqwest::Method::GET, format!("/api/tenant/{TENANT_ID}")),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), format!("{}{path}", app.fusionauth_url))
+            .header("authorization", LOGIN_PROXY_API_KEY)
+            .send()
+            .await
+            .expect("admin request");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}"
+        );
+    }
 }
