@@ -111,7 +111,15 @@ pub async fn with_password(
             },
         ));
     }
-    complete(state, tenant, user, application, &options).await
+    complete(
+        state,
+        tenant,
+        user,
+        application,
+        &options,
+        AuthenticationType::Password,
+    )
+    .await
 }
 
 /// A wrong password for an existing user: the `user.login.failed` event and the lockout count.
@@ -173,7 +181,40 @@ pub async fn with_second_factor(
     if !store::two_factor::delete_challenge(&state.pool, two_factor_id).await? {
         return Err(ApiError::NotFound);
     }
-    complete(state, tenant, user, application, &options).await
+    complete(
+        state,
+        tenant,
+        user,
+        application,
+        &options,
+        AuthenticationType::Password,
+    )
+    .await
+}
+
+/// A passkey login (`POST /api/webauthn/login`) once the assertion verified: 423, 409 and 410
+/// as for a password, then as a password login with `authenticationType` `WebAuthn`.
+pub async fn with_passkey(
+    state: &AppState,
+    tenant: &Tenant,
+    user: UserRow,
+    application: Option<Application>,
+    options: LoginOptions,
+) -> Result<LoginOutcome> {
+    if !user.active {
+        return Err(ApiError::Locked);
+    }
+    if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
+        return Err(ApiError::LoginPrevented(actions));
+    }
+    if user
+        .expiry()
+        .is_some_and(|expiry| expiry <= state.clock.now_ms())
+    {
+        return Err(ApiError::Expired);
+    }
+    let webauthn = AuthenticationType::Other("WebAuthn".to_owned());
+    complete(state, tenant, user, application, &options, webauthn).await
 }
 
 /// The end of a login once the credentials (and second factor) are good: 203 when a password
@@ -185,6 +226,7 @@ async fn complete(
     mut user: UserRow,
     application: Option<Application>,
     options: &LoginOptions,
+    authentication_type: AuthenticationType,
 ) -> Result<LoginOutcome> {
     if user.password_change_required() {
         tracing::info!("login needs a password change");
@@ -235,7 +277,7 @@ async fn complete(
     let view = users::user(&user, &registrations);
     let event = UserLoginSuccessEvent {
         application_id: options.application_id.clone(),
-        authentication_type: Some(AuthenticationType::Password),
+        authentication_type: Some(authentication_type.clone()),
         ip_address: Some(options.ip_address.clone()),
         user: view.clone(),
         ..UserLoginSuccessEvent::default()
@@ -253,7 +295,7 @@ async fn complete(
                 user: &user,
                 registered: registered
                     .and_then(|(app, index)| Some((app, registrations.get(index)?))),
-                authentication_type: AuthenticationType::Password,
+                authentication_type,
                 meta_data: &meta_data,
             },
         )

@@ -11,3 +11,4 @@ pub mod session;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
+pub mod webauthn;

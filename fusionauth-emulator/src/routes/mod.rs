@@ -14,6 +14,7 @@
 //! | [`system_configuration`] | `/api/system-configuration` |
 //! | [`webhook`] | `/api/webhook[/{webhookId}]` |
 //! | [`user_action`] | `/api/user-action[/{userActionId}]` |
+//! | [`webauthn`] | `/api/webauthn/…` (passkeys) |
 //! | [`emulator`] | `/_emulator/…` test hooks (only with `--test-hooks`) |
 //!
 //! Each module's `routes` registers its handlers in the [`table`]; [`configure`] wires them all,
@@ -35,6 +36,7 @@ mod tenant;
 mod two_factor;
 mod user;
 mod user_action;
+mod webauthn;
 mod webhook;
 mod well_known;
 
@@ -56,6 +58,7 @@ const APIS: &[fn(&mut Routes<'_>)] = &[
     user::routes,
     webhook::routes,
     user_action::routes,
+    webauthn::routes,
 ];
 
 /// Registers every route (the test hooks too when `test_hooks`) and the endpoint names derived

@@ -11,6 +11,7 @@
 //! | [`two_factor`] | `two_factor_challenges` |
 //! | [`failed_logins`], [`user_actions`] | `failed_logins`, `user_actions`, `user_action_log` |
 //! | [`webhooks`] | `webhooks` |
+//! | [`webauthn`] | `webauthn_credentials`, `webauthn_challenges` |
 
 pub mod api_keys;
 pub mod applications;
@@ -25,6 +26,7 @@ pub mod tenants;
 pub mod two_factor;
 pub mod user_actions;
 pub mod users;
+pub mod webauthn;
 pub mod webhooks;
 
 pub use refresh_tokens::RefreshTokenRow;

@@ -10,4 +10,5 @@ mod login_outcomes;
 mod permissions;
 mod refresh;
 mod restart;
+mod webauthn;
 mod webhooks;

@@ -15,6 +15,7 @@
 //! | [`events`] | webhook events (`{"event": …}`) |
 //! | [`errors`] | the error body and its codes `[rule]path` |
 //! | [`admin`] | the configuration APIs' answers, `corsConfiguration` |
+//! | [`webauthn`] | `/api/webauthn/…` (passkeys) |
 //!
 //! Everything is also re-exported here: `shared::fusionauth::LoginRequest`.
 
@@ -23,12 +24,14 @@ pub mod errors;
 pub mod events;
 pub mod jwt;
 pub mod login;
+pub mod webauthn;
 
 pub use admin::*;
 pub use errors::*;
 pub use events::*;
 pub use jwt::*;
 pub use login::*;
+pub use webauthn::*;
 
 #[cfg(test)]
 mod tests;
