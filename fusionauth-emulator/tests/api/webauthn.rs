@@ -383,3 +383,34 @@ async fn a_removed_passkey_no_longer_signs_the_user_in() {
         "a removed passkey no longer signs in"
     );
 }
+
+#[tokio::test]
+async fn webauthn_off_for_the_tenant_or_the_workflow_is_refused_with_webauthn_disabled() {
+    let emulator = spawn_emulator().await;
+    let register =
+        json!({"userId": emulator.user_id, "displayName": "Phone", "workflow": "bootstrap"});
+    let (status, body) = send(&emulator, "/api/webauthn/register/start", &register).await;
+    assert_eq!(status, 400, "WebAuthn is off by default");
+    assert_eq!(body["generalErrors"][0]["code"], "[WebAuthnDisabled]");
+
+    emulator
+        .patch_default_tenant(json!({"webAuthnConfiguration": {"enabled": true,
+            "bootstrapWorkflow": {"enabled": false}}}))
+        .await;
+    let (status, body) = send(&emulator, "/api/webauthn/register/start", &register).await;
+    assert_eq!(status, 400, "the bootstrap workflow is off");
+    assert_eq!(body["generalErrors"][0]["code"], "[WebAuthnDisabled]");
+    let general =
+        json!({"userId": emulator.user_id, "displayName": "Phone", "workflow": "general"});
+    let (status, body) = send(&emulator, "/api/webauthn/register/start", &general).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["options"]["rp"].get("id").is_none(),
+        "no relying party id configured"
+    );
+    assert!(
+        body["options"]["authenticatorSelection"]
+            .get("authenticatorAttachment")
+            .is_none()
+    );
+}
