@@ -15,7 +15,7 @@ use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::hardening::{self, Hardening};
 use crate::login_proxy::LoginProxy;
-use crate::routes::{self, cart, health, login, products, static_files, webhooks};
+use crate::routes::{self, cart, health, login, passkeys, products, static_files, webhooks};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store;
@@ -29,6 +29,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
                 .wrap(from_fn(hardening::cors))
                 .route("/products", web::get().to(products::list))
                 .route("/login", web::post().to(login::login))
+                .route(
+                    "/passkeys/registration",
+                    web::post().to(passkeys::registration),
+                )
+                .route(
+                    "/passkeys/authentication",
+                    web::post().to(passkeys::authentication),
+                )
                 .route("/cart", web::get().to(cart::get))
                 .route("/cart", web::delete().to(cart::clear))
                 .route("/cart/items", web::post().to(cart::add_item))
@@ -143,6 +151,15 @@ impl Application {
                 settings.login_attempts_per_minute,
             )
         });
+        let passkey_proxy = settings.fusionauth_api_key.clone().map(|api_key| {
+            web::Data::new(passkeys::PasskeyProxy::new(
+                client.clone(),
+                &settings.fusionauth_url,
+                api_key,
+                settings.application_id.clone(),
+                settings.login_attempts_per_minute,
+            ))
+        });
         let auth = Authenticator::new(&settings, client, clock.clone(), pool.clone());
         auth.prefetch_keys().await;
         auth.reload_revocations()
@@ -186,11 +203,17 @@ impl Application {
             "backend ready"
         );
         let server = HttpServer::new(move || {
+            let passkey_proxy = passkey_proxy.clone();
             App::new()
                 .wrap(middleware::Compress::default())
                 .wrap(from_fn(hardening::every_response))
                 .app_data(state.clone())
                 .app_data(hardening.clone())
+                .configure(|cfg| {
+                    if let Some(proxy) = passkey_proxy {
+                        cfg.app_data(proxy);
+                    }
+                })
                 .configure(|cfg| configure(cfg, static_dir.as_deref()))
         })
         // On SIGINT/SIGTERM: stop accepting, let requests in flight finish for up to 10 s.

@@ -5,6 +5,7 @@
 pub(crate) mod cart;
 pub(crate) mod health;
 pub(crate) mod login;
+pub(crate) mod passkeys;
 pub(crate) mod products;
 pub(crate) mod static_files;
 pub(crate) mod webhooks;

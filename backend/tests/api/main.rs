@@ -10,6 +10,7 @@ mod hardening;
 mod helpers;
 mod hmac;
 mod login_proxy;
+mod passkeys;
 mod postgres;
 mod public;
 mod revocation;
