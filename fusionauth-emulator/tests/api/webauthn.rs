@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, decode_part, spawn_emulator};
+use crate::helpers::{TestEmulator, WebhookReceiver, decode_part, spawn_emulator, variable};
 
 const ORIGIN: &str = "http://localhost:8080";
 const RP_ID: &str = "localhost";
@@ -413,4 +413,60 @@ async fn webauthn_off_for_the_tenant_or_the_workflow_is_refused_with_webauthn_di
             .get("authenticatorAttachment")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn a_passkey_login_fires_user_login_success_with_authentication_type_webauthn() {
+    let emulator = passkey_emulator().await;
+    let receiver = WebhookReceiver::start().await;
+    let response = emulator
+        .admin(Method::POST, "/api/webhook")
+        .json(
+            &json!({"webhook": {"url": receiver.url, "tenantIds": [variable("defaultTenantId")],
+            "eventsEnabled": {"user.login.success": true}}}),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    emulator
+        .patch_default_tenant(json!({"eventConfiguration": {"events": {
+            "user.login.success": {"enabled": true, "transactionType": "None"}}}}))
+        .await;
+    let mut phone = Authenticator::new(6);
+    register(&emulator, &phone, &emulator.user_id).await;
+    let challenge = start_login(&emulator, &emulator.user_id).await;
+    let assertion = phone.get(&challenge, &emulator.user_id, 1);
+    let response = emulator
+        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let (_, event) = receiver.next_event("user.login.success").await;
+    assert_eq!(event["authenticationType"], "WebAuthn");
+    assert_eq!(event["applicationId"], emulator.application_id);
+    assert_eq!(event["user"]["id"], emulator.user_id);
+}
+
+#[tokio::test]
+async fn an_expired_user_gets_410_from_a_passkey_login_as_from_a_password_login() {
+    let emulator = passkey_emulator().await;
+    let mut phone = Authenticator::new(8);
+    register(&emulator, &phone, &emulator.user_id).await;
+    let now = emulator.now_millis().await;
+    let response = emulator
+        .admin(Method::PATCH, &format!("/api/user/{}", emulator.user_id))
+        .json(&json!({"user": {"expiry": now - 1000}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let password = emulator.login_as(&emulator.email, &emulator.password).await;
+    assert_eq!(password.status(), 410);
+    let challenge = start_login(&emulator, &emulator.user_id).await;
+    let assertion = phone.get(&challenge, &emulator.user_id, 1);
+    let response = emulator
+        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
+        .await;
+    assert_eq!(response.status(), 410);
+    assert!(response.bytes().await.expect("body").is_empty());
 }
