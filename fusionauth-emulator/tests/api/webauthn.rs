@@ -9,7 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, WebhookReceiver, decode_part, spawn_emulator, variable};
+use crate::helpers::{
+    TestEmulator, WebhookReceiver, decode_part, spawn_emulator, spawn_emulator_with_kickstart_json,
+    variable,
+};
 
 const ORIGIN: &str = "http://localhost:8080";
 const RP_ID: &str = "localhost";
@@ -469,4 +472,48 @@ async fn an_expired_user_gets_410_from_a_passkey_login_as_from_a_password_login(
         .await;
     assert_eq!(response.status(), 410);
     assert!(response.bytes().await.expect("body").is_empty());
+}
+
+const START_ONLY_KEY: &str = "webauthn-start-only-key-0123456789abcdefghijklmnopqrstuvwxyz";
+
+#[tokio::test]
+async fn a_kickstart_enables_webauthn_and_a_key_limited_to_the_starts_can_only_start() {
+    let emulator = spawn_emulator_with_kickstart_json(|document| {
+        document["apiKeys"].as_array_mut().expect("apiKeys").push(
+            json!({"key": START_ONLY_KEY, "description": "passkey starts",
+                "permissions": {"endpoints": {"/api/webauthn/start": ["POST"],
+                    "/api/webauthn/register/start": ["POST"]}}}),
+        );
+        document["requests"].as_array_mut().expect("requests").push(
+            json!({"method": "PATCH", "url": "/api/tenant/#{defaultTenantId}",
+                "body": {"tenant": {"webAuthnConfiguration": {"enabled": true,
+                    "relyingPartyId": RP_ID, "bootstrapWorkflow": {"enabled": true}}}}}),
+        );
+    })
+    .await;
+    let start = |path: &'static str, body: Value| {
+        emulator
+            .client
+            .post(emulator.url(path))
+            .header("Authorization", START_ONLY_KEY)
+            .json(&body)
+            .send()
+    };
+    let response = start(
+        "/api/webauthn/register/start",
+        json!({"userId": emulator.user_id, "displayName": "Phone", "workflow": "bootstrap"}),
+    )
+    .await
+    .expect("sent");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["options"]["rp"]["id"], RP_ID);
+    let response = emulator
+        .client
+        .get(emulator.url(&format!("/api/webauthn?userId={}", emulator.user_id)))
+        .header("Authorization", START_ONLY_KEY)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 401);
 }
