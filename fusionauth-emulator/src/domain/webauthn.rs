@@ -5,6 +5,7 @@
 //! the signature counter) are `webauthn-rs`'s; this module converts FusionAuth's JSON shapes at
 //! the edge and keeps each started ceremony (its one-time challenge) in the database until it
 //! is used or expires.
+//! (Over 500 lines: both ceremonies share the settings, conversions and stored state kept here.)
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! The WebAuthn (passkey) API with a software authenticator written here: a P-256 key, the
 //! authenticator data and CBOR it would produce, and the browser's client data.
+//! (Over 500 lines: the software authenticator and every ceremony's tests share one file.)
 
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::SystemRandom;
