@@ -19,7 +19,7 @@ use crate::device::{
 use crate::hardening::{self, Hardening};
 use crate::login_proxy::LoginProxy;
 use crate::routes::{
-    self, account, cart, health, login, products, session, static_files, webhooks,
+    self, account, cart, health, login, passkeys, products, session, static_files, webhooks,
 };
 use crate::settings::{PublicOrigin, Settings};
 use crate::state::AppState;
@@ -41,6 +41,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
                 )
                 .route("/session", web::post().to(session::hand_off))
                 .route("/session", web::delete().to(session::log_out))
+                .route(
+                    "/passkeys/registration",
+                    web::post().to(passkeys::registration),
+                )
+                .route(
+                    "/passkeys/authentication",
+                    web::post().to(passkeys::authentication),
+                )
                 .route("/cart", web::get().to(cart::get))
                 .route("/cart", web::delete().to(cart::clear))
                 .route("/cart/items", web::post().to(cart::add_item))
@@ -232,6 +240,15 @@ impl Application {
             )
         });
         let accounts = web::Data::new(account::Accounts::from_settings(client.clone(), &settings));
+        let passkey_proxy = settings.fusionauth_api_key.clone().map(|api_key| {
+            web::Data::new(passkeys::PasskeyProxy::new(
+                client.clone(),
+                &settings.fusionauth_url,
+                api_key,
+                settings.application_id.clone(),
+                settings.login_attempts_per_minute,
+            ))
+        });
         let auth = Authenticator::new(&settings, client, clock.clone(), pool.clone());
         auth.prefetch_keys().await;
         auth.reload_revocations()
@@ -288,12 +305,18 @@ impl Application {
             "backend ready"
         );
         let server = HttpServer::new(move || {
+            let passkey_proxy = passkey_proxy.clone();
             App::new()
                 .wrap(middleware::Compress::default())
                 .wrap(from_fn(hardening::every_response))
                 .app_data(state.clone())
                 .app_data(hardening.clone())
                 .app_data(accounts.clone())
+                .configure(|cfg| {
+                    if let Some(proxy) = passkey_proxy {
+                        cfg.app_data(proxy);
+                    }
+                })
                 .configure(|cfg| configure(cfg, static_dir.as_deref()))
         })
         // On SIGINT/SIGTERM: stop accepting, let requests in flight finish for up to 10 s.

@@ -6,6 +6,7 @@ pub(crate) mod account;
 pub(crate) mod cart;
 pub(crate) mod health;
 pub(crate) mod login;
+pub(crate) mod passkeys;
 pub(crate) mod products;
 pub(crate) mod session;
 pub(crate) mod static_files;

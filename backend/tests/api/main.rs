@@ -15,6 +15,7 @@ mod helpers;
 mod hmac;
 mod key_rotation;
 mod login_proxy;
+mod passkeys;
 mod postgres;
 mod public;
 mod refresh_abuse;

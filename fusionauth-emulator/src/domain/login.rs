@@ -116,7 +116,15 @@ pub async fn with_password(
     // The failure streak ends only with a complete login: a password alone does not reset the
     // count its second factor's wrong codes add to.
     store::failed_logins::clear(&state.pool, &user.id).await?;
-    complete(state, tenant, user, application, &options).await
+    complete(
+        state,
+        tenant,
+        user,
+        application,
+        &options,
+        AuthenticationType::Password,
+    )
+    .await
 }
 
 /// A wrong password for an existing user: the `user.login.failed` event and the lockout count.
@@ -213,7 +221,41 @@ pub async fn with_second_factor(
         return Err(ApiError::NotFound);
     }
     store::failed_logins::clear(&state.pool, &user.id).await?;
-    complete(state, tenant, user, application, &options).await
+    complete(
+        state,
+        tenant,
+        user,
+        application,
+        &options,
+        AuthenticationType::Password,
+    )
+    .await
+}
+
+/// A passkey login (`POST /api/webauthn/login`) once the assertion verified: 423, 409 and 410
+/// as for a password, then as a password login with `authenticationType` `WebAuthn`.
+pub async fn with_passkey(
+    state: &AppState,
+    tenant: &Tenant,
+    user: UserRow,
+    application: Option<Application>,
+    options: LoginOptions,
+) -> Result<LoginOutcome> {
+    if !user.active {
+        return Err(ApiError::Locked);
+    }
+    if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
+        return Err(ApiError::LoginPrevented(actions));
+    }
+    if user
+        .expiry()
+        .is_some_and(|expiry| expiry <= state.clock.now_ms())
+    {
+        return Err(ApiError::Expired);
+    }
+    store::failed_logins::clear(&state.pool, &user.id).await?;
+    let webauthn = AuthenticationType::Other("WebAuthn".to_owned());
+    complete(state, tenant, user, application, &options, webauthn).await
 }
 
 /// The end of a login once the credentials (and second factor) are good: 203 when a password
@@ -225,6 +267,7 @@ async fn complete(
     mut user: UserRow,
     application: Option<Application>,
     options: &LoginOptions,
+    authentication_type: AuthenticationType,
 ) -> Result<LoginOutcome> {
     if user.password_change_required() {
         tracing::info!("login needs a password change");
@@ -278,7 +321,7 @@ async fn complete(
     let view = users::user(&user, &registrations);
     let event = UserLoginSuccessEvent {
         application_id: options.application_id.clone(),
-        authentication_type: Some(AuthenticationType::Password),
+        authentication_type: Some(authentication_type.clone()),
         ip_address: Some(options.ip_address.clone()),
         user: view.clone(),
         ..UserLoginSuccessEvent::default()
@@ -296,7 +339,7 @@ async fn complete(
                 user: &user,
                 registered: registered
                     .and_then(|(app, index)| Some((app, registrations.get(index)?))),
-                authentication_type: AuthenticationType::Password,
+                authentication_type,
                 meta_data: &meta_data,
             },
         )

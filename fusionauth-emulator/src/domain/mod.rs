@@ -14,3 +14,4 @@ pub mod tokens;
 pub mod two_factor;
 pub mod users;
 pub mod verification;
+pub mod webauthn;

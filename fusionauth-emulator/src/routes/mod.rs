@@ -17,6 +17,7 @@
 //! | [`webhook`] | `/api/webhook[/{webhookId}]` |
 //! | [`user_action`] | `/api/user-action[/{userActionId}]` |
 //! | [`outbox`] | `/_emulator/outbox[.json]`: the emails sent (always served) |
+//! | [`webauthn`] | `/api/webauthn/…` (passkeys) |
 //! | [`emulator`] | `/_emulator/…` test hooks (only with `--test-hooks`) |
 //!
 //! Each module's `routes` registers its handlers in the [`table`]; [`configure`] wires them all,
@@ -41,6 +42,7 @@ mod user;
 mod user_action;
 mod user_password;
 mod user_verify;
+mod webauthn;
 mod webhook;
 mod well_known;
 
@@ -67,6 +69,7 @@ const APIS: &[fn(&mut Routes<'_>)] = &[
     webhook::routes,
     user_action::routes,
     outbox::routes,
+    webauthn::routes,
 ];
 
 /// Registers every route (the test hooks too when `test_hooks`) and the endpoint names derived

@@ -92,6 +92,12 @@ fn endpoint_names_are_fusionauths_names_for_the_routes_served() {
             "/api/user/forgot-password",
             "/api/user/registration",
             "/api/user/verify-email",
+            "/api/webauthn",
+            "/api/webauthn/assert",
+            "/api/webauthn/login",
+            "/api/webauthn/register/complete",
+            "/api/webauthn/register/start",
+            "/api/webauthn/start",
             "/api/webhook",
         ]
     );

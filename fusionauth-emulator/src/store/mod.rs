@@ -12,6 +12,7 @@
 //! | [`failed_logins`], [`user_actions`] | `failed_logins`, `user_actions`, `user_action_log` |
 //! | [`webhooks`] | `webhooks` |
 //! | [`account`] | `change_password_ids`, `one_time_passwords`, `email_verification_ids`, `outbox` |
+//! | [`webauthn`] | `webauthn_credentials`, `webauthn_challenges` |
 
 pub mod account;
 pub mod api_keys;
@@ -27,6 +28,7 @@ pub mod tenants;
 pub mod two_factor;
 pub mod user_actions;
 pub mod users;
+pub mod webauthn;
 pub mod webhooks;
 
 pub use refresh_tokens::RefreshTokenRow;

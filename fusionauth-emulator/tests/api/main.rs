@@ -15,4 +15,5 @@ mod refresh;
 mod restart;
 mod two_factor;
 mod users;
+mod webauthn;
 mod webhooks;

@@ -16,6 +16,7 @@
 //! | [`errors`] | the error body and its codes `[rule]path` |
 //! | [`account`] | `/api/user/forgot-password`, `/api/user/change-password`, `/api/user/verify-email` |
 //! | [`admin`] | the configuration APIs' answers, `corsConfiguration` |
+//! | [`webauthn`] | `/api/webauthn/…` (passkeys) |
 //!
 //! Everything is also re-exported here: `shared::fusionauth::LoginRequest`.
 
@@ -25,6 +26,7 @@ pub mod errors;
 pub mod events;
 pub mod jwt;
 pub mod login;
+pub mod webauthn;
 
 pub use account::*;
 pub use admin::*;
@@ -32,6 +34,7 @@ pub use errors::*;
 pub use events::*;
 pub use jwt::*;
 pub use login::*;
+pub use webauthn::*;
 
 #[cfg(test)]
 mod tests;

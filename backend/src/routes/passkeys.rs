@@ -1,0 +1,162 @@
+//! `POST /api/passkeys/registration` (a signed-in user) and `POST /api/passkeys/authentication`
+//! (a login id): FusionAuth's two WebAuthn "start" calls, which need the API key, made here with
+//! the server-side key so it never reaches a browser. The "complete" calls go from the PWA to
+//! FusionAuth directly. Only when `APP_FUSIONAUTH_API_KEY` is set (404 otherwise).
+//! <https://fusionauth.io/docs/apis/webauthn>
+//!
+//! The bodies are FusionAuth's own (`WebAuthnRegisterStartRequest`, `WebAuthnStartRequest`), with
+//! the user (registration: the JWT's subject) and the application (the backend's) pinned here;
+//! FusionAuth's status and body come back unchanged. Attempts are limited per client address.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use shared::fusionauth::{WebAuthnRegisterStartRequest, WebAuthnStartRequest, WebAuthnWorkflow};
+
+use crate::auth::AuthUser;
+use crate::error::{Error, Result};
+use crate::rate_limit::RateLimiter;
+use crate::settings::Secret;
+
+/// The two start calls' configuration and per-address limiter (app data, present when the
+/// API key is set).
+#[derive(Debug)]
+pub struct PasskeyProxy {
+    client: reqwest::Client,
+    fusionauth_url: String,
+    api_key: Secret,
+    application_id: String,
+    limiter: RateLimiter,
+}
+
+impl PasskeyProxy {
+    pub fn new(
+        client: reqwest::Client,
+        fusionauth_url: &str,
+        api_key: Secret,
+        application_id: String,
+        attempts_per_minute: u32,
+    ) -> Self {
+        Self {
+            client,
+            fusionauth_url: fusionauth_url.trim_end_matches('/').to_owned(),
+            api_key,
+            application_id,
+            limiter: RateLimiter::per_minute(attempts_per_minute),
+        }
+    }
+
+    fn admit(&self, client_ip: IpAddr) -> Result<()> {
+        self.limiter.check(client_ip).map_err(|wait| {
+            tracing::warn!(%client_ip, "too many passkey attempts");
+            Error::TooManyRequests {
+                retry_after_seconds: wait.as_secs().saturating_add(1),
+            }
+        })
+    }
+
+    /// `POST path` at FusionAuth with the API key; its answer, unchanged.
+    async fn forward(&self, path: &str, body: &impl serde::Serialize) -> Result<HttpResponse> {
+        let url = format!("{}{path}", self.fusionauth_url);
+        let unavailable =
+            |cause: String| Error::Unavailable(anyhow::anyhow!("POST {url}: {cause}"));
+        let response = self
+            .client
+            .post(&url)
+            .header(reqwest::header::AUTHORIZATION, self.api_key.expose())
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| unavailable(e.without_url().to_string()))?;
+        let status = StatusCode::from_u16(response.status().as_u16())
+            .map_err(|e| unavailable(e.to_string()))?;
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| unavailable(format!("unreadable answer: {}", e.without_url())))?;
+        tracing::info!(
+            status = status.as_u16(),
+            path,
+            "FusionAuth answered a passkey start"
+        );
+        let mut builder = HttpResponse::build(status);
+        if bytes.is_empty() {
+            return Ok(builder.finish());
+        }
+        builder.insert_header((
+            header::CONTENT_TYPE,
+            content_type.unwrap_or(HeaderValue::from_static("application/json")),
+        ));
+        Ok(builder.body(bytes))
+    }
+}
+
+fn proxy<'a>(
+    req: &HttpRequest,
+    proxy: Option<&'a web::Data<PasskeyProxy>>,
+) -> Result<&'a PasskeyProxy> {
+    proxy
+        .map(|data| data.get_ref())
+        .ok_or_else(|| Error::NotFound(format!("No route for {} {}.", req.method(), req.path())))
+}
+
+fn client_ip(req: &HttpRequest) -> IpAddr {
+    req.peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+}
+
+/// `POST /api/passkeys/registration` `{displayName, name?, userAgent?, workflow?}`: FusionAuth's
+/// registration options for the signed-in user (`workflow` defaults to `bootstrap`).
+#[tracing::instrument(skip_all, fields(subject = %user.subject))]
+pub async fn registration(
+    req: HttpRequest,
+    user: AuthUser,
+    passkeys: Option<web::Data<PasskeyProxy>>,
+    web::Json(body): web::Json<WebAuthnRegisterStartRequest>,
+) -> Result<HttpResponse> {
+    let passkeys = proxy(&req, passkeys.as_ref())?;
+    passkeys.admit(client_ip(&req))?;
+    if body.display_name.trim().is_empty() {
+        return Err(Error::InvalidRequest("displayName is required.".to_owned()));
+    }
+    let request = WebAuthnRegisterStartRequest {
+        user_id: user.subject.clone(),
+        workflow: Some(body.workflow.unwrap_or(WebAuthnWorkflow::Bootstrap)),
+        ..body
+    };
+    passkeys
+        .forward("/api/webauthn/register/start", &request)
+        .await
+}
+
+/// `POST /api/passkeys/authentication` `{loginId, workflow?, credentialId?}`: FusionAuth's
+/// request options for that login id, for this application (`workflow` defaults to
+/// `bootstrap`).
+#[tracing::instrument(skip_all)]
+pub async fn authentication(
+    req: HttpRequest,
+    passkeys: Option<web::Data<PasskeyProxy>>,
+    web::Json(body): web::Json<WebAuthnStartRequest>,
+) -> Result<HttpResponse> {
+    let passkeys = proxy(&req, passkeys.as_ref())?;
+    passkeys.admit(client_ip(&req))?;
+    let Some(login_id) = body.login_id.filter(|id| !id.trim().is_empty()) else {
+        return Err(Error::InvalidRequest("loginId is required.".to_owned()));
+    };
+    let request = WebAuthnStartRequest {
+        application_id: Some(passkeys.application_id.clone()),
+        credential_id: body.credential_id,
+        login_id: Some(login_id),
+        login_id_types: None,
+        state: None,
+        user_id: None,
+        workflow: Some(body.workflow.unwrap_or(WebAuthnWorkflow::Bootstrap)),
+    };
+    passkeys.forward("/api/webauthn/start", &request).await
+}
