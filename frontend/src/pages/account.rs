@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use leptos::either::{Either, EitherOf3};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use shared::store::SignUpRequest;
@@ -203,7 +204,7 @@ pub fn SignUpPage() -> impl IntoView {
     };
     view! {
         <section class="page narrow login" aria-labelledby="signup-title">
-            <Show when=move || verify.get() fallback=move || view! {
+            {move || if !verify.get() { Either::Left(view! {
                 <h1 id="signup-title" tabindex="-1">"Create an account"</h1>
                 <form id="signup-form" class="card form" novalidate on:submit=on_submit>
                     <Field id="signup-email" label="Email" kind="email" autocomplete="username" value=email error=form.error("email") />
@@ -213,12 +214,12 @@ pub fn SignUpPage() -> impl IntoView {
                     <Submit id="signup-submit" form label="Create account" />
                 </form>
                 <p class="fine-print"><a href="/login">"Already have an account? Sign in"</a></p>
-            }>
+            }) } else { Either::Right(view! {
                 <h1 id="verify-title" tabindex="-1">"Verify your email"</h1>
                 <p class="lead">"We've sent a link to " {move || email.get()} ". Open it to finish, then sign in."</p>
                 <ResendVerification email=email.into() />
                 <p><a class="button" href="/login">"Sign in"</a></p>
-            </Show>
+            }) }}
         </section>
     }
 }
@@ -246,16 +247,16 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     view! {
         <section class="page narrow login" aria-labelledby="forgot-title">
             <h1 id="forgot-title" tabindex="-1">"Forgot your password?"</h1>
-            <Show when=move || sent.get() fallback=move || view! {
+            {move || if !sent.get() { Either::Left(view! {
                 <form id="forgot-form" class="card form" novalidate on:submit=on_submit>
                     <Field id="forgot-email" label="Email" kind="email" autocomplete="username" value=email error=form.error("email") />
                     <FormError form />
                     <Submit id="forgot-submit" form label="Email me a link" />
                 </form>
-            }>
+            }) } else { Either::Right(view! {
                 <Done id="forgot-sent" link="Back to sign in" href="/login"
                     text=format!("If {} has an account, we've sent it a link to choose a new password.", email.get_untracked().trim()) />
-            </Show>
+            }) }}
         </section>
     }
 }
@@ -288,16 +289,16 @@ pub(crate) fn NewPasswordForm(id: String) -> impl IntoView {
         );
     };
     view! {
-        <Show when=move || changed.get() fallback=move || view! {
+        {move || if !changed.get() { Either::Left(view! {
             <form id="new-password-form" class="card form" novalidate on:submit=on_submit>
                 <Field id="new-password" label="New password" kind="password" autocomplete="new-password" value=password error=form.error("password") />
                 <FormError form />
                 <Submit id="new-password-submit" form label="Change password" />
             </form>
-        }>
+        }) } else { Either::Right(view! {
             <Done id="password-changed" link="Sign in" href="/login"
                 text="Your password has been changed. Sign in with it.".to_owned() />
-        </Show>
+        }) }}
     }
 }
 
@@ -340,14 +341,14 @@ pub fn VerifyEmailPage() -> impl IntoView {
         <section class="page narrow login" aria-labelledby="verify-title">
             <h1 id="verify-title" tabindex="-1">"Verify your email"</h1>
             {move || match outcome.get() {
-                None => view! { <p role="status">"Checking your link…"</p> }.into_any(),
-                Some(Ok(())) => view! {
+                None => EitherOf3::A(view! { <p role="status">"Checking your link…"</p> }),
+                Some(Ok(())) => EitherOf3::B(view! {
                     <Done id="email-verified" link="Sign in" href="/login"
                         text="Your email address is verified.".to_owned() />
-                }.into_any(),
-                Some(Err(failure)) => view! {
+                }),
+                Some(Err(failure)) => EitherOf3::C(view! {
                     <p id="form-error" class="form-error" role="alert">{failure.message()}</p>
-                }.into_any(),
+                }),
             }}
         </section>
     }
