@@ -1,13 +1,15 @@
 //! The root component: provides the router, the session, the API client and the cart badge
 //! count through context, and picks the page to show.
 
-use leptos::either::EitherOf9;
+use leptos::either::EitherOf10;
 use leptos::prelude::*;
 
 use crate::api::ApiClient;
 use crate::cart_count::CartCount;
 use crate::components::{Header, NetworkNotice, NotFound};
-use crate::pages::account::{ForgotPasswordPage, ResetPasswordPage, SignUpPage, VerifyEmailPage};
+use crate::pages::account::{
+    AccountPage, ForgotPasswordPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
+};
 use crate::pages::cart::CartPage;
 use crate::pages::login::LoginPage;
 use crate::pages::store::StorePage;
@@ -71,15 +73,16 @@ pub fn App() -> impl IntoView {
         <NetworkNotice />
         <main id="main">
             {move || match shown.get() {
-                None => EitherOf9::A(()),
-                Some(Page::Login) => EitherOf9::B(view! { <LoginPage /> }),
-                Some(Page::Store) => EitherOf9::C(view! { <StorePage /> }),
-                Some(Page::Cart) => EitherOf9::D(view! { <CartPage /> }),
-                Some(Page::SignUp) => EitherOf9::E(view! { <SignUpPage /> }),
-                Some(Page::ForgotPassword) => EitherOf9::F(view! { <ForgotPasswordPage /> }),
-                Some(Page::ResetPassword) => EitherOf9::G(view! { <ResetPasswordPage /> }),
-                Some(Page::VerifyEmail) => EitherOf9::H(view! { <VerifyEmailPage /> }),
-                Some(Page::NotFound) => EitherOf9::I(view! { <NotFound /> }),
+                None => EitherOf10::A(()),
+                Some(Page::Login) => EitherOf10::B(view! { <LoginPage /> }),
+                Some(Page::Store) => EitherOf10::C(view! { <StorePage /> }),
+                Some(Page::Cart) => EitherOf10::D(view! { <CartPage /> }),
+                Some(Page::SignUp) => EitherOf10::E(view! { <SignUpPage /> }),
+                Some(Page::ForgotPassword) => EitherOf10::F(view! { <ForgotPasswordPage /> }),
+                Some(Page::ResetPassword) => EitherOf10::G(view! { <ResetPasswordPage /> }),
+                Some(Page::VerifyEmail) => EitherOf10::H(view! { <VerifyEmailPage /> }),
+                Some(Page::Account) => EitherOf10::I(view! { <AccountPage /> }),
+                Some(Page::NotFound) => EitherOf10::J(view! { <NotFound /> }),
             }}
         </main>
     }

@@ -14,6 +14,8 @@ pub enum Page {
     Store,
     /// `/cart`: the shopping cart (workflow steps 4–13).
     Cart,
+    /// `/account`: the signed-in user's account (change password).
+    Account,
     /// `/signup`: a new account.
     SignUp,
     /// `/password/forgot`: asks for a reset email.
@@ -33,6 +35,7 @@ impl Page {
             Self::Login => "/login",
             Self::Store => "/",
             Self::Cart => "/cart",
+            Self::Account => "/account",
             Self::SignUp => "/signup",
             Self::ForgotPassword => "/password/forgot",
             Self::ResetPassword => "/password/change/",
@@ -52,6 +55,7 @@ impl Page {
             "" => Self::Store,
             "/login" => Self::Login,
             "/cart" => Self::Cart,
+            "/account" => Self::Account,
             "/signup" => Self::SignUp,
             "/password/forgot" => Self::ForgotPassword,
             _ if with_id("/password/change/") => Self::ResetPassword,
@@ -62,7 +66,10 @@ impl Page {
 
     /// Whether the page needs a signed-in user.
     pub const fn needs_session(self) -> bool {
-        matches!(self, Self::Store | Self::Cart | Self::NotFound)
+        matches!(
+            self,
+            Self::Store | Self::Cart | Self::Account | Self::NotFound
+        )
     }
 
     /// Whether a signed-in user is sent on to the store instead.
@@ -162,6 +169,7 @@ mod tests {
             Page::Login,
             Page::Store,
             Page::Cart,
+            Page::Account,
             Page::SignUp,
             Page::ForgotPassword,
         ] {

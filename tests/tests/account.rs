@@ -272,3 +272,69 @@ async fn a_user_who_must_change_the_password_does_so_and_is_signed_in() -> anyho
     browser.close().await?;
     outcome
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_password_on_one_device_ends_the_other_devices_session() -> anyhow::Result<()>
+{
+    let stack = start().await?;
+    let (a, b) = (Browser::start().await?, Browser::start().await?);
+    let outcome = async {
+        a.sign_in(&stack).await?;
+        b.sign_in(&stack).await?;
+
+        a.element("#nav-account").await?.click().await?;
+        a.path_becomes("/account").await?;
+        // A wrong current password changes nothing.
+        fill_in(
+            &a,
+            &[
+                ("#current-password", "not-my-password"),
+                ("#account-new-password", "a-changed-password"),
+            ],
+            "#change-password-submit",
+        )
+        .await?;
+        a.text_becomes(
+            "#current-password-error",
+            "That isn't your current password.",
+        )
+        .await?;
+        fill_in(
+            &a,
+            &[
+                ("#current-password", &stack.facts.demo_password),
+                ("#account-new-password", "a-changed-password"),
+            ],
+            "#change-password-submit",
+        )
+        .await?;
+        a.text_becomes(
+            "#password-changed",
+            "Your password has been changed. Every other device has been signed out.",
+        )
+        .await?;
+
+        // Device B's very next request is refused; its app shows the login form and says why.
+        b.element("#nav-cart").await?.click().await?;
+        b.path_becomes("/login").await?;
+        b.text_becomes(
+            "#session-notice",
+            "Your session has expired. Please sign in again.",
+        )
+        .await?;
+        ensure!(b.stored_session().await?.is_none(), "B keeps no session");
+
+        // Device A carries on with its new sign-in.
+        a.element("#nav-cart").await?.click().await?;
+        a.path_becomes("/cart").await?;
+        a.element("#cart").await?;
+        ensure!(a.stored_session().await?.is_some(), "A is still signed in");
+        Ok(())
+    }
+    .await;
+    let _ = a.screenshot("account-change-a").await;
+    let _ = b.screenshot("account-change-b").await;
+    a.close().await?;
+    b.close().await?;
+    outcome
+}

@@ -4,7 +4,9 @@
 //! a sign-in with its `oneTimePassword`, and email verification (the link, "resend").
 //! <https://fusionauth.io/docs/apis/users>
 
-use shared::store::{ForgotPasswordRequest, SignUpRequest, SignUpResponse};
+use shared::store::{
+    AppConfig, DeviceBinding, ForgotPasswordRequest, SignUpRequest, SignUpResponse,
+};
 
 use super::call::Timeout;
 use super::client::ApiClient;
@@ -127,7 +129,68 @@ impl ApiClient {
         if reply.status != 200 {
             return Err(read_failure(reply.status, &reply.body));
         }
-        let Some(one_time_password) = from_str::<ChangePasswordResponse>(&reply.body)
+        self.sign_in_once(&config, &reply.body).await
+    }
+
+    /// Signed in: `POST {fusionAuthUrl}/api/user/change-password` with the JWT and the current
+    /// password. The tenant's `onPasswordChanged` policy then revokes every refresh token of
+    /// the user, this device's too, so the device signs in again with the change's
+    /// `oneTimePassword`.
+    ///
+    /// # Errors
+    /// [`LoginFailure::Invalid`] on `currentPassword` (wrong or blank) or `password` (the rules).
+    pub async fn change_own_password(
+        &self,
+        current: &str,
+        password: &str,
+    ) -> Result<PasswordChanged, LoginFailure> {
+        let config = self.config().await.map_err(|_| LoginFailure::Unreachable)?;
+        // A store call first: it renews an expired JWT (the backend does in `required` mode).
+        let _ = self.cart().await;
+        let token = self
+            .session
+            .current()
+            .map(|s| s.token)
+            .ok_or(LoginFailure::Unexpected)?;
+        let body = to_string(&ChangePasswordRequest {
+            password,
+            current_password: Some(current),
+        })
+        .ok_or(LoginFailure::Unexpected)?;
+        let url = format!("{}/api/user/change-password", config.fusion_auth_url);
+        let authorization = format!("Bearer {token}");
+        let abort = Timeout::start(LOGIN_TIMEOUT);
+        let reply = http::send(Call {
+            method: "POST",
+            url: &url,
+            headers: &[("Authorization", &authorization)],
+            json: Some(&body),
+            omit_credentials: true,
+            signal: abort.signal().as_ref(),
+        })
+        .await
+        .map_err(|_| LoginFailure::Unreachable)?;
+        match reply.status {
+            200 => self.sign_in_once(&config, &reply.body).await,
+            404 => Err(LoginFailure::check_filled(&[(
+                "currentPassword",
+                "",
+                "That isn't your current password.",
+            )])
+            .err()
+            .unwrap_or(LoginFailure::Unexpected)),
+            status => Err(read_failure(status, &reply.body)),
+        }
+    }
+
+    /// Signs in with the `oneTimePassword` of a change's 200 `answer`; the password is changed
+    /// whatever happens here, so any trouble leaves the user to sign in with it.
+    async fn sign_in_once(
+        &self,
+        config: &AppConfig,
+        answer: &str,
+    ) -> Result<PasswordChanged, LoginFailure> {
+        let Some(one_time_password) = from_str::<ChangePasswordResponse>(answer)
             .and_then(|r| r.one_time_password)
             .filter(|p| !p.is_empty())
         else {
@@ -139,22 +202,17 @@ impl ApiClient {
             application_id: Some(&config.application_id),
         })
         .ok_or(LoginFailure::Unexpected)?;
-        if config.device_binding == shared::store::DeviceBinding::Required {
+        if config.device_binding == DeviceBinding::Required {
             self.prepare_key().await?;
         }
         let url = format!("{}/api/login", config.fusion_auth_url);
         let reply = send("POST", &url, Some(&body), true).await?;
-        // The password is changed whatever happens now; a second factor or a refused sign-in
-        // leaves the user to sign in with it.
         if let Ok(LoginStep::SignedIn(session)) =
             read_login_answer(reply.status, &reply.body, false)
+            && let Ok(LoginStep::SignedIn(session)) =
+                self.signed_in(config, LoginStep::SignedIn(session)).await
         {
-            let session = self
-                .signed_in(&config, LoginStep::SignedIn(session))
-                .await?;
-            if let LoginStep::SignedIn(session) = session {
-                return Ok(PasswordChanged::SignedIn(session));
-            }
+            return Ok(PasswordChanged::SignedIn(session));
         }
         Ok(PasswordChanged::SignInNeeded)
     }

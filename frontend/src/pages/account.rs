@@ -353,3 +353,60 @@ pub fn VerifyEmailPage() -> impl IntoView {
         </section>
     }
 }
+
+/// `/account`: change the password (the current one required). FusionAuth then ends every
+/// other session of the user (the tenant's `onPasswordChanged` revocation, which the backend
+/// learns through its webhook); this device signs in again with the change's one-time password.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    set_page_title("Your account");
+    let (api, session) = (expect_context::<ApiClient>(), expect_context::<Session>());
+    let form = Form::new();
+    let (current, new) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let changed = RwSignal::new(None::<&'static str>);
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let (old, password) = (current.get_untracked(), new.get_untracked());
+        changed.set(None);
+        let fields = &[
+            ("currentPassword", "#current-password"),
+            ("password", "#account-new-password"),
+        ];
+        form.run(
+            fields,
+            async move {
+                LoginFailure::check_filled(&[
+                    ("currentPassword", &old, "Enter your current password."),
+                    ("password", &password, "Choose a new password."),
+                ])?;
+                api.change_own_password(&old, &password).await
+            },
+            move |outcome| match outcome {
+                PasswordChanged::SignedIn(started) => {
+                    current.set(String::new());
+                    new.set(String::new());
+                    session.start(started);
+                    changed.set(Some(
+                        "Your password has been changed. Every other device has been signed out.",
+                    ));
+                }
+                // The old session is revoked: the next call leads to the login form.
+                PasswordChanged::SignInNeeded => session.end(),
+            },
+        );
+    };
+    view! {
+        <section class="page narrow" aria-labelledby="account-title">
+            <h1 id="account-title" tabindex="-1">"Your account"</h1>
+            <p class="lead">{move || session.current().and_then(|s| s.email)}</p>
+            <h2>"Change password"</h2>
+            <form id="change-password-form" class="card form" novalidate on:submit=on_submit>
+                <Field id="current-password" label="Current password" kind="password" autocomplete="current-password" value=current error=form.error("currentPassword") />
+                <Field id="account-new-password" label="New password" kind="password" autocomplete="new-password" value=new error=form.error("password") />
+                <FormError form />
+                <p id="password-changed" role="status">{move || changed.get()}</p>
+                <Submit id="change-password-submit" form label="Change password" />
+            </form>
+        </section>
+    }
+}
