@@ -338,3 +338,44 @@ async fn changing_the_password_on_one_device_ends_the_other_devices_session() ->
     b.close().await?;
     outcome
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_link_past_its_time_to_live_is_refused_and_the_password_stays() -> anyhow::Result<()>
+{
+    let stack = start().await?;
+    let browser = Browser::start().await?;
+    let outcome = async {
+        let email = stack.facts.demo_email.clone();
+        browser.client.goto(&stack.url("/password/forgot")).await?;
+        fill_in(&browser, &[("#forgot-email", &email)], "#forgot-submit").await?;
+        let link = link_in_email(&stack, &email, "/password/change/").await?;
+        // The tenant's changePasswordIdTimeToLiveInSeconds is FusionAuth's default, 600 s.
+        stack.travel(601).await?;
+        browser.client.goto(&link).await?;
+        fill_in(
+            &browser,
+            &[("#new-password", "a-too-late-password")],
+            "#new-password-submit",
+        )
+        .await?;
+        browser
+            .text_becomes(
+                "#form-error",
+                "This link has expired or has already been used. Please ask for a new one.",
+            )
+            .await?;
+        ensure!(
+            browser.stored_session().await?.is_none(),
+            "nobody is signed in"
+        );
+        browser.client.goto(&stack.url("/login")).await?;
+        browser
+            .submit_login(&email, &stack.facts.demo_password)
+            .await?;
+        signed_in_to_the_store(&browser).await
+    }
+    .await;
+    let _ = browser.screenshot("account-reset-expired").await;
+    browser.close().await?;
+    outcome
+}
