@@ -5,14 +5,19 @@
 
 use anyhow::ensure;
 use serde_json::{Value, json};
+use shared::store::DeviceBinding;
 use tests::{Browser, Stack, eventually};
 
 /// The system in `off` mode with the backend's account API on (the Kickstart's API key).
 async fn start() -> anyhow::Result<Stack> {
+    start_in(DeviceBinding::Off).await
+}
+
+async fn start_in(mode: DeviceBinding) -> anyhow::Result<Stack> {
     let api_key = tests::KickstartFacts::load()?.api_key;
     Stack::builder()
         .static_dir(tests::dist_dir()?)
-        .device_binding(shared::store::DeviceBinding::Off)
+        .device_binding(mode)
         .configure(move |settings| settings.fusionauth_api_key = Some(api_key.as_str().into()))
         .start()
         .await
@@ -276,7 +281,25 @@ async fn a_user_who_must_change_the_password_does_so_and_is_signed_in() -> anyho
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_password_on_one_device_ends_the_other_devices_session() -> anyhow::Result<()>
 {
-    let stack = start().await?;
+    change_on_a_ends_b(
+        DeviceBinding::Off,
+        "Your session has expired. Please sign in again.",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_bound_changing_the_password_on_one_device_ends_the_other_devices_session()
+-> anyhow::Result<()> {
+    change_on_a_ends_b(
+        DeviceBinding::Required,
+        "Your session has ended. Please sign in again.",
+    )
+    .await
+}
+
+async fn change_on_a_ends_b(mode: DeviceBinding, notice: &str) -> anyhow::Result<()> {
+    let stack = start_in(mode).await?;
     let (a, b) = (Browser::start().await?, Browser::start().await?);
     let outcome = async {
         a.sign_in(&stack).await?;
@@ -317,11 +340,7 @@ async fn changing_the_password_on_one_device_ends_the_other_devices_session() ->
         // Device B's very next request is refused; its app shows the login form and says why.
         b.element("#nav-cart").await?.click().await?;
         b.path_becomes("/login").await?;
-        b.text_becomes(
-            "#session-notice",
-            "Your session has expired. Please sign in again.",
-        )
-        .await?;
+        b.text_becomes("#session-notice", notice).await?;
         ensure!(b.stored_session().await?.is_none(), "B keeps no session");
 
         // Device A carries on with its new sign-in.
@@ -332,8 +351,8 @@ async fn changing_the_password_on_one_device_ends_the_other_devices_session() ->
         Ok(())
     }
     .await;
-    let _ = a.screenshot("account-change-a").await;
-    let _ = b.screenshot("account-change-b").await;
+    let _ = a.screenshot(&format!("account-change-a-{mode:?}")).await;
+    let _ = b.screenshot(&format!("account-change-b-{mode:?}")).await;
     a.close().await?;
     b.close().await?;
     outcome
