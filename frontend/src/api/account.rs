@@ -82,6 +82,8 @@ impl ApiClient {
         let reply = send("POST", "/api/account", Some(&body), false).await?;
         match reply.status {
             201 => reply.json().ok_or(LoginFailure::Unexpected),
+            // No account API on this deployment (no API key): not a link problem.
+            404 => Err(LoginFailure::Unexpected),
             status => Err(read_failure(status, &reply.body)),
         }
     }
@@ -99,6 +101,7 @@ impl ApiClient {
         let reply = send("POST", "/api/account/forgot-password", Some(&body), false).await?;
         match reply.status {
             200..=299 => Ok(()),
+            404 => Err(LoginFailure::Unexpected),
             status => Err(read_failure(status, &reply.body)),
         }
     }
