@@ -1,12 +1,15 @@
 //! The root component: provides the router, the session, the API client and the cart badge
 //! count through context, and picks the page to show.
 
-use leptos::either::EitherOf5;
+use leptos::either::EitherOf10;
 use leptos::prelude::*;
 
 use crate::api::ApiClient;
 use crate::cart_count::CartCount;
 use crate::components::{Header, NetworkNotice, NotFound};
+use crate::pages::account::{
+    AccountPage, ForgotPasswordPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
+};
 use crate::pages::cart::CartPage;
 use crate::pages::login::LoginPage;
 use crate::pages::store::StorePage;
@@ -36,7 +39,7 @@ pub fn App() -> impl IntoView {
             return None;
         }
         Some(match (page, signed_in.get()) {
-            (Page::Login, true) => Page::Store,
+            (page, true) if page.signed_out_only() => Page::Store,
             (page, false) if page.needs_session() => Page::Login,
             (page, _) => page,
         })
@@ -70,11 +73,16 @@ pub fn App() -> impl IntoView {
         <NetworkNotice />
         <main id="main">
             {move || match shown.get() {
-                None => EitherOf5::A(()),
-                Some(Page::Login) => EitherOf5::B(view! { <LoginPage /> }),
-                Some(Page::Store) => EitherOf5::C(view! { <StorePage /> }),
-                Some(Page::Cart) => EitherOf5::D(view! { <CartPage /> }),
-                Some(Page::NotFound) => EitherOf5::E(view! { <NotFound /> }),
+                None => EitherOf10::A(()),
+                Some(Page::Login) => EitherOf10::B(view! { <LoginPage /> }),
+                Some(Page::Store) => EitherOf10::C(view! { <StorePage /> }),
+                Some(Page::Cart) => EitherOf10::D(view! { <CartPage /> }),
+                Some(Page::SignUp) => EitherOf10::E(view! { <SignUpPage /> }),
+                Some(Page::ForgotPassword) => EitherOf10::F(view! { <ForgotPasswordPage /> }),
+                Some(Page::ResetPassword) => EitherOf10::G(view! { <ResetPasswordPage /> }),
+                Some(Page::VerifyEmail) => EitherOf10::H(view! { <VerifyEmailPage /> }),
+                Some(Page::Account) => EitherOf10::I(view! { <AccountPage /> }),
+                Some(Page::NotFound) => EitherOf10::J(view! { <NotFound /> }),
             }}
         </main>
     }

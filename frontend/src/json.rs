@@ -39,6 +39,11 @@ impl Json {
         self.0.as_string()
     }
 
+    /// A boolean value.
+    pub fn bool(&self) -> Option<bool> {
+        self.0.as_bool()
+    }
+
     /// A whole number that fits exactly in an `f64`.
     pub fn int(&self) -> Option<i64> {
         self.0

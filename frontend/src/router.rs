@@ -14,6 +14,16 @@ pub enum Page {
     Store,
     /// `/cart`: the shopping cart (workflow steps 4–13).
     Cart,
+    /// `/account`: the signed-in user's account (change password).
+    Account,
+    /// `/signup`: a new account.
+    SignUp,
+    /// `/password/forgot`: asks for a reset email.
+    ForgotPassword,
+    /// `/password/change/{id}`: the reset email's link.
+    ResetPassword,
+    /// `/email/verify/{id}`: the verification email's link.
+    VerifyEmail,
     /// Any other path.
     NotFound,
 }
@@ -25,23 +35,46 @@ impl Page {
             Self::Login => "/login",
             Self::Store => "/",
             Self::Cart => "/cart",
+            Self::Account => "/account",
+            Self::SignUp => "/signup",
+            Self::ForgotPassword => "/password/forgot",
+            Self::ResetPassword => "/password/change/",
+            Self::VerifyEmail => "/email/verify/",
             Self::NotFound => "/404",
         }
     }
 
     /// The page a path shows (a trailing slash is ignored).
     pub fn from_path(path: &str) -> Self {
-        match path.trim_end_matches('/') {
+        let path = path.trim_end_matches('/');
+        let with_id = |prefix: &str| {
+            path.strip_prefix(prefix)
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+        };
+        match path {
             "" => Self::Store,
             "/login" => Self::Login,
             "/cart" => Self::Cart,
+            "/account" => Self::Account,
+            "/signup" => Self::SignUp,
+            "/password/forgot" => Self::ForgotPassword,
+            _ if with_id("/password/change/") => Self::ResetPassword,
+            _ if with_id("/email/verify/") => Self::VerifyEmail,
             _ => Self::NotFound,
         }
     }
 
     /// Whether the page needs a signed-in user.
     pub const fn needs_session(self) -> bool {
-        !matches!(self, Self::Login)
+        matches!(
+            self,
+            Self::Store | Self::Cart | Self::Account | Self::NotFound
+        )
+    }
+
+    /// Whether a signed-in user is sent on to the store instead.
+    pub const fn signed_out_only(self) -> bool {
+        matches!(self, Self::Login | Self::SignUp | Self::ForgotPassword)
     }
 }
 
@@ -132,10 +165,26 @@ mod tests {
 
     #[test]
     fn paths_and_pages_round_trip() {
-        for page in [Page::Login, Page::Store, Page::Cart] {
+        for page in [
+            Page::Login,
+            Page::Store,
+            Page::Cart,
+            Page::Account,
+            Page::SignUp,
+            Page::ForgotPassword,
+        ] {
             assert_eq!(Page::from_path(page.path()), page);
         }
-        assert_eq!(Page::from_path("/cart/"), Page::Cart);
-        assert_eq!(Page::from_path("/nope"), Page::NotFound);
+        let cases = [
+            ("/cart/", Page::Cart),
+            ("/nope", Page::NotFound),
+            ("/password/change/abc-123", Page::ResetPassword),
+            ("/password/change/", Page::NotFound),
+            ("/password/change/a/b", Page::NotFound),
+            ("/email/verify/xyz", Page::VerifyEmail),
+        ];
+        for (path, page) in cases {
+            assert_eq!(Page::from_path(path), page, "{path}");
+        }
     }
 }

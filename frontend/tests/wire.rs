@@ -160,6 +160,7 @@ fn assert_same_login_response(read: &pwa::LoginResponse, sent: &LoginResponse) {
     assert_eq!(read.refresh_token, sent.refresh_token);
     assert_eq!(read.refresh_token_id, sent.refresh_token_id);
     assert_eq!(read.two_factor_id, sent.two_factor_id);
+    assert_eq!(read.change_password_id, sent.change_password_id);
     let read_user = read.user.as_ref();
     let sent_user = sent.user.as_ref();
     assert_eq!(read_user.is_some(), sent_user.is_some());
@@ -220,7 +221,12 @@ fn login_answers_read_back_as_serde_wrote_them_and_mean_the_right_step() {
                     two_factor.two_factor_id.clone().unwrap()
                 ))
             ),
-            203 => assert_eq!(step, Err(LoginFailure::PasswordChangeRequired)),
+            203 => assert_eq!(
+                step,
+                Ok(LoginStep::ChangePassword(
+                    change_password.change_password_id.clone().unwrap()
+                ))
+            ),
             _ => assert_eq!(step, Err(LoginFailure::NotVerified)),
         }
     }
@@ -349,4 +355,119 @@ fn two_factor_logout_and_locked_bodies_match_shared() {
     let read: pwa::LoginPreventedResponse = through_serde(&locked);
     assert_eq!(read.actions.len(), 1);
     assert_eq!(read.actions[0].expiry, Some(1_764_400_000_000));
+}
+
+#[test]
+fn the_account_bodies_the_pwa_writes_and_reads_match_shared() {
+    use shared::fusionauth::{ChangePasswordRequest, ChangePasswordResponse, VerifyEmailRequest};
+    use shared::store::{ForgotPasswordRequest, SignUpRequest, SignUpResponse};
+
+    let text = to_string(&pwa::OneTimePasswordLogin {
+        one_time_password: "otp",
+        application_id: Some("app"),
+    })
+    .unwrap();
+    let parsed: LoginRequest = serde_json::from_str(&text).unwrap();
+    let expected = LoginRequest {
+        one_time_password: Some("otp".to_owned()),
+        application_id: Some("app".to_owned()),
+        ..LoginRequest::default()
+    };
+    assert!(parsed == expected, "{text}");
+
+    for current in [None, Some("old ✓")] {
+        let text = to_string(&pwa::ChangePasswordRequest {
+            password: "new \"one\"",
+            current_password: current,
+        })
+        .unwrap();
+        let parsed: ChangePasswordRequest = serde_json::from_str(&text).unwrap();
+        let expected = ChangePasswordRequest {
+            password: "new \"one\"".to_owned(),
+            current_password: current.map(str::to_owned),
+            ..ChangePasswordRequest::default()
+        };
+        assert!(parsed == expected, "{text}");
+    }
+    let answer: pwa::ChangePasswordResponse = through_serde(&ChangePasswordResponse {
+        one_time_password: "otp2".to_owned(),
+        state: None,
+    });
+    assert_eq!(answer.one_time_password.as_deref(), Some("otp2"));
+
+    let text = to_string(&pwa::VerifyEmailRequest {
+        verification_id: "v1",
+    })
+    .unwrap();
+    let parsed: VerifyEmailRequest = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed.verification_id.as_deref(), Some("v1"), "{text}");
+
+    let answer: pwa::LoginResponse = through_serde(&LoginResponse {
+        change_password_id: Some("cp1".to_owned()),
+        ..LoginResponse::default()
+    });
+    assert_eq!(answer.change_password_id.as_deref(), Some("cp1"));
+
+    for first_name in [None, Some("Nia".to_owned())] {
+        let request = SignUpRequest {
+            email: "nia@example.com".to_owned(),
+            password: "p ✓".to_owned(),
+            first_name,
+        };
+        let text = to_string(&request).unwrap();
+        let parsed: SignUpRequest = serde_json::from_str(&text).unwrap();
+        assert!(parsed == request, "{text}");
+    }
+    let text = to_string(&ForgotPasswordRequest {
+        email: "a@example.com".to_owned(),
+    })
+    .unwrap();
+    let parsed: ForgotPasswordRequest = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed.email, "a@example.com");
+    let created = SignUpResponse {
+        user_id: "u1".to_owned(),
+        email: "nia@example.com".to_owned(),
+        verification_required: true,
+    };
+    assert_eq!(through_serde::<SignUpResponse>(&created), created);
+}
+
+#[test]
+fn the_backends_field_errors_and_fusionauths_read_per_field() {
+    use frontend::api::read_failure;
+    use shared::store::{FieldError, FieldErrors};
+
+    let backend = FieldErrors {
+        code: ErrorCode::InvalidRequest,
+        message: "Please check the highlighted fields.".to_owned(),
+        fields: BTreeMap::from([(
+            "email".to_owned(),
+            vec![FieldError {
+                rule: "duplicate".to_owned(),
+                message: "An account with this email already exists.".to_owned(),
+            }],
+        )]),
+    };
+    let failure = read_failure(400, &serde_json::to_string(&backend).unwrap());
+    assert_eq!(
+        failure.field_error("email").as_deref(),
+        Some("An account with this email already exists.")
+    );
+    let fusionauth =
+        r#"{"fieldErrors":{"password":[{"code":"[tooShort]password","message":"Too short"}]}}"#;
+    assert_eq!(
+        read_failure(400, fusionauth)
+            .field_error("password")
+            .as_deref(),
+        Some("Too short")
+    );
+    let cases = [
+        (404, LoginFailure::LinkExpired),
+        (429, LoginFailure::TooManyAttempts),
+        (503, LoginFailure::Unreachable),
+        (418, LoginFailure::Unexpected),
+    ];
+    for (status, expected) in cases {
+        assert_eq!(read_failure(status, ""), expected, "{status}");
+    }
 }

@@ -65,7 +65,8 @@ async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()
             .text_becomes("#login-error", "Wrong email or password.")
             .await?;
 
-        // 203: the password must be changed first.
+        // 203: the password must be changed first: a new-password step (the whole story is in
+        // account.rs).
         stack
             .create_user(json!({
                 "email": "change-me@example.com",
@@ -77,12 +78,18 @@ async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()
             .submit_login("change-me@example.com", "change-me-password")
             .await?;
         browser
+            .text_becomes("#change-title", "Choose a new password")
+            .await?;
+        browser
             .text_becomes(
-                "#login-error",
+                "#change-title + .lead",
                 "You need to change your password before you can sign in.",
             )
             .await?;
-        ensure!(browser.has("#login-form").await?, "still on the login form");
+        ensure!(
+            browser.has("#new-password-form").await?,
+            "a form for the new password"
+        );
         Ok(())
     }
     .await;

@@ -33,6 +33,9 @@ pub enum LoginStep {
     SignedIn(StoredSession),
     /// 242: a code is needed; complete with [`ApiClient::two_factor_login`] and this id.
     TwoFactor(String),
+    /// 203: the password must change first; complete with [`ApiClient::change_password`] and
+    /// this `changePasswordId`.
+    ChangePassword(String),
 }
 
 /// Why signing in failed: one variant per answer of `POST /api/login` (and
@@ -45,8 +48,10 @@ pub enum LoginFailure {
     Invalid(std::sync::Arc<Errors>),
     /// 202: the user exists but is not registered for the store application.
     NotRegistered,
-    /// 203: FusionAuth wants the password changed first.
+    /// 203 without a `changePasswordId`: FusionAuth wants the password changed first.
     PasswordChangeRequired,
+    /// 404 from a change-password or verification link: unknown, used or expired.
+    LinkExpired,
     /// 212 / 213: email or registration not verified.
     NotVerified,
     /// 421 from the two-factor login: a wrong code.
@@ -86,6 +91,10 @@ impl LoginFailure {
                 "You need to change your password before you can sign in.".to_owned()
             }
             Self::NotVerified => "Please verify your email address first.".to_owned(),
+            Self::LinkExpired => {
+                "This link has expired or has already been used. Please ask for a new one."
+                    .to_owned()
+            }
             Self::WrongCode => "That code isn't right.".to_owned(),
             Self::CodeExpired => "That code has expired. Please sign in again.".to_owned(),
             Self::Locked(Some(until)) => format!(
@@ -164,7 +173,11 @@ pub fn read_login_answer(
             .map(LoginStep::SignedIn)
             .ok_or(LoginFailure::Unexpected),
         202 => Err(LoginFailure::NotRegistered),
-        203 => Err(LoginFailure::PasswordChangeRequired),
+        203 => answer()
+            .and_then(|a| a.change_password_id)
+            .filter(|id| !id.is_empty())
+            .map(LoginStep::ChangePassword)
+            .ok_or(LoginFailure::PasswordChangeRequired),
         212 | 213 => Err(LoginFailure::NotVerified),
         242 => answer()
             .and_then(|a| a.two_factor_id)
@@ -220,7 +233,7 @@ impl ApiClient {
 
     /// In `required` mode a 200 is complete only once the refresh token is handed to the
     /// backend (see [`Self::hand_off`]).
-    async fn signed_in(
+    pub(super) async fn signed_in(
         &self,
         config: &AppConfig,
         step: LoginStep,
@@ -347,6 +360,12 @@ mod tests {
     #[test]
     fn two_factor_answers_have_their_own_meaning() {
         let cases = [
+            (
+                203,
+                r#"{"changePasswordId":"cp1","changePasswordReason":"Administrative"}"#,
+                false,
+                Ok(LoginStep::ChangePassword("cp1".to_owned())),
+            ),
             (
                 242,
                 r#"{"twoFactorId":"tf1","methods":[]}"#,

@@ -7,6 +7,7 @@
 //! | `store` | the store API (`/api/products`, `/api/cart…`): same origin, the JWT and, when it is (nearly) expired, the refresh token; rotated tokens stored first (workflow steps 4–13) |
 //! | `fusionauth` | FusionAuth's Login, Two-factor and Logout APIs, cross-origin, without API key or cookies (steps 2–3); what each answer means ([`LoginStep`], [`LoginFailure`]) |
 //! | `bound` | device-bound calls (`required` mode): `Authorization: DPoP` + a proof of the device key, the latest `DPoP-Nonce` and one retry for a new one; the sign-in hand-off and logout (`/api/session`) |
+//! | `account` | sign-up and forgot-password (backend); a new password by `changePasswordId` and its one-time sign-in, email verification and "resend" (FusionAuth, no key) |
 //! | `device` | the `metaData.device` a login describes this browser with |
 //! | `call` | plumbing: request timeouts, store errors decoded into [`ApiFailure`] |
 //!
@@ -14,6 +15,7 @@
 //! `store`; the `ApiClient` methods they add are called across them); this file only
 //! re-exports.
 
+mod account;
 mod bound;
 mod call;
 mod client;
@@ -21,6 +23,7 @@ mod device;
 mod fusionauth;
 mod store;
 
+pub use self::account::{PasswordChanged, read_failure};
 pub use self::bound::{SESSION_PATH, asks_for_nonce};
 pub use self::call::{ApiFailure, UNREACHABLE_STORE};
 pub use self::client::{APP_CONFIG_PATH, ApiClient};

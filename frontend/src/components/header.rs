@@ -79,6 +79,7 @@ pub fn Header() -> impl IntoView {
                             {move || badge().map(|n| n.to_string())}
                         </span>
                     </a>
+                    <a id="nav-account" class="button button-quiet" href="/account">"Account"</a>
                     <button
                         id="logout"
                         type="button"

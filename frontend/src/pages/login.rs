@@ -2,12 +2,13 @@
 //! (workflow steps 1–3); the store backend never sees the password. A 242 answer leads to a
 //! code step completed through `/api/two-factor/login`.
 
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::api::{ApiClient, LoginFailure, LoginStep};
 use crate::dom::focus_later;
+use crate::pages::account::{NewPasswordForm, ResendVerification};
 use crate::session::Session;
 
 /// Where the user is in signing in.
@@ -16,6 +17,8 @@ enum Step {
     Credentials,
     /// FusionAuth asked for a second factor; the id completes the login.
     Code(String),
+    /// 203: a new password first; the `changePasswordId` sets it.
+    NewPassword(String),
 }
 
 /// The sign-in state both steps share.
@@ -58,6 +61,11 @@ impl Flow {
                     let _ = self.step.try_set(Step::Code(id));
                     focus_later("#two-factor-title");
                 }
+                Ok(LoginStep::ChangePassword(id)) => {
+                    let _ = self.failure.try_set(None);
+                    let _ = self.step.try_set(Step::NewPassword(id));
+                    focus_later("#change-title");
+                }
                 Err(failure) => {
                     let restart = failure == LoginFailure::CodeExpired;
                     let target = [
@@ -90,8 +98,15 @@ pub fn LoginPage() -> impl IntoView {
         failure: RwSignal::new(None),
     };
     move || match flow.step.get() {
-        Step::Credentials => Either::Left(view! { <CredentialsStep flow /> }),
-        Step::Code(id) => Either::Right(view! { <CodeStep flow id /> }),
+        Step::Credentials => EitherOf3::A(view! { <CredentialsStep flow /> }),
+        Step::Code(id) => EitherOf3::B(view! { <CodeStep flow id /> }),
+        Step::NewPassword(id) => EitherOf3::C(view! {
+            <section class="page narrow login" aria-labelledby="change-title">
+                <h1 id="change-title" tabindex="-1">"Choose a new password"</h1>
+                <p class="lead">{LoginFailure::PasswordChangeRequired.message()}</p>
+                <NewPasswordForm id />
+            </section>
+        }),
     }
 }
 
@@ -195,6 +210,9 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
                     </p>
                 </div>
                 <FormError flow />
+                {move || (flow.failure() == Some(LoginFailure::NotVerified)).then(|| view! {
+                    <ResendVerification email=email.into() />
+                })}
                 <button
                     id="login-submit"
                     type="submit"
@@ -204,6 +222,11 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
                     {move || if pending() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
+            <p class="fine-print">
+                <a id="forgot-link" href="/password/forgot">"Forgot password?"</a>
+                " · "
+                <a id="signup-link" href="/signup">"Create an account"</a>
+            </p>
             <p class="fine-print">"Your password goes only to the sign-in service, never to the store."</p>
         </section>
     }

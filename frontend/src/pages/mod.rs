@@ -1,5 +1,6 @@
 //! One module per page (named by [`crate::router::Page`] for the router and links).
 
+pub mod account;
 pub mod cart;
 pub mod login;
 pub mod store;

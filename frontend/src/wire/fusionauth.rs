@@ -21,6 +21,8 @@ pub struct LoginResponse {
     pub user: Option<User>,
     /// 242: completes the login through `POST /api/two-factor/login`.
     pub two_factor_id: Option<String>,
+    /// 203: the password must change first, through `POST /api/user/change-password/{id}`.
+    pub change_password_id: Option<String>,
 }
 
 /// `shared::fusionauth::User`: the user's names, to greet them.
@@ -88,6 +90,36 @@ pub struct LogoutRequest<'a> {
     pub refresh_token: Option<&'a str>,
 }
 
+/// `shared::fusionauth::LoginRequest` with a `oneTimePassword` (from a password change) instead
+/// of credentials.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct OneTimePasswordLogin<'a> {
+    pub one_time_password: &'a str,
+    pub application_id: Option<&'a str>,
+}
+
+/// `shared::fusionauth::ChangePasswordRequest`: the body of
+/// `POST /api/user/change-password/{changePasswordId}`, or (signed in, with the JWT) of
+/// `POST /api/user/change-password` with the current password.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangePasswordRequest<'a> {
+    pub password: &'a str,
+    pub current_password: Option<&'a str>,
+}
+
+/// `shared::fusionauth::ChangePasswordResponse`: a 200 of a password change.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ChangePasswordResponse {
+    /// Signs the user in once through `POST /api/login`.
+    pub one_time_password: Option<String>,
+}
+
+/// `shared::fusionauth::VerifyEmailRequest`: the body of `POST /api/user/verify-email`.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyEmailRequest<'a> {
+    pub verification_id: &'a str,
+}
+
 /// `Debug` that shows only the type's name: these bodies carry passwords, codes and tokens.
 macro_rules! redacted_debug {
     ($($name:ident $(<$lifetime:lifetime>)?),*) => {$(
@@ -103,8 +135,44 @@ redacted_debug!(
     LoginResponse,
     LoginRequest<'_>,
     TwoFactorLoginRequest<'_>,
-    LogoutRequest<'_>
+    LogoutRequest<'_>,
+    OneTimePasswordLogin<'_>,
+    ChangePasswordRequest<'_>,
+    ChangePasswordResponse,
+    VerifyEmailRequest<'_>
 );
+
+impl Write for VerifyEmailRequest<'_> {
+    fn write(&self) -> JsValue {
+        object(&[("verificationId", JsValue::from_str(self.verification_id))])
+    }
+}
+
+impl Read for ChangePasswordResponse {
+    fn read(json: &Json) -> Option<Self> {
+        Some(Self {
+            one_time_password: json.get("oneTimePassword").str(),
+        })
+    }
+}
+
+impl Write for OneTimePasswordLogin<'_> {
+    fn write(&self) -> JsValue {
+        object(&[
+            ("oneTimePassword", JsValue::from_str(self.one_time_password)),
+            ("applicationId", opt(self.application_id)),
+        ])
+    }
+}
+
+impl Write for ChangePasswordRequest<'_> {
+    fn write(&self) -> JsValue {
+        object(&[
+            ("password", JsValue::from_str(self.password)),
+            ("currentPassword", opt(self.current_password)),
+        ])
+    }
+}
 
 impl Read for LoginResponse {
     fn read(json: &Json) -> Option<Self> {
@@ -114,6 +182,7 @@ impl Read for LoginResponse {
             refresh_token_id: json.get("refreshTokenId").str(),
             user: json.get("user").read(),
             two_factor_id: json.get("twoFactorId").str(),
+            change_password_id: json.get("changePasswordId").str(),
         })
     }
 }

@@ -3,8 +3,9 @@
 //! serde's form of the same types in `tests/wire.rs`.
 
 use shared::store::{
-    AddCartItem, ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode, Product,
-    ProductList, Quantity, SessionHandOff, SetCartQuantity,
+    AddCartItem, ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode,
+    ForgotPasswordRequest, Product, ProductList, Quantity, SessionHandOff, SetCartQuantity,
+    SignUpRequest, SignUpResponse,
 };
 use wasm_bindgen::JsValue;
 
@@ -104,6 +105,32 @@ impl Write for SessionHandOff {
                 crate::json::opt(self.refresh_token_id.as_deref()),
             ),
         ])
+    }
+}
+
+impl Read for SignUpResponse {
+    fn read(json: &Json) -> Option<Self> {
+        Some(Self {
+            user_id: json.get("userId").str()?,
+            email: json.get("email").str()?,
+            verification_required: json.get("verificationRequired").bool()?,
+        })
+    }
+}
+
+impl Write for SignUpRequest {
+    fn write(&self) -> JsValue {
+        object(&[
+            ("email", JsValue::from_str(&self.email)),
+            ("password", JsValue::from_str(&self.password)),
+            ("firstName", crate::json::opt(self.first_name.as_deref())),
+        ])
+    }
+}
+
+impl Write for ForgotPasswordRequest {
+    fn write(&self) -> JsValue {
+        object(&[("email", JsValue::from_str(&self.email))])
     }
 }
 
