@@ -9,6 +9,7 @@
 
 mod held;
 mod jwks;
+pub(crate) mod logout;
 mod refresh;
 mod revocation;
 mod verify;
@@ -269,12 +270,7 @@ impl Authenticator {
                 RefreshFailure::Unavailable(cause) => {
                     Error::Unavailable(anyhow::anyhow!("refreshing the JWT: {cause}"))
                 }
-                RefreshFailure::Limited(wait) => {
-                    tracing::warn!(subject = %claims.sub, "too many refreshes");
-                    Error::TooManyRequests {
-                        retry_after_seconds: wait.as_secs().saturating_add(1),
-                    }
-                }
+                RefreshFailure::Limited(wait) => too_many_refreshes(&claims.sub, wait),
             })?;
         let new_claims = match self.verifier.check(&tokens.access_token).await {
             Ok(Checked::Fresh(new_claims)) => new_claims,
@@ -366,13 +362,17 @@ impl Authenticator {
         }
     }
 
-    /// Exchanges `refresh_token` at FusionAuth (`jwt` is sent along as its `token`).
+    /// Exchanges `refresh_token` at FusionAuth (`jwt` is sent along as its `token`), within
+    /// the per-user refresh limit of `user` (issuer, subject).
     pub(crate) async fn exchange(
         &self,
         refresh_token: &str,
         jwt: &str,
+        user: (String, String),
     ) -> Result<Tokens, RefreshFailure> {
-        self.refresher.refresh(refresh_token, jwt).await
+        self.refresher
+            .refresh(refresh_token, jwt, || self.refresh_limiter.check(user))
+            .await
     }
 
     /// `APP_MAX_REFRESH_AGE_MINUTES` in seconds.
@@ -396,6 +396,14 @@ fn rejection_error(rejection: Rejection) -> Error {
         Rejection::KeysUnavailable(cause) => {
             Error::Unavailable(cause.context("FusionAuth's signing keys are unavailable"))
         }
+    }
+}
+
+/// 429 for a user past `APP_REFRESH_ATTEMPTS_PER_MINUTE`.
+pub(crate) fn too_many_refreshes(subject: &str, wait: std::time::Duration) -> Error {
+    tracing::warn!(%subject, "too many refreshes");
+    Error::TooManyRequests {
+        retry_after_seconds: wait.as_secs().saturating_add(1),
     }
 }
 

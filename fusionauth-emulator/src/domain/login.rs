@@ -241,18 +241,7 @@ pub async fn with_passkey(
     application: Option<Application>,
     options: LoginOptions,
 ) -> Result<LoginOutcome> {
-    if !user.active {
-        return Err(ApiError::Locked);
-    }
-    if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
-        return Err(ApiError::LoginPrevented(actions));
-    }
-    if user
-        .expiry()
-        .is_some_and(|expiry| expiry <= state.clock.now_ms())
-    {
-        return Err(ApiError::Expired);
-    }
+    may_log_in(state, &user).await?;
     store::failed_logins::clear(&state.pool, &user.id).await?;
     let webauthn = AuthenticationType::Other("WebAuthn".to_owned());
     complete(state, tenant, user, application, &options, webauthn).await
@@ -371,6 +360,22 @@ pub async fn with_one_time_password(
     if user.tenant_id != tenant.id {
         return Err(ApiError::NotFound);
     }
+    may_log_in(state, &user).await?;
+    store::failed_logins::clear(&state.pool, &user.id).await?;
+    complete(
+        state,
+        tenant,
+        user,
+        application,
+        &options,
+        AuthenticationType::OneTimePassword,
+    )
+    .await
+}
+
+/// 423 for a deactivated user, 409 for a login-preventing action (the lockout), 410 for an
+/// expired user: the checks every login makes once the credential is known to be good.
+async fn may_log_in(state: &AppState, user: &UserRow) -> Result<()> {
     if !user.active {
         return Err(ApiError::Locked);
     }
@@ -383,7 +388,7 @@ pub async fn with_one_time_password(
     {
         return Err(ApiError::Expired);
     }
-    complete(state, tenant, user, application, &options).await
+    Ok(())
 }
 
 /// The login events' `info`.

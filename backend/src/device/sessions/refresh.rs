@@ -95,7 +95,8 @@ impl DeviceSessions {
                 return Err(sealing(error));
             }
         };
-        let tokens = match auth.exchange(&refresh_token, latest).await {
+        let user = (session.issuer.clone(), session.subject.clone());
+        let tokens = match auth.exchange(&refresh_token, latest, user).await {
             Ok(tokens) => tokens,
             Err(RefreshFailure::Refused) => {
                 self.end(&session.id).await?;
@@ -107,6 +108,10 @@ impl DeviceSessions {
                 return Err(Error::Unavailable(anyhow::anyhow!(
                     "refreshing a device session: {cause}"
                 )));
+            }
+            Err(RefreshFailure::Limited(wait)) => {
+                release().await;
+                return Err(crate::auth::too_many_refreshes(&session.subject, wait));
             }
         };
         let facts = match auth.check_jwt(&tokens.access_token).await {
