@@ -15,7 +15,10 @@ pub fn workspace_root() -> PathBuf {
 /// Values of the project's Kickstart file's `variables`.
 #[derive(Debug, Clone)]
 pub struct KickstartFacts {
+    /// The Kickstart's own, unrestricted key (administration in tests).
     pub api_key: String,
+    /// The least-privilege key the backend is given as `APP_FUSIONAUTH_API_KEY`.
+    pub backend_api_key: String,
     pub tenant_id: String,
     pub application_id: String,
     pub issuer: String,
@@ -54,6 +57,7 @@ impl KickstartFacts {
         };
         Ok(Self {
             api_key: variable("apiKey")?,
+            backend_api_key: variable("backendApiKey")?,
             tenant_id: variable("defaultTenantId")?,
             application_id: variable("applicationId")?,
             issuer: variable("issuer")?,

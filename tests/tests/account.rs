@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 use shared::store::DeviceBinding;
 use tests::{Browser, Stack, eventually};
 
-/// The system in `off` mode with the backend's account API on (the Kickstart's API key).
+/// The system in `off` mode with the backend's account API on (the Kickstart's backend key).
 async fn start() -> anyhow::Result<Stack> {
     start_in(DeviceBinding::Off).await
 }
 
 async fn start_in(mode: DeviceBinding) -> anyhow::Result<Stack> {
-    let api_key = tests::KickstartFacts::load()?.api_key;
+    let api_key = tests::KickstartFacts::load()?.backend_api_key;
     Stack::builder()
         .static_dir(tests::dist_dir()?)
         .device_binding(mode)

@@ -175,10 +175,11 @@ fn start_and_supervise(options: &Options) -> anyhow::Result<()> {
         .env("APP_STATIC_DIR", &dist)
         .env("APP_DATABASE_URL", sqlite_url(&data.join(STORE_DATABASE)))
         .env("APP_FUSIONAUTH_URL", &emulator_url)
-        // The Kickstart's development key: enables the account API (sign-up, forgot password).
+        // The Kickstart's least-privilege backend key: enables the login proxy, the account API
+        // and the passkey starts.
         .env(
             "APP_FUSIONAUTH_API_KEY",
-            testkit::KickstartFacts::load()?.api_key,
+            testkit::KickstartFacts::load()?.backend_api_key,
         )
         .env("APP_SESSION_KEY", session_key(&data)?);
     services.spawn("backend", &mut backend)?;

@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use shared::store::{ErrorCode, FieldErrors, SignUpResponse};
 
 use crate::helpers::{
-    API_KEY, APPLICATION_ID, DEMO_EMAIL, TENANT_ID, TestApp, error_code, header, spawn_app,
-    spawn_app_with,
+    API_KEY, APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, TENANT_ID, TestApp, error_code, header,
+    spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_accounts() -> TestApp {
-    spawn_app_with(|settings| settings.fusionauth_api_key = Some(API_KEY.into())).await
+    spawn_app_with(|settings| settings.fusionauth_api_key = Some(BACKEND_API_KEY.into())).await
 }
 
 async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
@@ -205,7 +205,7 @@ async fn without_an_api_key_there_is_no_account_api() {
 #[tokio::test]
 async fn sign_ups_are_limited_per_address() {
     let app = spawn_app_with(|settings| {
-        settings.fusionauth_api_key = Some(API_KEY.into());
+        settings.fusionauth_api_key = Some(BACKEND_API_KEY.into());
         settings.account_attempts_per_minute = 2;
     })
     .await;

@@ -19,7 +19,7 @@ pub const DEMO_USER_ID: &str = "f811228e-a7d3-40c4-8d40-7ac2088d9e28";
 pub const TENANT_ID: &str = "e6bf416f-8c1a-41d6-96ea-9635017d7e3d";
 pub const API_KEY: &str = "dev-only-api-key-Kh4tI2W5Ax9a4zWWetKgSDwGmwSZU5F5ZHDPykkk";
 /// The Kickstart's least-privilege key for the login proxy (`POST /api/login` only).
-pub const LOGIN_PROXY_API_KEY: &str = "dev-only-login-proxy-key-Zq8vN3cR6tY1wE5uI9oP2aS7dF4gH0jK";
+pub const BACKEND_API_KEY: &str = "dev-only-backend-key-Zq8vN3cR6tY1wE5uI9oP2aS7dF4gH0jK";
 /// The Kickstart's access-token lifetime is 300 s and the backend tolerates 5 s of skew:
 /// 301 s past the leeway expires a JWT.
 pub const PAST_JWT_LIFETIME: Duration = Duration::from_secs(306);

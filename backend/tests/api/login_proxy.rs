@@ -7,12 +7,12 @@ use shared::fusionauth::LoginResponse;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    API_KEY, APPLICATION_ID, DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID, LOGIN_PROXY_API_KEY,
-    TENANT_ID, TestApp, error_code, header, spawn_app, spawn_app_with,
+    APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID, TENANT_ID, TestApp,
+    error_code, header, spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_login_proxy() -> TestApp {
-    spawn_app_with(|settings| settings.fusionauth_api_key = Some(API_KEY.into())).await
+    spawn_app_with(|settings| settings.fusionauth_api_key = Some(BACKEND_API_KEY.into())).await
 }
 
 async fn proxied_login(app: &TestApp, body: &Value) -> reqwest::Response {
@@ -169,7 +169,7 @@ async fn login_from(app: &TestApp, forwarded_for: &str) -> StatusCode {
 async fn x_forwarded_for_counts_toward_the_limit_only_from_a_trusted_proxy() {
     // Untrusted: every attempt is the peer's, whatever the header claims.
     let app = spawn_app_with(|settings| {
-        settings.fusionauth_api_key = Some(API_KEY.into());
+        settings.fusionauth_api_key = Some(BACKEND_API_KEY.into());
         settings.login_attempts_per_minute = 2;
     })
     .await;
@@ -182,7 +182,7 @@ async fn x_forwarded_for_counts_toward_the_limit_only_from_a_trusted_proxy() {
 
     // Trusted (the tests connect from 127.0.0.1): each forwarded client has its own budget.
     let app = spawn_app_with(|settings| {
-        settings.fusionauth_api_key = Some(API_KEY.into());
+        settings.fusionauth_api_key = Some(BACKEND_API_KEY.into());
         settings.login_attempts_per_minute = 2;
         settings.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
     })
@@ -200,7 +200,7 @@ async fn x_forwarded_for_counts_toward_the_limit_only_from_a_trusted_proxy() {
 #[tokio::test]
 async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_nothing_else() {
     let app = spawn_app_with(|settings| {
-        settings.fusionauth_api_key = Some(LOGIN_PROXY_API_KEY.into());
+        settings.fusionauth_api_key = Some(BACKEND_API_KEY.into());
     })
     .await;
     let response = proxied_login(&app, &credentials(DEMO_PASSWORD)).await;
@@ -222,7 +222,7 @@ async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_nothing_els
         let response = app
             .client
             .request(method.clone(), format!("{}{path}", app.fusionauth_url))
-            .header("authorization", LOGIN_PROXY_API_KEY)
+            .header("authorization", BACKEND_API_KEY)
             .send()
             .await
             .expect("admin request");

@@ -8,12 +8,13 @@ use serde_json::{Value, json};
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    API_KEY, DEMO_EMAIL, DEMO_USER_ID, TENANT_ID, TestApp, error_code, spawn_app, spawn_app_with,
+    BACKEND_API_KEY, DEMO_EMAIL, DEMO_USER_ID, TENANT_ID, TestApp, error_code, spawn_app,
+    spawn_app_with,
 };
 
 async fn spawn_app_with_passkeys(attempts_per_minute: u32) -> TestApp {
     let app = spawn_app_with(|settings| {
-        settings.fusionauth_api_key = Some(API_KEY.into());
+        settings.fusionauth_api_key = Some(BACKEND_API_KEY.into());
         settings.login_attempts_per_minute = attempts_per_minute;
     })
     .await;
