@@ -77,6 +77,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// 404 for `req`: an unknown route, or a feature that is off (e.g. without an API key).
+    pub fn no_route(req: &actix_web::HttpRequest) -> Self {
+        Self::NotFound(format!("No route for {} {}.", req.method(), req.path()))
+    }
+
     fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidRequest(_) => ErrorCode::InvalidRequest,

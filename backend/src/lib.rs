@@ -8,6 +8,7 @@
 //! `startup`).
 
 pub mod auth;
+mod client_address;
 mod clock;
 mod device;
 pub mod error;

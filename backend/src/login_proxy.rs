@@ -16,6 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 
+use crate::client_address;
 use crate::error::{Error, Result};
 use crate::rate_limit::RateLimiter;
 use crate::settings::Secret;
@@ -32,8 +33,6 @@ pub struct LoginProxy {
     api_key: Secret,
     limiter: RateLimiter,
     application_id: String,
-    /// Reverse proxies whose `X-Forwarded-For` is believed.
-    trusted_proxies: Vec<IpAddr>,
 }
 
 /// FusionAuth's answer, to be passed on unchanged.
@@ -52,7 +51,6 @@ impl LoginProxy {
         api_key: Secret,
         attempts_per_minute: u32,
         application_id: &str,
-        trusted_proxies: Vec<IpAddr>,
     ) -> Self {
         Self {
             client,
@@ -60,33 +58,7 @@ impl LoginProxy {
             api_key,
             limiter: RateLimiter::per_minute(attempts_per_minute),
             application_id: application_id.to_owned(),
-            trusted_proxies,
         }
-    }
-
-    /// The client's address: the connection's peer, or, when the peer is a trusted proxy, the
-    /// right-most `X-Forwarded-For` entry that is not a trusted proxy itself.
-    pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
-        if !self.trusted_proxies.contains(&peer) {
-            return peer;
-        }
-        let Some(chain) = forwarded_for else {
-            return peer;
-        };
-        let mut client = peer;
-        for hop in chain.rsplit(',') {
-            match hop.trim().parse::<IpAddr>() {
-                Ok(address) => {
-                    client = address;
-                    if !self.trusted_proxies.contains(&address) {
-                        break;
-                    }
-                }
-                // An entry that is not an address ends what can be believed.
-                Err(_) => break,
-            }
-        }
-        client
     }
 
     /// Counts an attempt from `client_ip`.
@@ -94,12 +66,7 @@ impl LoginProxy {
     /// # Errors
     /// [`Error::TooManyRequests`] past the per-address limit.
     pub fn admit(&self, client_ip: IpAddr) -> Result<()> {
-        self.limiter.check(client_ip).map_err(|wait| {
-            tracing::warn!(%client_ip, "too many login attempts");
-            Error::TooManyRequests {
-                retry_after_seconds: wait.as_secs().saturating_add(1),
-            }
-        })
+        client_address::admit(&self.limiter, client_ip, "login")
     }
 
     /// Sends `body`, pinned (see the module), to FusionAuth's `POST /api/login` on behalf of
@@ -171,20 +138,6 @@ mod tests {
 
     const APP: &str = "b0029271-d049-43fa-9a64-ade04b85bf15";
 
-    fn proxy(trusted: &[&str]) -> LoginProxy {
-        LoginProxy::new(
-            reqwest::Client::new(),
-            "http://127.0.0.1:9011",
-            Secret::from("k"),
-            10,
-            APP,
-            trusted
-                .iter()
-                .map(|a| a.parse().expect("address"))
-                .collect(),
-        )
-    }
-
     #[test]
     fn the_application_and_address_are_pinned_and_no_jwt_is_dropped() {
         let client: IpAddr = "203.0.113.9".parse().expect("address");
@@ -217,30 +170,6 @@ mod tests {
                     Err(Error::InvalidRequest(_))
                 ),
                 "{body}"
-            );
-        }
-    }
-
-    #[test]
-    fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let peer: IpAddr = "127.0.0.1".parse().expect("address");
-        let chain = Some("198.51.100.7, 203.0.113.1, 10.0.0.5");
-        let cases: [(&[&str], Option<&str>, &str); 5] = [
-            (&[], chain, "127.0.0.1"),
-            (&["127.0.0.1"], chain, "10.0.0.5"),
-            (&["127.0.0.1", "10.0.0.5"], chain, "203.0.113.1"),
-            (&["127.0.0.1"], None, "127.0.0.1"),
-            (
-                &["127.0.0.1", "10.0.0.5"],
-                Some("garbage, 10.0.0.5"),
-                "10.0.0.5",
-            ),
-        ];
-        for (trusted, forwarded_for, expected) in cases {
-            assert_eq!(
-                proxy(trusted).client_ip(peer, forwarded_for).to_string(),
-                expected,
-                "{trusted:?} {forwarded_for:?}"
             );
         }
     }

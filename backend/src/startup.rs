@@ -12,6 +12,7 @@ use anyhow::Context;
 use shared::store::AppConfig;
 
 use crate::auth::Authenticator;
+use crate::client_address::ClientAddresses;
 use crate::clock::Clock;
 use crate::device::{
     DeviceSessions, Nonces, ProofVerifier, ReplayCache, Sealer, SessionKey, events::Events,
@@ -236,9 +237,9 @@ impl Application {
                 api_key,
                 settings.login_attempts_per_minute,
                 &settings.application_id,
-                settings.trusted_proxies.clone(),
             )
         });
+        let addresses = web::Data::new(ClientAddresses::new(settings.trusted_proxies.clone()));
         let accounts = web::Data::new(account::Accounts::from_settings(client.clone(), &settings));
         let passkey_proxy = settings.fusionauth_api_key.clone().map(|api_key| {
             web::Data::new(passkeys::PasskeyProxy::new(
@@ -312,6 +313,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(hardening.clone())
                 .app_data(accounts.clone())
+                .app_data(addresses.clone())
                 .configure(|cfg| {
                     if let Some(proxy) = passkey_proxy {
                         cfg.app_data(proxy);

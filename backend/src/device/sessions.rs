@@ -15,7 +15,6 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use shared::fusionauth::LogoutRequest;
 use shared::store::{DeviceSession, SessionHandOff};
 use sqlx::AnyPool;
 
@@ -37,8 +36,6 @@ const REFRESH_WAIT: Duration = Duration::from_secs(20);
 const POLL_EVERY: Duration = Duration::from_millis(50);
 /// A session's `last_used_at` is written at most this often.
 const TOUCH_EVERY_MILLIS: i64 = 60_000;
-/// How long FusionAuth may take to log a refresh token out.
-const LOGOUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Above this many cached hashes, expired ones are dropped at the next insert.
 const CACHE_PRUNE_ABOVE: usize = 100_000;
 

@@ -13,7 +13,6 @@
 //! <https://fusionauth.io/docs/apis/registrations>, <https://fusionauth.io/docs/apis/users>
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -23,6 +22,8 @@ use shared::store::{
     ErrorCode, FieldError, FieldErrors, ForgotPasswordRequest, SignUpRequest, SignUpResponse,
 };
 
+use crate::auth::logout;
+use crate::client_address::{self, ClientAddresses};
 use crate::error::{Error, Result};
 use crate::rate_limit::RateLimiter;
 use crate::settings::{Secret, Settings};
@@ -56,47 +57,6 @@ impl Accounts {
     }
 }
 
-impl Accounts {
-    /// The Registration API signs the new user in (a refresh token) although nobody holds that
-    /// session: revoke it, so it never shows among the user's devices. A failure is only
-    /// logged (the session then expires by itself).
-    async fn end_registration_session(&self, refresh_token_id: &str) {
-        let url = format!("{}/api/jwt/refresh/{refresh_token_id}", self.fusionauth_url);
-        let outcome = self
-            .client
-            .delete(&url)
-            .header(reqwest::header::AUTHORIZATION, self.api_key.expose())
-            .timeout(TIMEOUT)
-            .send()
-            .await;
-        match outcome {
-            Ok(response) if response.status().is_success() => {}
-            Ok(response) => tracing::warn!(
-                status = response.status().as_u16(),
-                "cannot revoke the registration's refresh token"
-            ),
-            Err(error) => tracing::warn!(
-                error = %error.without_url(),
-                "cannot revoke the registration's refresh token"
-            ),
-        }
-    }
-}
-
-fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
-}
-
-fn admit(limiter: &RateLimiter, client_ip: IpAddr) -> Result<()> {
-    limiter.check(client_ip).map_err(|wait| {
-        tracing::warn!(%client_ip, "too many account attempts");
-        Error::TooManyRequests {
-            retry_after_seconds: wait.as_secs().saturating_add(1),
-        }
-    })
-}
-
 /// The service (app data `Option<Accounts>`), or 404 without an API key.
 fn service<'a>(
     req: &HttpRequest,
@@ -105,7 +65,7 @@ fn service<'a>(
     accounts
         .as_ref()
         .as_ref()
-        .ok_or_else(|| Error::NotFound(format!("No route for {} {}.", req.method(), req.path())))
+        .ok_or_else(|| Error::no_route(req))
 }
 
 fn unavailable(what: &str, cause: impl std::fmt::Display) -> Error {
@@ -117,11 +77,12 @@ fn unavailable(what: &str, cause: impl std::fmt::Display) -> Error {
 pub async fn sign_up(
     req: HttpRequest,
     accounts: web::Data<Option<Accounts>>,
+    addresses: web::Data<ClientAddresses>,
     body: web::Json<SignUpRequest>,
 ) -> Result<HttpResponse> {
     let accounts = service(&req, &accounts)?;
-    let client_ip = client_ip(&req);
-    admit(&accounts.sign_ups, client_ip)?;
+    let client_ip = addresses.of(&req);
+    client_address::admit(&accounts.sign_ups, client_ip, "sign-up")?;
     let request = body.into_inner();
     let mut user = json!({"email": request.email.trim(), "password": request.password});
     if let Some(first_name) = request
@@ -153,8 +114,12 @@ pub async fn sign_up(
                 .json()
                 .await
                 .map_err(|e| unavailable("registration answer", e.without_url()))?;
-            if let Some(refresh_token_id) = &answer.refresh_token_id {
-                accounts.end_registration_session(refresh_token_id).await;
+            // The Registration API signs the new user in although nobody holds that session:
+            // end it, so it never shows among the user's devices.
+            if let Some(refresh_token) = answer.refresh_token {
+                let logout_url = format!("{}/api/logout", accounts.fusionauth_url);
+                let context = "the sign-up's unused session lives until it expires";
+                logout::log_out(&accounts.client, &logout_url, refresh_token, context).await;
             }
             let user = answer.user.unwrap_or_default();
             tracing::info!(user_id = user.id, "account created");
@@ -255,11 +220,12 @@ fn explain(path: &str, rule: &str) -> (&'static str, &'static str) {
 pub async fn forgot_password(
     req: HttpRequest,
     accounts: web::Data<Option<Accounts>>,
+    addresses: web::Data<ClientAddresses>,
     body: web::Json<ForgotPasswordRequest>,
 ) -> Result<HttpResponse> {
     let accounts = service(&req, &accounts)?;
-    let client_ip = client_ip(&req);
-    admit(&accounts.resets, client_ip)?;
+    let client_ip = addresses.of(&req);
+    client_address::admit(&accounts.resets, client_ip, "forgot-password")?;
     let email = body.into_inner().email.trim().to_owned();
     if email.is_empty() || !email.contains('@') {
         return Err(Error::InvalidRequest(

@@ -6,11 +6,10 @@
 //! FusionAuth's status and body are returned unchanged (an empty body stays empty, without a
 //! content type). The service is [`crate::login_proxy::LoginProxy`].
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::client_address::ClientAddresses;
 use crate::error::{Error, Result};
 use crate::routes::{MAX_BODY_BYTES, read_body};
 use crate::state::AppState;
@@ -21,22 +20,12 @@ pub async fn login(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    addresses: web::Data<ClientAddresses>,
 ) -> Result<HttpResponse> {
     let Some(proxy) = state.login_proxy.as_ref() else {
-        return Err(Error::NotFound(format!(
-            "No route for {} {}.",
-            req.method(),
-            req.path()
-        )));
+        return Err(Error::no_route(&req));
     };
-    let peer = req
-        .peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let forwarded_for = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|value| value.to_str().ok());
-    let client_ip = proxy.client_ip(peer, forwarded_for);
+    let client_ip = addresses.of(&req);
     proxy.admit(client_ip)?;
     let body = read_body(payload, MAX_BODY_BYTES).await?;
     let answer = proxy.forward(client_ip, body).await?;

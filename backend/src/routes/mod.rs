@@ -58,7 +58,7 @@ pub(crate) async fn read_body(payload: web::Payload, limit: usize) -> Result<web
 
 /// Unknown `/api` paths (and everything else when no PWA is served).
 pub(crate) async fn api_not_found(req: HttpRequest) -> HttpResponse {
-    Error::NotFound(format!("No route for {} {}.", req.method(), req.path())).error_response()
+    Error::no_route(&req).error_response()
 }
 
 /// `GET /app-config.json`: where the PWA finds FusionAuth.

@@ -8,14 +8,13 @@
 //! the user (registration: the JWT's subject) and the application (the backend's) pinned here;
 //! FusionAuth's status and body come back unchanged. Attempts are limited per client address.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::fusionauth::{WebAuthnRegisterStartRequest, WebAuthnStartRequest, WebAuthnWorkflow};
 
 use crate::auth::AuthUser;
+use crate::client_address::{self, ClientAddresses};
 use crate::error::{Error, Result};
 use crate::rate_limit::RateLimiter;
 use crate::settings::Secret;
@@ -46,15 +45,6 @@ impl PasskeyProxy {
             application_id,
             limiter: RateLimiter::per_minute(attempts_per_minute),
         }
-    }
-
-    fn admit(&self, client_ip: IpAddr) -> Result<()> {
-        self.limiter.check(client_ip).map_err(|wait| {
-            tracing::warn!(%client_ip, "too many passkey attempts");
-            Error::TooManyRequests {
-                retry_after_seconds: wait.as_secs().saturating_add(1),
-            }
-        })
     }
 
     /// `POST path` at FusionAuth with the API key; its answer, unchanged.
@@ -103,12 +93,7 @@ fn proxy<'a>(
 ) -> Result<&'a PasskeyProxy> {
     proxy
         .map(|data| data.get_ref())
-        .ok_or_else(|| Error::NotFound(format!("No route for {} {}.", req.method(), req.path())))
-}
-
-fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+        .ok_or_else(|| Error::no_route(req))
 }
 
 /// `POST /api/passkeys/registration` `{displayName, name?, userAgent?, workflow?}`: FusionAuth's
@@ -118,10 +103,11 @@ pub async fn registration(
     req: HttpRequest,
     user: AuthUser,
     passkeys: Option<web::Data<PasskeyProxy>>,
+    addresses: web::Data<ClientAddresses>,
     web::Json(body): web::Json<WebAuthnRegisterStartRequest>,
 ) -> Result<HttpResponse> {
     let passkeys = proxy(&req, passkeys.as_ref())?;
-    passkeys.admit(client_ip(&req))?;
+    client_address::admit(&passkeys.limiter, addresses.of(&req), "passkey")?;
     if body.display_name.trim().is_empty() {
         return Err(Error::InvalidRequest("displayName is required.".to_owned()));
     }
@@ -142,10 +128,11 @@ pub async fn registration(
 pub async fn authentication(
     req: HttpRequest,
     passkeys: Option<web::Data<PasskeyProxy>>,
+    addresses: web::Data<ClientAddresses>,
     web::Json(body): web::Json<WebAuthnStartRequest>,
 ) -> Result<HttpResponse> {
     let passkeys = proxy(&req, passkeys.as_ref())?;
-    passkeys.admit(client_ip(&req))?;
+    client_address::admit(&passkeys.limiter, addresses.of(&req), "passkey")?;
     let Some(login_id) = body.login_id.filter(|id| !id.trim().is_empty()) else {
         return Err(Error::InvalidRequest("loginId is required.".to_owned()));
     };

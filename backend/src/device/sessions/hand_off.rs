@@ -1,6 +1,7 @@
 //! `POST /api/session` (the hand-off) and `DELETE /api/session` (logout).
 
 use super::*;
+use crate::auth::logout;
 
 impl DeviceSessions {
     /// `POST /api/session`: binds the signed-in session to the proof's key. Returns the session
@@ -39,7 +40,11 @@ impl DeviceSessions {
             ));
         }
         let tokens = match auth
-            .exchange(presented_refresh_token, request.access_token)
+            .exchange(
+                presented_refresh_token,
+                request.access_token,
+                (facts.issuer.clone(), facts.subject.clone()),
+            )
             .await
         {
             Ok(tokens) => tokens,
@@ -52,6 +57,9 @@ impl DeviceSessions {
                 return Err(Error::Unavailable(anyhow::anyhow!(
                     "hand-off refresh: {cause}"
                 )));
+            }
+            Err(RefreshFailure::Limited(wait)) => {
+                return Err(crate::auth::too_many_refreshes(&facts.subject, wait));
             }
         };
         let new_facts = match auth.check_jwt(&tokens.access_token).await {
@@ -174,7 +182,15 @@ impl DeviceSessions {
             &session.id,
             &session.sealed_refresh_token,
         ) {
-            Ok(opened) => self.log_out_at_fusionauth(opened.value).await,
+            Ok(opened) => {
+                logout::log_out(
+                    &self.client,
+                    &self.logout_url,
+                    opened.value,
+                    "the session is deleted anyway",
+                )
+                .await;
+            }
             Err(error) => {
                 tracing::warn!(%error, "cannot open a session's refresh token to log it out")
             }
@@ -182,30 +198,5 @@ impl DeviceSessions {
         self.end(&session.id).await?;
         tracing::info!(session = %session.id, "logged a device session out");
         Ok(())
-    }
-
-    async fn log_out_at_fusionauth(&self, refresh_token: String) {
-        let body = LogoutRequest {
-            global: None,
-            refresh_token: Some(refresh_token),
-        };
-        let outcome = self
-            .client
-            .post(&self.logout_url)
-            .json(&body)
-            .timeout(LOGOUT_TIMEOUT)
-            .send()
-            .await;
-        match outcome {
-            Ok(response) if response.status().is_success() => {}
-            Ok(response) => tracing::warn!(
-                status = response.status().as_u16(),
-                "FusionAuth did not log the refresh token out; the session is deleted anyway"
-            ),
-            Err(error) => tracing::warn!(
-                error = %error.without_url(),
-                "cannot reach FusionAuth to log the refresh token out; the session is deleted anyway"
-            ),
-        }
     }
 }
