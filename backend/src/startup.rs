@@ -50,6 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
                     "/passkeys/authentication",
                     web::post().to(passkeys::authentication),
                 )
+                .route("/passkeys", web::get().to(passkeys::list))
+                .route("/passkeys/{id}", web::delete().to(passkeys::remove))
                 .route("/cart", web::get().to(cart::get))
                 .route("/cart", web::delete().to(cart::clear))
                 .route("/cart/items", web::post().to(cart::add_item))

@@ -1,11 +1,14 @@
-//! The store API's bodies (`/api/products`, `/api/cart…`, `/api/account…`) and its error body.
+//! The store API's bodies (`/api/products`, `/api/cart…`, `/api/account…`, `/api/passkeys`) and
+//! its error body.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod passkeys;
 pub use account::*;
+pub use passkeys::*;
 
 /// A product of the catalogue. Prices are in minor units (cents) of `currency`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

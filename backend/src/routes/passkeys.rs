@@ -1,7 +1,9 @@
 //! `POST /api/passkeys/registration` (a signed-in user) and `POST /api/passkeys/authentication`
 //! (a login id): FusionAuth's two WebAuthn "start" calls, which need the API key, made here with
 //! the server-side key so it never reaches a browser. The "complete" calls go from the PWA to
-//! FusionAuth directly. Only when `APP_FUSIONAUTH_API_KEY` is set (404 otherwise).
+//! FusionAuth directly. `GET /api/passkeys` and `DELETE /api/passkeys/{id}`: the signed-in
+//! user's own passkeys, listed and removed with the same key (FusionAuth's `GET /api/webauthn`
+//! and `DELETE /api/webauthn/{id}`). Only when `APP_FUSIONAUTH_API_KEY` is set (404 otherwise).
 //! <https://fusionauth.io/docs/apis/webauthn>
 //!
 //! The bodies are FusionAuth's own (`WebAuthnRegisterStartRequest`, `WebAuthnStartRequest`), with
@@ -11,7 +13,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use shared::fusionauth::{WebAuthnRegisterStartRequest, WebAuthnStartRequest, WebAuthnWorkflow};
+use shared::fusionauth::{
+    WebAuthnCredential, WebAuthnCredentialResponse, WebAuthnRegisterStartRequest,
+    WebAuthnStartRequest, WebAuthnWorkflow,
+};
+use shared::store::{Passkey, PasskeyList};
 
 use crate::auth::AuthUser;
 use crate::client_address::{self, ClientAddresses};
@@ -45,6 +51,36 @@ impl PasskeyProxy {
             application_id,
             limiter: RateLimiter::per_minute(attempts_per_minute),
         }
+    }
+
+    /// `method path` at FusionAuth with the API key.
+    async fn call(&self, method: reqwest::Method, path: &str) -> Result<reqwest::Response> {
+        let url = format!("{}{path}", self.fusionauth_url);
+        self.client
+            .request(method.clone(), &url)
+            .header(reqwest::header::AUTHORIZATION, self.api_key.expose())
+            .send()
+            .await
+            .map_err(|e| Error::Unavailable(anyhow::anyhow!("{method} {url}: {}", e.without_url())))
+    }
+
+    /// The passkeys FusionAuth holds for `user_id` (`GET /api/webauthn?userId=`).
+    async fn credentials_of(&self, user_id: &str) -> Result<Vec<WebAuthnCredential>> {
+        let path = format!("/api/webauthn?userId={}", urlencode(user_id));
+        let response = self.call(reqwest::Method::GET, &path).await?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Error::Unavailable(anyhow::anyhow!(
+                "GET /api/webauthn?userId= answered {status}"
+            )));
+        }
+        let body: WebAuthnCredentialResponse = response.json().await.map_err(|e| {
+            Error::Unavailable(anyhow::anyhow!(
+                "GET /api/webauthn?userId=: unreadable answer: {}",
+                e.without_url()
+            ))
+        })?;
+        Ok(body.credentials.unwrap_or_default())
     }
 
     /// `POST path` at FusionAuth with the API key; its answer, unchanged.
@@ -146,4 +182,79 @@ pub async fn authentication(
         workflow: Some(body.workflow.unwrap_or(WebAuthnWorkflow::Bootstrap)),
     };
     passkeys.forward("/api/webauthn/start", &request).await
+}
+
+/// A user id as a query value (FusionAuth's ids are UUIDs; anything else is escaped).
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `GET /api/passkeys`: the signed-in user's passkeys (name, created, last used), newest first.
+#[tracing::instrument(skip_all, fields(subject = %user.subject))]
+pub async fn list(
+    req: HttpRequest,
+    user: AuthUser,
+    passkeys: Option<web::Data<PasskeyProxy>>,
+) -> Result<HttpResponse> {
+    let passkeys = proxy(&req, passkeys.as_ref())?;
+    let mut list: Vec<Passkey> = passkeys
+        .credentials_of(&user.subject)
+        .await?
+        .into_iter()
+        // FusionAuth's answer is the user's; checked again, as for a removal.
+        .filter(|credential| credential.user_id == user.subject)
+        .map(|credential| Passkey {
+            id: credential.id,
+            display_name: credential.display_name,
+            created_at: credential.insert_instant,
+            last_used_at: credential.last_use_instant,
+        })
+        .collect();
+    list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    Ok(HttpResponse::Ok().json(PasskeyList { passkeys: list }))
+}
+
+/// `DELETE /api/passkeys/{id}`: removes one of the signed-in user's passkeys at FusionAuth
+/// (204). An id that is not one of theirs (another user's included) is a 404 and changes
+/// nothing: only ids from the user's own list are ever sent to FusionAuth.
+#[tracing::instrument(skip_all, fields(subject = %user.subject))]
+pub async fn remove(
+    req: HttpRequest,
+    user: AuthUser,
+    passkeys: Option<web::Data<PasskeyProxy>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let passkeys = proxy(&req, passkeys.as_ref())?;
+    let not_found = || Error::NotFound("No such passkey.".to_owned());
+    let credential = passkeys
+        .credentials_of(&user.subject)
+        .await?
+        .into_iter()
+        .find(|credential| credential.id == *id && credential.user_id == user.subject)
+        .ok_or_else(not_found)?;
+    let response = passkeys
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/webauthn/{}", urlencode(&credential.id)),
+        )
+        .await?;
+    match response.status().as_u16() {
+        200..=299 => {
+            tracing::info!("passkey removed");
+            Ok(HttpResponse::NoContent().finish())
+        }
+        // Removed meanwhile (e.g. from another device).
+        404 => Err(not_found()),
+        status => Err(Error::Unavailable(anyhow::anyhow!(
+            "DELETE /api/webauthn/{{id}} answered {status}"
+        ))),
+    }
 }
