@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::ApiClient;
 use crate::cart_count::CartCount;
-use crate::components::{Header, NetworkNotice, NotFound};
+use crate::components::{Header, NetworkNotice, NotFound, PasskeyOffer};
 use crate::pages::account::{
     AccountPage, ForgotPasswordPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Header />
         <NetworkNotice />
+        <PasskeyOffer />
         <main id="main">
             {move || match shown.get() {
                 None => EitherOf10::A(()),

@@ -20,6 +20,7 @@ pub mod json;
 pub mod jwt;
 pub mod locks;
 pub mod pages;
+pub mod passkeys;
 pub mod refresh;
 pub mod router;
 pub mod session;

@@ -26,6 +26,7 @@ pub struct StackBuilder<'a> {
     static_dir: Option<PathBuf>,
     relay: bool,
     device_binding: Option<shared::store::DeviceBinding>,
+    passkeys: bool,
     configure: SettingsEdit<'a>,
 }
 
@@ -86,6 +87,17 @@ impl<'a> StackBuilder<'a> {
         self
     }
 
+    /// Passkeys as a real deployment has them: the app at `http://localhost:<port>` (WebAuthn
+    /// refuses IP-address origins; `localhost` is a secure context), the Kickstart's
+    /// `storeOrigin` and the backend's public origin saying so, the tenant's WebAuthn on with
+    /// relying party id `localhost` (bootstrap workflow, platform authenticators, user
+    /// verification required), and the backend holding the Kickstart's `backendApiKey`.
+    #[must_use]
+    pub fn passkeys(mut self) -> Self {
+        self.passkeys = true;
+        self
+    }
+
     /// Changes the backend's settings before it is built.
     #[must_use]
     pub fn configure(mut self, edit: impl FnOnce(&mut backend::Settings) + 'a) -> Self {
@@ -107,8 +119,14 @@ impl<'a> StackBuilder<'a> {
 
         // The backend's address first: FusionAuth's Kickstart names it.
         let app_listener = TcpListener::bind("127.0.0.1:0")?;
-        let app_url = format!("http://{}", app_listener.local_addr()?);
+        let app_url = match self.passkeys {
+            true => format!("http://localhost:{}", app_listener.local_addr()?.port()),
+            false => format!("http://{}", app_listener.local_addr()?),
+        };
         let mut document = KickstartFacts::document()?;
+        if self.passkeys {
+            enable_passkeys(&mut document)?;
+        }
         (self.edit_kickstart)(&mut document);
         let mut kickstart = fusionauth_emulator::Kickstart::from_json(&document.to_string())?;
         kickstart.set_variable("storeOrigin", app_url.clone());
@@ -150,6 +168,10 @@ impl<'a> StackBuilder<'a> {
         if let Some(mode) = self.device_binding {
             settings.device_binding = mode;
         }
+        if self.passkeys {
+            settings.public_origin = Some(app_url.parse().map_err(anyhow::Error::msg)?);
+            settings.fusionauth_api_key = Some(facts.backend_api_key.as_str().into());
+        }
         (self.configure)(&mut settings);
         let backend = backend::Application::build_on(app_listener, settings.clone())
             .await
@@ -168,6 +190,22 @@ impl<'a> StackBuilder<'a> {
             _scratch: scratch,
         })
     }
+}
+
+/// The tenant's WebAuthn settings for [`StackBuilder::passkeys`], as one more Kickstart request.
+fn enable_passkeys(document: &mut Value) -> anyhow::Result<()> {
+    let workflow = json!({"enabled": true, "authenticatorAttachmentPreference": "platform",
+        "userVerificationRequirement": "required"});
+    document["requests"]
+        .as_array_mut()
+        .context("the Kickstart file has no requests")?
+        .push(
+            json!({"method": "PATCH", "url": "/api/tenant/#{defaultTenantId}",
+            "body": {"tenant": {"webAuthnConfiguration": {"enabled": true,
+                "relyingPartyId": "localhost", "relyingPartyName": "Mobile store",
+                "bootstrapWorkflow": workflow}}}}),
+        );
+    Ok(())
 }
 
 /// The running system: the emulator and the backend, each on a free port, until the test's
@@ -197,6 +235,7 @@ impl Stack {
             static_dir: None,
             relay: false,
             device_binding: None,
+            passkeys: false,
             configure: Box::new(|_| {}),
         }
     }

@@ -73,6 +73,8 @@ pub enum LoginFailure {
     Unreachable,
     /// Any other answer, or a 200 without a token.
     Unexpected,
+    /// A passkey sign-in failed in a way of its own (see `passkeys.rs`).
+    Passkey(super::PasskeyFailure),
 }
 
 impl LoginFailure {
@@ -117,6 +119,7 @@ impl LoginFailure {
             Self::Unexpected => {
                 "Something went wrong while signing in. Please try again.".to_owned()
             }
+            Self::Passkey(failure) => failure.message().to_owned(),
         }
     }
 

@@ -8,6 +8,7 @@
 //! | `fusionauth` | FusionAuth's Login, Two-factor and Logout APIs, cross-origin, without API key or cookies (steps 2–3); what each answer means ([`LoginStep`], [`LoginFailure`]) |
 //! | `bound` | device-bound calls (`required` mode): `Authorization: DPoP` + a proof of the device key, the latest `DPoP-Nonce` and one retry for a new one; the sign-in hand-off and logout (`/api/session`) |
 //! | `account` | sign-up and forgot-password (backend); a new password by `changePasswordId` and its one-time sign-in, email verification and "resend" (FusionAuth, no key) |
+//! | `passkeys` | passkeys: the starts through the backend (it holds the API key), the browser's prompt, FusionAuth's register/complete and WebAuthn login (ending as a password login does); the account's list and removal |
 //! | `device` | the `metaData.device` a login describes this browser with |
 //! | `call` | plumbing: request timeouts, store errors decoded into [`ApiFailure`] |
 //!
@@ -21,6 +22,7 @@ mod call;
 mod client;
 mod device;
 mod fusionauth;
+mod passkeys;
 mod store;
 
 pub use self::account::{PasswordChanged, read_failure};
@@ -29,3 +31,4 @@ pub use self::call::{ApiFailure, UNREACHABLE_STORE};
 pub use self::client::{APP_CONFIG_PATH, ApiClient};
 pub use self::device::describe_device;
 pub use self::fusionauth::{LoginFailure, LoginStep, UNREACHABLE_SIGN_IN, read_login_answer};
+pub use self::passkeys::PasskeyFailure;

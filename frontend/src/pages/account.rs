@@ -407,6 +407,7 @@ pub fn AccountPage() -> impl IntoView {
                 <p id="password-changed" role="status">{move || changed.get()}</p>
                 <Submit id="change-password-submit" form label="Change password" />
             </form>
+            <crate::components::PasskeysSection />
         </section>
     }
 }

@@ -7,6 +7,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::api::{ApiClient, LoginFailure, LoginStep};
+use crate::components::PasskeySignIn;
 use crate::dom::focus_later;
 use crate::pages::account::{NewPasswordForm, ResendVerification};
 use crate::session::Session;
@@ -143,9 +144,14 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
                 ("loginId", &email, "Enter your email address."),
                 ("password", &password, "Enter your password."),
             ])?;
-            api.login(&email, &password).await
+            let step = api.login(&email, &password).await;
+            if matches!(step, Ok(LoginStep::SignedIn(_))) {
+                crate::passkeys::offer_after_password_sign_in();
+            }
+            step
         });
     };
+    let passkey = move |id: String| flow.submit(async move { flow.api.passkey_login(&id).await });
 
     view! {
         <section class="page narrow login" aria-labelledby="login-title">
@@ -156,6 +162,7 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
                     {text}
                 </p>
             })}
+            <PasskeySignIn session_ended=Signal::derive(move || session.notice().is_some()) pending=flow.pending sign_in=passkey />
             <form id="login-form" class="card form" novalidate on:submit=on_submit>
                 <div class="field">
                     <label for="email">"Email"</label>

@@ -4,8 +4,8 @@
 
 use shared::store::{
     AddCartItem, ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode,
-    ForgotPasswordRequest, Product, ProductList, Quantity, SessionHandOff, SetCartQuantity,
-    SignUpRequest, SignUpResponse,
+    ForgotPasswordRequest, Passkey, PasskeyList, Product, ProductList, Quantity, SessionHandOff,
+    SetCartQuantity, SignUpRequest, SignUpResponse,
 };
 use wasm_bindgen::JsValue;
 
@@ -43,6 +43,25 @@ impl Read for ProductList {
     fn read(json: &Json) -> Option<Self> {
         Some(Self {
             products: json.get("products").list()?,
+        })
+    }
+}
+
+impl Read for Passkey {
+    fn read(json: &Json) -> Option<Self> {
+        Some(Self {
+            id: json.get("id").str()?,
+            display_name: json.get("displayName").str()?,
+            created_at: json.get("createdAt").int()?,
+            last_used_at: json.get("lastUsedAt").int()?,
+        })
+    }
+}
+
+impl Read for PasskeyList {
+    fn read(json: &Json) -> Option<Self> {
+        Some(Self {
+            passkeys: json.get("passkeys").list()?,
         })
     }
 }

@@ -1,0 +1,193 @@
+//! The passkey pieces of the pages: the one-time offer after a password sign-in
+//! ([`PasskeyOffer`]), the sign-in button for the login id whose passkey is on this device
+//! ([`PasskeySignIn`], first after a session ended: "Welcome back — confirm it's you"), and the
+//! account's list with removal ([`PasskeysSection`]). The password path is never hidden.
+
+use leptos::either::{Either, EitherOf3};
+use leptos::prelude::*;
+use shared::store::{Passkey, PasskeyList};
+
+use crate::api::{ApiClient, ApiFailure, PasskeyFailure};
+use crate::format::local_time;
+use crate::passkeys;
+use crate::session::Session;
+use crate::task::Task;
+
+/// "Use a passkey next time", once per user and device, after a password sign-in on a device
+/// with a platform authenticator; "Not now" is remembered like a yes.
+#[component]
+pub fn PasskeyOffer() -> impl IntoView {
+    let (api, session) = (expect_context::<ApiClient>(), expect_context::<Session>());
+    // The email the offer is for, once it is due.
+    let offer = RwSignal::new(None::<String>);
+    let adding = Task::<Result<(), PasskeyFailure>>::new();
+    Effect::new(move |_| {
+        // Subscribes first: `current` does not.
+        let signed_in = session.is_signed_in();
+        let email = session.current().and_then(|s| s.email);
+        let Some(email) = email.filter(|_| signed_in) else {
+            offer.set(None);
+            return;
+        };
+        if !passkeys::take_offer() || passkeys::was_offered(&email) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if passkeys::has_platform_authenticator().await {
+                let _ = offer.try_set(Some(email));
+            }
+        });
+    });
+    let close = move || {
+        if let Some(email) = offer.get_untracked() {
+            passkeys::offer_done(&email);
+        }
+        offer.set(None);
+    };
+    let accept = move |_| {
+        if !adding.is_running() {
+            adding.run(async move { api.add_passkey().await });
+        }
+    };
+    move || {
+        offer.get().map(|_| {
+            let body = move || match adding.with(|a: Option<&Result<(), PasskeyFailure>>| a.cloned()) {
+                Some(Ok(())) => Either::Left(view! {
+                    <p id="passkey-offer-done" role="status">
+                        "Passkey added. Next time, sign in with it."
+                    </p>
+                }),
+                failed => Either::Right(view! {
+                    <p>"Sign in with your fingerprint, face or screen lock instead of typing your password."</p>
+                    <p id="passkey-offer-error" class="form-error" role="alert">
+                        {failed.and_then(Result::err).map(|f| f.message())}
+                    </p>
+                    <button
+                        id="passkey-offer-accept"
+                        type="button"
+                        class="button button-primary"
+                        disabled=move || adding.pending()
+                        on:click=accept
+                    >
+                        {move || if adding.pending() { "Waiting for your device…" } else { "Use a passkey" }}
+                    </button>
+                }),
+            };
+            view! {
+                <aside id="passkey-offer" class="card notice-inline" aria-labelledby="passkey-offer-title">
+                    <h2 id="passkey-offer-title">"Use a passkey next time"</h2>
+                    {body}
+                    <button
+                        id="passkey-offer-dismiss"
+                        type="button"
+                        class="button button-quiet"
+                        on:click=move |_| close()
+                    >
+                        {move || if adding.with(|a| matches!(a, Some(Ok(())))) { "Close" } else { "Not now" }}
+                    </button>
+                </aside>
+            }
+        })
+    }
+}
+
+/// "Sign in with a passkey" for the login id whose passkey is on this device; after a session
+/// ended (`session_ended`), offered first as "Welcome back — confirm it's you". `sign_in` runs
+/// the passkey login for that login id through the page's own sign-in flow.
+#[component]
+pub fn PasskeySignIn(
+    #[prop(into)] session_ended: Signal<bool>,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(into)] sign_in: Callback<String>,
+) -> impl IntoView {
+    let login_id = passkeys::remembered_login_id().filter(|_| passkeys::supported())?;
+    let id = StoredValue::new(login_id.clone());
+    let button = move || {
+        view! {
+            <button
+                id="passkey-sign-in"
+                type="button"
+                class=move || if session_ended.get() { "button button-primary" } else { "button button-secondary" }
+                disabled=move || pending.get()
+                on:click=move |_| sign_in.run(id.get_value())
+            >
+                "Sign in with a passkey"
+            </button>
+        }
+    };
+    Some(move || {
+        if session_ended.get() {
+            Either::Left(view! {
+                <div id="passkey-welcome" class="card form">
+                    <h2>"Welcome back — confirm it's you"</h2>
+                    <p>{format!("Use this device's passkey for {login_id}, or your password below.")}</p>
+                    {button()}
+                </div>
+            })
+        } else {
+            Either::Right(view! { <p class="passkey-row">{button()}</p> })
+        }
+    })
+}
+
+/// The account's "Passkeys" section: each passkey's name, when it was added and last used, and
+/// a button to remove it (through the backend, which holds the API key).
+#[component]
+pub fn PasskeysSection() -> impl IntoView {
+    let api = expect_context::<ApiClient>();
+    let list = Task::<Result<PasskeyList, ApiFailure>>::new();
+    let removal = RwSignal::new(None::<String>);
+    let load = move || list.run(async move { api.passkeys().await });
+    load();
+    let remove = move |id: String| {
+        removal.set(None);
+        leptos::task::spawn_local(async move {
+            let outcome = api.remove_passkey(&id).await;
+            let _ = removal.try_set(Some(match outcome {
+                Ok(()) => "Passkey removed.".to_owned(),
+                Err(failure) => failure.message(),
+            }));
+            load();
+        });
+    };
+    view! {
+        <h2 id="passkeys-title">"Passkeys"</h2>
+        <section id="passkeys" class="card" aria-labelledby="passkeys-title">
+            <p id="passkey-removal" role="status">{move || removal.get()}</p>
+            {move || match list.with(|l| l.cloned()) {
+                None => None,
+                Some(Ok(list)) if list.passkeys.is_empty() => Some(EitherOf3::A(view! {
+                    <p class="empty">"No passkeys yet. You sign in with your password."</p>
+                })),
+                Some(Ok(list)) => Some(EitherOf3::B(view! {
+                    <ul id="passkey-list">
+                        {list.passkeys.into_iter().map(|p| view! { <PasskeyItem passkey=p remove /> }).collect_view()}
+                    </ul>
+                })),
+                Some(Err(failure)) => Some(EitherOf3::C(view! {
+                    <p class="form-error" role="alert">{failure.message()}</p>
+                })),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn PasskeyItem(passkey: Passkey, remove: impl Fn(String) + Copy + 'static) -> impl IntoView {
+    let id = StoredValue::new(passkey.id.clone());
+    view! {
+        <li class="passkey" data-passkey-id=passkey.id.clone()>
+            <strong>{passkey.display_name.clone()}</strong>
+            <span>{format!("Added {}", local_time(passkey.created_at))}</span>
+            <span>{format!("Last used {}", local_time(passkey.last_used_at))}</span>
+            <button
+                type="button"
+                class="button button-quiet remove-passkey"
+                aria-label=format!("Remove passkey {}", passkey.display_name)
+                on:click=move |_| remove(id.get_value())
+            >
+                "Remove"
+            </button>
+        </li>
+    }
+}

@@ -1,0 +1,187 @@
+//! Passkeys (issue #13) as a shopper lives them on a phone with a fingerprint reader: offered
+//! once after a password sign-in, added with one tap, then used instead of the password — in the
+//! device-bound mode, so a passkey session is handed off and proven like a password one. Removed
+//! in the account, the passkey gets a plain message and the password still works. Real emulator
+//! (WebAuthn on, relying party `localhost`), real backend serving the built PWA on
+//! `http://localhost:<port>` (WebAuthn refuses IP-address origins), real Chromium with a virtual
+//! platform authenticator from the DevTools Protocol's `WebAuthn` domain.
+
+use anyhow::{Context, ensure};
+use serde_json::{Value, json};
+use shared::store::DeviceBinding;
+use tests::{Browser, Stack, eventually};
+
+const REMOVED: &str = "This device's passkey was removed from your account. Sign in with your \
+                       password; you can add a new passkey afterwards.";
+
+async fn start() -> anyhow::Result<Stack> {
+    Stack::builder()
+        .static_dir(tests::dist_dir()?)
+        .device_binding(DeviceBinding::Required)
+        .passkeys()
+        .start()
+        .await
+}
+
+/// The phone's fingerprint reader: a virtual CTAP2 platform authenticator that keeps
+/// discoverable credentials and verifies the user. Returns its id.
+async fn add_fingerprint_reader(browser: &Browser, stack: &Stack) -> anyhow::Result<String> {
+    browser.client.goto(&stack.url("/login")).await?;
+    browser.cdp("WebAuthn.enable", json!({})).await?;
+    let added = browser
+        .cdp(
+            "WebAuthn.addVirtualAuthenticator",
+            json!({"options": {
+                "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                "hasUserVerification": true, "isUserVerified": true,
+                "automaticPresenceSimulation": true
+            }}),
+        )
+        .await?;
+    Ok(added["authenticatorId"]
+        .as_str()
+        .context("an authenticator id")?
+        .to_owned())
+}
+
+/// The passkeys the virtual authenticator holds.
+async fn passkeys_on_device(browser: &Browser, authenticator: &str) -> anyhow::Result<Vec<Value>> {
+    let answer = browser
+        .cdp(
+            "WebAuthn.getCredentials",
+            json!({"authenticatorId": authenticator}),
+        )
+        .await?;
+    Ok(answer["credentials"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// Signs in with the password and takes the offer: the device then holds one passkey.
+async fn sign_in_and_add_a_passkey(
+    browser: &Browser,
+    stack: &Stack,
+    authenticator: &str,
+) -> anyhow::Result<()> {
+    browser.sign_in(stack).await?;
+    browser
+        .text_becomes("#passkey-offer-title", "Use a passkey next time")
+        .await?;
+    browser
+        .element("#passkey-offer-accept")
+        .await?
+        .click()
+        .await?;
+    browser
+        .text_becomes(
+            "#passkey-offer-done",
+            "Passkey added. Next time, sign in with it.",
+        )
+        .await?;
+    let on_device = passkeys_on_device(browser, authenticator).await?;
+    ensure!(
+        on_device.len() == 1,
+        "one passkey on the device: {on_device:?}"
+    );
+    Ok(())
+}
+
+async fn sign_out(browser: &Browser) -> anyhow::Result<()> {
+    browser.element("#logout").await?.click().await?;
+    browser.element("#login-form").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_adds_a_passkey_after_a_password_sign_in_and_next_time_signs_in_with_it()
+-> anyhow::Result<()> {
+    let stack = start().await?;
+    let browser = Browser::start().await?;
+    let outcome = sign_in_with_a_passkey(&stack, &browser).await;
+    let _ = browser.screenshot("passkeys-sign-in-final").await;
+    browser.close().await?;
+    outcome
+}
+
+async fn sign_in_with_a_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
+    let authenticator = add_fingerprint_reader(browser, stack).await?;
+    sign_in_and_add_a_passkey(browser, stack, &authenticator).await?;
+    let product_id = browser.add_first_product().await?;
+    browser.screenshot("passkeys-offer").await?;
+    sign_out(browser).await?;
+
+    // The login page offers the passkey for the remembered login id; one tap signs in.
+    browser.screenshot("passkeys-login").await?;
+    browser.element("#passkey-sign-in").await?.click().await?;
+    browser.path_becomes("/").await?;
+    ensure!(
+        !browser.has("#passkey-offer").await?,
+        "no offer after signing in with the passkey"
+    );
+    let session = browser
+        .stored_session()
+        .await?
+        .context("a stored session")?;
+    ensure!(
+        session["jkt"].is_string() && session["refreshToken"].is_null(),
+        "a device-bound session, its refresh token handed off: {session}"
+    );
+
+    // The cart, through the device-bound session the passkey started.
+    browser.element("#nav-cart").await?.click().await?;
+    browser.path_becomes("/cart").await?;
+    let line = format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity");
+    browser.text_becomes(&line, "1").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_removed_in_the_account_gets_a_plain_message_and_the_password_still_works()
+-> anyhow::Result<()> {
+    let stack = start().await?;
+    let browser = Browser::start().await?;
+    let outcome = remove_the_passkey(&stack, &browser).await;
+    let _ = browser.screenshot("passkeys-removed-final").await;
+    browser.close().await?;
+    outcome
+}
+
+async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
+    let authenticator = add_fingerprint_reader(browser, stack).await?;
+    sign_in_and_add_a_passkey(browser, stack, &authenticator).await?;
+
+    // The account lists it (name, added, last used) and removes it.
+    browser.element("#nav-account").await?.click().await?;
+    let item = browser.element("#passkey-list li.passkey").await?;
+    let text = item.text().await?;
+    ensure!(
+        text.contains("Chrome on Android") && text.contains("Added") && text.contains("Last used"),
+        "the passkey's name and dates: {text:?}"
+    );
+    browser.screenshot("passkeys-account").await?;
+    browser
+        .element("#passkey-list .remove-passkey")
+        .await?
+        .click()
+        .await?;
+    browser
+        .text_becomes("#passkey-removal", "Passkey removed.")
+        .await?;
+    eventually("the list to be empty", || async {
+        Ok((!browser.has("#passkey-list").await?).then_some(()))
+    })
+    .await?;
+    sign_out(browser).await?;
+
+    // The device still holds the passkey, but FusionAuth no longer knows it.
+    browser.element("#passkey-sign-in").await?.click().await?;
+    browser.text_becomes("#login-error", REMOVED).await?;
+    browser.screenshot("passkeys-removed").await?;
+    browser
+        .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+        .await?;
+    browser.path_becomes("/").await?;
+    browser.element("#products li.product").await?;
+    Ok(())
+}
