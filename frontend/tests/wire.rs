@@ -21,8 +21,8 @@ use shared::fusionauth::{
     LoginRequest, LoginResponse, LogoutRequest, TwoFactorLoginRequest, User,
 };
 use shared::store::{
-    AddCartItem, ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode, Product,
-    ProductList, Quantity, SessionHandOff, SetCartQuantity,
+    AddCartItem, ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode, Passkey,
+    PasskeyList, Product, ProductList, Quantity, SessionHandOff, SetCartQuantity,
 };
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
@@ -470,4 +470,24 @@ fn the_backends_field_errors_and_fusionauths_read_per_field() {
     for (status, expected) in cases {
         assert_eq!(read_failure(status, ""), expected, "{status}");
     }
+}
+
+#[test]
+fn the_passkey_list_reads_back_as_serde_wrote_it() {
+    let list = PasskeyList {
+        passkeys: vec![Passkey {
+            id: "c664318a-2384-4c35-9475-9a200e1d3b72".to_owned(),
+            display_name: "Store app (Chrome on Android)".to_owned(),
+            created_at: 1_668_011_701_792,
+            last_used_at: 1_668_021_630_599,
+        }],
+    };
+    assert_eq!(through_serde::<PasskeyList>(&list), list);
+    assert_eq!(
+        through_serde::<PasskeyList>(&PasskeyList::default()),
+        PasskeyList::default()
+    );
+    assert!(
+        from_str::<PasskeyList>(r#"{"passkeys":[{"id":"x","displayName":"Phone"}]}"#).is_none()
+    );
 }

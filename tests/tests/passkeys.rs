@@ -75,7 +75,7 @@ async fn sign_in_and_add_a_passkey(
         .await?;
     browser
         .text_becomes(
-            "#passkey-offer-done",
+            "#passkey-offer-text",
             "Passkey added. Next time, sign in with it.",
         )
         .await?;
@@ -169,7 +169,7 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
         .text_becomes("#passkey-removal", "Passkey removed.")
         .await?;
     eventually("the list to be empty", || async {
-        Ok((!browser.has("#passkey-list").await?).then_some(()))
+        Ok((!browser.has("#passkey-list li.passkey").await?).then_some(()))
     })
     .await?;
     sign_out(browser).await?;

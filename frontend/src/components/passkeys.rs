@@ -3,7 +3,6 @@
 //! ([`PasskeySignIn`], first after a session ended: "Welcome back — confirm it's you"), and the
 //! account's list with removal ([`PasskeysSection`]). The password path is never hidden.
 
-use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use shared::store::{Passkey, PasskeyList};
 
@@ -20,7 +19,9 @@ pub fn PasskeyOffer() -> impl IntoView {
     let (api, session) = (expect_context::<ApiClient>(), expect_context::<Session>());
     // The email the offer is for, once it is due.
     let offer = RwSignal::new(None::<String>);
-    let adding = Task::<Result<(), PasskeyFailure>>::new();
+    // `Some(Ok)`: added; `Some(Err)`: why not.
+    let outcome = RwSignal::new(None::<Result<(), PasskeyFailure>>);
+    let pending = RwSignal::new(false);
     Effect::new(move |_| {
         // Subscribes first: `current` does not.
         let signed_in = session.is_signed_in();
@@ -38,52 +39,54 @@ pub fn PasskeyOffer() -> impl IntoView {
             }
         });
     });
-    let close = move || {
+    let accept = move |_| {
+        if pending.get_untracked() {
+            return;
+        }
+        pending.set(true);
+        leptos::task::spawn_local(async move {
+            let added = api.add_passkey().await;
+            let _ = outcome.try_set(Some(added));
+            let _ = pending.try_set(false);
+        });
+    };
+    let close = move |_| {
         if let Some(email) = offer.get_untracked() {
             passkeys::offer_done(&email);
         }
         offer.set(None);
     };
-    let accept = move |_| {
-        if !adding.is_running() {
-            adding.run(async move { api.add_passkey().await });
-        }
-    };
+    let added = move || outcome.with(|o| matches!(o, Some(Ok(()))));
     move || {
         offer.get().map(|_| {
-            let body = move || match adding.with(|a: Option<&Result<(), PasskeyFailure>>| a.cloned()) {
-                Some(Ok(())) => Either::Left(view! {
-                    <p id="passkey-offer-done" role="status">
-                        "Passkey added. Next time, sign in with it."
+            view! {
+                <aside id="passkey-offer" class="card notice-inline" aria-labelledby="passkey-offer-title">
+                    <h2 id="passkey-offer-title">"Use a passkey next time"</h2>
+                    <p id="passkey-offer-text" role="status">
+                        {move || if added() {
+                            "Passkey added. Next time, sign in with it."
+                        } else {
+                            "Sign in with your fingerprint, face or screen lock instead of typing your password."
+                        }}
                     </p>
-                }),
-                failed => Either::Right(view! {
-                    <p>"Sign in with your fingerprint, face or screen lock instead of typing your password."</p>
                     <p id="passkey-offer-error" class="form-error" role="alert">
-                        {failed.and_then(Result::err).map(|f| f.message())}
+                        {move || outcome.with(|o| match o {
+                            Some(Err(failure)) => failure.message(),
+                            _ => "",
+                        })}
                     </p>
                     <button
                         id="passkey-offer-accept"
                         type="button"
                         class="button button-primary"
-                        disabled=move || adding.pending()
+                        hidden=added
+                        disabled=move || pending.get()
                         on:click=accept
                     >
-                        {move || if adding.pending() { "Waiting for your device…" } else { "Use a passkey" }}
+                        "Use a passkey"
                     </button>
-                }),
-            };
-            view! {
-                <aside id="passkey-offer" class="card notice-inline" aria-labelledby="passkey-offer-title">
-                    <h2 id="passkey-offer-title">"Use a passkey next time"</h2>
-                    {body}
-                    <button
-                        id="passkey-offer-dismiss"
-                        type="button"
-                        class="button button-quiet"
-                        on:click=move |_| close()
-                    >
-                        {move || if adding.with(|a| matches!(a, Some(Ok(())))) { "Close" } else { "Not now" }}
+                    <button id="passkey-offer-dismiss" type="button" class="button button-quiet" on:click=close>
+                        {move || if added() { "Close" } else { "Not now" }}
                     </button>
                 </aside>
             }
@@ -92,41 +95,32 @@ pub fn PasskeyOffer() -> impl IntoView {
 }
 
 /// "Sign in with a passkey" for the login id whose passkey is on this device; after a session
-/// ended (`session_ended`), offered first as "Welcome back — confirm it's you". `sign_in` runs
-/// the passkey login for that login id through the page's own sign-in flow.
+/// ended (the login page's notice) it comes first: "Welcome back — confirm it's you".
+/// `sign_in` runs the passkey login for that login id through the page's own sign-in flow.
 #[component]
 pub fn PasskeySignIn(
-    #[prop(into)] session_ended: Signal<bool>,
-    #[prop(into)] pending: Signal<bool>,
-    #[prop(into)] sign_in: Callback<String>,
+    session: Session,
+    pending: RwSignal<bool>,
+    sign_in: impl Fn(String) + Copy + 'static,
 ) -> impl IntoView {
     let login_id = passkeys::remembered_login_id().filter(|_| passkeys::supported())?;
-    let id = StoredValue::new(login_id.clone());
-    let button = move || {
-        view! {
+    let ended = move || session.notice().is_some();
+    let text = format!("Use this device's passkey for {login_id}, or your password below.");
+    let id = StoredValue::new(login_id);
+    Some(view! {
+        <div id="passkey-welcome" class=move || if ended() { "card form" } else { "passkey-row" }>
+            <h2 hidden=move || !ended()>"Welcome back — confirm it's you"</h2>
+            <p hidden=move || !ended()>{text}</p>
             <button
                 id="passkey-sign-in"
                 type="button"
-                class=move || if session_ended.get() { "button button-primary" } else { "button button-secondary" }
+                class=move || if ended() { "button button-primary" } else { "button button-secondary" }
                 disabled=move || pending.get()
-                on:click=move |_| sign_in.run(id.get_value())
+                on:click=move |_| sign_in(id.get_value())
             >
                 "Sign in with a passkey"
             </button>
-        }
-    };
-    Some(move || {
-        if session_ended.get() {
-            Either::Left(view! {
-                <div id="passkey-welcome" class="card form">
-                    <h2>"Welcome back — confirm it's you"</h2>
-                    <p>{format!("Use this device's passkey for {login_id}, or your password below.")}</p>
-                    {button()}
-                </div>
-            })
-        } else {
-            Either::Right(view! { <p class="passkey-row">{button()}</p> })
-        }
+        </div>
     })
 }
 
@@ -154,20 +148,26 @@ pub fn PasskeysSection() -> impl IntoView {
         <h2 id="passkeys-title">"Passkeys"</h2>
         <section id="passkeys" class="card" aria-labelledby="passkeys-title">
             <p id="passkey-removal" role="status">{move || removal.get()}</p>
-            {move || match list.with(|l| l.cloned()) {
-                None => None,
-                Some(Ok(list)) if list.passkeys.is_empty() => Some(EitherOf3::A(view! {
-                    <p class="empty">"No passkeys yet. You sign in with your password."</p>
-                })),
-                Some(Ok(list)) => Some(EitherOf3::B(view! {
-                    <ul id="passkey-list">
-                        {list.passkeys.into_iter().map(|p| view! { <PasskeyItem passkey=p remove /> }).collect_view()}
-                    </ul>
-                })),
-                Some(Err(failure)) => Some(EitherOf3::C(view! {
-                    <p class="form-error" role="alert">{failure.message()}</p>
-                })),
-            }}
+            <p id="passkeys-note">
+                {move || list.with(|l| match l {
+                    Some(Ok(l)) if l.passkeys.is_empty() => {
+                        "No passkeys yet. You sign in with your password.".to_owned()
+                    }
+                    Some(Err(failure)) => failure.message(),
+                    _ => String::new(),
+                })}
+            </p>
+            <ul id="passkey-list">
+                {move || {
+                    list.with(|l| match l {
+                        Some(Ok(l)) => l.passkeys.clone(),
+                        _ => Vec::new(),
+                    })
+                    .into_iter()
+                    .map(|passkey| view! { <PasskeyItem passkey remove /> })
+                    .collect_view()
+                }}
+            </ul>
         </section>
     }
 }

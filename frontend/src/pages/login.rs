@@ -162,7 +162,7 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
                     {text}
                 </p>
             })}
-            <PasskeySignIn session_ended=Signal::derive(move || session.notice().is_some()) pending=flow.pending sign_in=passkey />
+            <PasskeySignIn session pending=flow.pending sign_in=passkey />
             <form id="login-form" class="card form" novalidate on:submit=on_submit>
                 <div class="field">
                     <label for="email">"Email"</label>
