@@ -14,6 +14,9 @@ use tests::{Browser, Stack, eventually};
 const REMOVED: &str = "This device's passkey was removed from your account. Sign in with your \
                        password; you can add a new passkey afterwards.";
 
+const CANCELLED: &str = "The passkey prompt was closed, or this device has no passkey for this \
+                         account. Try again, or sign in with your password.";
+
 async fn start() -> anyhow::Result<Stack> {
     Stack::builder()
         .static_dir(tests::dist_dir()?)
@@ -111,8 +114,24 @@ async fn sign_in_with_a_passkey(stack: &Stack, browser: &Browser) -> anyhow::Res
     browser.screenshot("passkeys-offer").await?;
     sign_out(browser).await?;
 
-    // The login page offers the passkey for the remembered login id; one tap signs in.
+    // The login page offers the passkey for the remembered login id. A prompt that does not
+    // verify the user (cancelled, a finger not recognised) is a plain message, and nothing else.
     browser.screenshot("passkeys-login").await?;
+    let verified = |yes: bool| {
+        browser.cdp(
+            "WebAuthn.setUserVerified",
+            json!({"authenticatorId": authenticator, "isUserVerified": yes}),
+        )
+    };
+    verified(false).await?;
+    browser.element("#passkey-sign-in").await?.click().await?;
+    browser.text_becomes("#login-error", CANCELLED).await?;
+    ensure!(
+        browser.stored_session().await?.is_none(),
+        "no session after a cancelled prompt"
+    );
+    // One tap, verified, signs in.
+    verified(true).await?;
     browser.element("#passkey-sign-in").await?.click().await?;
     browser.path_becomes("/").await?;
     ensure!(
@@ -181,6 +200,54 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
     browser
         .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
         .await?;
+    browser.path_becomes("/").await?;
+    browser.element("#products li.product").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_session_ended_the_passkey_comes_first_and_signs_the_shopper_back_in()
+-> anyhow::Result<()> {
+    let stack = start().await?;
+    let browser = Browser::start().await?;
+    let outcome = welcome_back(&stack, &browser).await;
+    let _ = browser.screenshot("passkeys-welcome-back-final").await;
+    browser.close().await?;
+    outcome
+}
+
+async fn welcome_back(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
+    let authenticator = add_fingerprint_reader(browser, stack).await?;
+    sign_in_and_add_a_passkey(browser, stack, &authenticator).await?;
+
+    // Steps 10–14: FusionAuth ends the session (its refresh token revoked, the backend told by
+    // the webhook); the next call lands on the login page, which offers the passkey first.
+    let session = browser
+        .stored_session()
+        .await?
+        .context("a stored session")?;
+    let token_id = session["refreshTokenId"]
+        .as_str()
+        .context("the session's refresh token id")?;
+    stack
+        .administer(
+            "DELETE",
+            &format!("/api/jwt/refresh/{token_id}"),
+            Value::Null,
+        )
+        .await?;
+    browser.element("#nav-cart").await?.click().await?;
+    browser
+        .text_becomes("#passkey-welcome h2", "Welcome back — confirm it's you")
+        .await?;
+    browser
+        .text_becomes(
+            "#session-notice",
+            "Your session has ended. Please sign in again.",
+        )
+        .await?;
+    browser.screenshot("passkeys-welcome-back").await?;
+    browser.element("#passkey-sign-in").await?.click().await?;
     browser.path_becomes("/").await?;
     browser.element("#products li.product").await?;
     Ok(())
