@@ -218,7 +218,7 @@ pub async fn list(
             last_used_at: credential.last_use_instant,
         })
         .collect();
-    list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    list.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     Ok(HttpResponse::Ok().json(PasskeyList { passkeys: list }))
 }
 

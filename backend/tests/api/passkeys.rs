@@ -326,8 +326,14 @@ async fn a_user_removes_their_passkey_but_not_anyone_elses() {
             "{what}"
         );
     }
-    assert_eq!(stored_passkeys(&app, &other_id).await, [theirs.clone()]);
-    assert_eq!(stored_passkeys(&app, DEMO_USER_ID).await, [mine.clone()]);
+    assert_eq!(
+        stored_passkeys(&app, &other_id).await,
+        std::slice::from_ref(&theirs)
+    );
+    assert_eq!(
+        stored_passkeys(&app, DEMO_USER_ID).await,
+        std::slice::from_ref(&mine)
+    );
 
     let response = send(
         &app,
