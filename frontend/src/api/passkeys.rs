@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use shared::store::{ErrorCode, PasskeyList};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::call::{ApiFailure, Timeout, read_json};
 use super::client::ApiClient;
@@ -151,9 +151,16 @@ fn decode_user_handle(handle: &str) -> Option<String> {
         })
         .collect();
     let padding = "=".repeat((4 - standard.len() % 4) % 4);
-    web_sys::window()?
-        .atob(&format!("{standard}{padding}"))
-        .ok()
+    // The global `atob` (a window's, or a worker's and Node's in the tests).
+    let atob: web_sys::js_sys::Function = passkeys::field(&web_sys::js_sys::global(), &["atob"])
+        .dyn_into()
+        .ok()?;
+    atob.call1(
+        &JsValue::NULL,
+        &JsValue::from_str(&format!("{standard}{padding}")),
+    )
+    .ok()?
+    .as_string()
 }
 
 impl ApiClient {
