@@ -134,7 +134,7 @@ pub async fn get(options: &JsValue) -> Result<JsValue, PromptFailure> {
     prompt("get", "parseRequestOptionsFromJSON", options).await
 }
 
-/// A member of a credential's JSON form (`""` when absent).
+/// A member (by path) of a value such as a credential's JSON form; `undefined` when absent.
 pub fn field(value: &JsValue, path: &[&str]) -> JsValue {
     path.iter().fold(value.clone(), |v, key| member(&v, key))
 }
