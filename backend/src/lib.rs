@@ -13,6 +13,7 @@ mod clock;
 mod device;
 pub mod error;
 mod extractor;
+mod forwarded;
 mod hardening;
 mod login_proxy;
 mod rate_limit;
