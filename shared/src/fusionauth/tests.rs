@@ -359,7 +359,10 @@ fn retrieved_refresh_tokens_are_read_without_their_values() {
     }]});
     let read: RetrievedRefreshTokens = serde_json::from_value(many).expect("parses");
     let first = &read.refresh_tokens[0];
-    assert_eq!((first.id.as_str(), first.application_id.as_str()), ("rt-1", "app-1"));
+    assert_eq!(
+        (first.id.as_str(), first.application_id.as_str()),
+        ("rt-1", "app-1")
+    );
     assert_eq!(first.insert_instant, 1676577779166);
     let device = first.meta_data.device.as_ref().expect("a device");
     assert_eq!(device.last_accessed_instant, Some(1676577800000));

@@ -95,7 +95,11 @@ mod tests {
             read(json!({"keep": "this"})).expect("others").keep,
             Some(Keep::This)
         );
-        for bad in [json!({"keep": "that"}), json!({"keep": ""}), json!({"all": true})] {
+        for bad in [
+            json!({"keep": "that"}),
+            json!({"keep": ""}),
+            json!({"all": true}),
+        ] {
             assert!(read(bad.clone()).is_err(), "{bad}");
         }
     }
