@@ -36,7 +36,9 @@ async fn session_id(browser: &Browser) -> anyhow::Result<String> {
 async fn devices_of(browser: &Browser, id: &str) -> anyhow::Result<()> {
     browser.element("#nav-account").await?.click().await?;
     browser.path_becomes("/account").await?;
-    browser.element(&format!("#devices-list li[data-id='{id}']")).await?;
+    browser
+        .element(&format!("#devices-list li[data-id='{id}']"))
+        .await?;
     Ok(())
 }
 
@@ -75,7 +77,8 @@ async fn a_signs_b_out(mode: DeviceBinding, notice: &str) -> anyhow::Result<()> 
             "A is marked as this device"
         );
         ensure!(
-            !a.has(&format!("li[data-id='{a_id}'] .device-sign-out")).await?,
+            !a.has(&format!("li[data-id='{a_id}'] .device-sign-out"))
+                .await?,
             "this device has no per-device sign-out"
         );
         a.element(&format!("li[data-id='{b_id}'] .device-sign-out"))
