@@ -20,26 +20,31 @@ impl ApiClient {
         read_json(&self.send("GET", SESSIONS_PATH, None).await?)
     }
 
-    /// `DELETE /api/account/sessions/{id}`: signs that device out.
+    /// `DELETE /api/account/sessions/{id}`, `…?keep=this` or `…`: signs that device, every
+    /// other device, or every device out (one function, so the WASM has one copy of the call).
     ///
     /// # Errors
-    /// See [`ApiFailure`]; 404 when it is signed out already.
-    pub async fn sign_out_device(&self, id: &str) -> Result<(), ApiFailure> {
-        let encoded: String = js_sys::encode_uri_component(id).into();
-        let path = format!("{SESSIONS_PATH}/{encoded}");
-        self.send("DELETE", &path, None).await.map(drop)
-    }
-
-    /// `DELETE /api/account/sessions[?keep=this]`: every other device, or every device.
-    ///
-    /// # Errors
-    /// See [`ApiFailure`].
-    pub async fn sign_out_devices(&self, keep_this: bool) -> Result<(), ApiFailure> {
-        let path = if keep_this {
-            format!("{SESSIONS_PATH}?keep=this")
-        } else {
-            SESSIONS_PATH.to_owned()
+    /// See [`ApiFailure`]; 404 when that device is signed out already.
+    pub async fn sign_out_devices(&self, which: SignOut<'_>) -> Result<(), ApiFailure> {
+        let path = match which {
+            SignOut::Device(id) => {
+                let encoded: String = js_sys::encode_uri_component(id).into();
+                format!("{SESSIONS_PATH}/{encoded}")
+            }
+            SignOut::Others => format!("{SESSIONS_PATH}?keep=this"),
+            SignOut::Everywhere => SESSIONS_PATH.to_owned(),
         };
         self.send("DELETE", &path, None).await.map(drop)
     }
+}
+
+/// Which devices [`ApiClient::sign_out_devices`] signs out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignOut<'a> {
+    /// The one with this id (of the device list).
+    Device(&'a str),
+    /// Every device but this one.
+    Others,
+    /// Every device, this one too.
+    Everywhere,
 }

@@ -30,4 +30,5 @@ pub use self::bound::{SESSION_PATH, asks_for_nonce};
 pub use self::call::{ApiFailure, UNREACHABLE_STORE};
 pub use self::client::{APP_CONFIG_PATH, ApiClient};
 pub use self::device::describe_device;
+pub use self::devices::SignOut;
 pub use self::fusionauth::{LoginFailure, LoginStep, UNREACHABLE_SIGN_IN, read_login_answer};
