@@ -347,3 +347,32 @@ async fn the_bound_app_without_an_api_key_has_no_device_list() {
         .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn with_fusionauth_down_the_list_and_sign_outs_are_503_and_nothing_changes() {
+    let app = spawn_app_with_devices().await;
+    let this = app.login().await;
+    let other = app.login().await;
+    app.stop_fusionauth();
+    for (method, path) in [
+        (Method::GET, "/api/account/sessions".to_owned()),
+        (
+            Method::DELETE,
+            format!("/api/account/sessions/{}", other.sid()),
+        ),
+        (Method::DELETE, "/api/account/sessions?keep=this".to_owned()),
+    ] {
+        let response = bearer(&app, method.clone(), &path, &this.jwt).await;
+        assert_eq!(
+            error_code(response, StatusCode::SERVICE_UNAVAILABLE).await,
+            ErrorCode::Unavailable,
+            "{method} {path}"
+        );
+    }
+    app.start_fusionauth();
+    assert_eq!(
+        app.get_cart(&other.jwt, None).await.status(),
+        StatusCode::OK
+    );
+    assert!(refresh_token_lives(&app, &other).await);
+}
