@@ -24,7 +24,7 @@ mod state;
 pub mod store;
 pub mod telemetry;
 
-pub use crate::auth::AuthUser;
+pub use crate::auth::{AuthUser, CallerSession};
 pub use crate::clock::Clock;
 pub use crate::error::Error;
 pub use crate::settings::Settings;

@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod devices;
 pub use account::*;
+pub use devices::*;
 
 /// A product of the catalogue. Prices are in minor units (cents) of `currency`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

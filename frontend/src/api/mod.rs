@@ -9,10 +9,11 @@
 //! | `bound` | device-bound calls (`required` mode): `Authorization: DPoP` + a proof of the device key, the latest `DPoP-Nonce` and one retry for a new one; the sign-in hand-off and logout (`/api/session`) |
 //! | `account` | sign-up and forgot-password (backend); a new password by `changePasswordId` and its one-time sign-in, email verification and "resend" (FusionAuth, no key) |
 //! | `device` | the `metaData.device` a login describes this browser with |
+//! | `devices` | the signed-in devices (`/api/account/sessions`): list, sign one, the others or all out |
 //! | `call` | plumbing: request timeouts, store errors decoded into [`ApiFailure`] |
 //!
 //! The modules import each other one way (`client` ← `fusionauth` ← `bound`, `client` ←
-//! `store`; the `ApiClient` methods they add are called across them); this file only
+//! `store` ← `devices`; the `ApiClient` methods they add are called across them); this file only
 //! re-exports.
 
 mod account;
@@ -20,6 +21,7 @@ mod bound;
 mod call;
 mod client;
 mod device;
+mod devices;
 mod fusionauth;
 mod store;
 
@@ -28,4 +30,5 @@ pub use self::bound::{SESSION_PATH, asks_for_nonce};
 pub use self::call::{ApiFailure, UNREACHABLE_STORE};
 pub use self::client::{APP_CONFIG_PATH, ApiClient};
 pub use self::device::describe_device;
+pub use self::devices::SignOut;
 pub use self::fusionauth::{LoginFailure, LoginStep, UNREACHABLE_SIGN_IN, read_login_answer};

@@ -82,7 +82,7 @@ impl ApiClient {
 
     /// Sends one store API request with the session's tokens and handles what every endpoint
     /// shares: token rotation, session expiry, the unreachable notice and retries.
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: &str,
         path: &str,

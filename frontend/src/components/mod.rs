@@ -1,10 +1,12 @@
 //! Pieces shared by the pages.
 
+mod devices;
 mod guard;
 mod header;
 mod load_error;
 mod notice;
 
+pub use devices::SignedInDevices;
 pub use guard::NotFound;
 pub use header::Header;
 pub use load_error::LoadError;
