@@ -276,27 +276,6 @@ async fn throughput(client: &reqwest::Client, seconds: u64) -> anyhow::Result<()
     Ok(())
 }
 
-/// A fresh database in the cluster at `server`.
-async fn postgres_database(server: &str) -> anyhow::Result<String> {
-    use sqlx::Connection as _;
-    sqlx::any::install_default_drivers();
-    let name = format!("store_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::AnyConnection::connect(server).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await?;
-    let (base, query) = server.split_once('?').unwrap_or((server, ""));
-    let (root, _) = base
-        .rsplit_once('/')
-        .context("a database path in the URL")?;
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    Ok(format!("{root}/{name}{query}"))
-}
-
 async fn two_instances(
     server: &str,
     sync_seconds: u64,
@@ -305,7 +284,7 @@ async fn two_instances(
         .emulator_in_memory()
         .through_relay()
         .device_binding(DeviceBinding::Required)
-        .backend_database(postgres_database(server).await?)
+        .backend_database(backend::store::create_scratch_database(server, "store_bench").await?)
         .configure(|settings| settings.revocation_sync_seconds = sync_seconds)
         .start()
         .await?;

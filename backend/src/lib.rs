@@ -13,6 +13,7 @@ mod clock;
 mod device;
 pub mod error;
 mod extractor;
+mod forwarded;
 mod hardening;
 mod login_proxy;
 mod rate_limit;
@@ -23,7 +24,7 @@ mod state;
 pub mod store;
 pub mod telemetry;
 
-pub use crate::auth::AuthUser;
+pub use crate::auth::{AuthUser, CallerSession};
 pub use crate::clock::Clock;
 pub use crate::error::Error;
 pub use crate::settings::Settings;

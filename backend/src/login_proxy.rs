@@ -12,12 +12,11 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 
 use crate::client_address;
 use crate::error::{Error, Result};
+use crate::forwarded::Forwarded;
 use crate::rate_limit::RateLimiter;
 use crate::settings::Secret;
 
@@ -33,15 +32,6 @@ pub struct LoginProxy {
     api_key: Secret,
     limiter: RateLimiter,
     application_id: String,
-}
-
-/// FusionAuth's answer, to be passed on unchanged.
-#[derive(Debug)]
-pub struct Forwarded {
-    pub status: StatusCode,
-    /// FusionAuth's `Content-Type`, when it sent a usable one.
-    pub content_type: Option<HeaderValue>,
-    pub body: Bytes,
 }
 
 impl LoginProxy {
@@ -77,38 +67,15 @@ impl LoginProxy {
     /// [`Error::InvalidRequest`] when the body is not a JSON object.
     pub async fn forward(&self, client_ip: IpAddr, body: Bytes) -> Result<Forwarded> {
         let body = pinned(&body, &self.application_id, client_ip)?;
-        let unavailable =
-            |cause: String| Error::Unavailable(anyhow::anyhow!("POST {}: {cause}", self.url));
-        let response = self
+        let request = self
             .client
             .post(&self.url)
             .header(reqwest::header::AUTHORIZATION, self.api_key.expose())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("x-forwarded-for", client_ip.to_string())
             .body(body)
-            .timeout(TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| unavailable(e.without_url().to_string()))?;
-        let status = StatusCode::from_u16(response.status().as_u16())
-            .map_err(|e| unavailable(e.to_string()))?;
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| unavailable(format!("unreadable answer: {}", e.without_url())))?;
-        tracing::info!(
-            status = status.as_u16(),
-            "FusionAuth answered a proxied login"
-        );
-        Ok(Forwarded {
-            status,
-            content_type,
-            body,
-        })
+            .timeout(TIMEOUT);
+        Forwarded::fetch(request, "POST /api/login").await
     }
 }
 

@@ -20,7 +20,8 @@ use crate::device::{
 use crate::hardening::{self, Hardening};
 use crate::login_proxy::LoginProxy;
 use crate::routes::{
-    self, account, cart, health, login, passkeys, products, session, static_files, webhooks,
+    self, account, cart, devices, health, login, passkeys, products, session, static_files,
+    webhooks,
 };
 use crate::settings::{PublicOrigin, Settings};
 use crate::state::AppState;
@@ -39,6 +40,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
                 .route(
                     "/account/forgot-password",
                     web::post().to(account::forgot_password),
+                )
+                .route("/account/sessions", web::get().to(devices::list))
+                .route(
+                    "/account/sessions",
+                    web::delete().to(devices::sign_out_many),
+                )
+                .route(
+                    "/account/sessions/{id}",
+                    web::delete().to(devices::sign_out_one),
                 )
                 .route("/session", web::post().to(session::hand_off))
                 .route("/session", web::delete().to(session::log_out))

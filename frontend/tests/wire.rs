@@ -433,6 +433,35 @@ fn the_account_bodies_the_pwa_writes_and_reads_match_shared() {
 }
 
 #[test]
+fn the_device_list_reads_back_as_serde_wrote_it() {
+    use shared::store::{SignedInDevice, SignedInDevices};
+    let list = SignedInDevices {
+        devices: vec![
+            SignedInDevice {
+                id: "rt-1".to_owned(),
+                device_label: "Chrome on Android".to_owned(),
+                created_at: 1_764_560_000_000,
+                last_used_at: Some(1_764_560_600_000),
+                this_device: true,
+            },
+            SignedInDevice {
+                id: "rt-2".to_owned(),
+                device_label: "Store app (Firefox on Linux)".to_owned(),
+                created_at: 1_764_500_000_000,
+                last_used_at: None,
+                this_device: false,
+            },
+        ],
+    };
+    assert_eq!(through_serde::<SignedInDevices>(&list), list);
+    assert_eq!(
+        from_str::<SignedInDevices>(r#"{"devices":[{"id":"x","deviceLabel":"y"}]}"#),
+        None,
+        "createdAt and thisDevice are required"
+    );
+}
+
+#[test]
 fn the_backends_field_errors_and_fusionauths_read_per_field() {
     use frontend::api::read_failure;
     use shared::store::{FieldError, FieldErrors};

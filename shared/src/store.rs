@@ -6,8 +6,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod devices;
 mod passkeys;
 pub use account::*;
+pub use devices::*;
 pub use passkeys::*;
 
 /// A product of the catalogue. Prices are in minor units (cents) of `currency`.

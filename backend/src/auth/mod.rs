@@ -31,11 +31,21 @@ use crate::error::Error;
 use crate::rate_limit::RateLimiter;
 use crate::settings::{JwtVerification, Settings};
 
-/// The verified caller: the JWT's issuer and subject (FusionAuth's user id).
+/// The verified caller: the JWT's issuer and subject (FusionAuth's user id), and its session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthUser {
     pub issuer: String,
     pub subject: String,
+    pub session: CallerSession,
+}
+
+/// Which of the user's sessions a request came from ("this device" in the device list).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallerSession {
+    /// `off` mode: the JWT's `sid` (FusionAuth's refresh token id), when it has one.
+    RefreshTokenId(Option<String>),
+    /// `required` mode: the device-bound session's id (`sid` is never read there).
+    Device(String),
 }
 
 impl From<Claims> for AuthUser {
@@ -43,6 +53,7 @@ impl From<Claims> for AuthUser {
         Self {
             issuer: claims.iss,
             subject: claims.sub,
+            session: CallerSession::RefreshTokenId(claims.sid),
         }
     }
 }

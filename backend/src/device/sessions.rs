@@ -20,13 +20,14 @@ use sqlx::AnyPool;
 
 use super::events::{Change, Events};
 use super::{ProofError, ProofRequest, ProofVerdict, ProofVerifier, Sealed, Sealer, token_hash};
-use crate::auth::{AuthUser, Authenticator, JwtFacts, JwtStatus, RefreshFailure};
+use crate::auth::{AuthUser, Authenticator, CallerSession, JwtFacts, JwtStatus, RefreshFailure};
 use crate::clock::Clock;
 use crate::error::{DpopRefusal, Error};
 use crate::store::{self, StoredDeviceSession};
 
 mod hand_off;
 mod refresh;
+mod sign_out;
 
 /// How long a refresh lease is held at most (FusionAuth's answer takes at most 5 s).
 const LEASE_MILLIS: i64 = 15_000;
@@ -297,6 +298,7 @@ impl DeviceSessions {
                     user: AuthUser {
                         issuer: facts.issuer,
                         subject: facts.subject,
+                        session: CallerSession::Device(known.session_id.clone()),
                     },
                     session_id: known.session_id,
                     new_access_token: None,
@@ -310,6 +312,7 @@ impl DeviceSessions {
                     user: AuthUser {
                         issuer: facts.issuer,
                         subject: facts.subject,
+                        session: CallerSession::Device(session_id.clone()),
                     },
                     session_id,
                     new_access_token: Some(jwt),

@@ -9,7 +9,8 @@
 //!   account: FusionAuth's Forgot Password API emails a link to the app's reset page.
 //!
 //! Each is limited per client address (`APP_ACCOUNT_ATTEMPTS_PER_MINUTE`). Passwords and
-//! FusionAuth's answers are never logged.
+//! FusionAuth's answers are never logged. The signed-in devices (`/api/account/sessions`, for
+//! a signed-in user) use this service too: `super::devices`.
 //! <https://fusionauth.io/docs/apis/registrations>, <https://fusionauth.io/docs/apis/users>
 
 use std::collections::BTreeMap;
@@ -29,15 +30,15 @@ use crate::rate_limit::RateLimiter;
 use crate::settings::{Secret, Settings};
 
 /// How long FusionAuth may take to answer.
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The account API's service (app data; present when `APP_FUSIONAUTH_API_KEY` is set).
 #[derive(Debug)]
 pub struct Accounts {
-    client: reqwest::Client,
-    fusionauth_url: String,
-    application_id: String,
-    api_key: Secret,
+    pub(super) client: reqwest::Client,
+    pub(super) fusionauth_url: String,
+    pub(super) application_id: String,
+    pub(super) api_key: Secret,
     sign_ups: RateLimiter,
     resets: RateLimiter,
 }
@@ -58,7 +59,7 @@ impl Accounts {
 }
 
 /// The service (app data `Option<Accounts>`), or 404 without an API key.
-fn service<'a>(
+pub(super) fn service<'a>(
     req: &HttpRequest,
     accounts: &'a web::Data<Option<Accounts>>,
 ) -> Result<&'a Accounts> {
@@ -68,7 +69,7 @@ fn service<'a>(
         .ok_or_else(|| Error::no_route(req))
 }
 
-fn unavailable(what: &str, cause: impl std::fmt::Display) -> Error {
+pub(super) fn unavailable(what: &str, cause: impl std::fmt::Display) -> Error {
     Error::Unavailable(anyhow::anyhow!("{what}: {cause}"))
 }
 

@@ -6,7 +6,6 @@
 //! FusionAuth's status and body are returned unchanged (an empty body stays empty, without a
 //! content type). The service is [`crate::login_proxy::LoginProxy`].
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::client_address::ClientAddresses;
@@ -28,14 +27,5 @@ pub async fn login(
     let client_ip = addresses.of(&req);
     proxy.admit(client_ip)?;
     let body = read_body(payload, MAX_BODY_BYTES).await?;
-    let answer = proxy.forward(client_ip, body).await?;
-    let mut builder = HttpResponse::build(answer.status);
-    if answer.body.is_empty() {
-        return Ok(builder.finish());
-    }
-    let content_type = answer
-        .content_type
-        .unwrap_or(HeaderValue::from_static("application/json"));
-    builder.insert_header((header::CONTENT_TYPE, content_type));
-    Ok(builder.body(answer.body))
+    Ok(proxy.forward(client_ip, body).await?.into_response())
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod account;
 pub(crate) mod cart;
+pub(crate) mod devices;
 pub(crate) mod health;
 pub(crate) mod login;
 pub(crate) mod passkeys;

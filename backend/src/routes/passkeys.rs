@@ -10,8 +10,8 @@
 //! the user (registration: the JWT's subject) and the application (the backend's) pinned here;
 //! FusionAuth's status and body come back unchanged. Attempts are limited per client address.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use std::time::Duration;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::fusionauth::{
     WebAuthnCredential, WebAuthnCredentialResponse, WebAuthnRegisterStartRequest,
@@ -22,8 +22,12 @@ use shared::store::{Passkey, PasskeyList};
 use crate::auth::AuthUser;
 use crate::client_address::{self, ClientAddresses};
 use crate::error::{Error, Result};
+use crate::forwarded::Forwarded;
 use crate::rate_limit::RateLimiter;
 use crate::settings::Secret;
+
+/// How long FusionAuth may take to answer a start.
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The two start calls' configuration and per-address limiter (app data, present when the
 /// API key is set).
@@ -85,41 +89,15 @@ impl PasskeyProxy {
 
     /// `POST path` at FusionAuth with the API key; its answer, unchanged.
     async fn forward(&self, path: &str, body: &impl serde::Serialize) -> Result<HttpResponse> {
-        let url = format!("{}{path}", self.fusionauth_url);
-        let unavailable =
-            |cause: String| Error::Unavailable(anyhow::anyhow!("POST {url}: {cause}"));
-        let response = self
+        let request = self
             .client
-            .post(&url)
+            .post(format!("{}{path}", self.fusionauth_url))
             .header(reqwest::header::AUTHORIZATION, self.api_key.expose())
             .json(body)
-            .send()
-            .await
-            .map_err(|e| unavailable(e.without_url().to_string()))?;
-        let status = StatusCode::from_u16(response.status().as_u16())
-            .map_err(|e| unavailable(e.to_string()))?;
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| unavailable(format!("unreadable answer: {}", e.without_url())))?;
-        tracing::info!(
-            status = status.as_u16(),
-            path,
-            "FusionAuth answered a passkey start"
-        );
-        let mut builder = HttpResponse::build(status);
-        if bytes.is_empty() {
-            return Ok(builder.finish());
-        }
-        builder.insert_header((
-            header::CONTENT_TYPE,
-            content_type.unwrap_or(HeaderValue::from_static("application/json")),
-        ));
-        Ok(builder.body(bytes))
+            .timeout(TIMEOUT);
+        Ok(Forwarded::fetch(request, &format!("POST {path}"))
+            .await?
+            .into_response())
     }
 }
 

@@ -60,6 +60,36 @@ pub async fn connect_and_migrate(url: &DatabaseUrl) -> anyhow::Result<AnyPool> {
     Ok(pool)
 }
 
+/// Creates a new, empty database named `{prefix}_{uuid}` in the PostgreSQL cluster at `server`
+/// (a URL whose database is an admin one) and returns its URL. For tests and the bench, which
+/// each want a database of their own.
+///
+/// # Errors
+/// When the cluster cannot be reached, the database cannot be created, or `server` has no
+/// database path.
+pub async fn create_scratch_database(server: &str, prefix: &str) -> anyhow::Result<String> {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let (base, query) = server.split_once('?').unwrap_or((server, ""));
+    let (root, _) = base
+        .rsplit_once('/')
+        .ok_or_else(|| anyhow::anyhow!("the PostgreSQL URL has no database path"))?;
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::AnyConnection::connect(server)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach the PostgreSQL cluster: {e}"))?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the database {name}: {e}"))?;
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    Ok(format!("{root}/{name}{query}"))
+}
+
 /// True when the database answers a trivial query within two seconds.
 pub async fn is_ready(pool: &AnyPool) -> bool {
     let ping = sqlx::query("SELECT 1").execute(pool);

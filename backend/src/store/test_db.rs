@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use sqlx::{AnyPool, Connection as _};
+use sqlx::AnyPool;
 
 use crate::settings::DatabaseUrl;
 
@@ -43,22 +43,10 @@ pub(crate) async fn test_databases() -> Vec<TestDatabase> {
         file: Some(file),
     }];
     if let Ok(server) = std::env::var(POSTGRES_URL_VARIABLE) {
-        sqlx::any::install_default_drivers();
-        let name = format!("store_unit_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::AnyConnection::connect(&server)
+        let url = super::create_scratch_database(&server, "store_unit")
             .await
-            .expect("PostgreSQL answers");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("test database created");
-        let (base, query) = server
-            .split_once('?')
-            .map_or((server.as_str(), String::new()), |(b, q)| {
-                (b, format!("?{q}"))
-            });
-        let (root, _) = base.rsplit_once('/').expect("a database path in the URL");
-        let url = DatabaseUrl::from(format!("{root}/{name}{query}"));
+            .expect("a PostgreSQL test database");
+        let url = DatabaseUrl::from(url);
         databases.push(TestDatabase {
             pool: super::connect_and_migrate(&url)
                 .await

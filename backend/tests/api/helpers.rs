@@ -376,23 +376,11 @@ impl TestDb {
 
     /// A new, empty database, or `None` when no PostgreSQL cluster is configured.
     pub async fn postgres() -> Option<Self> {
-        use sqlx::Connection;
         let server = std::env::var(POSTGRES_URL_VARIABLE).ok()?;
-        sqlx::any::install_default_drivers();
-        let name = format!("store_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::AnyConnection::connect(&server)
+        let url = backend::store::create_scratch_database(&server, "store_test")
             .await
-            .expect("PostgreSQL answers");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("test database created");
-        let (base, query) = match server.split_once('?') {
-            Some((base, query)) => (base, format!("?{query}")),
-            None => (server.as_str(), String::new()),
-        };
-        let (root, _) = base.rsplit_once('/').expect("a database path in the URL");
-        Some(Self::Postgres(format!("{root}/{name}{query}")))
+            .expect("a PostgreSQL test database");
+        Some(Self::Postgres(url))
     }
 
     fn url(&self) -> String {

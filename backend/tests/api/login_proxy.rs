@@ -198,7 +198,7 @@ async fn x_forwarded_for_counts_toward_the_limit_only_from_a_trusted_proxy() {
 }
 
 #[tokio::test]
-async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_nothing_else() {
+async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_no_user_administration() {
     let app = spawn_app_with(|settings| {
         settings.fusionauth_api_key = Some(BACKEND_API_KEY.into());
     })
@@ -209,14 +209,8 @@ async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_nothing_els
     // The same key at FusionAuth, for what the backend never does.
     for (method, path) in [
         (reqwest::Method::GET, format!("/api/user/{DEMO_USER_ID}")),
-        (
-            reqwest::Method::GET,
-            format!("/api/jwt/refresh?userId={DEMO_USER_ID}"),
-        ),
-        (
-            reqwest::Method::DELETE,
-            format!("/api/jwt/refresh?userId={DEMO_USER_ID}"),
-        ),
+        (reqwest::Method::PATCH, format!("/api/user/{DEMO_USER_ID}")),
+        (reqwest::Method::GET, "/api/webauthn?userId=x".to_owned()),
         (reqwest::Method::GET, format!("/api/tenant/{TENANT_ID}")),
     ] {
         let response = app

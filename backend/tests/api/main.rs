@@ -9,6 +9,7 @@ mod cart;
 mod device_binding;
 mod device_client;
 mod device_refresh;
+mod devices;
 mod forgery;
 mod hardening;
 mod helpers;

@@ -10,10 +10,11 @@
 //! | `account` | sign-up and forgot-password (backend); a new password by `changePasswordId` and its one-time sign-in, email verification and "resend" (FusionAuth, no key) |
 //! | `passkeys` | passkeys: the starts through the backend (it holds the API key), the browser's prompt, FusionAuth's register/complete and WebAuthn login (ending as a password login does); the account's list and removal |
 //! | `device` | the `metaData.device` a login describes this browser with |
+//! | `devices` | the signed-in devices (`/api/account/sessions`): list, sign one, the others or all out |
 //! | `call` | plumbing: request timeouts, store errors decoded into [`ApiFailure`] |
 //!
 //! The modules import each other one way (`client` ← `fusionauth` ← `bound`, `client` ←
-//! `store`; the `ApiClient` methods they add are called across them); this file only
+//! `store` ← `devices`; the `ApiClient` methods they add are called across them); this file only
 //! re-exports.
 
 mod account;
@@ -21,6 +22,7 @@ mod bound;
 mod call;
 mod client;
 mod device;
+mod devices;
 mod fusionauth;
 mod passkeys;
 mod store;
@@ -30,5 +32,6 @@ pub use self::bound::{SESSION_PATH, asks_for_nonce};
 pub use self::call::{ApiFailure, UNREACHABLE_STORE};
 pub use self::client::{APP_CONFIG_PATH, ApiClient};
 pub use self::device::describe_device;
+pub use self::devices::SignOut;
 pub use self::fusionauth::{LoginFailure, LoginStep, UNREACHABLE_SIGN_IN, read_login_answer};
 pub use self::passkeys::PasskeyFailure;

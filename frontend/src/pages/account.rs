@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use shared::store::SignUpRequest;
 
 use crate::api::{ApiClient, LoginFailure, LoginStep, PasswordChanged};
+use crate::components::SignedInDevices;
 use crate::dom::{focus_later, set_page_title};
 use crate::router::{Page, Router};
 use crate::session::Session;
@@ -407,6 +408,7 @@ pub fn AccountPage() -> impl IntoView {
                 <p id="password-changed" role="status">{move || changed.get()}</p>
                 <Submit id="change-password-submit" form label="Change password" />
             </form>
+            <SignedInDevices />
             <crate::components::PasskeysSection />
         </section>
     }

@@ -5,7 +5,7 @@
 use shared::store::{
     AddCartItem, ApiError, AppConfig, Cart, CartLine, DeviceBinding, ErrorCode,
     ForgotPasswordRequest, Passkey, PasskeyList, Product, ProductList, Quantity, SessionHandOff,
-    SetCartQuantity, SignUpRequest, SignUpResponse,
+    SetCartQuantity, SignUpRequest, SignUpResponse, SignedInDevice, SignedInDevices,
 };
 use wasm_bindgen::JsValue;
 
@@ -83,6 +83,26 @@ impl Read for Cart {
             item_count: u32::try_from(json.get("itemCount").int()?).ok()?,
             total: json.get("total").int()?,
             currency: json.get("currency").str()?,
+        })
+    }
+}
+
+impl Read for SignedInDevice {
+    fn read(json: &Json) -> Option<Self> {
+        Some(Self {
+            id: json.get("id").str()?,
+            device_label: json.get("deviceLabel").str()?,
+            created_at: json.get("createdAt").int()?,
+            last_used_at: json.get("lastUsedAt").int(),
+            this_device: json.get("thisDevice").bool()?,
+        })
+    }
+}
+
+impl Read for SignedInDevices {
+    fn read(json: &Json) -> Option<Self> {
+        Some(Self {
+            devices: json.get("devices").list()?,
         })
     }
 }

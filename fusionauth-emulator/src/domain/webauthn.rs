@@ -6,6 +6,8 @@
 //! the edge and keeps each started ceremony (its one-time challenge) in the database until it
 //! is used or expires.
 //! (Over 500 lines: both ceremonies share the settings, conversions and stored state kept here.)
+//!
+//! (Over 500 lines: both ceremonies share the tenant's settings, the encodings and the verifier.)
 
 use std::time::Duration;
 

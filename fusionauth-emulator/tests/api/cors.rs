@@ -49,7 +49,7 @@ async fn a_preflight_from_another_origin_or_for_another_method_is_forbidden() {
     let emulator = spawn_emulator().await;
     for (origin, method) in [
         ("http://evil.example".to_owned(), "POST"),
-        (variable("storeOrigin"), "PUT"),
+        (variable("storeOrigin"), "PATCH"),
     ] {
         let response = emulator
             .client

@@ -3,6 +3,8 @@
 //! <https://fusionauth.io/docs/apis/users#start-forgot-password-workflow>,
 //! <https://fusionauth.io/docs/apis/users#change-a-users-password>
 //! (Over 500 lines: one test per documented path and error of the two APIs, kept together.)
+//!
+//! (Over 500 lines: one test per documented answer of the three password APIs, kept together.)
 
 use reqwest::Method;
 use serde_json::{Value, json};

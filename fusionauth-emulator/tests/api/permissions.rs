@@ -20,136 +20,125 @@ async fn emulator_with_limited_keys() -> TestEmulator {
     .await
 }
 
-async fn call(
-    emulator: &TestEmulator,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> reqwest::StatusCode {
-    let mut request = emulator
-        .client
-        .request(method, emulator.url(path))
-        .header("Authorization", key);
-    if let Some(body) = body {
-        request = request.json(&body);
+/// One call with `key`: method, path, body, the expected status, and why.
+type Case<'a> = (
+    reqwest::Method,
+    String,
+    Option<Value>,
+    &'a str,
+    u16,
+    &'a str,
+);
+
+/// Sends every case and checks its status.
+async fn expect_statuses(emulator: &TestEmulator, cases: Vec<Case<'_>>) {
+    for (method, path, body, key, expected, why) in cases {
+        let mut request = emulator
+            .client
+            .request(method.clone(), emulator.url(&path))
+            .header("Authorization", key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let status = request.send().await.expect("sent").status();
+        assert_eq!(status, expected, "{method} {path}: {why}");
     }
-    request.send().await.expect("sent").status()
 }
 
 #[tokio::test]
 async fn a_key_limited_to_get_user_may_read_users_and_nothing_else() {
+    use reqwest::Method;
     let emulator = emulator_with_limited_keys().await;
     let user_path = format!("/api/user/{}", emulator.user_id);
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::GET,
-            &user_path,
+    let tokens_path = format!("/api/jwt/refresh?userId={}", emulator.user_id);
+    let new_user = json!({
+        "user": {"email": "new@example.com", "password": "long-enough"},
+        "registration": {"applicationId": emulator.application_id},
+    });
+    let cases = vec![
+        (
+            Method::GET,
+            user_path.clone(),
+            None,
             READ_USERS_KEY,
-            None
-        )
-        .await,
-        200
-    );
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::GET,
-            &format!("/api/user?email={}", emulator.email),
+            200,
+            "allowed",
+        ),
+        (
+            Method::GET,
+            format!("/api/user?email={}", emulator.email),
+            None,
             READ_USERS_KEY,
-            None
-        )
-        .await,
-        200
-    );
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::PATCH,
-            &user_path,
+            200,
+            "the same endpoint, another form",
+        ),
+        (
+            Method::PATCH,
+            user_path,
+            Some(json!({"user": {"firstName": "X"}})),
             READ_USERS_KEY,
-            Some(json!({"user": {"firstName": "X"}}))
-        )
-        .await,
-        401,
-        "PATCH is not among the allowed methods"
-    );
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::POST,
-            "/api/user/registration",
+            401,
+            "PATCH is not among the allowed methods",
+        ),
+        (
+            Method::POST,
+            "/api/user/registration".to_owned(),
+            Some(new_user),
             READ_USERS_KEY,
-            Some(
-                json!({"user": {"email": "new@example.com", "password": "long-enough"},
-                        "registration": {"applicationId": emulator.application_id}})
-            )
-        )
-        .await,
-        401,
-        "/api/user/registration is another endpoint"
-    );
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::GET,
-            &format!("/api/jwt/refresh?userId={}", emulator.user_id),
+            401,
+            "/api/user/registration is another endpoint",
+        ),
+        (
+            Method::GET,
+            tokens_path.clone(),
+            None,
             READ_USERS_KEY,
-            None
-        )
-        .await,
-        401
-    );
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::GET,
-            &format!("/api/jwt/refresh?userId={}", emulator.user_id),
+            401,
+            "another endpoint",
+        ),
+        (
+            Method::GET,
+            tokens_path,
+            None,
             &emulator.api_key,
-            None
-        )
-        .await,
-        200,
-        "a key without permissions is a super key"
-    );
+            200,
+            "a key without permissions is a super key",
+        ),
+    ];
+    expect_statuses(&emulator, cases).await;
 }
 
 #[tokio::test]
 async fn the_login_api_accepts_only_keys_allowed_to_post_to_it() {
+    use reqwest::Method;
     let emulator = emulator_with_limited_keys().await;
     let body = json!({"loginId": emulator.email, "password": emulator.password});
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::POST,
-            "/api/login",
+    let login = "/api/login".to_owned();
+    let cases = vec![
+        (
+            Method::POST,
+            login.clone(),
+            Some(body.clone()),
             LOGIN_KEY,
-            Some(body.clone())
-        )
-        .await,
-        200
-    );
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::POST,
-            "/api/login",
+            200,
+            "allowed",
+        ),
+        (
+            Method::POST,
+            login,
+            Some(body),
             READ_USERS_KEY,
-            Some(body)
-        )
-        .await,
-        401
-    );
-    assert_eq!(
-        call(
-            &emulator,
-            reqwest::Method::GET,
-            &format!("/api/user/{}", emulator.user_id),
+            401,
+            "not allowed to log in",
+        ),
+        (
+            Method::GET,
+            format!("/api/user/{}", emulator.user_id),
+            None,
             LOGIN_KEY,
-            None
-        )
-        .await,
-        401
-    );
+            401,
+            "allowed to log in only",
+        ),
+    ];
+    expect_statuses(&emulator, cases).await;
 }

@@ -110,6 +110,27 @@ pub struct RefreshTokensResponse {
     pub refresh_tokens: Vec<RefreshToken>,
 }
 
+/// A [`RefreshToken`] as a retrieve answer (`GET /api/jwt/refresh?userId=`) is read by a
+/// client that must never hold the value: FusionAuth's answer carries `refreshToken.token`,
+/// and this shape has no field for it, so the value is dropped as the answer is read.
+#[derive(Clone, Debug, PartialEq, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RetrievedRefreshToken {
+    pub id: String,
+    pub application_id: String,
+    pub user_id: String,
+    /// Epoch milliseconds.
+    pub insert_instant: i64,
+    pub meta_data: RefreshTokenMetaData,
+}
+
+/// `GET /api/jwt/refresh?userId=` answer, read without the tokens' values.
+#[derive(Clone, Debug, PartialEq, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RetrievedRefreshTokens {
+    pub refresh_tokens: Vec<RetrievedRefreshToken>,
+}
+
 /// `GET /api/jwt/validate` 200 body: the token's claims.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]

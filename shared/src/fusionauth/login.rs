@@ -60,6 +60,9 @@ pub struct DeviceInfo {
     pub device_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_accessed_address: Option<String>,
+    /// When the session was last used (epoch ms), as FusionAuth reports it on a refresh token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_accessed_instant: Option<i64>,
 }
 
 /// What a `POST /api/login` (or `/api/two-factor/login`) answer's status means. The 2xx

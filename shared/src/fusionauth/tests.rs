@@ -341,6 +341,34 @@ fn retrieved_refresh_tokens_read_the_documented_shape() {
     assert_eq!(round_trip::<RefreshTokenResponse>(&one), one);
 }
 
+/// The retrieve answer carries each token's value; the backend's shape reads everything else
+/// and drops the value as it reads.
+#[test]
+fn retrieved_refresh_tokens_are_read_without_their_values() {
+    let many = json!({"refreshTokens": [{
+        "applicationId": "app-1",
+        "id": "rt-1",
+        "insertInstant": 1676577779166_i64,
+        "metaData": {"device": {"name": "Store app (Chrome on Linux)", "type": "BROWSER",
+                                "lastAccessedInstant": 1676577800000_i64}},
+        "startInstant": 1676577779166_i64,
+        "tenantId": "t-1",
+        "token": "Vr3RkCXmvTRmjFT0s-the-secret-value",
+        "userId": "u-1",
+        "data": {}
+    }]});
+    let read: RetrievedRefreshTokens = serde_json::from_value(many).expect("parses");
+    let first = &read.refresh_tokens[0];
+    assert_eq!(
+        (first.id.as_str(), first.application_id.as_str()),
+        ("rt-1", "app-1")
+    );
+    assert_eq!(first.insert_instant, 1676577779166);
+    let device = first.meta_data.device.as_ref().expect("a device");
+    assert_eq!(device.last_accessed_instant, Some(1676577800000));
+    assert!(!format!("{read:?}").contains("secret-value"));
+}
+
 /// Shaped like the documented validate answer (`json/jwt/validate-response.json`), in seconds.
 #[test]
 fn validate_response_reads_claims_and_keeps_the_others() {

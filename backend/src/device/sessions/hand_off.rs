@@ -1,7 +1,6 @@
 //! `POST /api/session` (the hand-off) and `DELETE /api/session` (logout).
 
 use super::*;
-use crate::auth::logout;
 
 impl DeviceSessions {
     /// `POST /api/session`: binds the signed-in session to the proof's key. Returns the session
@@ -177,25 +176,7 @@ impl DeviceSessions {
         let jkt = self.verify_proof(request)?;
         let hash = token_hash(request.access_token);
         let session = self.session_of_expired(&hash, &facts, &jkt).await?;
-        match self.sealer.open(
-            Sealed::RefreshToken,
-            &session.id,
-            &session.sealed_refresh_token,
-        ) {
-            Ok(opened) => {
-                logout::log_out(
-                    &self.client,
-                    &self.logout_url,
-                    opened.value,
-                    "the session is deleted anyway",
-                )
-                .await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot open a session's refresh token to log it out")
-            }
-        }
-        self.end(&session.id).await?;
+        self.sign_out(&session).await?;
         tracing::info!(session = %session.id, "logged a device session out");
         Ok(())
     }

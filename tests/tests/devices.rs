@@ -1,0 +1,169 @@
+//! Signed-in devices (issue #14), as a user with a phone and a laptop lives them: the account
+//! page lists both, device A signs device B out, or signs out everywhere; B's very next request
+//! takes it to the login form, which says why. Both `APP_DEVICE_BINDING` modes; real emulator,
+//! real backend serving the built PWA, real Chromium.
+
+use anyhow::ensure;
+use shared::store::DeviceBinding;
+use tests::{Browser, Stack, eventually};
+
+/// What B's login form says in each mode once its session was ended elsewhere.
+const OFF_NOTICE: &str = "Your session has expired. Please sign in again.";
+const BOUND_NOTICE: &str = "Your session has ended. Please sign in again.";
+
+/// The system with the backend's account API on (the Kickstart's backend key).
+async fn start_in(mode: DeviceBinding) -> anyhow::Result<Stack> {
+    let api_key = tests::KickstartFacts::load()?.backend_api_key;
+    Stack::builder()
+        .static_dir(tests::dist_dir()?)
+        .device_binding(mode)
+        .configure(move |settings| settings.fusionauth_api_key = Some(api_key.as_str().into()))
+        .start()
+        .await
+}
+
+/// The FusionAuth refresh token id of the browser's session (its entry in the device list).
+async fn session_id(browser: &Browser) -> anyhow::Result<String> {
+    let stored = browser.stored_session().await?;
+    let id = stored
+        .as_ref()
+        .and_then(|s| s["refreshTokenId"].as_str())
+        .map(str::to_owned);
+    id.ok_or_else(|| anyhow::anyhow!("a stored session with a refreshTokenId: {stored:?}"))
+}
+
+/// Opens the account page and waits for the device list to show `id`.
+async fn devices_of(browser: &Browser, id: &str) -> anyhow::Result<()> {
+    browser.element("#nav-account").await?.click().await?;
+    browser.path_becomes("/account").await?;
+    browser
+        .element(&format!("#devices-list li[data-id='{id}']"))
+        .await?;
+    Ok(())
+}
+
+/// B's next request is refused: its app shows the login form with `notice` and keeps nothing.
+async fn signed_out(b: &Browser, notice: &str) -> anyhow::Result<()> {
+    b.element("#nav-cart").await?.click().await?;
+    b.path_becomes("/login").await?;
+    b.text_becomes("#session-notice", notice).await?;
+    ensure!(b.stored_session().await?.is_none(), "B keeps no session");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_a_signs_device_b_out() -> anyhow::Result<()> {
+    a_signs_b_out(DeviceBinding::Off, OFF_NOTICE).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_bound_device_a_signs_device_b_out() -> anyhow::Result<()> {
+    a_signs_b_out(DeviceBinding::Required, BOUND_NOTICE).await
+}
+
+async fn a_signs_b_out(mode: DeviceBinding, notice: &str) -> anyhow::Result<()> {
+    let stack = start_in(mode).await?;
+    let (a, b) = (Browser::start().await?, Browser::start().await?);
+    let outcome = async {
+        a.sign_in(&stack).await?;
+        b.sign_in(&stack).await?;
+        let (a_id, b_id) = (session_id(&a).await?, session_id(&b).await?);
+
+        // A sees both, itself marked, and signs B out.
+        devices_of(&a, &b_id).await?;
+        let this = a.element(&format!("li[data-id='{a_id}']")).await?;
+        ensure!(
+            this.text().await?.contains("(this device)"),
+            "A is marked as this device"
+        );
+        ensure!(
+            !a.has(&format!("li[data-id='{a_id}'] .device-sign-out"))
+                .await?,
+            "this device has no per-device sign-out"
+        );
+        a.element(&format!("li[data-id='{b_id}'] .device-sign-out"))
+            .await?
+            .click()
+            .await?;
+        a.text_becomes("#devices-status", "That device has been signed out.")
+            .await?;
+        eventually("B to leave A's list", || async {
+            Ok((!a.has(&format!("li[data-id='{b_id}']")).await?).then_some(()))
+        })
+        .await?;
+
+        signed_out(&b, notice).await?;
+
+        // A carries on.
+        a.element("#nav-cart").await?.click().await?;
+        a.path_becomes("/cart").await?;
+        a.element("#cart").await?;
+        ensure!(a.stored_session().await?.is_some(), "A is still signed in");
+        Ok(())
+    }
+    .await;
+    let _ = a.screenshot(&format!("devices-a-{mode:?}")).await;
+    let _ = b.screenshot(&format!("devices-b-{mode:?}")).await;
+    a.close().await?;
+    b.close().await?;
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_everywhere_after_confirming_ends_every_device_this_one_too()
+-> anyhow::Result<()> {
+    let stack = start_in(DeviceBinding::Required).await?;
+    let (a, b) = (Browser::start().await?, Browser::start().await?);
+    let outcome = async {
+        a.sign_in(&stack).await?;
+        b.sign_in(&stack).await?;
+        let b_id = session_id(&b).await?;
+        devices_of(&a, &b_id).await?;
+
+        // Nothing happens before the confirmation; cancelling keeps everyone signed in.
+        a.element("#devices-sign-out-everywhere")
+            .await?
+            .click()
+            .await?;
+        a.text_becomes(
+            "#devices-everywhere-question",
+            "Sign out of every device, this one too?",
+        )
+        .await?;
+        a.element("#devices-everywhere-cancel")
+            .await?
+            .click()
+            .await?;
+        ensure!(
+            !a.has("#devices-everywhere-question").await?,
+            "the question is gone after Cancel"
+        );
+        ensure!(
+            a.has(&format!("li[data-id='{b_id}']")).await?,
+            "B is still listed"
+        );
+
+        a.element("#devices-sign-out-everywhere")
+            .await?
+            .click()
+            .await?;
+        a.element("#devices-everywhere-confirm")
+            .await?
+            .click()
+            .await?;
+        a.path_becomes("/login").await?;
+        eventually("A to keep no session", || async {
+            Ok(a.stored_session().await?.is_none().then_some(()))
+        })
+        .await?;
+
+        signed_out(&b, BOUND_NOTICE).await?;
+        Ok(())
+    }
+    .await;
+    let _ = a.screenshot("devices-everywhere-a").await;
+    let _ = b.screenshot("devices-everywhere-b").await;
+    a.close().await?;
+    b.close().await?;
+    outcome
+}
