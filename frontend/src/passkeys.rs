@@ -160,12 +160,14 @@ pub fn remember(login_id: &str) {
     offer_done(login_id);
 }
 
-/// Forgets `login_id`'s passkey on this device (FusionAuth no longer has it).
+/// Forgets `login_id`'s passkey on this device (FusionAuth no longer has it): the next password
+/// sign-in offers a new one.
 pub fn forget(login_id: &str) {
-    if let Some(storage) = storage()
-        && remembered_login_id().as_deref() == Some(login_id)
-    {
-        let _ = storage.remove_item(LOGIN_ID_KEY);
+    if let Some(storage) = storage() {
+        if remembered_login_id().as_deref() == Some(login_id) {
+            let _ = storage.remove_item(LOGIN_ID_KEY);
+        }
+        let _ = storage.remove_item(&format!("{OFFER_DONE_PREFIX}{login_id}"));
     }
 }
 

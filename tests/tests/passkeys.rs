@@ -185,7 +185,7 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
         .click()
         .await?;
     browser
-        .text_becomes("#passkey-removal", "Passkey removed.")
+        .text_becomes("#passkey-status", "Passkey removed.")
         .await?;
     eventually("the list to be empty", || async {
         Ok((!browser.has("#passkey-list li.passkey").await?).then_some(()))
@@ -202,6 +202,10 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
         .await?;
     browser.path_becomes("/").await?;
     browser.element("#products li.product").await?;
+    // The device forgot the removed passkey, so it offers a new one.
+    browser
+        .text_becomes("#passkey-offer-title", "Use a passkey next time")
+        .await?;
     Ok(())
 }
 

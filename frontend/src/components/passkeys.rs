@@ -130,24 +130,45 @@ pub fn PasskeySignIn(
 pub fn PasskeysSection() -> impl IntoView {
     let api = expect_context::<ApiClient>();
     let list = Task::<Result<PasskeyList, ApiFailure>>::new();
-    let removal = RwSignal::new(None::<String>);
+    // What the last removal or addition did.
+    let status = RwSignal::new(None::<String>);
     let load = move || list.run(async move { api.passkeys().await });
     load();
     let remove = move |id: String| {
-        removal.set(None);
+        status.set(None);
         leptos::task::spawn_local(async move {
             let outcome = api.remove_passkey(&id).await;
-            let _ = removal.try_set(Some(match outcome {
+            let _ = status.try_set(Some(match outcome {
                 Ok(()) => "Passkey removed.".to_owned(),
+                Err(ApiFailure::Api { status: 404, .. }) => {
+                    "This passkey was already removed.".to_owned()
+                }
                 Err(failure) => failure.message(),
             }));
+            load();
+        });
+    };
+    let adding = RwSignal::new(false);
+    let add = move |_| {
+        if adding.get_untracked() {
+            return;
+        }
+        adding.set(true);
+        status.set(None);
+        leptos::task::spawn_local(async move {
+            let outcome = api.add_passkey().await;
+            let _ = status.try_set(Some(match outcome {
+                Ok(()) => "Passkey added. Next time, sign in with it.".to_owned(),
+                Err(failure) => failure.message().to_owned(),
+            }));
+            let _ = adding.try_set(false);
             load();
         });
     };
     view! {
         <h2 id="passkeys-title">"Passkeys"</h2>
         <section id="passkeys" class="card" aria-labelledby="passkeys-title">
-            <p id="passkey-removal" role="status">{move || removal.get()}</p>
+            <p id="passkey-status" role="status">{move || status.get()}</p>
             <p id="passkeys-note">
                 {move || list.with(|l| match l {
                     Some(Ok(l)) if l.passkeys.is_empty() => {
@@ -157,6 +178,16 @@ pub fn PasskeysSection() -> impl IntoView {
                     _ => String::new(),
                 })}
             </p>
+            <button
+                id="add-passkey"
+                type="button"
+                class="button button-secondary"
+                hidden=!passkeys::supported()
+                disabled=move || adding.get()
+                on:click=add
+            >
+                "Add a passkey on this device"
+            </button>
             <ul id="passkey-list">
                 {move || {
                     list.with(|l| match l {
