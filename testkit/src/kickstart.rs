@@ -66,3 +66,25 @@ impl KickstartFacts {
         })
     }
 }
+
+/// Adds one request to the Kickstart `document`: the default tenant's WebAuthn on, with
+/// `relying_party_id`, the bootstrap workflow for platform authenticators and user verification
+/// required (what `cargo xtask dev` and the passkey tests run with; a real deployment sets its own
+/// domain, see the README's "Passkeys").
+///
+/// # Errors
+/// When the document has no `requests` array.
+pub fn with_passkeys(document: &mut Value, relying_party_id: &str) -> anyhow::Result<()> {
+    let workflow = serde_json::json!({"enabled": true,
+        "authenticatorAttachmentPreference": "platform", "userVerificationRequirement": "required"});
+    document["requests"]
+        .as_array_mut()
+        .context("the Kickstart file has no requests")?
+        .push(
+            serde_json::json!({"method": "PATCH", "url": "/api/tenant/#{defaultTenantId}",
+            "body": {"tenant": {"webAuthnConfiguration": {"enabled": true,
+                "relyingPartyId": relying_party_id, "relyingPartyName": "Mobile store",
+                "bootstrapWorkflow": workflow}}}}),
+        );
+    Ok(())
+}

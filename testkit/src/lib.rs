@@ -26,7 +26,7 @@ mod stack;
 #[cfg(feature = "dpop")]
 pub use crate::dpop::DeviceKey;
 pub use crate::events::{EventCounter, REFRESH_EVENT, event_subscription, tenant_event};
-pub use crate::kickstart::{KickstartFacts, workspace_root};
+pub use crate::kickstart::{KickstartFacts, with_passkeys, workspace_root};
 pub use crate::net::{free_port, wait_for_port};
 #[cfg(feature = "stack")]
 pub use crate::relay::Relay;

@@ -125,7 +125,7 @@ impl<'a> StackBuilder<'a> {
         };
         let mut document = KickstartFacts::document()?;
         if self.passkeys {
-            enable_passkeys(&mut document)?;
+            crate::kickstart::with_passkeys(&mut document, "localhost")?;
         }
         (self.edit_kickstart)(&mut document);
         let mut kickstart = fusionauth_emulator::Kickstart::from_json(&document.to_string())?;
@@ -190,22 +190,6 @@ impl<'a> StackBuilder<'a> {
             _scratch: scratch,
         })
     }
-}
-
-/// The tenant's WebAuthn settings for [`StackBuilder::passkeys`], as one more Kickstart request.
-fn enable_passkeys(document: &mut Value) -> anyhow::Result<()> {
-    let workflow = json!({"enabled": true, "authenticatorAttachmentPreference": "platform",
-        "userVerificationRequirement": "required"});
-    document["requests"]
-        .as_array_mut()
-        .context("the Kickstart file has no requests")?
-        .push(
-            json!({"method": "PATCH", "url": "/api/tenant/#{defaultTenantId}",
-            "body": {"tenant": {"webAuthnConfiguration": {"enabled": true,
-                "relyingPartyId": "localhost", "relyingPartyName": "Mobile store",
-                "bootstrapWorkflow": workflow}}}}),
-        );
-    Ok(())
 }
 
 /// The running system: the emulator and the backend, each on a free port, until the test's

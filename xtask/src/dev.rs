@@ -147,7 +147,9 @@ fn start_and_supervise(options: &Options) -> anyhow::Result<()> {
     // Again: the build took a while.
     check_ports(options)?;
 
-    let app_origin = format!("http://127.0.0.1:{}", options.port);
+    // `localhost`, not the address: WebAuthn (passkeys) refuses IP-address origins, and
+    // `localhost` is a secure context. The services still listen on 127.0.0.1 only.
+    let app_origin = format!("http://localhost:{}", options.port);
     let emulator_url = format!("http://127.0.0.1:{}", options.emulator_port);
     let mut services = Services::default();
 
@@ -158,7 +160,8 @@ fn start_and_supervise(options: &Options) -> anyhow::Result<()> {
     emulator
         .current_dir(&root)
         .args(["--listen", &format!("127.0.0.1:{}", options.emulator_port)])
-        .args(["--kickstart", "fusionauth/kickstart.json"])
+        .arg("--kickstart")
+        .arg(kickstart_with_passkeys(&data)?)
         .arg("--kickstart-var")
         .arg(format!("storeOrigin={app_origin}"))
         .arg("--kickstart-var")
@@ -181,6 +184,7 @@ fn start_and_supervise(options: &Options) -> anyhow::Result<()> {
             "APP_FUSIONAUTH_API_KEY",
             testkit::KickstartFacts::load()?.backend_api_key,
         )
+        .env("APP_PUBLIC_ORIGIN", &app_origin)
         .env("APP_SESSION_KEY", session_key(&data)?);
     services.spawn("backend", &mut backend)?;
 
@@ -281,4 +285,15 @@ fn session_key(data: &Path) -> anyhow::Result<String> {
 
 fn sqlite_url(path: &Path) -> String {
     format!("sqlite:{}?mode=rwc", path.display())
+}
+
+/// The project's Kickstart file with the tenant's passkeys switched on for `localhost`, written
+/// to the data directory (the file itself leaves WebAuthn off, as FusionAuth does by default).
+fn kickstart_with_passkeys(data: &Path) -> anyhow::Result<PathBuf> {
+    let mut document = testkit::KickstartFacts::document()?;
+    testkit::with_passkeys(&mut document, "localhost")?;
+    let path = data.join("kickstart.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&document)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }

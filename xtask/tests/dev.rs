@@ -141,7 +141,7 @@ impl Dev {
             output,
             services: BTreeSet::new(),
         };
-        dev.wait_for_line(&format!("The store is running at http://127.0.0.1:{port}"));
+        dev.wait_for_line(&format!("The store is running at http://localhost:{port}"));
         dev.services = descendants(dev.pid());
         dev
     }
