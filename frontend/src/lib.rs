@@ -23,6 +23,7 @@ pub mod pages;
 pub mod refresh;
 pub mod router;
 pub mod session;
+pub mod shell;
 pub mod task;
 pub mod wire;
 
