@@ -667,6 +667,8 @@ fn pwa_size(dist: &Path, report: &mut Report) -> anyhow::Result<()> {
                 Some("wasm" | "js" | "css")
             )
         })
+        // The service worker is not part of the first screen (it installs after `load`).
+        .filter(|path| path.file_name().is_none_or(|name| name != "sw.js"))
         .collect();
     files.sort();
     let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
