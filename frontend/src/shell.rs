@@ -3,9 +3,7 @@
 //! animation frame swaps the two (no frame shows both or neither), carrying over what the user
 //! typed into the shell's sign-in form, where the focus was, and a press of "Sign in".
 
-use std::time::Duration;
-
-use leptos::prelude::{request_animation_frame, set_timeout};
+use leptos::prelude::request_animation_frame;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, HtmlElement, HtmlInputElement};
 
@@ -20,10 +18,19 @@ const FIELDS: [(&str, &str); 2] = [("shell-email", "email"), ("shell-password", 
 
 /// Swaps the shell for the app; `page` is the app's first screen. At once (the same task as the
 /// render: no frame or WebDriver command sees the app hidden) when the app's screen is rendered
-/// and the shell has been painted (`data-painted`, set by index.html one frame after it was
-/// parsed); else once a frame has been painted. The shell's paint must come first: it is the
-/// page's largest contentful paint, and the app's identical nodes do not replace it.
+/// and the shell has reached the screen (`data-painted`, set by index.html); else the check is
+/// repeated each animation frame, for at most [`PAINT_WAIT_FRAMES`]. The shell's paint must
+/// come first: it is the page's largest contentful paint, and Chromium forgets a paint whose
+/// element is removed before the frame was presented (the app's identical nodes would then be
+/// the largest contentful paint, after the wasm).
 pub fn take_over(page: Page) {
+    wait_then_swap(page, PAINT_WAIT_FRAMES);
+}
+
+/// About half a second at 60 frames per second.
+const PAINT_WAIT_FRAMES: u32 = 30;
+
+fn wait_then_swap(page: Page, frames_left: u32) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -31,12 +38,10 @@ pub fn take_over(page: Page) {
         return;
     };
     let rendered = page != Page::Login || document.get_element_by_id("login-form").is_some();
-    if rendered && shell.has_attribute("data-painted") {
+    if frames_left == 0 || (rendered && shell.has_attribute("data-painted")) {
         swap(&document, page);
     } else {
-        request_animation_frame(move || {
-            set_timeout(move || swap(&document, page), Duration::ZERO);
-        });
+        request_animation_frame(move || wait_then_swap(page, frames_left - 1));
     }
 }
 
