@@ -48,13 +48,10 @@ pub fn App() -> impl IntoView {
     Effect::new(move |previous: Option<Option<Page>>| {
         let current = shown.get();
         let page = current?;
-        // The stored session has been read and the app is on screen: drop the static loading
-        // indicator from index.html.
-        if let Some(boot) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id("boot"))
-        {
-            boot.remove();
+        // The stored session has been read and the first screen is rendered: it takes over
+        // from index.html's shell.
+        if previous.flatten().is_none() {
+            crate::shell::take_over(page);
         }
         // Keep the address bar in step with a redirect.
         if page != router.page() && page != Page::NotFound {
@@ -66,6 +63,13 @@ pub fn App() -> impl IntoView {
             crate::dom::focus_later("main h1");
         }
         current
+    });
+
+    // index.html's next start shows the store's frame or the sign-in form from this.
+    Effect::new(move |_| {
+        if session.is_ready() {
+            crate::shell::remember_signed_in(signed_in.get());
+        }
     });
 
     view! {

@@ -24,6 +24,7 @@ pub mod passkeys;
 pub mod refresh;
 pub mod router;
 pub mod session;
+pub mod shell;
 pub mod task;
 pub mod wire;
 

@@ -1,5 +1,15 @@
-//! Mounts the store app; everything else lives in the library.
+//! Mounts the store app into index.html's hidden `#app` (it then takes over from the shell, see
+//! `shell.rs`); everything else lives in the library.
+
+use wasm_bindgen::JsCast;
 
 fn main() {
-    leptos::mount::mount_to_body(frontend::App);
+    let app = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    match app {
+        Some(app) => leptos::mount::mount_to(app, frontend::App).forget(),
+        None => leptos::mount::mount_to_body(frontend::App),
+    }
 }

@@ -13,13 +13,14 @@ use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
 use testkit::{EventCounter, KickstartFacts, REFRESH_EVENT, free_port};
 
+use crate::lighthouse;
 use crate::processes;
 use crate::services::Services;
 use crate::steps;
 use crate::tools;
 
-/// The PWA's transfer budget: wasm + JS + CSS, brotli.
-const PWA_BUDGET_BROTLI: u64 = 120 * 1024;
+/// The PWA's transfer budget: wasm + JS + CSS, brotli (issue #15: with every feature on board).
+const PWA_BUDGET_BROTLI: u64 = 130 * 1024;
 const CONCURRENT_REFRESHES: usize = 100;
 /// wrk's open connections in every load run.
 const CONNECTIONS: usize = 32;
@@ -179,6 +180,12 @@ fn measure(
 
     steps::announce("cold start to ready");
     let mut system = System::start(root, scratch, report)?;
+
+    steps::announce(&format!(
+        "first paint: Lighthouse, mobile, median of {} runs",
+        lighthouse::RUNS
+    ));
+    first_paint(root, scratch, &system.url("/"), report)?;
 
     steps::announce(&format!(
         "{CONCURRENT_REFRESHES} concurrent requests with one expired JWT and its refresh token"
@@ -660,6 +667,8 @@ fn pwa_size(dist: &Path, report: &mut Report) -> anyhow::Result<()> {
                 Some("wasm" | "js" | "css")
             )
         })
+        // The service worker is not part of the first screen (it installs after `load`).
+        .filter(|path| path.file_name().is_none_or(|name| name != "sw.js"))
         .collect();
     files.sort();
     let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
@@ -694,6 +703,63 @@ fn pwa_size(dist: &Path, report: &mut Report) -> anyhow::Result<()> {
     report
         .notes
         .push(format!("PWA files: {}.", parts.join("; ")));
+    Ok(())
+}
+
+/// Issue #15's rows: Lighthouse's figures for the login screen of the release build, served by
+/// the backend.
+fn first_paint(root: &Path, scratch: &Path, url: &str, report: &mut Report) -> anyhow::Result<()> {
+    let figures = lighthouse::measure(root, scratch, url)?;
+    let rows = [
+        (
+            "first paint: largest contentful paint (login screen)",
+            format!("{:.2} s", figures.lcp_ms / 1000.0),
+            "≤ 1.2 s",
+            figures.lcp_ms <= 1200.0,
+        ),
+        (
+            "first paint: total blocking time",
+            format!("{:.0} ms", figures.tbt_ms),
+            "≤ 50 ms",
+            figures.tbt_ms <= 50.0,
+        ),
+        (
+            "first paint: cumulative layout shift",
+            format!("{:.3}", figures.cls),
+            "0",
+            // Lighthouse shows 0 below 0.0005.
+            figures.cls < 0.0005,
+        ),
+        (
+            "Lighthouse performance score",
+            format!("{:.0}", figures.performance),
+            "100",
+            figures.performance >= 100.0,
+        ),
+        (
+            "Lighthouse accessibility score",
+            format!("{:.0}", figures.accessibility),
+            "100",
+            figures.accessibility >= 100.0,
+        ),
+    ];
+    for (what, measured, goal, met) in rows {
+        report.add(Row {
+            what: what.into(),
+            measured,
+            baseline: "–".into(),
+            ratio: "–".into(),
+            goal: goal.into(),
+            met: Some(met),
+        });
+    }
+    report.notes.push(format!(
+        "First-paint rows: Lighthouse {} (npm) in Debian's Chromium, its default mobile emulation \
+         (simulated slow 4G, 4× CPU slowdown), median of {} runs on `/` of the release build \
+         served by the backend.",
+        lighthouse::VERSION,
+        lighthouse::RUNS
+    ));
     Ok(())
 }
 

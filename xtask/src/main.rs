@@ -12,6 +12,7 @@
 
 mod bench;
 mod dev;
+mod lighthouse;
 mod ports;
 mod postgres;
 mod processes;
