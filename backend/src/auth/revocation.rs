@@ -24,6 +24,15 @@ pub enum Revocation {
     Application { before_millis: i64 },
 }
 
+/// What the revocations say of a JWT (see [`Revocations::standing`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Clear,
+    /// Issued in the second of a revocation of its user's or the application's sessions.
+    SameSecond(&'static str),
+    Revoked(&'static str),
+}
+
 #[derive(Debug, Default)]
 struct Snapshot {
     sessions: HashSet<String>,
@@ -76,34 +85,51 @@ impl Revocations {
         }
     }
 
-    /// Why `claims` are revoked, or `None`. In memory only: a few hash lookups.
-    pub fn reason(&self, claims: &Claims) -> Option<&'static str> {
+    /// Whether `claims` are revoked. In memory only: a few hash lookups.
+    ///
+    /// A user's or the application's revocation at instant `C` (milliseconds, FusionAuth's
+    /// clock) refuses JWTs issued before `C`; `iat` has whole seconds, so a JWT whose second
+    /// holds `C` may be from either side of it. Such a JWT is [`Standing::SameSecond`]: it
+    /// proves nothing alone, and is accepted only with a refresh token FusionAuth still
+    /// honours — the revocation revoked every refresh token in its scope, so a live one was
+    /// issued after it. A JWT of a later second (or whose second starts at `C`) is clear; one of
+    /// an earlier second, or without `iat`, is revoked.
+    pub fn standing(&self, claims: &Claims) -> Standing {
         let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
         if claims
             .sid
             .as_deref()
             .is_some_and(|sid| snapshot.sessions.contains(sid))
         {
-            return Some("the session was revoked");
+            return Standing::Revoked("the session was revoked");
         }
-        // `iat` is in whole seconds: a JWT of the revocation's own second counts as before it,
-        // unless the revocation fell exactly on the second. Without `iat`, it counts as before.
-        let issued_millis = claims.iat.map_or(i64::MIN, |iat| iat.saturating_mul(1000));
         let user_cut = if claims.iss == self.issuer {
             snapshot.users.get(&claims.sub).copied()
         } else {
             None
         };
-        if user_cut.is_some_and(|before| issued_millis < before) {
-            return Some("all of the user's sessions were revoked");
+        let cuts = [
+            (user_cut, "all of the user's sessions were revoked"),
+            (
+                snapshot.application,
+                "all of the application's sessions were revoked",
+            ),
+        ];
+        let mut standing = Standing::Clear;
+        for (cut, reason) in cuts {
+            let Some(cut) = cut else { continue };
+            let Some(iat) = claims.iat else {
+                return Standing::Revoked(reason);
+            };
+            let second_starts = iat.saturating_mul(1000);
+            if second_starts.saturating_add(1000) <= cut {
+                return Standing::Revoked(reason);
+            }
+            if second_starts < cut {
+                standing = Standing::SameSecond(reason);
+            }
         }
-        if snapshot
-            .application
-            .is_some_and(|before| issued_millis < before)
-        {
-            return Some("all of the application's sessions were revoked");
-        }
-        None
+        standing
     }
 
     /// Writes `revocation` to the database (kept until `expires_at_millis`), then applies it
@@ -220,8 +246,14 @@ mod tests {
         let mut snapshot = Snapshot::default();
         snapshot.apply(&Revocation::Session { sid: "s1".into() });
         *revocations.snapshot.write().expect("lock") = snapshot;
-        assert!(revocations.reason(&claims(Some("s1"), Some(10))).is_some());
-        assert!(revocations.reason(&claims(Some("s2"), Some(10))).is_none());
+        assert!(matches!(
+            revocations.standing(&claims(Some("s1"), Some(10))),
+            Standing::Revoked(_)
+        ));
+        assert_eq!(
+            revocations.standing(&claims(Some("s2"), Some(10))),
+            Standing::Clear
+        );
 
         revocations
             .snapshot
@@ -231,10 +263,12 @@ mod tests {
                 subject: "u1".into(),
                 before_millis: 10_500,
             });
-        // Issued in second 10 (maybe before 10.5 s): refused; second 11: accepted.
-        assert!(revocations.reason(&claims(Some("s2"), Some(10))).is_some());
-        assert!(revocations.reason(&claims(Some("s2"), Some(11))).is_none());
-        assert!(revocations.reason(&claims(Some("s2"), None)).is_some());
+        // Second 9: before; second 10 (10.0–10.999 s): either side of 10.5 s; 11: after.
+        let of = |iat| revocations.standing(&claims(Some("s2"), iat));
+        assert!(matches!(of(Some(9)), Standing::Revoked(_)));
+        assert!(matches!(of(Some(10)), Standing::SameSecond(_)));
+        assert_eq!(of(Some(11)), Standing::Clear);
+        assert!(matches!(of(None), Standing::Revoked(_)));
 
         revocations
             .snapshot
@@ -243,7 +277,11 @@ mod tests {
             .apply(&Revocation::Application {
                 before_millis: 20_000,
             });
-        assert!(revocations.reason(&claims(None, Some(19))).is_some());
-        assert!(revocations.reason(&claims(None, Some(20))).is_none());
+        // A revocation on the second's first millisecond: that second is after it.
+        let of = |iat| revocations.standing(&claims(None, iat));
+        assert!(matches!(of(Some(19)), Standing::Revoked(_)));
+        assert_eq!(of(Some(20)), Standing::Clear);
+        // The user's cut still refuses second 10 whatever the application's says.
+        assert!(matches!(of(Some(10)), Standing::Revoked(_)));
     }
 }
