@@ -209,8 +209,8 @@ impl Authenticator {
     ///
     /// # Errors
     /// [`Error::Unauthorized`] for a missing, garbage or forged JWT, or a refresh that yields
-    /// another user; [`Error::RefreshRequired`] for an expired JWT (or one issued in a
-    /// revocation's second) sent without a refresh token; [`Error::SessionExpired`] for a
+    /// another user; [`Error::RefreshRequired`] for an expired or maybe revoked JWT (see
+    /// [`Revocations::standing`]) sent without a refresh token; [`Error::SessionExpired`] for a
     /// revoked JWT, or one whose refresh token FusionAuth refuses;
     /// [`Error::Unavailable`] when FusionAuth cannot be reached.
     pub async fn authenticate(
@@ -224,8 +224,9 @@ impl Authenticator {
                 if !self.needs_proof(&claims)? {
                     return Ok((claims.into(), None));
                 }
-                // Issued in a revocation's second: only a refresh token FusionAuth still
-                // honours tells on which side.
+                // Maybe revoked (issued in a revocation's second, or without `sid` before one of
+                // its user's sessions was revoked): a refresh token FusionAuth still honours
+                // tells.
                 (claims, 0)
             }
             Ok(Checked::Expired {
@@ -308,8 +309,8 @@ impl Authenticator {
                 "the refreshed JWT belongs to another user",
             ));
         }
-        // The session may have been revoked while (or since) FusionAuth refreshed it. A JWT of
-        // a revocation's second is fine here: FusionAuth just honoured its refresh token.
+        // The session may have been revoked while (or since) FusionAuth refreshed it. A maybe
+        // revoked JWT is fine here: FusionAuth just honoured its refresh token.
         self.needs_proof(&new_claims)?;
         tracing::info!(subject = %new_claims.sub, "refreshed an expired JWT");
         let new_tokens = NewTokens {
@@ -393,13 +394,13 @@ impl Authenticator {
 }
 
 impl Authenticator {
-    /// Refuses revoked `claims`; true when they were issued in the second of a revocation and
-    /// must come with a refresh token FusionAuth still honours (see [`Revocations::standing`]).
+    /// Refuses revoked `claims`; true when they may be revoked and must come with a refresh
+    /// token FusionAuth still honours (see [`Revocations::standing`]).
     fn needs_proof(&self, claims: &Claims) -> Result<bool, Error> {
         match self.revocations.standing(claims) {
             Standing::Clear => Ok(false),
-            Standing::SameSecond(reason) => {
-                tracing::info!(subject = %claims.sub, reason, "a JWT of a revocation's second");
+            Standing::Unproven(reason) => {
+                tracing::info!(subject = %claims.sub, reason, "a JWT that needs a live refresh token");
                 Ok(true)
             }
             Standing::Revoked(reason) => Err(Error::SessionExpired(reason)),

@@ -8,7 +8,8 @@ use serde_json::json;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    API_KEY, Session, TENANT_ID, TestApp, assert_session_expired, error_code, spawn_app,
+    API_KEY, Session, TENANT_ID, TestApp, assert_revoked_session_refused, assert_session_expired,
+    error_code, spawn_app,
 };
 
 /// Waits (a few seconds at most) until the backend refuses `session`'s JWT; the Kickstart
@@ -72,10 +73,10 @@ async fn step_19_20_a_single_session_logout_leaves_the_users_other_sessions_alon
     let laptop = app.login().await;
     logout(&app, &phone, false).await;
     assert_refused_soon(&app, &phone).await;
-    assert_eq!(
-        app.get_cart(&laptop.jwt, None).await.status(),
-        StatusCode::OK
-    );
+    // (Without `sid` in the JWTs, the laptop's refresh token proves its session is not the
+    // revoked one.)
+    let response = app.get_cart(&laptop.jwt, Some(&laptop.refresh_token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -124,5 +125,6 @@ async fn step_19_20_with_a_transactional_webhook_the_jwt_is_refused_before_logou
     let victim = app.login().await;
     logout(&app, &victim, false).await;
     // No waiting: FusionAuth answered only after the backend recorded the revocation.
-    assert_session_expired(&app, &victim.jwt, None).await;
+    assert_revoked_session_refused(&app, &victim.jwt).await;
+    assert_session_expired(&app, &victim.jwt, Some(&victim.refresh_token)).await;
 }

@@ -97,11 +97,7 @@ async fn a_delivery_whose_event_id_was_already_processed_is_dropped() {
     let second = app
         .register_and_login("second@example.com", "second-pass-123")
         .await;
-    let second = Session {
-        jwt: second.token.expect("a JWT"),
-        refresh_token: second.refresh_token.expect("a refresh token"),
-        user_id: second.user.expect("a user").id,
-    };
+    let second = Session::from_login(second);
     let kid = kid_of(&first);
     let now = a_later_second_millis(&app).await;
     let event = revoke_event(now, json!({"userId": first.user_id}));
