@@ -1,3 +1,4 @@
+// Over 500 lines: one story per group of workflow steps, kept together as the specification.
 //! FusionAuth's "Mobile login" workflow as an executable specification: one test per group of
 //! steps (`../shared/000_7c894e0ae786b2c5.txt`), each in a real browser on an emulated phone,
 //! against the real emulator and backend. Time moves through the clocks of all three (the

@@ -1,3 +1,4 @@
+// Over 500 lines: every kind of revocation event and its storage, with the helpers others reuse.
 //! Steps 19–20 bounded: FusionAuth's `jwt.refresh-token.revoke` webhook makes a stolen JWT
 //! useless at once when its session (or all of its user's, or the application's) is revoked.
 //!
