@@ -55,6 +55,12 @@ pub enum Error {
     /// refreshed (no refresh token, or FusionAuth refused it). The client should log in again.
     #[error("session expired: {0}")]
     SessionExpired(&'static str),
+    /// 401 `refresh_required` + `WWW-Authenticate`: a genuine JWT that alone does not do — it
+    /// expired (the client's clock may be behind), or it was issued in the second of a
+    /// revocation of its user's sessions — sent without a refresh token. The client should
+    /// send the request again once, with `X-Refresh-Token`.
+    #[error("refresh token required: {0}")]
+    RefreshRequired(&'static str),
     /// 401 + `WWW-Authenticate: DPoP …` in device-bound mode. The reason is logged, never sent.
     #[error("device-bound request refused ({0:?}): {1}")]
     Dpop(DpopRefusal, &'static str),
@@ -89,6 +95,7 @@ impl Error {
             Self::SessionExpired(_) | Self::Dpop(DpopRefusal::SessionExpired, _) => {
                 ErrorCode::SessionExpired
             }
+            Self::RefreshRequired(_) => ErrorCode::RefreshRequired,
             Self::Dpop(DpopRefusal::UseNonce, _) => ErrorCode::UseDpopNonce,
             Self::Dpop(DpopRefusal::InvalidProof, _) => ErrorCode::InvalidDpopProof,
             Self::Dpop(DpopRefusal::InvalidToken, _) => ErrorCode::Unauthorized,
@@ -107,6 +114,10 @@ impl Error {
             Self::Unauthorized(_) => "Missing or invalid access token; please log in.".to_owned(),
             Self::SessionExpired(_) | Self::Dpop(DpopRefusal::SessionExpired, _) => {
                 "Your session has ended; please log in again.".to_owned()
+            }
+            Self::RefreshRequired(_) => {
+                "The access token alone is not enough; send the request again with the refresh token."
+                    .to_owned()
             }
             Self::Dpop(DpopRefusal::UseNonce, _) => {
                 "Sign the request again with the DPoP-Nonce of this answer.".to_owned()
@@ -142,9 +153,10 @@ impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) | Self::SessionExpired(_) | Self::Dpop(..) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Unauthorized(_)
+            | Self::SessionExpired(_)
+            | Self::RefreshRequired(_)
+            | Self::Dpop(..) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -159,7 +171,10 @@ impl ResponseError for Error {
                 tracing::warn!(error = format!("{cause:#}"), "answering 503")
             }
             Self::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "answering 500"),
-            Self::Unauthorized(reason) | Self::SessionExpired(reason) | Self::Dpop(_, reason) => {
+            Self::Unauthorized(reason)
+            | Self::SessionExpired(reason)
+            | Self::RefreshRequired(reason)
+            | Self::Dpop(_, reason) => {
                 tracing::info!(reason, "answering 401");
             }
             _ => {}
@@ -167,7 +182,7 @@ impl ResponseError for Error {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         match self {
-            Self::Unauthorized(_) | Self::SessionExpired(_) => {
+            Self::Unauthorized(_) | Self::SessionExpired(_) | Self::RefreshRequired(_) => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(INVALID_TOKEN),

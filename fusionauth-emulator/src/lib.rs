@@ -44,6 +44,9 @@ pub struct Settings {
     pub kickstart: Option<Kickstart>,
     /// Enables `POST /_emulator/clock`; refused unless `listen` is a loopback address.
     pub test_hooks: bool,
+    /// Leaves `sid` out of the Login API's access tokens (FusionAuth documents it for OAuth
+    /// tokens only), to show that a client does not depend on it.
+    pub omit_login_sid: bool,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
             database_url: "sqlite:fusionauth-emulator.db?mode=rwc".to_owned(),
             kickstart: None,
             test_hooks: false,
+            omit_login_sid: false,
         }
     }
 }
@@ -126,13 +130,16 @@ async fn open(settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
         crypto::hash_password(&password, crypto::DEFAULT_FACTOR)
     })
     .await??;
-    let state = web::Data::new(AppState::new(
-        pool.clone(),
-        Clock::new(),
-        secret,
-        dummy_password,
-        settings.test_hooks,
-    ));
+    let state = web::Data::new(
+        AppState::new(
+            pool.clone(),
+            Clock::new(),
+            secret,
+            dummy_password,
+            settings.test_hooks,
+        )
+        .omitting_login_sid(settings.omit_login_sid),
+    );
     for key in store::keys::load_all(&pool).await? {
         state.add_key(key);
     }

@@ -39,6 +39,10 @@ struct Cli {
     /// Enable `POST /_emulator/clock` (loopback addresses only).
     #[arg(long)]
     test_hooks: bool,
+    /// Leave `sid` out of the Login API's access tokens (FusionAuth documents it for OAuth
+    /// tokens only).
+    #[arg(long, env = "FUSIONAUTH_EMULATOR_OMIT_LOGIN_SID")]
+    omit_login_sid: bool,
 }
 
 #[actix_web::main]
@@ -65,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         database_url: cli.database_url,
         kickstart,
         test_hooks: cli.test_hooks,
+        omit_login_sid: cli.omit_login_sid,
     })
     .await?;
     println!(

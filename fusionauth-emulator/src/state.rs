@@ -26,6 +26,8 @@ pub struct AppState {
     /// Checked for unknown users so that "no such user" takes as long as "wrong password".
     pub dummy_password: PasswordHash,
     pub test_hooks: bool,
+    /// `--omit-login-sid`: access tokens carry no `sid`.
+    pub omit_login_sid: bool,
     /// HTTP clients for webhook delivery.
     pub webhook_clients: Clients,
     /// The refresh path's read: refresh tokens (by value hash) with their sessions, batched.
@@ -48,6 +50,13 @@ struct WebhookCache {
 
 impl AppState {
     /// Must be called within a Tokio runtime: it starts the [`Batch`] tasks.
+    /// Leaves `sid` out of every access token when `omit` (see `Settings::omit_login_sid`).
+    #[must_use]
+    pub fn omitting_login_sid(mut self, omit: bool) -> Self {
+        self.omit_login_sid = omit;
+        self
+    }
+
     pub fn new(
         pool: SqlitePool,
         clock: Clock,
@@ -75,6 +84,7 @@ impl AppState {
             token_secret,
             dummy_password,
             test_hooks,
+            omit_login_sid: false,
             webhook_clients: Clients::default(),
             keys: RwLock::default(),
             cors: Arc::default(),

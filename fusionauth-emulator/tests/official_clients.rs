@@ -34,6 +34,7 @@ async fn start_emulator() -> String {
         database_url: "sqlite::memory:".to_owned(),
         kickstart: Some(Kickstart::from_path(KICKSTART.as_ref()).expect("kickstart parses")),
         test_hooks: false,
+        omit_login_sid: false,
     };
     let application = Application::build(settings).await.expect("emulator builds");
     let base_url = application.base_url();

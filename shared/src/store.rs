@@ -150,6 +150,9 @@ pub enum ErrorCode {
     Unauthorized,
     /// 401: the session is over (refresh refused); the client should wipe its tokens.
     SessionExpired,
+    /// 401: the JWT alone is not enough (it has expired, or it was issued in the very second its
+    /// user's sessions were revoked): send the request again once, with `X-Refresh-Token`.
+    RefreshRequired,
     /// 401 + `DPoP-Nonce`: the proof's `iat` is outside the window and it has no valid nonce;
     /// the client retries once with the nonce of this answer.
     UseDpopNonce,

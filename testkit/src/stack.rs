@@ -140,6 +140,9 @@ impl<'a> StackBuilder<'a> {
             },
             kickstart: Some(kickstart),
             test_hooks: true,
+            // The emulator's own switch, so any suite can run without `sid` (issue #12, item 7).
+            omit_login_sid: std::env::var("FUSIONAUTH_EMULATOR_OMIT_LOGIN_SID")
+                .is_ok_and(|v| v == "true" || v == "1"),
         })
         .await
         .context("starting the FusionAuth emulator")?;

@@ -1,3 +1,4 @@
+// Over 500 lines: one story per group of workflow steps, kept together as the specification.
 //! FusionAuth's "Mobile login" workflow as an executable specification: one test per group of
 //! steps (`../shared/000_7c894e0ae786b2c5.txt`), each in a real browser on an emulated phone,
 //! against the real emulator and backend. Time moves through the clocks of all three (the
@@ -442,5 +443,77 @@ story!(
         let _ = owner.screenshot("lockout-owner").await;
         owner.close().await?;
         story
+    }
+);
+
+story!(
+    a_device_whose_clock_is_ten_minutes_behind_stays_signed_in_when_its_jwt_expires,
+    |stack, browser| {
+        browser.skew_clock(-600).await?;
+        browser.sign_in(&stack).await?;
+        let product = browser.add_first_product().await?;
+        let before = stored_tokens(&browser).await?;
+
+        // The device believes its expired JWT fresh for ten more minutes and sends no refresh
+        // token; the backend answers `refresh_required` and the PWA resends once with it.
+        let after = expire_jwt_and_reopen_cart(&stack, &browser, &product, &before).await?;
+        ensure!(after.jwt != before.jwt, "the device stored the new JWT");
+        ensure!(
+            !browser.has("#login-form").await?,
+            "the user stays signed in"
+        );
+        Ok(())
+    }
+);
+
+story!(
+    a_refresh_lock_held_forever_by_a_frozen_tab_delays_a_refresh_by_seconds_and_says_nothing,
+    |stack, browser| {
+        browser.sign_in(&stack).await?;
+        let product = browser.add_first_product().await?;
+        let before = stored_tokens(&browser).await?;
+        let app_tab = browser.client.window().await?;
+
+        // Another tab of the app takes the cross-tab refresh lock and never gives it back.
+        let frozen_tab = browser.client.new_window(true).await?.handle;
+        browser.client.switch_to_window(frozen_tab.clone()).await?;
+        browser.client.goto(&stack.url("/login")).await?;
+        let taken = browser
+            .run_async(
+                "return await new Promise((taken) => navigator.locks.request('store-refresh', \
+                 () => { taken(true); return new Promise(() => {}); }));",
+            )
+            .await?;
+        ensure!(
+            taken == Value::Bool(true),
+            "the frozen tab holds the lock: {taken}"
+        );
+
+        browser.client.switch_to_window(app_tab).await?;
+        let started = std::time::Instant::now();
+        let after = expire_jwt_and_reopen_cart(&stack, &browser, &product, &before).await?;
+        let took = started.elapsed();
+        ensure!(
+            took < std::time::Duration::from_secs(12),
+            "the refresh went ahead after the lock wait (5 s), not {took:?} later"
+        );
+        ensure!(after.jwt != before.jwt, "the device stored the new JWT");
+        ensure!(
+            !browser.has("#login-form").await? && !browser.has("#network-notice p").await?,
+            "the user stays signed in and is told nothing"
+        );
+
+        browser.client.switch_to_window(frozen_tab).await?;
+        let held = browser
+            .run_async(
+                "const state = await navigator.locks.query(); \
+                 return state.held.some((lock) => lock.name === 'store-refresh');",
+            )
+            .await?;
+        ensure!(
+            held == Value::Bool(true),
+            "the lock was still held throughout"
+        );
+        Ok(())
     }
 );

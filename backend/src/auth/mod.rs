@@ -23,7 +23,7 @@ use self::jwks::JwksCache;
 use self::refresh::Refresher;
 pub(crate) use self::refresh::{RefreshFailure, Tokens};
 pub use self::revocation::Revocation;
-use self::revocation::Revocations;
+use self::revocation::{Revocations, Standing};
 pub(crate) use self::verify::WEBHOOK_MAX_AGE_SECONDS;
 use self::verify::{Checked, Claims, Rejection, RemoteValidation, Verifier};
 use crate::clock::Clock;
@@ -220,7 +220,9 @@ impl Authenticator {
     ///
     /// # Errors
     /// [`Error::Unauthorized`] for a missing, garbage or forged JWT, or a refresh that yields
-    /// another user; [`Error::SessionExpired`] for an expired JWT that cannot be refreshed;
+    /// another user; [`Error::RefreshRequired`] for an expired or maybe revoked JWT (see
+    /// [`Revocations::standing`]) sent without a refresh token; [`Error::SessionExpired`] for a
+    /// revoked JWT, or one whose refresh token FusionAuth refuses;
     /// [`Error::Unavailable`] when FusionAuth cannot be reached.
     pub async fn authenticate(
         &self,
@@ -230,25 +232,34 @@ impl Authenticator {
         let token = bearer.ok_or(Error::Unauthorized("no bearer token"))?;
         let (claims, seconds_ago) = match self.verifier.check(token).await {
             Ok(Checked::Fresh(claims)) => {
-                self.ensure_not_revoked(&claims)?;
-                return Ok((claims.into(), None));
+                if !self.needs_proof(&claims)? {
+                    return Ok((claims.into(), None));
+                }
+                // Maybe revoked (issued in a revocation's second, or without `sid` before one of
+                // its user's sessions was revoked): a refresh token FusionAuth still honours
+                // tells.
+                (claims, 0)
             }
             Ok(Checked::Expired {
                 claims,
                 seconds_ago,
-            }) => (claims, seconds_ago),
+            }) => {
+                // A revoked session is over: never ask FusionAuth to extend it.
+                self.needs_proof(&claims)?;
+                (claims, seconds_ago)
+            }
             Err(rejection) => return Err(rejection_error(rejection)),
         };
-        // A revoked session is over: never ask FusionAuth to extend it.
-        self.ensure_not_revoked(&claims)?;
         if seconds_ago > self.max_refresh_age_seconds {
             return Err(Error::SessionExpired(
                 "JWT expired longer ago than any refresh token lives",
             ));
         }
         let Some(refresh_token) = refresh_token.filter(|t| !t.is_empty()) else {
-            return Err(Error::SessionExpired(
-                "JWT expired and no refresh token was sent",
+            // The client believed its JWT fresh (its clock may be behind), or it was issued in
+            // a revocation's second: it resends with its refresh token.
+            return Err(Error::RefreshRequired(
+                "the JWT needs the refresh token and none was sent",
             ));
         };
         // A refresh token this instance saw spent for its owner by someone else's JWT: only
@@ -309,8 +320,9 @@ impl Authenticator {
                 "the refreshed JWT belongs to another user",
             ));
         }
-        // The session may have been revoked while (or since) FusionAuth refreshed it.
-        self.ensure_not_revoked(&new_claims)?;
+        // The session may have been revoked while (or since) FusionAuth refreshed it. A maybe
+        // revoked JWT is fine here: FusionAuth just honoured its refresh token.
+        self.needs_proof(&new_claims)?;
         tracing::info!(subject = %new_claims.sub, "refreshed an expired JWT");
         let new_tokens = NewTokens {
             access_token: tokens.access_token,
@@ -393,10 +405,16 @@ impl Authenticator {
 }
 
 impl Authenticator {
-    fn ensure_not_revoked(&self, claims: &Claims) -> Result<(), Error> {
-        match self.revocations.reason(claims) {
-            Some(reason) => Err(Error::SessionExpired(reason)),
-            None => Ok(()),
+    /// Refuses revoked `claims`; true when they may be revoked and must come with a refresh
+    /// token FusionAuth still honours (see [`Revocations::standing`]).
+    fn needs_proof(&self, claims: &Claims) -> Result<bool, Error> {
+        match self.revocations.standing(claims) {
+            Standing::Clear => Ok(false),
+            Standing::Unproven(reason) => {
+                tracing::info!(subject = %claims.sub, reason, "a JWT that needs a live refresh token");
+                Ok(true)
+            }
+            Standing::Revoked(reason) => Err(Error::SessionExpired(reason)),
         }
     }
 }

@@ -14,14 +14,27 @@ use crate::store;
 /// One revocation, as learnt from FusionAuth.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Revocation {
-    /// One session (refresh token id = the JWT's `sid`).
-    Session { sid: String },
+    /// One session (refresh token id = the JWT's `sid`), of the user `subject` when the event
+    /// names them.
+    Session {
+        sid: String,
+        subject: Option<String>,
+    },
     /// Every session of the user `subject` (of this backend's issuer): JWTs issued before
     /// `before_millis` are refused.
     User { subject: String, before_millis: i64 },
     /// Every session of this backend's application: JWTs issued before `before_millis` are
     /// refused.
     Application { before_millis: i64 },
+}
+
+/// What the revocations say of a JWT (see [`Revocations::standing`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Clear,
+    /// Maybe revoked: it needs a refresh token FusionAuth still honours.
+    Unproven(&'static str),
+    Revoked(&'static str),
 }
 
 #[derive(Debug, Default)]
@@ -31,13 +44,27 @@ struct Snapshot {
     users: HashMap<String, i64>,
     /// Revoked-before (ms) for this backend's application.
     application: Option<i64>,
+    /// Subject → when one of their sessions was last revoked (ms), for this backend's issuer.
+    user_sessions: HashMap<String, i64>,
 }
 
 impl Snapshot {
-    fn apply(&mut self, revocation: &Revocation) {
+    fn apply_user_session(&mut self, subject: &str, at_millis: i64) {
+        let entry = self
+            .user_sessions
+            .entry(subject.to_owned())
+            .or_insert(at_millis);
+        *entry = (*entry).max(at_millis);
+    }
+
+    /// Applies `revocation`, learnt at `at_millis` (the event's instant).
+    fn apply(&mut self, revocation: &Revocation, at_millis: i64) {
         match revocation {
-            Revocation::Session { sid } => {
+            Revocation::Session { sid, subject } => {
                 self.sessions.insert(sid.clone());
+                if let Some(subject) = subject {
+                    self.apply_user_session(subject, at_millis);
+                }
             }
             Revocation::User {
                 subject,
@@ -76,34 +103,64 @@ impl Revocations {
         }
     }
 
-    /// Why `claims` are revoked, or `None`. In memory only: a few hash lookups.
-    pub fn reason(&self, claims: &Claims) -> Option<&'static str> {
+    /// Whether `claims` are revoked. In memory only: a few hash lookups.
+    ///
+    /// A user's or the application's revocation at instant `C` (milliseconds, FusionAuth's
+    /// clock) refuses JWTs issued before `C`; `iat` has whole seconds, so a JWT whose second
+    /// holds `C` may be from either side of it. Such a JWT is [`Standing::Unproven`]: it
+    /// proves nothing alone, and is accepted only with a refresh token FusionAuth still
+    /// honours — the revocation revoked every refresh token in its scope, so a live one was
+    /// issued after it. A JWT of a later second (or whose second starts at `C`) is clear; one of
+    /// an earlier second, or without `iat`, is revoked.
+    ///
+    /// One session's revocation refuses the JWTs whose `sid` names it. `sid` is documented for
+    /// OAuth tokens only: a JWT without one, of a user who had a session revoked since it was
+    /// issued, may be that session's, so it too needs a live refresh token.
+    pub fn standing(&self, claims: &Claims) -> Standing {
         let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
         if claims
             .sid
             .as_deref()
             .is_some_and(|sid| snapshot.sessions.contains(sid))
         {
-            return Some("the session was revoked");
+            return Standing::Revoked("the session was revoked");
         }
-        // `iat` is in whole seconds: a JWT of the revocation's own second counts as before it,
-        // unless the revocation fell exactly on the second. Without `iat`, it counts as before.
-        let issued_millis = claims.iat.map_or(i64::MIN, |iat| iat.saturating_mul(1000));
-        let user_cut = if claims.iss == self.issuer {
-            snapshot.users.get(&claims.sub).copied()
-        } else {
-            None
-        };
-        if user_cut.is_some_and(|before| issued_millis < before) {
-            return Some("all of the user's sessions were revoked");
+        let ours = claims.iss == self.issuer;
+        let user_cut = ours
+            .then(|| snapshot.users.get(&claims.sub).copied())
+            .flatten();
+        let cuts = [
+            (user_cut, "all of the user's sessions were revoked"),
+            (
+                snapshot.application,
+                "all of the application's sessions were revoked",
+            ),
+        ];
+        let mut standing = Standing::Clear;
+        for (cut, reason) in cuts {
+            let Some(cut) = cut else { continue };
+            let Some(iat) = claims.iat else {
+                return Standing::Revoked(reason);
+            };
+            let second_starts = iat.saturating_mul(1000);
+            if second_starts.saturating_add(1000) <= cut {
+                return Standing::Revoked(reason);
+            }
+            if second_starts < cut {
+                standing = Standing::Unproven(reason);
+            }
         }
-        if snapshot
-            .application
-            .is_some_and(|before| issued_millis < before)
+        let session_cut = ours
+            .then(|| snapshot.user_sessions.get(&claims.sub).copied())
+            .flatten();
+        if claims.sid.is_none()
+            && session_cut
+                .is_some_and(|cut| claims.iat.is_none_or(|iat| iat.saturating_mul(1000) < cut))
+            && standing == Standing::Clear
         {
-            return Some("all of the application's sessions were revoked");
+            standing = Standing::Unproven("one of the user's sessions was revoked");
         }
-        None
+        standing
     }
 
     /// Writes `revocation` to the database (kept until `expires_at_millis`), then applies it
@@ -119,8 +176,18 @@ impl Revocations {
     ) -> Result<(), sqlx::Error> {
         let _writer = self.writer.lock().await;
         match revocation {
-            Revocation::Session { sid } => {
+            Revocation::Session { sid, subject } => {
                 store::revoke_session(&self.pool, sid, at_millis, expires_at_millis).await?;
+                if let Some(subject) = subject {
+                    store::revoke_user_session(
+                        &self.pool,
+                        &self.issuer,
+                        subject,
+                        at_millis,
+                        expires_at_millis,
+                    )
+                    .await?;
+                }
             }
             Revocation::User {
                 subject,
@@ -148,7 +215,7 @@ impl Revocations {
         self.snapshot
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .apply(revocation);
+            .apply(revocation, at_millis);
         Ok(())
     }
 
@@ -166,15 +233,23 @@ impl Revocations {
         };
         for (issuer, subject, before_millis) in stored.users {
             if issuer == self.issuer {
-                snapshot.apply(&Revocation::User {
-                    subject,
+                snapshot.apply(
+                    &Revocation::User {
+                        subject,
+                        before_millis,
+                    },
                     before_millis,
-                });
+                );
             }
         }
         for (application_id, before_millis) in stored.applications {
             if application_id == self.application_id {
-                snapshot.apply(&Revocation::Application { before_millis });
+                snapshot.apply(&Revocation::Application { before_millis }, before_millis);
+            }
+        }
+        for (issuer, subject, before_millis) in stored.user_sessions {
+            if issuer == self.issuer {
+                snapshot.apply_user_session(&subject, before_millis);
             }
         }
         *self
@@ -218,32 +293,70 @@ mod tests {
             .expect("lazy pool");
         let revocations = Revocations::new(pool, "https://issuer", "app", Clock::default());
         let mut snapshot = Snapshot::default();
-        snapshot.apply(&Revocation::Session { sid: "s1".into() });
+        snapshot.apply(
+            &Revocation::Session {
+                sid: "s1".into(),
+                subject: None,
+            },
+            5_000,
+        );
         *revocations.snapshot.write().expect("lock") = snapshot;
-        assert!(revocations.reason(&claims(Some("s1"), Some(10))).is_some());
-        assert!(revocations.reason(&claims(Some("s2"), Some(10))).is_none());
+        assert!(matches!(
+            revocations.standing(&claims(Some("s1"), Some(10))),
+            Standing::Revoked(_)
+        ));
+        assert_eq!(
+            revocations.standing(&claims(Some("s2"), Some(10))),
+            Standing::Clear
+        );
 
-        revocations
-            .snapshot
-            .write()
-            .expect("lock")
-            .apply(&Revocation::User {
+        revocations.snapshot.write().expect("lock").apply(
+            &Revocation::User {
                 subject: "u1".into(),
                 before_millis: 10_500,
-            });
-        // Issued in second 10 (maybe before 10.5 s): refused; second 11: accepted.
-        assert!(revocations.reason(&claims(Some("s2"), Some(10))).is_some());
-        assert!(revocations.reason(&claims(Some("s2"), Some(11))).is_none());
-        assert!(revocations.reason(&claims(Some("s2"), None)).is_some());
+            },
+            10_500,
+        );
+        // Second 9: before; second 10 (10.0–10.999 s): either side of 10.5 s; 11: after.
+        let of = |iat| revocations.standing(&claims(Some("s2"), iat));
+        assert!(matches!(of(Some(9)), Standing::Revoked(_)));
+        assert!(matches!(of(Some(10)), Standing::Unproven(_)));
+        assert_eq!(of(Some(11)), Standing::Clear);
+        assert!(matches!(of(None), Standing::Revoked(_)));
 
-        revocations
-            .snapshot
-            .write()
-            .expect("lock")
-            .apply(&Revocation::Application {
+        revocations.snapshot.write().expect("lock").apply(
+            &Revocation::Application {
                 before_millis: 20_000,
-            });
-        assert!(revocations.reason(&claims(None, Some(19))).is_some());
-        assert!(revocations.reason(&claims(None, Some(20))).is_none());
+            },
+            20_000,
+        );
+        // A revocation on the second's first millisecond: that second is after it.
+        let of = |iat| revocations.standing(&claims(None, iat));
+        assert!(matches!(of(Some(19)), Standing::Revoked(_)));
+        assert_eq!(of(Some(20)), Standing::Clear);
+        // The user's cut still refuses second 10 whatever the application's says.
+        assert!(matches!(of(Some(10)), Standing::Revoked(_)));
+
+        // One session of "u2" revoked at 30.2 s: their JWTs without `sid` issued before need a
+        // live refresh token; those naming another session, or issued later, do not.
+        revocations.snapshot.write().expect("lock").apply(
+            &Revocation::Session {
+                sid: "s3".into(),
+                subject: Some("u2".into()),
+            },
+            30_200,
+        );
+        let of = |sid: Option<&str>, iat| {
+            let mut claims = claims(sid, iat);
+            claims.sub = "u2".into();
+            revocations.standing(&claims)
+        };
+        assert!(matches!(of(None, Some(29)), Standing::Unproven(_)));
+        assert!(matches!(of(None, Some(30)), Standing::Unproven(_)));
+        // (Without `iat`, the application's revocation above refuses it outright.)
+        assert!(matches!(of(None, None), Standing::Revoked(_)));
+        assert_eq!(of(None, Some(31)), Standing::Clear);
+        assert_eq!(of(Some("s4"), Some(29)), Standing::Clear);
+        assert!(matches!(of(Some("s3"), Some(29)), Standing::Revoked(_)));
     }
 }

@@ -65,7 +65,7 @@ pub async fn fusionauth(
         .map(|token| token.id)
         .filter(|id| !id.is_empty());
     let revocation = match (session, revoke.user_id, revoke.application_id.as_deref()) {
-        (Some(sid), _, _) => Some(Revocation::Session { sid }),
+        (Some(sid), subject, _) => Some(Revocation::Session { sid, subject }),
         (None, Some(subject), None) => Some(Revocation::User {
             subject,
             before_millis: at,
@@ -105,7 +105,7 @@ pub async fn fusionauth(
 /// single-token event names), of a user, or of this application.
 fn device_ending<'a>(revocation: &'a Revocation, state: &'a AppState) -> Ending<'a> {
     match revocation {
-        Revocation::Session { sid } => Ending::RefreshTokenId(sid),
+        Revocation::Session { sid, .. } => Ending::RefreshTokenId(sid),
         Revocation::User { subject, .. } => Ending::User { subject },
         Revocation::Application { .. } => Ending::Application(&state.app_config.application_id),
     }

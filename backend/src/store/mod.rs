@@ -14,7 +14,7 @@ pub use cart::{CartOwner, add_item, clear_cart, load_cart, remove_item, set_quan
 pub use catalogue::{find_product, list_products, seed_catalogue};
 pub use revocations::{
     StoredRevocations, load_revocations, prune_revocations, revoke_application, revoke_session,
-    revoke_user,
+    revoke_user, revoke_user_session,
 };
 pub use sessions::{
     NewDeviceSession, RecordedRefresh, SessionToken, StoredDeviceSession, create_device_session,

@@ -13,6 +13,8 @@ pub struct StoredRevocations {
     pub users: Vec<(String, String, i64)>,
     /// `(application_id, revoked_before_millis)`.
     pub applications: Vec<(String, i64)>,
+    /// `(issuer, subject, revoked_before_millis)` of users with one session revoked.
+    pub user_sessions: Vec<(String, String, i64)>,
 }
 
 /// Records that session `sid` is revoked.
@@ -53,15 +55,43 @@ pub async fn revoke_user(
     before_millis: i64,
     expires_at_millis: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO revoked_users (issuer, subject, revoked_before, expires_at) \
+    let cut = (issuer, subject, before_millis, expires_at_millis);
+    upsert_user_cut(pool, "revoked_users", cut).await
+}
+
+/// Records that one of the user's sessions was revoked at `before_millis`: their earlier JWTs
+/// without `sid` must come with a live refresh token (the latest instant wins).
+///
+/// # Errors
+/// When the statement fails.
+#[tracing::instrument(skip_all)]
+pub async fn revoke_user_session(
+    pool: &AnyPool,
+    issuer: &str,
+    subject: &str,
+    before_millis: i64,
+    expires_at_millis: i64,
+) -> Result<(), sqlx::Error> {
+    let cut = (issuer, subject, before_millis, expires_at_millis);
+    upsert_user_cut(pool, "revoked_user_sessions", cut).await
+}
+
+/// `(issuer, subject, before_millis, expires_at_millis)` into `table`, keeping the later
+/// instants.
+async fn upsert_user_cut(
+    pool: &AnyPool,
+    table: &'static str,
+    (issuer, subject, before_millis, expires_at_millis): (&str, &str, i64, i64),
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO {table} (issuer, subject, revoked_before, expires_at) \
          VALUES ($1, $2, $3, $4) \
          ON CONFLICT (issuer, subject) DO UPDATE SET \
-         revoked_before = CASE WHEN excluded.revoked_before > revoked_users.revoked_before \
-         THEN excluded.revoked_before ELSE revoked_users.revoked_before END, \
-         expires_at = CASE WHEN excluded.expires_at > revoked_users.expires_at \
-         THEN excluded.expires_at ELSE revoked_users.expires_at END",
-    )
+         revoked_before = CASE WHEN excluded.revoked_before > {table}.revoked_before \
+         THEN excluded.revoked_before ELSE {table}.revoked_before END, \
+         expires_at = CASE WHEN excluded.expires_at > {table}.expires_at \
+         THEN excluded.expires_at ELSE {table}.expires_at END"
+    ))
     .bind(issuer)
     .bind(subject)
     .bind(before_millis)
@@ -125,10 +155,17 @@ pub async fn load_revocations(
     .bind(now_millis)
     .fetch_all(pool)
     .await?;
+    let user_sessions: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT issuer, subject, revoked_before FROM revoked_user_sessions WHERE expires_at >= $1",
+    )
+    .bind(now_millis)
+    .fetch_all(pool)
+    .await?;
     Ok(StoredRevocations {
         sessions: sessions.into_iter().map(|(sid,)| sid).collect(),
         users,
         applications,
+        user_sessions,
     })
 }
 
@@ -139,7 +176,12 @@ pub async fn load_revocations(
 #[tracing::instrument(skip_all)]
 pub async fn prune_revocations(pool: &AnyPool, now_millis: i64) -> Result<u64, sqlx::Error> {
     let mut removed = 0;
-    for table in ["revoked_sessions", "revoked_users", "revoked_applications"] {
+    for table in [
+        "revoked_sessions",
+        "revoked_users",
+        "revoked_applications",
+        "revoked_user_sessions",
+    ] {
         removed += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
             .bind(now_millis)
             .execute(pool)

@@ -160,15 +160,27 @@ async fn step_07_new_tokens_are_returned_even_when_the_request_itself_fails() {
 }
 
 #[tokio::test]
-async fn step_06_expired_jwt_without_refresh_token_is_session_expired() {
+async fn step_06_an_expired_jwt_without_refresh_token_asks_for_it_and_ends_nothing() {
+    // A client whose clock is behind believes its JWT fresh and sends no refresh token: the
+    // answer tells it to resend with one (issue #12, item 17), and the session lives on.
     let app = spawn_app().await;
     let session = app.login().await;
     app.advance_time(PAST_JWT_LIFETIME).await;
     let response = app.get_cart(&session.jwt, None).await;
+    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
+    assert_eq!(
+        header(&response, "www-authenticate").as_deref(),
+        Some(r#"Bearer error="invalid_token""#)
+    );
     assert_eq!(
         error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
+        ErrorCode::RefreshRequired
     );
+    let again = app
+        .get_cart(&session.jwt, Some(&session.refresh_token))
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(header(&again, NEW_ACCESS_TOKEN).is_some());
 }
 
 #[tokio::test]

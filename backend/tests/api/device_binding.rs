@@ -285,11 +285,7 @@ async fn a_key_that_is_not_the_sessions_is_refused() {
     let other = app
         .register_and_login("other@example.com", "other-pass-123")
         .await;
-    let other_session = Session {
-        jwt: other.token.expect("a JWT"),
-        refresh_token: other.refresh_token.expect("a refresh token"),
-        user_id: other.user.expect("a user").id,
-    };
+    let other_session = Session::from_login(other);
     let other_device = Device::hand_off(&app, &app.address, &other_session).await;
     let mut crossed = other_device.on(&victim.base);
     crossed.jwt = victim.jwt.clone();

@@ -40,16 +40,26 @@ pub struct TestApp {
 pub struct Session {
     pub jwt: String,
     pub refresh_token: String,
+    /// FusionAuth's `refreshTokenId` (what its revoke events name).
+    pub refresh_token_id: String,
     pub user_id: String,
 }
 
 impl Session {
-    /// The JWT's `sid` (FusionAuth's refresh token id).
+    /// FusionAuth's refresh token id, which a JWT's `sid` equals when it carries one (the tests
+    /// also run with the emulator's `--omit-login-sid`).
     pub fn sid(&self) -> String {
-        crate::forgery::decode_part(&self.jwt, 1)["sid"]
-            .as_str()
-            .expect("a sid claim")
-            .to_owned()
+        self.refresh_token_id.clone()
+    }
+
+    /// From a Login API answer with tokens.
+    pub fn from_login(body: LoginResponse) -> Self {
+        Self {
+            jwt: body.token.expect("a JWT"),
+            refresh_token: body.refresh_token.expect("a refresh token"),
+            refresh_token_id: body.refresh_token_id.expect("a refresh token id"),
+            user_id: body.user.expect("a user").id,
+        }
     }
 }
 
@@ -154,11 +164,13 @@ impl TestApp {
             .expect("login request");
         assert_eq!(response.status(), StatusCode::OK, "demo user logs in");
         let body: LoginResponse = response.json().await.expect("login body");
-        Session {
-            jwt: body.token.expect("a JWT"),
-            refresh_token: body.refresh_token.expect("a refresh token"),
-            user_id: body.user.expect("a user").id,
+        let session = Session::from_login(body);
+        let sid = &crate::forgery::decode_part(&session.jwt, 1)["sid"];
+        match sid_omitted() {
+            true => assert!(sid.is_null(), "--omit-login-sid leaves sid out: {sid}"),
+            false => assert_eq!(sid.as_str(), Some(session.refresh_token_id.as_str())),
         }
+        session
     }
 
     /// Moves both the backend's and FusionAuth's clocks forward.
@@ -285,6 +297,28 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.expect("cart body")
     }
+}
+
+/// Whether the emulator leaves `sid` out of its tokens (`FUSIONAUTH_EMULATOR_OMIT_LOGIN_SID`,
+/// read by the testkit): every revocation test passes in both modes.
+pub fn sid_omitted() -> bool {
+    std::env::var("FUSIONAUTH_EMULATOR_OMIT_LOGIN_SID").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A JWT of a revoked session, sent alone, is refused: `session_expired` when its `sid` names
+/// the session, else `refresh_required` (only a live refresh token would let it through).
+pub async fn assert_revoked_session_refused(app: &TestApp, jwt: &str) {
+    let response = app.get_cart(jwt, None).await;
+    assert_eq!(header(&response, shared::headers::NEW_ACCESS_TOKEN), None);
+    let expected = if sid_omitted() {
+        ErrorCode::RefreshRequired
+    } else {
+        ErrorCode::SessionExpired
+    };
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        expected
+    );
 }
 
 /// The cart call with `jwt` (and `refresh_token`) answers 401 `session_expired` and no new

@@ -11,7 +11,7 @@ use shared::store::ErrorCode;
 use crate::forgery::{decode_part, sign_hs256};
 use crate::helpers::{Session, TestApp, assert_session_expired, spawn_app_with_kickstart};
 use crate::hmac::{SECRET, import_hmac_access_token_key, spawn_hmac_app};
-use crate::revocation::{fusionauth_now_millis, revoke_event};
+use crate::revocation::{a_later_second_millis, revoke_event};
 
 /// POSTs `event` signed with FusionAuth's HMAC key under `kid` and the given claims (the body
 /// hash is added).
@@ -55,7 +55,7 @@ async fn webhook_signatures_without_a_recent_iat_are_refused_and_change_nothing(
     let app = spawn_hmac_app(Some(SECRET)).await;
     let session = app.login().await;
     let kid = kid_of(&session);
-    let now_millis = fusionauth_now_millis(&app).await;
+    let now_millis = a_later_second_millis(&app).await;
     let now = now_millis / 1000;
     let cases = [
         ("no iat", json!({"exp": now + 300})),
@@ -97,13 +97,9 @@ async fn a_delivery_whose_event_id_was_already_processed_is_dropped() {
     let second = app
         .register_and_login("second@example.com", "second-pass-123")
         .await;
-    let second = Session {
-        jwt: second.token.expect("a JWT"),
-        refresh_token: second.refresh_token.expect("a refresh token"),
-        user_id: second.user.expect("a user").id,
-    };
+    let second = Session::from_login(second);
     let kid = kid_of(&first);
-    let now = fusionauth_now_millis(&app).await;
+    let now = a_later_second_millis(&app).await;
     let event = revoke_event(now, json!({"userId": first.user_id}));
     let claims = json!({"iat": now / 1000});
     assert_eq!(
@@ -143,7 +139,7 @@ async fn with_app_fusionauth_webhook_kid_only_that_keys_signatures_are_accepted(
     .await;
     let session = app.login().await;
     assert_eq!(kid_of(&session), "store-access-token-key");
-    let now = fusionauth_now_millis(&app).await;
+    let now = a_later_second_millis(&app).await;
     let claims = json!({"iat": now / 1000});
     let event = revoke_event(now, json!({"userId": session.user_id}));
     assert_eq!(

@@ -199,7 +199,6 @@ impl ApiClient {
         else {
             return Ok(PasswordChanged::SignInNeeded);
         };
-        next_second().await;
         let body = to_string(&OneTimePasswordLogin {
             one_time_password: &one_time_password,
             application_id: Some(&config.application_id),
@@ -255,20 +254,6 @@ impl ApiClient {
             status => Err(read_failure(status, &reply.body)),
         }
     }
-}
-
-/// Waits for the clock's next whole second. The change revokes the user's sessions as of its
-/// millisecond, and a JWT's `iat` has whole seconds: one issued in the same second would read
-/// as issued before the revocation (see `backend/src/auth/revocation.rs`) and be refused at
-/// once.
-async fn next_second() {
-    let wait = 1_020 - (web_sys::js_sys::Date::now() % 1_000.0) as i32;
-    let promise = web_sys::js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, wait);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// `encodeURIComponent`.

@@ -1,7 +1,8 @@
 //! The store API (`/api/products`, `/api/cart…`): same origin. A device-bound session sends its
 //! JWT with a proof (see `bound.rs`) and nothing else. Otherwise the JWT goes as
 //! `Authorization: Bearer …`; when the JWT has expired or is about to, the refresh token goes
-//! along as `X-Refresh-Token` (under the refresh lock, in this tab and across tabs) and the
+//! along as `X-Refresh-Token` (under the refresh lock, in this tab and across tabs; also once
+//! more when the backend answers `refresh_required`, e.g. to a tab whose clock is behind) and the
 //! backend may answer with rotated tokens in `X-New-Access-Token` / `X-New-Refresh-Token`, which
 //! are stored before anything else (workflow steps 4–13). Non-2xx answers are decoded into
 //! [`ApiFailure`].
@@ -88,6 +89,33 @@ impl ApiClient {
         path: &str,
         json_body: Option<String>,
     ) -> Result<Reply, ApiFailure> {
+        match self
+            .send_once(method, path, json_body.as_deref(), false)
+            .await
+        {
+            // The backend wants the refresh token this tab thought not needed yet (its clock is
+            // behind, or the JWT is of a revocation's second): once more, with it.
+            Err(ApiFailure::Api { status: 401, error })
+                if error.code == ErrorCode::RefreshRequired =>
+            {
+                self.send_once(method, path, json_body.as_deref(), true)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// One attempt of [`Self::send`]; `with_refresh_token` sends the refresh token whatever
+    /// this tab's clock says of the JWT.
+    async fn send_once(
+        &self,
+        method: &str,
+        path: &str,
+        json_body: Option<&str>,
+        with_refresh_token: bool,
+    ) -> Result<Reply, ApiFailure> {
+        let wants_refresh =
+            |token: &str| with_refresh_token || refresh::should_refresh(token, now_secs());
         let initial = self.session.current().ok_or(ApiFailure::SignedOut)?;
         if initial.jkt.is_some() {
             return self
@@ -96,7 +124,7 @@ impl ApiClient {
         }
         // The refresh token goes along: take the refresh lock first, then look at the tokens
         // again — another request or tab may have refreshed them meanwhile.
-        let pass = if refresh::should_refresh(&initial.token, now_secs()) {
+        let pass = if wants_refresh(&initial.token) {
             let pass = self.refresh.get_value().enter(LOCK_WAIT_MS).await;
             self.session.reload().await;
             Some(pass)
@@ -113,7 +141,7 @@ impl ApiClient {
         let refresh_token = session
             .refresh_token
             .as_deref()
-            .filter(|_| refresh::should_refresh(&session.token, now_secs()));
+            .filter(|_| pass.is_some() && wants_refresh(&session.token));
 
         let authorization = format!("Bearer {}", session.token);
         let mut headers = vec![("Authorization", authorization.as_str())];
@@ -124,7 +152,7 @@ impl ApiClient {
             method,
             url: path,
             headers: &headers,
-            json: json_body.as_deref(),
+            json: json_body,
             ..Call::default()
         })
         .await;
@@ -145,7 +173,7 @@ impl ApiClient {
         session: StoredSession,
         method: &str,
         path: &str,
-        json_body: Option<String>,
+        json_body: Option<&str>,
     ) -> Result<Reply, ApiFailure> {
         let Some(key) = self.device_key(&session).await else {
             // The key is gone (another tab ended the session, or storage was cleared): this
@@ -156,7 +184,7 @@ impl ApiClient {
         let call = Call {
             method,
             url: path,
-            json: json_body.as_deref(),
+            json: json_body,
             ..Call::default()
         };
         let reply = self.send_bound(&key, &session.token, call).await;

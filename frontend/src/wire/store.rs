@@ -113,6 +113,7 @@ impl Read for ApiError {
             "invalid_request" => ErrorCode::InvalidRequest,
             "unauthorized" => ErrorCode::Unauthorized,
             "session_expired" => ErrorCode::SessionExpired,
+            "refresh_required" => ErrorCode::RefreshRequired,
             "use_dpop_nonce" => ErrorCode::UseDpopNonce,
             "invalid_dpop_proof" => ErrorCode::InvalidDpopProof,
             "not_found" => ErrorCode::NotFound,

@@ -64,7 +64,11 @@ pub fn issue_jwt(state: &AppState, request: &JwtRequest<'_>) -> Result<IssuedJwt
         preferred_username: user.username.clone(),
         auth_time: Some(request.auth_time),
         tid: Some(request.tenant.id.clone()),
-        sid: request.sid.map(str::to_owned),
+        // Every token here is a Login API one: `--omit-login-sid` leaves `sid` out.
+        sid: request
+            .sid
+            .filter(|_| !state.omit_login_sid)
+            .map(str::to_owned),
         other: serde_json::Map::new(),
     };
     let token = key.sign_jwt(&claims)?;

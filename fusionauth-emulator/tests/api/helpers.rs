@@ -97,6 +97,7 @@ async fn spawn_emulator_with_kickstart(database_url: &str, kickstart: Kickstart)
         database_url: database_url.to_owned(),
         kickstart: Some(kickstart),
         test_hooks: true,
+        omit_login_sid: false,
     };
     let application = Application::build(settings).await.expect("emulator builds");
     let base_url = application.base_url();

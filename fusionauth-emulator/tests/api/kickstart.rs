@@ -65,6 +65,7 @@ async fn a_kickstart_with_built_ins_uuids_includes_and_a_content_type_boots_the_
         database_url: "sqlite::memory:".into(),
         kickstart: Some(kickstart),
         test_hooks: false,
+        omit_login_sid: false,
     })
     .await
     .expect("the Kickstart applies");
@@ -114,6 +115,7 @@ async fn a_missing_include_stops_start_up_naming_it() {
         database_url: "sqlite::memory:".into(),
         kickstart: Some(kickstart),
         test_hooks: false,
+        omit_login_sid: false,
     })
     .await
     .expect_err("the include is missing");

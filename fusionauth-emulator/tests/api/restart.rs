@@ -58,6 +58,7 @@ async fn a_failing_kickstart_request_is_named_in_the_error() {
         database_url: "sqlite::memory:".into(),
         kickstart: Some(kickstart),
         test_hooks: false,
+        omit_login_sid: false,
     })
     .await
     .expect_err("the Kickstart fails");
@@ -76,6 +77,7 @@ async fn test_hooks_are_refused_on_a_non_loopback_address() {
         database_url: "sqlite::memory:".into(),
         kickstart: None,
         test_hooks: true,
+        omit_login_sid: false,
     })
     .await
     .expect_err("refused");
@@ -89,6 +91,7 @@ async fn the_clock_hook_does_not_exist_without_test_hooks() {
         database_url: "sqlite::memory:".into(),
         kickstart: None,
         test_hooks: false,
+        omit_login_sid: false,
     })
     .await
     .expect("builds");
