@@ -74,7 +74,7 @@ pub async fn sign_out_one(
         .into_iter()
         .find(|entry| entry.device.id == *id)
         .ok_or_else(|| Error::NotFound("You have no such signed-in device.".to_owned()))?;
-    end(accounts, &state, entry).await?;
+    end(accounts, &state, &user, entry).await?;
     tracing::info!("signed one device out");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -101,7 +101,7 @@ pub async fn sign_out_many(
         if keep_this && entry.device.this_device {
             continue;
         }
-        end(accounts, &state, entry).await?;
+        end(accounts, &state, &user, entry).await?;
         ended += 1;
     }
     tracing::info!(ended, keep_this, "signed devices out");
@@ -166,7 +166,7 @@ async fn entries(accounts: &Accounts, state: &AppState, user: &AuthUser) -> Resu
 }
 
 /// Ends both halves of one session.
-async fn end(accounts: &Accounts, state: &AppState, entry: Entry) -> Result<()> {
+async fn end(accounts: &Accounts, state: &AppState, user: &AuthUser, entry: Entry) -> Result<()> {
     match entry.half {
         Half::Device(session) => {
             let device = state.device.as_ref().ok_or_else(|| {
@@ -181,7 +181,14 @@ async fn end(accounts: &Accounts, state: &AppState, entry: Entry) -> Result<()> 
             let now = state.clock.now_millis();
             state
                 .auth
-                .record_revocation(&Revocation::Session { sid: token_id }, now, None)
+                .record_revocation(
+                    &Revocation::Session {
+                        sid: token_id,
+                        subject: Some(user.subject.clone()),
+                    },
+                    now,
+                    None,
+                )
                 .await
         }
     }
