@@ -210,7 +210,10 @@ async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_no_user_adm
     for (method, path) in [
         (reqwest::Method::GET, format!("/api/user/{DEMO_USER_ID}")),
         (reqwest::Method::PATCH, format!("/api/user/{DEMO_USER_ID}")),
-        (reqwest::Method::GET, format!("/api/user?email={DEMO_EMAIL}")),
+        (
+            reqwest::Method::GET,
+            format!("/api/user?email={DEMO_EMAIL}"),
+        ),
         (reqwest::Method::GET, format!("/api/tenant/{TENANT_ID}")),
     ] {
         let response = app
