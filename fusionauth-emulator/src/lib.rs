@@ -47,6 +47,10 @@ pub struct Settings {
     /// Leaves `sid` out of the Login API's access tokens (FusionAuth documents it for OAuth
     /// tokens only), to show that a client does not depend on it.
     pub omit_login_sid: bool,
+    /// Leaves `email`, `email_verified` and `preferred_username` out of the Login API's access
+    /// tokens for applications whose `oauthConfiguration.scopeHandlingPolicy` is `Strict` (the
+    /// docs say so for OAuth tokens; whether Login-API tokens follow is not documented).
+    pub strict_login_claims: bool,
 }
 
 impl Default for Settings {
@@ -57,6 +61,7 @@ impl Default for Settings {
             kickstart: None,
             test_hooks: false,
             omit_login_sid: false,
+            strict_login_claims: false,
         }
     }
 }
@@ -138,7 +143,8 @@ async fn open(settings: &Settings) -> anyhow::Result<web::Data<AppState>> {
             dummy_password,
             settings.test_hooks,
         )
-        .omitting_login_sid(settings.omit_login_sid),
+        .omitting_login_sid(settings.omit_login_sid)
+        .with_strict_login_claims(settings.strict_login_claims),
     );
     for key in store::keys::load_all(&pool).await? {
         state.add_key(key);

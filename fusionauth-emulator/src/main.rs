@@ -43,6 +43,10 @@ struct Cli {
     /// tokens only).
     #[arg(long, env = "FUSIONAUTH_EMULATOR_OMIT_LOGIN_SID")]
     omit_login_sid: bool,
+    /// Leave `email`, `email_verified` and `preferred_username` out of the Login API's access
+    /// tokens of applications with `scopeHandlingPolicy: Strict` (as for OAuth tokens).
+    #[arg(long, env = "FUSIONAUTH_EMULATOR_STRICT_LOGIN_CLAIMS")]
+    strict_login_claims: bool,
 }
 
 #[actix_web::main]
@@ -70,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         kickstart,
         test_hooks: cli.test_hooks,
         omit_login_sid: cli.omit_login_sid,
+        strict_login_claims: cli.strict_login_claims,
     })
     .await?;
     println!(

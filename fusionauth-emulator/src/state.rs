@@ -28,6 +28,8 @@ pub struct AppState {
     pub test_hooks: bool,
     /// `--omit-login-sid`: access tokens carry no `sid`.
     pub omit_login_sid: bool,
+    /// `--strict-login-claims`: `Strict` applications' access tokens carry no profile claims.
+    pub strict_login_claims: bool,
     /// HTTP clients for webhook delivery.
     pub webhook_clients: Clients,
     /// The refresh path's read: refresh tokens (by value hash) with their sessions, batched.
@@ -54,6 +56,14 @@ impl AppState {
     #[must_use]
     pub fn omitting_login_sid(mut self, omit: bool) -> Self {
         self.omit_login_sid = omit;
+        self
+    }
+
+    /// Applies `Strict` scope handling to Login-API tokens when `strict` (see
+    /// `Settings::strict_login_claims`).
+    #[must_use]
+    pub fn with_strict_login_claims(mut self, strict: bool) -> Self {
+        self.strict_login_claims = strict;
         self
     }
 
@@ -85,6 +95,7 @@ impl AppState {
             dummy_password,
             test_hooks,
             omit_login_sid: false,
+            strict_login_claims: false,
             webhook_clients: Clients::default(),
             keys: RwLock::default(),
             cors: Arc::default(),

@@ -35,6 +35,7 @@ async fn start_emulator() -> String {
         kickstart: Some(Kickstart::from_path(KICKSTART.as_ref()).expect("kickstart parses")),
         test_hooks: false,
         omit_login_sid: false,
+        strict_login_claims: false,
     };
     let application = Application::build(settings).await.expect("emulator builds");
     let base_url = application.base_url();

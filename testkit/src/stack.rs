@@ -141,8 +141,8 @@ impl<'a> StackBuilder<'a> {
             kickstart: Some(kickstart),
             test_hooks: true,
             // The emulator's own switch, so any suite can run without `sid` (issue #12, item 7).
-            omit_login_sid: std::env::var("FUSIONAUTH_EMULATOR_OMIT_LOGIN_SID")
-                .is_ok_and(|v| v == "true" || v == "1"),
+            omit_login_sid: env_flag("FUSIONAUTH_EMULATOR_OMIT_LOGIN_SID"),
+            strict_login_claims: env_flag("FUSIONAUTH_EMULATOR_STRICT_LOGIN_CLAIMS"),
         })
         .await
         .context("starting the FusionAuth emulator")?;
@@ -339,4 +339,9 @@ impl Stack {
         tokio::spawn(app.run_until_stopped());
         Ok((address, clock))
     }
+}
+
+/// An emulator switch given to every suite through the environment: `true` or `1`.
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "true" || v == "1")
 }

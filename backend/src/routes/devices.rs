@@ -96,6 +96,15 @@ pub async fn sign_out_many(
         })?
         .into_inner();
     let keep_this = query.keep == Some(Keep::This);
+    if keep_this && user.session == CallerSession::RefreshTokenId(None) {
+        // Without `sid` (off mode) this device cannot be told apart: ending "the others" would
+        // end it too.
+        return Err(Error::InvalidRequest(
+            "This device cannot be told apart from the others (its token names no session): \
+             sign out everywhere instead."
+                .to_owned(),
+        ));
+    }
     let mut ended = 0_usize;
     for entry in entries(accounts, &state, &user).await? {
         if keep_this && entry.device.this_device {

@@ -49,6 +49,10 @@ pub fn issue_jwt(state: &AppState, request: &JwtRequest<'_>) -> Result<IssuedJwt
         None => (None, None),
     };
     let user = request.user;
+    // Profile claims, unless `--strict-login-claims` applies the application's `Strict` scope
+    // handling to these (Login API) tokens, which carry no `email`/`profile` scope.
+    let profile =
+        !(state.strict_login_claims && application.is_some_and(|a| a.strict_scope_handling()));
     let claims = JwtClaims {
         aud: registered_to.clone().map(Audience::One),
         exp,
@@ -59,9 +63,13 @@ pub fn issue_jwt(state: &AppState, request: &JwtRequest<'_>) -> Result<IssuedJwt
         authentication_type: Some(request.authentication_type.clone()),
         application_id: registered_to,
         roles,
-        email: user.email.clone(),
-        email_verified: user.email.as_ref().map(|_| user.verified),
-        preferred_username: user.username.clone(),
+        email: user.email.clone().filter(|_| profile),
+        email_verified: user
+            .email
+            .as_ref()
+            .filter(|_| profile)
+            .map(|_| user.verified),
+        preferred_username: user.username.clone().filter(|_| profile),
         auth_time: Some(request.auth_time),
         tid: Some(request.tenant.id.clone()),
         // Every token here is a Login API one: `--omit-login-sid` leaves `sid` out.

@@ -47,6 +47,15 @@ impl Application {
             .unwrap_or(default)
     }
 
+    /// `oauthConfiguration.scopeHandlingPolicy` is `Strict` (FusionAuth's default for new
+    /// applications since 1.50).
+    pub fn strict_scope_handling(&self) -> bool {
+        self.data
+            .pointer("/oauthConfiguration/scopeHandlingPolicy")
+            .and_then(Value::as_str)
+            .is_some_and(|policy| policy == "Strict")
+    }
+
     pub fn require_authentication(&self) -> bool {
         self.login_flag("requireAuthentication", true)
     }

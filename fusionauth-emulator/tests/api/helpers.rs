@@ -87,18 +87,33 @@ pub async fn spawn_emulator_with_kickstart_json(edit: impl FnOnce(&mut Value)) -
 }
 
 async fn spawn_emulator_with_kickstart(database_url: &str, kickstart: Kickstart) -> TestEmulator {
+    spawn_emulator_configured(database_url, kickstart, |_| {}).await
+}
+
+/// Spawns the emulator with the project's Kickstart and `configure`d settings.
+pub async fn spawn_emulator_with_settings(configure: impl FnOnce(&mut Settings)) -> TestEmulator {
+    let kickstart = Kickstart::from_path(KICKSTART.as_ref()).expect("kickstart parses");
+    spawn_emulator_configured("sqlite::memory:", kickstart, configure).await
+}
+
+async fn spawn_emulator_configured(
+    database_url: &str,
+    kickstart: Kickstart,
+    configure: impl FnOnce(&mut Settings),
+) -> TestEmulator {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
             .try_init();
     }
-    let settings = Settings {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".parse().expect("address"),
         database_url: database_url.to_owned(),
         kickstart: Some(kickstart),
         test_hooks: true,
-        omit_login_sid: false,
+        ..Settings::default()
     };
+    configure(&mut settings);
     let application = Application::build(settings).await.expect("emulator builds");
     let base_url = application.base_url();
     tokio::spawn(application.run_until_stopped());

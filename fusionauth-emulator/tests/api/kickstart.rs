@@ -66,6 +66,7 @@ async fn a_kickstart_with_built_ins_uuids_includes_and_a_content_type_boots_the_
         kickstart: Some(kickstart),
         test_hooks: false,
         omit_login_sid: false,
+        strict_login_claims: false,
     })
     .await
     .expect("the Kickstart applies");
@@ -116,6 +117,7 @@ async fn a_missing_include_stops_start_up_naming_it() {
         kickstart: Some(kickstart),
         test_hooks: false,
         omit_login_sid: false,
+        strict_login_claims: false,
     })
     .await
     .expect_err("the include is missing");

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{decode_part, set_cookies, spawn_emulator, variable};
+use crate::helpers::{
+    decode_part, set_cookies, spawn_emulator, spawn_emulator_with_settings, variable,
+};
 
 #[tokio::test]
 async fn login_returns_a_token_a_refresh_token_and_the_user_without_password_data() {
@@ -47,6 +49,28 @@ async fn login_returns_a_token_a_refresh_token_and_the_user_without_password_dat
         without_application.status(),
         401,
         "without applicationId the tenant decides, and it requires an API key"
+    );
+}
+
+#[tokio::test]
+async fn the_switches_leave_sid_and_the_strict_applications_profile_claims_out_of_login_tokens() {
+    let emulator = spawn_emulator_with_settings(|settings| {
+        settings.omit_login_sid = true;
+        settings.strict_login_claims = true;
+    })
+    .await;
+    let login = emulator.login().await;
+    let claims = emulator
+        .verified_claims(login["token"].as_str().expect("token"))
+        .await;
+    for absent in ["sid", "email", "email_verified", "preferred_username"] {
+        assert!(claims.get(absent).is_none(), "{absent} in {claims}");
+    }
+    assert_eq!(claims["sub"], emulator.user_id);
+    assert_eq!(claims["aud"], emulator.application_id);
+    assert!(
+        login["refreshTokenId"].is_string(),
+        "the session itself is unchanged"
     );
 }
 

@@ -59,6 +59,7 @@ async fn a_failing_kickstart_request_is_named_in_the_error() {
         kickstart: Some(kickstart),
         test_hooks: false,
         omit_login_sid: false,
+        strict_login_claims: false,
     })
     .await
     .expect_err("the Kickstart fails");
@@ -78,6 +79,7 @@ async fn test_hooks_are_refused_on_a_non_loopback_address() {
         kickstart: None,
         test_hooks: true,
         omit_login_sid: false,
+        strict_login_claims: false,
     })
     .await
     .expect_err("refused");
@@ -92,6 +94,7 @@ async fn the_clock_hook_does_not_exist_without_test_hooks() {
         kickstart: None,
         test_hooks: false,
         omit_login_sid: false,
+        strict_login_claims: false,
     })
     .await
     .expect("builds");
