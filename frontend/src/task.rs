@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 
 /// The latest outcome of an async job and whether one is running. Cheap to copy.
@@ -37,6 +38,11 @@ impl<T: Send + Sync + 'static> Task<T> {
 
     /// Runs `job`; its output replaces the previous one when it finishes.
     pub fn run(&self, job: impl Future<Output = T> + 'static) {
+        // Boxed: the state machine below is compiled once per `T`, not once per job.
+        self.run_boxed(Box::pin(job));
+    }
+
+    fn run_boxed(&self, job: LocalBoxFuture<'static, T>) {
         let this = *self;
         this.pending.set(true);
         leptos::task::spawn_local(async move {

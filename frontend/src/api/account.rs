@@ -4,6 +4,7 @@
 //! a sign-in with its `oneTimePassword`, and email verification (the link, "resend").
 //! <https://fusionauth.io/docs/apis/users>
 
+use futures::future::LocalBoxFuture;
 use shared::store::{
     AppConfig, DeviceBinding, ForgotPasswordRequest, SignUpRequest, SignUpResponse,
 };
@@ -27,8 +28,18 @@ pub enum PasswordChanged {
     SignInNeeded,
 }
 
-/// Sends one JSON call and waits at most the sign-in timeout for it.
-async fn send(
+/// Sends one JSON call and waits at most the sign-in timeout for it. Boxed: one copy of the
+/// state machine instead of one inside each caller's.
+fn send<'a>(
+    method: &'a str,
+    url: &'a str,
+    json: Option<&'a str>,
+    cross: bool,
+) -> LocalBoxFuture<'a, Result<Reply, LoginFailure>> {
+    Box::pin(send_unboxed(method, url, json, cross))
+}
+
+async fn send_unboxed(
     method: &str,
     url: &str,
     json: Option<&str>,

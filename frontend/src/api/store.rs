@@ -7,6 +7,7 @@
 //! are stored before anything else (workflow steps 4–13). Non-2xx answers are decoded into
 //! [`ApiFailure`].
 
+use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN};
 use shared::store::{AddCartItem, Cart, ErrorCode, ProductList, SetCartQuantity};
@@ -82,8 +83,18 @@ impl ApiClient {
     }
 
     /// Sends one store API request with the session's tokens and handles what every endpoint
-    /// shares: token rotation, session expiry, the unreachable notice and retries.
-    pub(super) async fn send(
+    /// shares: token rotation, session expiry, the unreachable notice and retries. Boxed: one
+    /// copy of the state machine instead of one inside each caller's.
+    pub(super) fn send<'a>(
+        &'a self,
+        method: &'a str,
+        path: &'a str,
+        json_body: Option<String>,
+    ) -> LocalBoxFuture<'a, Result<Reply, ApiFailure>> {
+        Box::pin(self.send_unboxed(method, path, json_body))
+    }
+
+    async fn send_unboxed(
         &self,
         method: &str,
         path: &str,
@@ -201,7 +212,7 @@ impl ApiClient {
         &'a self,
         sender: &'a StoredSession,
         reply: &'a Reply,
-    ) -> futures::future::LocalBoxFuture<'a, bool> {
+    ) -> LocalBoxFuture<'a, bool> {
         Box::pin(self.keep_new_tokens_unboxed(sender, reply))
     }
 

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use futures::future::LocalBoxFuture;
 use leptos::either::{Either, EitherOf3};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -45,14 +46,29 @@ impl Form {
         if self.pending.get_untracked() {
             return;
         }
+        // Boxed: the state machine below is compiled once, not once per form.
+        self.run_boxed(
+            fields,
+            Box::pin(async move {
+                let value = job.await?;
+                Ok(Box::new(move || done(value)) as Box<dyn FnOnce()>)
+            }),
+        );
+    }
+
+    fn run_boxed(
+        self,
+        fields: &'static [(&'static str, &'static str)],
+        job: LocalBoxFuture<'static, Result<Box<dyn FnOnce()>, LoginFailure>>,
+    ) {
         self.pending.set(true);
         leptos::task::spawn_local(async move {
             let outcome = job.await;
             let _ = self.pending.try_set(false);
             match outcome {
-                Ok(value) => {
+                Ok(done) => {
                     let _ = self.failure.try_set(None);
-                    done(value);
+                    done();
                 }
                 Err(failure) => {
                     let target = fields

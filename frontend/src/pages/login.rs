@@ -51,6 +51,14 @@ impl Flow {
         self,
         job: impl std::future::Future<Output = Result<LoginStep, LoginFailure>> + 'static,
     ) {
+        // Boxed: the state machine below is compiled once, not once per kind of sign-in.
+        self.submit_boxed(Box::pin(job));
+    }
+
+    fn submit_boxed(
+        self,
+        job: futures::future::LocalBoxFuture<'static, Result<LoginStep, LoginFailure>>,
+    ) {
         self.pending.set(true);
         leptos::task::spawn_local(async move {
             let outcome = job.await;
