@@ -255,6 +255,31 @@ impl Browser {
         Ok(id)
     }
 
+    /// Opens the cart from the menu (the device's next store request) after its session was
+    /// ended elsewhere: it lands on the login form saying `notice` and keeps no session.
+    pub async fn is_signed_out_with(&self, notice: &str) -> anyhow::Result<()> {
+        self.element("#nav-cart").await?.click().await?;
+        self.path_becomes("/login").await?;
+        self.text_becomes("#session-notice", notice).await?;
+        anyhow::ensure!(
+            self.stored_session().await?.is_none(),
+            "the device keeps no session"
+        );
+        Ok(())
+    }
+
+    /// Opens the cart from the menu and it shows: the device is still signed in.
+    pub async fn is_still_signed_in(&self) -> anyhow::Result<()> {
+        self.element("#nav-cart").await?.click().await?;
+        self.path_becomes("/cart").await?;
+        self.element("#cart").await?;
+        anyhow::ensure!(
+            self.stored_session().await?.is_some(),
+            "the device is still signed in"
+        );
+        Ok(())
+    }
+
     /// The session the PWA keeps in IndexedDB (database `store`, object store `kv`, key
     /// `session`, a JSON string; see `frontend/src/session.rs`), read as someone with access to
     /// the device would. `None` when there is none.

@@ -42,15 +42,6 @@ async fn devices_of(browser: &Browser, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// B's next request is refused: its app shows the login form with `notice` and keeps nothing.
-async fn signed_out(b: &Browser, notice: &str) -> anyhow::Result<()> {
-    b.element("#nav-cart").await?.click().await?;
-    b.path_becomes("/login").await?;
-    b.text_becomes("#session-notice", notice).await?;
-    ensure!(b.stored_session().await?.is_none(), "B keeps no session");
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_a_signs_device_b_out() -> anyhow::Result<()> {
     a_signs_b_out(DeviceBinding::Off, OFF_NOTICE).await
@@ -92,14 +83,10 @@ async fn a_signs_b_out(mode: DeviceBinding, notice: &str) -> anyhow::Result<()> 
         })
         .await?;
 
-        signed_out(&b, notice).await?;
+        b.is_signed_out_with(notice).await?;
 
         // A carries on.
-        a.element("#nav-cart").await?.click().await?;
-        a.path_becomes("/cart").await?;
-        a.element("#cart").await?;
-        ensure!(a.stored_session().await?.is_some(), "A is still signed in");
-        Ok(())
+        a.is_still_signed_in().await
     }
     .await;
     let _ = a.screenshot(&format!("devices-a-{mode:?}")).await;
@@ -157,7 +144,7 @@ async fn signing_out_everywhere_after_confirming_ends_every_device_this_one_too(
         })
         .await?;
 
-        signed_out(&b, BOUND_NOTICE).await?;
+        b.is_signed_out_with(BOUND_NOTICE).await?;
         Ok(())
     }
     .await;
