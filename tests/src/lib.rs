@@ -440,3 +440,22 @@ where
         tokio::time::sleep(POLL).await;
     }
 }
+
+/// One end-to-end story as a test: `$start` (a future of a [`Stack`]) and a fresh [`Browser`]
+/// run `$body`; the final screen is kept as a screenshot named after the test, and the browser
+/// is closed whatever the outcome.
+#[macro_export]
+macro_rules! story {
+    ($name:ident, $start:expr, |$stack:ident, $browser:ident| $body:block) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() -> anyhow::Result<()> {
+            let $stack = $start.await?;
+            let $browser = $crate::Browser::start().await?;
+            let outcome: anyhow::Result<()> = async { $body }.await;
+            let shot = $browser.screenshot(stringify!($name)).await;
+            $browser.close().await?;
+            outcome?;
+            shot.map(|_| ())
+        }
+    };
+}

@@ -138,24 +138,18 @@ async fn call_cart(stack: &Stack, headers: &[(&str, &str)]) -> anyhow::Result<(u
     ))
 }
 
-/// Runs a story with a fresh device-bound system and a browser whose traffic is recorded;
-/// keeps a screenshot of the final screen.
+/// Runs a story with a fresh device-bound system and a browser whose traffic is recorded (see
+/// [`tests::story`]).
 macro_rules! story {
     ($name:ident, |$stack:ident, $browser:ident| $body:block) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() -> anyhow::Result<()> {
-            let $stack = tests::start_device_bound_stack().await?;
-            let $browser = Browser::start().await?;
-            let outcome: anyhow::Result<()> = async {
+        tests::story!(
+            $name,
+            tests::start_device_bound_stack(),
+            |$stack, $browser| {
                 sniff(&$browser).await?;
                 $body
             }
-            .await;
-            let shot = $browser.screenshot(stringify!($name)).await;
-            $browser.close().await?;
-            outcome?;
-            shot.map(|_| ())
-        }
+        );
     };
 }
 

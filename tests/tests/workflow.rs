@@ -128,19 +128,10 @@ async fn from_another_device(
     outcome
 }
 
-/// Runs a story with a fresh system and browser; keeps a screenshot of the final screen.
+/// Runs a story with a fresh system (`off` mode) and browser (see [`tests::story`]).
 macro_rules! story {
     ($name:ident, |$stack:ident, $browser:ident| $body:block) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() -> anyhow::Result<()> {
-            let $stack = tests::start_stack().await?;
-            let $browser = Browser::start().await?;
-            let outcome: anyhow::Result<()> = async { $body }.await;
-            let shot = $browser.screenshot(stringify!($name)).await;
-            $browser.close().await?;
-            outcome?;
-            shot.map(|_| ())
-        }
+        tests::story!($name, tests::start_stack(), |$stack, $browser| $body);
     };
 }
 
