@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
-use shared::fusionauth::{Errors, RegistrationResponse};
+use shared::fusionauth::{self, Errors, RegistrationResponse};
 use shared::store::{
     ErrorCode, FieldError, FieldErrors, ForgotPasswordRequest, SignUpRequest, SignUpResponse,
 };
@@ -240,7 +240,11 @@ pub async fn forgot_password(
         .client
         .post(&url)
         .header("x-forwarded-for", client_ip.to_string())
-        .json(&json!({"loginId": email, "applicationId": accounts.application_id}))
+        .json(&fusionauth::ForgotPasswordRequest {
+            login_id: email,
+            application_id: Some(accounts.application_id.clone()),
+            ..fusionauth::ForgotPasswordRequest::default()
+        })
         .timeout(TIMEOUT)
         .send()
         .await
