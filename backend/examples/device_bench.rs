@@ -285,7 +285,12 @@ async fn two_instances(
         .through_relay()
         .device_binding(DeviceBinding::Required)
         .backend_database(backend::store::create_scratch_database(server, "store_bench").await?)
-        .configure(|settings| settings.revocation_sync_seconds = sync_seconds)
+        .configure(|settings| {
+            settings.revocation_sync_seconds = sync_seconds;
+            // Every sample signs the demo user in again: each hand-off is a refresh at
+            // FusionAuth, which the per-user limit (10 a minute by default) would refuse.
+            settings.refresh_attempts_per_minute = (PROPAGATION_SAMPLES as u32).saturating_mul(2);
+        })
         .start()
         .await?;
     let (other, clock) = stack.another_backend().await?;

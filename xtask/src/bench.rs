@@ -313,15 +313,15 @@ fn device_bound(root: &Path, options: &Options, report: &mut Report) -> anyhow::
             ])
             .arg(options.seconds.to_string())
             .env("STORE_BENCH_POSTGRES_URL", cluster.url())
-            .env("RUST_LOG", "warn")
-            .stderr(Stdio::inherit()),
+            .env("RUST_LOG", "warn"),
     )
     .context("running the device-bound benchmark")?;
     drop(cluster);
     let text = String::from_utf8_lossy(&output.stdout);
     ensure!(
         output.status.success(),
-        "the device-bound benchmark failed:\n{text}"
+        "the device-bound benchmark failed:\n{text}{}",
+        String::from_utf8_lossy(&output.stderr)
     );
     let mut rows = 0;
     for line in text.lines() {
