@@ -22,6 +22,8 @@ use testkit::{DeviceKey, Stack};
 
 /// Concurrent request loops in a throughput run (as wrk's connections in the other rows).
 const TASKS: usize = 32;
+/// Turns each of the two throughput loads takes, alternating.
+const TURNS: u32 = 4;
 const CONCURRENT_REFRESHES: usize = 100;
 /// Sessions ended (one at a time) to measure the propagation to the other instance.
 const PROPAGATION_SAMPLES: usize = 40;
@@ -133,13 +135,34 @@ async fn sign_in(client: &reqwest::Client, stack: &Stack, base: &str) -> anyhow:
     Ok(device)
 }
 
+/// Latencies of one or more load runs, and the time they took.
+#[derive(Default)]
 struct Load {
-    requests: usize,
-    per_second: f64,
-    p99: Duration,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
 }
 
-/// One loop per entry of `headers` sending `GET url` for `seconds`: with its one header
+impl Load {
+    fn add(&mut self, other: Load) {
+        self.latencies.extend(other.latencies);
+        self.elapsed += other.elapsed;
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    fn p99(&self) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        sorted
+            .get(sorted.len().saturating_mul(99) / 100)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// One loop per entry of `headers` sending `GET url` for `duration`: with its one header
 /// again and again, or with each `(Authorization, DPoP)` pair once (then it stops when they run
 /// out).
 async fn load(
@@ -147,10 +170,10 @@ async fn load(
     url: &str,
     headers: Vec<Vec<(String, String)>>,
     per_task: usize,
-    seconds: u64,
+    duration: Duration,
 ) -> anyhow::Result<Load> {
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(seconds);
+    let deadline = started + duration;
     let mut tasks = tokio::task::JoinSet::new();
     for mine in headers {
         let client = client.clone();
@@ -186,16 +209,9 @@ async fn load(
     while let Some(done) = tasks.join_next().await {
         latencies.extend(done??);
     }
-    let elapsed = started.elapsed().min(Duration::from_secs(seconds));
-    latencies.sort_unstable();
-    let p99 = latencies
-        .get(latencies.len().saturating_mul(99) / 100)
-        .copied()
-        .unwrap_or_default();
     Ok(Load {
-        requests: latencies.len(),
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p99,
+        latencies,
+        elapsed: started.elapsed().min(duration),
     })
 }
 
@@ -211,17 +227,10 @@ async fn throughput(client: &reqwest::Client, seconds: u64) -> anyhow::Result<()
         .start()
         .await?;
     let (jwt, _) = login(client, &bearer_stack).await?;
-    let bearer_headers = (0..TASKS)
+    let bearer_url = bearer_stack.url("/api/cart");
+    let bearer_headers: Vec<Vec<(String, String)>> = (0..TASKS)
         .map(|_| vec![("Authorization".to_owned(), format!("Bearer {jwt}"))])
         .collect();
-    let bearer = load(
-        client,
-        &bearer_stack.url("/api/cart"),
-        bearer_headers,
-        0,
-        seconds,
-    )
-    .await?;
 
     let bound_stack = Stack::builder()
         .emulator_in_memory()
@@ -233,40 +242,51 @@ async fn throughput(client: &reqwest::Client, seconds: u64) -> anyhow::Result<()
     // A nonce for every pre-signed proof (signing is the device's work, not the server's).
     call(client, &mut device, reqwest::Method::GET, "/api/cart", None).await?;
     let url = bound_stack.url("/api/cart");
-    let per_task = (bearer.per_second * seconds as f64 * 1.5 / TASKS as f64).ceil() as usize + 100;
     let authorization = format!("DPoP {}", device.jwt);
-    let proofs: Vec<Vec<(String, String)>> = (0..TASKS)
-        .map(|_| {
-            (0..per_task)
-                .map(|_| {
-                    let proof = device
-                        .key
-                        .proof("GET", &url, &device.jwt, device.nonce.as_deref());
-                    (authorization.clone(), proof)
-                })
-                .collect()
-        })
-        .collect();
     let relay = bound_stack.relay().context("the relay")?;
     let calls_before = relay.calls();
-    let bound = load(client, &url, proofs, per_task, seconds).await?;
+
+    // The two loads take turns, so that whatever else the machine does meanwhile weighs on
+    // both alike.
+    let turn = Duration::from_secs(seconds) / TURNS;
+    let mut bearer = Load::default();
+    let mut bound = Load::default();
+    for _ in 0..TURNS {
+        bearer.add(load(client, &bearer_url, bearer_headers.clone(), 0, turn).await?);
+        let per_task =
+            (bearer.per_second() * turn.as_secs_f64() * 1.5 / TASKS as f64).ceil() as usize + 100;
+        let proofs: Vec<Vec<(String, String)>> = (0..TASKS)
+            .map(|_| {
+                (0..per_task)
+                    .map(|_| {
+                        let proof =
+                            device
+                                .key
+                                .proof("GET", &url, &device.jwt, device.nonce.as_deref());
+                        (authorization.clone(), proof)
+                    })
+                    .collect()
+            })
+            .collect();
+        bound.add(load(client, &url, proofs, per_task, turn).await?);
+    }
     let calls = relay.calls() - calls_before;
 
-    let ratio = bound.per_second / bearer.per_second;
+    let ratio = bound.per_second() / bearer.per_second();
     row(
         "device-bound GET /api/cart (DPoP proof + session) vs Bearer GET /api/cart, in-process",
-        format!("{:.0} req/s, p99 {}", bound.per_second, ms(bound.p99)),
-        format!("{:.0} req/s, p99 {}", bearer.per_second, ms(bearer.p99)),
+        format!("{:.0} req/s, p99 {}", bound.per_second(), ms(bound.p99())),
+        format!("{:.0} req/s, p99 {}", bearer.per_second(), ms(bearer.p99())),
         format!("{ratio:.2}×"),
         "≥ 0.7×",
         Some(ratio >= 0.7),
     );
-    let per_thousand = calls as f64 * 1000.0 / bound.requests.max(1) as f64;
+    let per_thousand = calls as f64 * 1000.0 / bound.latencies.len().max(1) as f64;
     row(
         "FusionAuth calls per 1,000 verified device-bound requests",
         format!(
             "{per_thousand:.2} ({calls} calls, {} requests)",
-            bound.requests
+            bound.latencies.len()
         ),
         "–".into(),
         "–".into(),
