@@ -91,14 +91,16 @@ impl Report {
             .collect()
     }
 
-    fn markdown(&self, cores: usize, seconds: u64) -> String {
+    /// `load`: the machine's load averages around the measurements, for reading the figures.
+    fn markdown(&self, cores: usize, seconds: u64, load: &str) -> String {
         let mut out = String::from(
             "# Benchmarks\n\nWritten by `cargo xtask bench`; every figure is measured in the same \
              run as its baseline, on release builds, with `wrk` as the load generator.\n\n",
         );
         let _ = writeln!(
             out,
-            "Machine: {cores} cores. Load runs: {seconds} s each, 2 wrk threads, {CONNECTIONS} connections.\n"
+            "Machine: {cores} cores; load average (1 min) {load} the measurements. Load runs: \
+             {seconds} s each, 2 wrk threads, {CONNECTIONS} connections.\n"
         );
         out.push_str(
             "| measure | measured | baseline | ratio | goal | |\n|---|---|---|---|---|---|\n",
@@ -154,11 +156,13 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let scratch = std::env::temp_dir().join(format!("store-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let mut report = Report::default();
+    let load_before = load_average();
     let outcome = measure(&root, &scratch, &options, &mut report);
+    let load = format!("{load_before} before, {} after", load_average());
     let _ = std::fs::remove_dir_all(&scratch);
     outcome?;
 
-    let markdown = report.markdown(cores, options.seconds);
+    let markdown = report.markdown(cores, options.seconds, &load);
     std::fs::write(root.join("BENCHMARKS.md"), &markdown).context("writing BENCHMARKS.md")?;
     println!("\n{markdown}");
     let missed = report.missed();
@@ -352,6 +356,15 @@ fn device_bound(root: &Path, options: &Options, report: &mut Report) -> anyhow::
             .to_owned(),
     );
     Ok(())
+}
+
+/// The 1-minute load average (`/proc/loadavg`), or "unknown" where there is none: other work
+/// on the machine moves every throughput figure.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The release emulator and backend, on free ports, with fresh databases.
