@@ -1,0 +1,47 @@
+//! The pages only some visits open, loaded later ([`Page::loads_later`]): sign-up, forgot
+//! password, the reset link, email verification and the account page (with its devices and
+//! passkeys). In the release build (`cargo xtask dist`, feature `split`) their code is a
+//! separate wasm chunk, fetched the first time one of them is shown; without the feature
+//! (`cargo xtask dev`, the tests) they are built at once. See frontend/README.md ("Loaded later").
+
+use leptos::prelude::*;
+
+use super::account::{
+    AccountPage, ForgotPasswordPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
+};
+use crate::router::Page;
+
+/// A page loaded later: nothing until its code is there, then the page. A screen change moves
+/// the focus to its heading once it is shown (the App's move happened before it existed).
+#[component]
+pub fn LaterPage(page: Page, focus: bool) -> impl IntoView {
+    Suspend::new(async move {
+        let view = built(page).await;
+        if focus {
+            crate::dom::focus_later("main h1");
+        }
+        view
+    })
+}
+
+/// The page's view; the split point of the release build.
+#[cfg(feature = "split")]
+#[leptos::lazy]
+fn built(page: Page) -> AnyView {
+    build(page)
+}
+
+#[cfg(not(feature = "split"))]
+async fn built(page: Page) -> AnyView {
+    build(page)
+}
+
+fn build(page: Page) -> AnyView {
+    match page {
+        Page::SignUp => view! { <SignUpPage /> }.into_any(),
+        Page::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
+        Page::ResetPassword => view! { <ResetPasswordPage /> }.into_any(),
+        Page::VerifyEmail => view! { <VerifyEmailPage /> }.into_any(),
+        _ => view! { <AccountPage /> }.into_any(),
+    }
+}
