@@ -1,13 +1,12 @@
 //! The root component: provides the router, the session, the API client and the cart badge
 //! count through context, and picks the page to show.
 
-use leptos::either::EitherOf6;
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 
 use crate::api::ApiClient;
 use crate::cart_count::CartCount;
 use crate::components::{Header, NetworkNotice, NotFound, PasskeyOffer};
-use crate::pages::cart::CartPage;
 use crate::pages::later::LaterPage;
 use crate::pages::login::LoginPage;
 use crate::pages::store::StorePage;
@@ -81,12 +80,11 @@ pub fn App() -> impl IntoView {
                 let (page, focus) = (shown.get(), seen.get_value());
                 seen.set_value(page.is_some());
                 match page {
-                    None => EitherOf6::A(()),
-                    Some(Page::Login) => EitherOf6::B(view! { <LoginPage /> }),
-                    Some(Page::Store) => EitherOf6::C(view! { <StorePage /> }),
-                    Some(Page::Cart) => EitherOf6::D(view! { <CartPage /> }),
-                    Some(Page::NotFound) => EitherOf6::E(view! { <NotFound /> }),
-                    Some(page) => EitherOf6::F(view! { <LaterPage page focus /> }),
+                    None => EitherOf5::A(()),
+                    Some(Page::Login) => EitherOf5::B(view! { <LoginPage /> }),
+                    Some(Page::Store) => EitherOf5::C(view! { <StorePage /> }),
+                    Some(Page::NotFound) => EitherOf5::D(view! { <NotFound /> }),
+                    Some(page) => EitherOf5::E(view! { <LaterPage page focus /> }),
                 }
             }}
         </main>

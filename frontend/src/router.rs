@@ -78,6 +78,7 @@ impl Page {
         matches!(
             self,
             Self::Account
+                | Self::Cart
                 | Self::SignUp
                 | Self::ForgotPassword
                 | Self::ResetPassword

@@ -1,7 +1,7 @@
 //! The pages only some visits open, loaded later ([`Page::loads_later`]): sign-up, forgot
-//! password, the reset link, email verification and the account page (with its devices and
-//! passkeys). In the release build (`cargo xtask dist`, feature `split`) their code is a
-//! separate wasm chunk, fetched the first time one of them is shown; without the feature
+//! password, the reset link, email verification, the account page (with its devices and
+//! passkeys) and the cart. In the release build (`cargo xtask dist`, feature `split`) their code
+//! is in wasm chunks fetched the first time one of them is shown; without the feature
 //! (`cargo xtask dev`, the tests) they are built at once. See frontend/README.md ("Loaded later").
 
 use leptos::prelude::*;
@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::account::{
     AccountPage, ForgotPasswordPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
+use super::cart::CartPage;
 use crate::router::Page;
 
 /// A page loaded later: nothing until its code is there, then the page. A screen change moves
@@ -16,7 +17,10 @@ use crate::router::Page;
 #[component]
 pub fn LaterPage(page: Page, focus: bool) -> impl IntoView {
     Suspend::new(async move {
-        let view = built(page).await;
+        let view = match page {
+            Page::Cart => cart_page().await,
+            _ => account_page(page).await,
+        };
         if focus {
             crate::dom::focus_later("main h1");
         }
@@ -24,24 +28,22 @@ pub fn LaterPage(page: Page, focus: bool) -> impl IntoView {
     })
 }
 
-/// The page's view; the split point of the release build.
-#[cfg(feature = "split")]
-#[leptos::lazy]
-fn built(page: Page) -> AnyView {
-    build(page)
+later! {
+    /// The account screens (one chunk).
+    fn account_page(page: Page) -> AnyView {
+        match page {
+            Page::SignUp => view! { <SignUpPage /> }.into_any(),
+            Page::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
+            Page::ResetPassword => view! { <ResetPasswordPage /> }.into_any(),
+            Page::VerifyEmail => view! { <VerifyEmailPage /> }.into_any(),
+            _ => view! { <AccountPage /> }.into_any(),
+        }
+    }
 }
 
-#[cfg(not(feature = "split"))]
-async fn built(page: Page) -> AnyView {
-    build(page)
-}
-
-fn build(page: Page) -> AnyView {
-    match page {
-        Page::SignUp => view! { <SignUpPage /> }.into_any(),
-        Page::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
-        Page::ResetPassword => view! { <ResetPasswordPage /> }.into_any(),
-        Page::VerifyEmail => view! { <VerifyEmailPage /> }.into_any(),
-        _ => view! { <AccountPage /> }.into_any(),
+later! {
+    /// The cart (its own chunk).
+    fn cart_page() -> AnyView {
+        view! { <CartPage /> }.into_any()
     }
 }
