@@ -10,6 +10,7 @@ use crate::api::{ApiClient, ApiFailure, PasskeyFailure};
 use crate::format::local_time;
 use crate::passkeys;
 use crate::session::Session;
+use crate::split::later_view;
 use crate::task::Task;
 
 /// "Use a passkey next time", once per user and device, after a password sign-in on a device
@@ -40,7 +41,7 @@ pub fn PasskeyOffer() -> impl IntoView {
     move || {
         offer
             .with(Option::is_some)
-            .then(|| Suspend::new(offer_card(api, offer)))
+            .then(|| later_view(move || offer_card(api, offer), None))
     }
 }
 

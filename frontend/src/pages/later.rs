@@ -11,21 +11,22 @@ use super::account::{
 };
 use super::cart::CartPage;
 use crate::router::Page;
+use crate::split::later_view;
 
 /// A page loaded later: nothing until its code is there, then the page. A screen change moves
 /// the focus to its heading once it is shown (the App's move happened before it existed).
 #[component]
 pub fn LaterPage(page: Page, focus: bool) -> impl IntoView {
-    Suspend::new(async move {
-        let view = match page {
-            Page::Cart => cart_page().await,
-            _ => account_page(page).await,
-        };
-        if focus {
-            crate::dom::focus_later("main h1");
-        }
-        view
-    })
+    let focus = focus.then_some("main h1");
+    later_view(
+        move || async move {
+            match page {
+                Page::Cart => cart_page().await,
+                _ => account_page(page).await,
+            }
+        },
+        focus,
+    )
 }
 
 later! {

@@ -11,6 +11,7 @@ use crate::components::PasskeySignIn;
 use crate::dom::focus_later;
 use crate::pages::account::{NewPasswordForm, ResendVerification};
 use crate::session::Session;
+use crate::split::later_view;
 
 /// Where the user is in signing in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,16 +111,17 @@ pub fn LoginPage() -> impl IntoView {
         Step::Credentials => Either::Left(view! { <CredentialsStep flow /> }),
         // The steps after a 242 or a 203 are loaded later (see `pages::later`); their heading
         // takes the focus once it is there.
-        step => Either::Right(Suspend::new(async move {
+        step => {
             let title = if matches!(step, Step::Code(_)) {
                 "#two-factor-title"
             } else {
                 "#change-title"
             };
-            let view = later_step(flow, step).await;
-            focus_later(title);
-            view
-        })),
+            Either::Right(later_view(
+                move || later_step(flow, step.clone()),
+                Some(title),
+            ))
+        }
     }
 }
 
@@ -195,7 +197,14 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
             step
         });
     };
-    let passkey = move |id: String| flow.submit(passkey_login(flow.api, id));
+    let passkey = move |id: String| {
+        flow.submit(async move {
+            // Its code not fetched: as if the service did not answer.
+            passkey_login(flow.api, id)
+                .await
+                .unwrap_or(Err(LoginFailure::Unreachable))
+        });
+    };
 
     view! {
         <section class="page narrow login" aria-labelledby="login-title">
@@ -262,7 +271,7 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
                 </div>
                 <FormError flow />
                 {move || (flow.failure() == Some(LoginFailure::NotVerified)).then(|| {
-                    Suspend::new(resend_card(email))
+                    later_view(move || resend_card(email), None)
                 })}
                 <button
                     id="login-submit"
