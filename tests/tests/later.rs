@@ -36,7 +36,9 @@ story!(
         let after_cart = chunks_fetched(&browser).await?;
         ensure!(after_cart > 0, "the cart came without its chunk");
         browser.element("#nav-account").await?.click().await?;
-        browser.text_becomes("#account-title", "Your account").await?;
+        browser
+            .text_becomes("#account-title", "Your account")
+            .await?;
         let after_account = chunks_fetched(&browser).await?;
         ensure!(
             after_account > after_cart,
@@ -52,7 +54,10 @@ story!(
     |stack, browser| {
         browser.cdp("Network.enable", json!({})).await?;
         browser
-            .cdp("Network.setBlockedURLs", json!({ "urls": ["*/later*.wasm"] }))
+            .cdp(
+                "Network.setBlockedURLs",
+                json!({ "urls": ["*/later*.wasm"] }),
+            )
             .await?;
         browser.sign_in(&stack).await?;
         browser.element("#nav-account").await?.click().await?;
@@ -76,7 +81,9 @@ story!(
             .await?
             .click()
             .await?;
-        browser.text_becomes("#account-title", "Your account").await?;
+        browser
+            .text_becomes("#account-title", "Your account")
+            .await?;
         ensure!(
             !browser.has("main .load-error").await?,
             "the message stays after the page came"
