@@ -23,7 +23,7 @@ const STATIC = [
 
 // The hashed assets index.html names (quoted or not): Trunk's module script, wasm and
 // stylesheet, the split's loader, and the wasm chunks the app loads later
-// (`<meta name=later-assets content="/later0-….wasm …">`, written by `cargo xtask dist`).
+// (`<meta name=later-assets content="/later-….wasm …">`, written by `cargo xtask dist`).
 function assetsOf(html) {
   const found = new Set();
   for (const match of html.matchAll(/["'=\s](\/[^"'\s<>]+\.(?:js|wasm|css))(?=["'\s>])/g)) {

@@ -1,5 +1,5 @@
 //! Issue #15's weight: the release build (`cargo xtask dist`) keeps the pages only some visits
-//! open in wasm chunks (`later<n>-<hash>.wasm`) that the page fetches the first time one of them
+//! open in wasm chunks (`later-<name>-<hash>.wasm`) that the page fetches the first time one of them
 //! is shown, and a chunk that cannot be fetched is explained, with a "Try again" that works once
 //! the network is back (the app keeps running).
 
@@ -13,7 +13,7 @@ async fn chunks_fetched(browser: &Browser) -> anyhow::Result<u64> {
         .client
         .execute(
             "return performance.getEntriesByType('resource') \
-               .filter((e) => /\\/later\\d+-[0-9a-f]+\\.wasm$/.test(new URL(e.name).pathname)).length",
+               .filter((e) => /\\/later-[a-z0-9_]+-[0-9a-f]+\\.wasm$/.test(new URL(e.name).pathname)).length",
             vec![],
         )
         .await?;

@@ -20,7 +20,7 @@ use crate::steps;
 use crate::tools;
 
 /// The name of the split's JS glue (loads the chunks) and the prefix of every chunk loaded
-/// later in the release folder: `split-<hash>.js`, `later<n>-<hash>.wasm`.
+/// later in the release folder: `split-<hash>.js`, `later-<name>-<hash>.wasm`.
 pub const SPLIT_GLUE: &str = "split";
 pub const LATER_PREFIX: &str = "later";
 
@@ -110,8 +110,12 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
     );
     let mut loader = loader.replace("\"./frontend.js\"", &format!("\"./{}\"", names.glue));
     let mut later_paths = Vec::new();
-    for (index, (old, bytes)) in later.iter().enumerate() {
-        let new = format!("{LATER_PREFIX}{index}-{hash}.wasm");
+    for (old, bytes) in &later {
+        // `split_account_page.wasm` (one split point's own code) → `later-account_page-<hash>.wasm`,
+        // `chunk_7.wasm` (code some split points share) → `later-chunk_7-<hash>.wasm`.
+        let stem = old.trim_end_matches(".wasm");
+        let stem = stem.strip_prefix("split_").unwrap_or(stem);
+        let new = format!("{LATER_PREFIX}-{stem}-{hash}.wasm");
         let quoted = format!("\"./{old}\"");
         if !loader.contains(&quoted) {
             bail!("the split's loader does not load {old}");
