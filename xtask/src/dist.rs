@@ -5,7 +5,7 @@
 //! Trunk cannot split a wasm, so it builds everything else: index.html, the CSS, the static
 //! files, and the app itself compiled with the `split` feature and `--emit-relocs` (the split
 //! follows the relocations). Its wasm-bindgen output is then replaced: `wasm-split-cli` cuts the
-//! raw wasm at the `#[lazy]` functions, wasm-bindgen (with `--keep-lld-exports`, which the
+//! raw wasm at the `later!` split points, wasm-bindgen (with `--keep-lld-exports`, which the
 //! chunks import) processes the main part, wasm-opt shrinks every part, and the files get one
 //! content hash, index.html the new names and Subresource Integrity hashes.
 
@@ -51,7 +51,7 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&work)?;
     }
     steps::run(
-        "splitting the wasm at its #[lazy] functions (wasm-split-cli)",
+        "splitting the wasm at its `later!` split points (wasm-split-cli)",
         tools::tool("wasm-split-cli")
             .arg(&raw)
             .arg(&work)
@@ -79,7 +79,7 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
     }
     chunks.sort();
     if chunks.is_empty() {
-        bail!("wasm-split-cli found no #[lazy] function (was the `split` feature on?)");
+        bail!("wasm-split-cli found no split point (was the `split` feature on?)");
     }
     let main = optimize(&bindgen.join("frontend_bg.wasm"))?;
     let mut later = Vec::new();
@@ -118,7 +118,9 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
         let new = format!("{LATER_PREFIX}-{stem}-{hash}.wasm");
         let quoted = format!("\"./{old}\"");
         if !loader.contains(&quoted) {
-            bail!("the split's loader does not load {old}");
+            // An empty part: the loader has nothing to fetch for it.
+            println!("    {old} is not loaded by the split's loader: left out");
+            continue;
         }
         loader = loader.replace(&quoted, &format!("\"./{new}\""));
         std::fs::write(dist.join(&new), bytes)?;
@@ -261,4 +263,71 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         steps::human(took)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use testkit::ScratchDir;
+
+    use super::{first_screen_and_later, integrity, trunk_files};
+
+    #[test]
+    fn integrity_is_sha384_in_base64_as_browsers_check_it() {
+        // The SHA-384 of nothing, as `openssl dgst -sha384 -binary | base64` prints it.
+        assert_eq!(
+            integrity(b""),
+            "sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"
+        );
+    }
+
+    #[test]
+    fn trunks_glue_and_wasm_are_found_in_its_minified_index() {
+        let index = "<link crossorigin href=/frontend-c52a56ecbf9fe0c.js integrity=sha384-x \
+                     rel=modulepreload><link as=fetch crossorigin \
+                     href=/frontend-c52a56ecbf9fe0c_bg.wasm rel=preload type=application/wasm>\
+                     <script type=module>import init from '/frontend-c52a56ecbf9fe0c.js';</script>";
+        let (glue, wasm) = trunk_files(index).expect("both named");
+        assert_eq!(glue, "frontend-c52a56ecbf9fe0c.js");
+        assert_eq!(wasm, "frontend-c52a56ecbf9fe0c_bg.wasm");
+        assert!(trunk_files("<html></html>").is_err(), "nothing to find");
+    }
+
+    #[test]
+    fn the_first_screen_counts_wasm_js_and_css_but_not_the_worker_or_the_chunks() {
+        let dist = ScratchDir::new("dist-sizes").expect("a scratch directory");
+        for name in [
+            "frontend-ab12cd34ef56ab78_bg.wasm",
+            "frontend-ab12cd34ef56ab78.js",
+            "split-ab12cd34ef56ab78.js",
+            "style-ac24e16c1c6ae7b5.css",
+            "pwa.js",
+            "sw.js",
+            "index.html",
+            "later-account_page-ab12cd34ef56ab78.wasm",
+            "later-chunk_7-ab12cd34ef56ab78.wasm",
+        ] {
+            std::fs::write(dist.path().join(name), b"x").expect("a file");
+        }
+        let (first, later) = first_screen_and_later(dist.path()).expect("readable");
+        let names = |paths: Vec<std::path::PathBuf>| -> Vec<String> {
+            paths.iter().map(|p| super::file_name(p)).collect()
+        };
+        assert_eq!(
+            names(first),
+            [
+                "frontend-ab12cd34ef56ab78.js",
+                "frontend-ab12cd34ef56ab78_bg.wasm",
+                "pwa.js",
+                "split-ab12cd34ef56ab78.js",
+                "style-ac24e16c1c6ae7b5.css",
+            ]
+        );
+        assert_eq!(
+            names(later),
+            [
+                "later-account_page-ab12cd34ef56ab78.wasm",
+                "later-chunk_7-ab12cd34ef56ab78.wasm",
+            ]
+        );
+    }
 }
