@@ -21,10 +21,12 @@ const STATIC = [
   '/icons/maskable-512.png',
 ];
 
-// The hashed assets index.html links to (Trunk's module script, wasm and stylesheet).
+// The hashed assets index.html names (quoted or not): Trunk's module script, wasm and
+// stylesheet, the split's loader, and the wasm chunks the app loads later
+// (`<meta name=later-assets content="/later-….wasm …">`, written by `cargo xtask dist`).
 function assetsOf(html) {
   const found = new Set();
-  for (const match of html.matchAll(/["'](\/[^"'\s]+\.(?:js|wasm|css))["']/g)) {
+  for (const match of html.matchAll(/["'=\s](\/[^"'\s<>]+\.(?:js|wasm|css))(?=["'\s>])/g)) {
     found.add(match[1]);
   }
   return [...found];

@@ -1,16 +1,13 @@
 //! The root component: provides the router, the session, the API client and the cart badge
 //! count through context, and picks the page to show.
 
-use leptos::either::EitherOf10;
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 
 use crate::api::ApiClient;
 use crate::cart_count::CartCount;
 use crate::components::{Header, NetworkNotice, NotFound, PasskeyOffer};
-use crate::pages::account::{
-    AccountPage, ForgotPasswordPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
-};
-use crate::pages::cart::CartPage;
+use crate::pages::later::LaterPage;
 use crate::pages::login::LoginPage;
 use crate::pages::store::StorePage;
 use crate::router::{Page, Router};
@@ -72,22 +69,23 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // Whether a screen was shown before (a page loaded later then takes the focus itself).
+    let seen = StoredValue::new(false);
     view! {
         <Header />
         <NetworkNotice />
         <PasskeyOffer />
         <main id="main">
-            {move || match shown.get() {
-                None => EitherOf10::A(()),
-                Some(Page::Login) => EitherOf10::B(view! { <LoginPage /> }),
-                Some(Page::Store) => EitherOf10::C(view! { <StorePage /> }),
-                Some(Page::Cart) => EitherOf10::D(view! { <CartPage /> }),
-                Some(Page::SignUp) => EitherOf10::E(view! { <SignUpPage /> }),
-                Some(Page::ForgotPassword) => EitherOf10::F(view! { <ForgotPasswordPage /> }),
-                Some(Page::ResetPassword) => EitherOf10::G(view! { <ResetPasswordPage /> }),
-                Some(Page::VerifyEmail) => EitherOf10::H(view! { <VerifyEmailPage /> }),
-                Some(Page::Account) => EitherOf10::I(view! { <AccountPage /> }),
-                Some(Page::NotFound) => EitherOf10::J(view! { <NotFound /> }),
+            {move || {
+                let (page, focus) = (shown.get(), seen.get_value());
+                seen.set_value(page.is_some());
+                match page {
+                    None => EitherOf5::A(()),
+                    Some(Page::Login) => EitherOf5::B(view! { <LoginPage /> }),
+                    Some(Page::Store) => EitherOf5::C(view! { <StorePage /> }),
+                    Some(Page::NotFound) => EitherOf5::D(view! { <NotFound /> }),
+                    Some(page) => EitherOf5::E(view! { <LaterPage page focus /> }),
+                }
             }}
         </main>
     }

@@ -72,6 +72,20 @@ impl Page {
         )
     }
 
+    /// Whether the page's code loads later, the first time it is shown (`pages::later`): the
+    /// first screen (the login form, the store) never waits for it.
+    pub const fn loads_later(self) -> bool {
+        matches!(
+            self,
+            Self::Account
+                | Self::Cart
+                | Self::SignUp
+                | Self::ForgotPassword
+                | Self::ResetPassword
+                | Self::VerifyEmail
+        )
+    }
+
     /// Whether a signed-in user is sent on to the store instead.
     pub const fn signed_out_only(self) -> bool {
         matches!(self, Self::Login | Self::SignUp | Self::ForgotPassword)

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask dev    [--port 8080] [--emulator-port 9011] [--fresh] [--no-watch] [--no-build]
 //!                    [--data-dir DIR]
+//! cargo xtask dist
 //! cargo xtask test   [--no-e2e]
 //! cargo xtask bench  [--seconds N]
 //! ```
@@ -12,6 +13,7 @@
 
 mod bench;
 mod dev;
+mod dist;
 mod lighthouse;
 mod ports;
 mod postgres;
@@ -36,6 +38,7 @@ commands:
             --no-watch          build the PWA once instead of watching frontend/
             --no-build          start the binaries and the PWA already built under target/
             --data-dir DIR      where the databases live, default target/dev-data
+  dist    build the release PWA into target/dist (split: the pages loaded later apart)
   test    install missing tools, then fmt, clippy, unit, integration and end-to-end tests
             --no-e2e            skip the release PWA build and the browser tests
   bench   measure the system (see BENCHMARKS.md)
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
     };
     let run: fn(&[String]) -> anyhow::Result<()> = match command.as_str() {
         "dev" => |options| dev::Options::parse(options).and_then(dev::run),
+        "dist" => dist::run,
         "test" => |options| test::Options::parse(options).and_then(test::run),
         "bench" => bench::run,
         "-h" | "--help" | "help" => {

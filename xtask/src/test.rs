@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 
+use crate::dist;
 use crate::postgres;
 use crate::processes;
 use crate::steps::{self, Summary};
@@ -150,13 +151,7 @@ fn run_steps(
             )
             .env("CHROMEDRIVER", tools::CHROMEDRIVER),
     )?;
-    summary.run(
-        "release PWA build (trunk)",
-        tools::tool("trunk")
-            .current_dir(root)
-            .args(["build", "--release", "--dist"])
-            .arg(root.join(tools::RELEASE_DIST)),
-    )?;
+    summary.record("release PWA build (trunk + split)", dist::build(root)?);
     summary.run(
         "end-to-end tests (headless Chromium)",
         cargo()

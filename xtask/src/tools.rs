@@ -11,19 +11,47 @@ use crate::steps::{self, output};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132.0.0";
+/// `wasm-split-cli`, which splits the release wasm (see `dist.rs`).
+pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
-/// The release build of the PWA (`trunk build --release`, as `Trunk.toml` says), used by the
-/// end-to-end tests, the benchmark and production. `cargo xtask dev` builds into its own folder.
+/// The release build of the PWA (`cargo xtask dist`: Trunk, then the split, see `dist.rs`), used
+/// by the end-to-end tests, the benchmark and production. `cargo xtask dev` builds into its own folder.
 pub const RELEASE_DIST: &str = "target/dist";
 /// npm's binaryen goes here; Debian's own (108) corrupts wasm-bindgen output and must never win.
 const BINARYEN_PREFIX: &str = "/usr/local";
 
-/// What the PWA build needs: the wasm32 target, trunk, wasm-bindgen-cli and wasm-opt.
+/// What the PWA build needs: the wasm32 target, trunk, wasm-bindgen-cli, wasm-opt and
+/// wasm-split-cli.
 pub fn ensure_wasm_toolchain(root: &Path) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_trunk()?;
     ensure_wasm_bindgen(root)?;
     ensure_binaryen()?;
+    ensure_wasm_split()?;
+    Ok(())
+}
+
+fn ensure_wasm_split() -> anyhow::Result<()> {
+    // The binary has no `--version`; cargo's list of installed packages has it.
+    let wanted = format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:");
+    let installed = output(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
+    if installed.lines().any(|line| line == wanted) {
+        return Ok(());
+    }
+    steps::run(
+        &format!(
+            "installing wasm-split-cli {WASM_SPLIT_VERSION} from crates.io (about 2 minutes, once)"
+        ),
+        Command::new("cargo").args([
+            "install",
+            "wasm_split_cli_support",
+            "--version",
+            WASM_SPLIT_VERSION,
+            "--features",
+            "build-binary",
+            "--locked",
+        ]),
+    )?;
     Ok(())
 }
 

@@ -10,18 +10,17 @@ use crate::api::{ApiClient, ApiFailure, PasskeyFailure};
 use crate::format::local_time;
 use crate::passkeys;
 use crate::session::Session;
+use crate::split::later_view;
 use crate::task::Task;
 
 /// "Use a passkey next time", once per user and device, after a password sign-in on a device
-/// with a platform authenticator; "Not now" is remembered like a yes.
+/// with a platform authenticator; "Not now" is remembered like a yes. The card (and the
+/// ceremony behind its button) is loaded later, when it is due (see `pages::later`).
 #[component]
 pub fn PasskeyOffer() -> impl IntoView {
     let (api, session) = (expect_context::<ApiClient>(), expect_context::<Session>());
     // The email the offer is for, once it is due.
     let offer = RwSignal::new(None::<String>);
-    // `Some(Ok)`: added; `Some(Err)`: why not.
-    let outcome = RwSignal::new(None::<Result<(), PasskeyFailure>>);
-    let pending = RwSignal::new(false);
     Effect::new(move |_| {
         // Subscribes first: `current` does not.
         let signed_in = session.is_signed_in();
@@ -39,58 +38,69 @@ pub fn PasskeyOffer() -> impl IntoView {
             }
         });
     });
-    let accept = move |_| {
-        if pending.get_untracked() {
-            return;
-        }
-        pending.set(true);
-        leptos::task::spawn_local(async move {
-            let added = api.add_passkey().await;
-            let _ = outcome.try_set(Some(added));
-            let _ = pending.try_set(false);
-        });
-    };
-    let close = move |_| {
-        if let Some(email) = offer.get_untracked() {
-            passkeys::offer_done(&email);
-        }
-        offer.set(None);
-    };
-    let added = move || outcome.with(|o| matches!(o, Some(Ok(()))));
     move || {
-        offer.get().map(|_| {
-            view! {
-                <aside id="passkey-offer" class="card notice-inline" aria-labelledby="passkey-offer-title">
-                    <h2 id="passkey-offer-title">"Use a passkey next time"</h2>
-                    <p id="passkey-offer-text" role="status">
-                        {move || if added() {
-                            "Passkey added. Next time, sign in with it."
-                        } else {
-                            "Sign in with your fingerprint, face or screen lock instead of typing your password."
-                        }}
-                    </p>
-                    <p id="passkey-offer-error" class="form-error" role="alert">
-                        {move || outcome.with(|o| match o {
-                            Some(Err(failure)) => failure.message(),
-                            _ => "",
-                        })}
-                    </p>
-                    <button
-                        id="passkey-offer-accept"
-                        type="button"
-                        class="button button-primary"
-                        hidden=added
-                        disabled=move || pending.get()
-                        on:click=accept
-                    >
-                        "Use a passkey"
-                    </button>
-                    <button id="passkey-offer-dismiss" type="button" class="button button-quiet" on:click=close>
-                        {move || if added() { "Close" } else { "Not now" }}
-                    </button>
-                </aside>
+        offer
+            .with(Option::is_some)
+            .then(|| later_view(move || offer_card(api, offer), None))
+    }
+}
+
+later! {
+    /// The offer's card, for `offer`'s email.
+    fn offer_card(api: ApiClient, offer: RwSignal<Option<String>>) -> AnyView {
+        // `Some(Ok)`: added; `Some(Err)`: why not.
+        let outcome = RwSignal::new(None::<Result<(), PasskeyFailure>>);
+        let pending = RwSignal::new(false);
+        let accept = move |_| {
+            if pending.get_untracked() {
+                return;
             }
-        })
+            pending.set(true);
+            leptos::task::spawn_local(async move {
+                let added = api.add_passkey().await;
+                let _ = outcome.try_set(Some(added));
+                let _ = pending.try_set(false);
+            });
+        };
+        let close = move |_| {
+            if let Some(email) = offer.get_untracked() {
+                passkeys::offer_done(&email);
+            }
+            offer.set(None);
+        };
+        let added = move || outcome.with(|o| matches!(o, Some(Ok(()))));
+        view! {
+            <aside id="passkey-offer" class="card notice-inline" aria-labelledby="passkey-offer-title">
+                <h2 id="passkey-offer-title">"Use a passkey next time"</h2>
+                <p id="passkey-offer-text" role="status">
+                    {move || if added() {
+                        "Passkey added. Next time, sign in with it."
+                    } else {
+                        "Sign in with your fingerprint, face or screen lock instead of typing your password."
+                    }}
+                </p>
+                <p id="passkey-offer-error" class="form-error" role="alert">
+                    {move || outcome.with(|o| match o {
+                        Some(Err(failure)) => failure.message(),
+                        _ => "",
+                    })}
+                </p>
+                <button
+                    id="passkey-offer-accept"
+                    type="button"
+                    class="button button-primary"
+                    hidden=added
+                    disabled=move || pending.get()
+                    on:click=accept
+                >
+                    "Use a passkey"
+                </button>
+                <button id="passkey-offer-dismiss" type="button" class="button button-quiet" on:click=close>
+                    {move || if added() { "Close" } else { "Not now" }}
+                </button>
+            </aside>
+        }
+        .into_any()
     }
 }
 

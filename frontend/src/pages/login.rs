@@ -2,7 +2,7 @@
 //! (workflow steps 1–3); the store backend never sees the password. A 242 answer leads to a
 //! code step completed through `/api/two-factor/login`.
 
-use leptos::either::EitherOf3;
+use leptos::either::Either;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -11,6 +11,7 @@ use crate::components::PasskeySignIn;
 use crate::dom::focus_later;
 use crate::pages::account::{NewPasswordForm, ResendVerification};
 use crate::session::Session;
+use crate::split::later_view;
 
 /// Where the user is in signing in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,15 +108,52 @@ pub fn LoginPage() -> impl IntoView {
         failure: RwSignal::new(None),
     };
     move || match flow.step.get() {
-        Step::Credentials => EitherOf3::A(view! { <CredentialsStep flow /> }),
-        Step::Code(id) => EitherOf3::B(view! { <CodeStep flow id /> }),
-        Step::NewPassword(id) => EitherOf3::C(view! {
-            <section class="page narrow login" aria-labelledby="change-title">
-                <h1 id="change-title" tabindex="-1">"Choose a new password"</h1>
-                <p class="lead">{LoginFailure::PasswordChangeRequired.message()}</p>
-                <NewPasswordForm id />
-            </section>
-        }),
+        Step::Credentials => Either::Left(view! { <CredentialsStep flow /> }),
+        // The steps after a 242 or a 203 are loaded later (see `pages::later`); their heading
+        // takes the focus once it is there.
+        step => {
+            let title = if matches!(step, Step::Code(_)) {
+                "#two-factor-title"
+            } else {
+                "#change-title"
+            };
+            Either::Right(later_view(
+                move || later_step(flow, step.clone()),
+                Some(title),
+            ))
+        }
+    }
+}
+
+later! {
+    /// The passkey ceremony and its sign-in (loaded on the first tap).
+    async fn passkey_login(api: ApiClient, login_id: String) -> Result<LoginStep, LoginFailure> {
+        api.passkey_login(&login_id).await
+    }
+}
+
+later! {
+    /// "Resend the email", after a 212/213 answer.
+    fn resend_card(email: RwSignal<String>) -> AnyView {
+        view! { <ResendVerification email=email.into() /> }.into_any()
+    }
+}
+
+later! {
+    /// The two-factor code step or the "Choose a new password" step.
+    fn later_step(flow: Flow, step: Step) -> AnyView {
+        match step {
+            Step::Code(id) => view! { <CodeStep flow id /> }.into_any(),
+            Step::NewPassword(id) => view! {
+                <section class="page narrow login" aria-labelledby="change-title">
+                    <h1 id="change-title" tabindex="-1">"Choose a new password"</h1>
+                    <p class="lead">{LoginFailure::PasswordChangeRequired.message()}</p>
+                    <NewPasswordForm id />
+                </section>
+            }
+            .into_any(),
+            Step::Credentials => ().into_any(),
+        }
     }
 }
 
@@ -159,7 +197,14 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
             step
         });
     };
-    let passkey = move |id: String| flow.submit(async move { flow.api.passkey_login(&id).await });
+    let passkey = move |id: String| {
+        flow.submit(async move {
+            // Its code not fetched: as if the service did not answer.
+            passkey_login(flow.api, id)
+                .await
+                .unwrap_or(Err(LoginFailure::Unreachable))
+        });
+    };
 
     view! {
         <section class="page narrow login" aria-labelledby="login-title">
@@ -225,8 +270,8 @@ fn CredentialsStep(flow: Flow) -> impl IntoView {
                     </p>
                 </div>
                 <FormError flow />
-                {move || (flow.failure() == Some(LoginFailure::NotVerified)).then(|| view! {
-                    <ResendVerification email=email.into() />
+                {move || (flow.failure() == Some(LoginFailure::NotVerified)).then(|| {
+                    later_view(move || resend_card(email), None)
                 })}
                 <button
                     id="login-submit"

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod cart;
+pub mod later;
 pub mod login;
 pub mod store;
 
