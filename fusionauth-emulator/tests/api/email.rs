@@ -8,7 +8,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::helpers::{TestEmulator, spawn_emulator};
+use crate::helpers::{Sent, TestEmulator, spawn_emulator};
 
 const EMAIL: &str = "new-user@example.com";
 const PASSWORD: &str = "verify-me-please";
@@ -80,9 +80,8 @@ async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
     let response = emulator
         .client
         .put(emulator.url(&format!("/api/user/verify-email?email={EMAIL}")))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.expect("body").is_empty());
     assert_eq!(outbox(&emulator).await.len(), 2);
@@ -98,9 +97,8 @@ async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
             Method::PUT,
             &format!("/api/user/verify-email?email={EMAIL}&sendVerifyEmail=false"),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(outbox(&emulator).await.len(), 2, "no email sent");
@@ -117,12 +115,7 @@ async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
         "/api/user/verify-email",
     ];
     for (path, status) in missing.iter().zip([404, 400]) {
-        let response = emulator
-            .client
-            .put(emulator.url(path))
-            .send()
-            .await
-            .expect("sent");
+        let response = emulator.client.put(emulator.url(path)).sent().await;
         assert_eq!(response.status(), status, "{path}");
     }
 }
@@ -138,9 +131,8 @@ async fn the_form_field_strategy_needs_the_emailed_code() {
             Method::PUT,
             &format!("/api/user/verify-email?email={EMAIL}&sendVerifyEmail=false"),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     let body: Value = response.json().await.expect("JSON");
     let code = body["verificationOneTimeCode"].as_str().expect("code");
     assert_eq!(body["oneTimeCode"], code);
@@ -297,9 +289,8 @@ async fn a_verification_id_is_refused_once_the_tenant_stops_verifying_emails() {
     let response = emulator
         .admin(Method::POST, "/api/user/verify-email")
         .json(&json!({"userId": user_id}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(
         response.status(),
         200,

@@ -36,6 +36,17 @@ pub struct TestEmulator {
     pub user_id: String,
 }
 
+/// Sends a request a test built; not reaching the emulator fails the test.
+pub trait Sent {
+    fn sent(self) -> impl Future<Output = reqwest::Response>;
+}
+
+impl Sent for reqwest::RequestBuilder {
+    async fn sent(self) -> reqwest::Response {
+        self.send().await.expect("sent")
+    }
+}
+
 pub async fn spawn_emulator() -> TestEmulator {
     spawn_emulator_on("sqlite::memory:").await
 }
@@ -152,22 +163,11 @@ impl TestEmulator {
     }
 
     async fn read_json(&self, request: reqwest::RequestBuilder) -> Value {
-        request
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("JSON")
+        request.sent().await.json().await.expect("JSON")
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
+        self.client.post(self.url(path)).json(body).sent().await
     }
 
     /// Logs the demo user in to the store application.
@@ -402,9 +402,8 @@ impl TestEmulator {
             .json(&json!({"user": user,
                 "registration": {"applicationId": self.application_id},
                 "skipVerification": skip_verification}))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.expect("JSON");
         body["user"]["id"].as_str().expect("user id").to_owned()
@@ -418,9 +417,8 @@ impl TestEmulator {
                 &format!("/api/tenant/{}", variable("defaultTenantId")),
             )
             .json(&json!({ "tenant": tenant }))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 200);
     }
 

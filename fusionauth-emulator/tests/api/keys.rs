@@ -6,16 +6,15 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, decode_part, spawn_emulator, variable};
+use crate::helpers::{Sent, TestEmulator, decode_part, spawn_emulator, variable};
 
 async fn generate(emulator: &TestEmulator, algorithm: &str) -> Value {
     let id = uuid::Uuid::new_v4().to_string();
     let response = emulator
         .admin(reqwest::Method::POST, &format!("/api/key/generate/{id}"))
         .json(&json!({"key": {"algorithm": algorithm, "name": format!("{algorithm} key")}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     response.json::<Value>().await.expect("JSON")["key"].clone()
 }
@@ -24,9 +23,8 @@ async fn jwks(emulator: &TestEmulator) -> Vec<Value> {
     emulator
         .client
         .get(emulator.url("/.well-known/jwks.json"))
-        .send()
+        .sent()
         .await
-        .expect("sent")
         .json::<Value>()
         .await
         .expect("JSON")["keys"]
@@ -40,9 +38,8 @@ async fn validate(emulator: &TestEmulator, jwt: &str) -> reqwest::StatusCode {
         .client
         .get(emulator.url("/api/jwt/validate"))
         .bearer_auth(jwt)
-        .send()
+        .sent()
         .await
-        .expect("sent")
         .status()
 }
 
@@ -52,9 +49,8 @@ async fn the_kickstart_signs_access_tokens_with_an_es256_p256_key() {
     let key_id = variable("accessTokenKeyId");
     let response = emulator
         .admin(reqwest::Method::GET, &format!("/api/key/{key_id}"))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let key = response.json::<Value>().await.expect("JSON")["key"].clone();
     assert_eq!(key["algorithm"], "ES256");
@@ -187,9 +183,8 @@ async fn an_hs256_key_is_never_published_but_its_tokens_still_validate() {
             "/api/jwt/public-key?kid={}",
             key["kid"].as_str().expect("kid")
         )))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(public_key.status(), 404);
     assert_eq!(validate(&emulator, jwt).await, 200);
     let mut forged = jwt.to_owned();
@@ -210,9 +205,8 @@ async fn an_unsupported_algorithm_or_length_is_refused() {
                 &format!("/api/key/generate/{}", uuid::Uuid::new_v4()),
             )
             .json(&json!({ "key": key }))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400);
     }
 }
@@ -229,9 +223,8 @@ async fn an_imported_hs256_secret_signs_the_access_tokens_it_is_assigned_to() {
             "name": "Imported HMAC key",
             "secret": STANDARD.encode(secret)
         }}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let key = response.json::<Value>().await.expect("JSON")["key"].clone();
     assert_eq!(key["id"], id);
@@ -288,9 +281,8 @@ async fn key_import_refuses_rsa_ec_and_bad_secrets_and_takes_a_new_id_without_on
         let response = emulator
             .admin(reqwest::Method::POST, "/api/key/import")
             .json(&json!({ "key": key }))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400, "{key}");
         let body = response.json::<Value>().await.expect("JSON");
         assert!(body.to_string().contains(code), "{key}: {body}");
@@ -298,9 +290,7 @@ async fn key_import_refuses_rsa_ec_and_bad_secrets_and_takes_a_new_id_without_on
     let response = emulator
         .admin(reqwest::Method::POST, "/api/key/import")
         .json(&json!({"key": {"algorithm": "HS256", "name": "x", "secret": STANDARD.encode([1u8; 32])}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent().await;
     assert_eq!(response.status(), 200);
     let key = response.json::<Value>().await.expect("JSON")["key"].clone();
     assert!(uuid::Uuid::parse_str(key["id"].as_str().expect("id")).is_ok());

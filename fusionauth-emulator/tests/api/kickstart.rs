@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 
 use fusionauth_emulator::{Application, Kickstart, Settings};
 
+use crate::helpers::Sent;
+
 const API_KEY: &str = "kickstart-include-test-key-0123456789abcdef";
 
 /// Writes `files` (relative path → text) under a new directory; returns it.
@@ -78,7 +80,7 @@ async fn a_kickstart_with_built_ins_uuids_includes_and_a_content_type_boots_the_
             .get(format!("{base}{path}"))
             .header("Authorization", API_KEY);
         async move {
-            let response = request.send().await.expect("sent");
+            let response = request.sent().await;
             assert_eq!(response.status(), 200, "{path}");
             response.json::<Value>().await.expect("JSON")
         }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    decode_part, set_cookies, spawn_emulator, spawn_emulator_with_settings, variable,
+    Sent, decode_part, set_cookies, spawn_emulator, spawn_emulator_with_settings, variable,
 };
 
 #[tokio::test]
@@ -169,9 +169,8 @@ async fn malformed_json_gets_400_and_an_oversized_body_gets_413() {
             .post(emulator.url("/api/login"))
             .header("content-type", "application/json")
             .body(body)
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400, "{body}");
         let errors: shared::fusionauth::Errors = response.json().await.expect("Errors");
         assert!(!errors.general_errors.is_empty());
@@ -185,9 +184,8 @@ async fn malformed_json_gets_400_and_an_oversized_body_gets_413() {
         .post(emulator.url("/api/login"))
         .header("content-type", "application/json")
         .body(huge)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 413);
 }
 
@@ -195,13 +193,10 @@ async fn malformed_json_gets_400_and_an_oversized_body_gets_413() {
 async fn create_private_application(emulator: &crate::helpers::TestEmulator) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let response = emulator
-        .client
-        .post(emulator.url(&format!("/api/application/{id}")))
-        .header("Authorization", &emulator.api_key)
+        .admin(reqwest::Method::POST, &format!("/api/application/{id}"))
         .json(&json!({"application": {"name": "Back office", "roles": [{"name": "admin"}]}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     id
 }
@@ -216,7 +211,7 @@ async fn an_application_that_requires_authentication_refuses_logins_without_a_va
         if let Some(key) = key {
             request = request.header("Authorization", key);
         }
-        let response = request.send().await.expect("sent");
+        let response = request.sent().await;
         assert_eq!(response.status(), 401, "{key:?}");
         assert!(response.headers().get("content-type").is_none());
     }
@@ -226,14 +221,9 @@ async fn an_application_that_requires_authentication_refuses_logins_without_a_va
 async fn login_to_an_application_the_user_is_not_registered_to_gets_202_without_a_refresh_token() {
     let emulator = spawn_emulator().await;
     let application_id = create_private_application(&emulator).await;
-    let response = emulator
-        .client
-        .post(emulator.url("/api/login"))
-        .header("Authorization", &emulator.api_key)
+    let response = emulator.admin(reqwest::Method::POST, "/api/login")
         .json(&json!({"loginId": emulator.email, "password": emulator.password, "applicationId": application_id}))
-        .send()
-        .await
-        .expect("sent");
+        .sent().await;
     assert_eq!(response.status(), 202);
     let body: Value = response.json().await.expect("JSON");
     assert!(body.get("refreshToken").is_none());
@@ -289,15 +279,10 @@ async fn login_metadata_device_is_stored_on_the_refresh_token() {
 #[tokio::test]
 async fn a_deactivated_user_gets_423_without_a_body_even_with_the_right_password() {
     let emulator = spawn_emulator().await;
-    let response = emulator
-        .client
-        .post(emulator.url("/api/user/registration"))
-        .header("Authorization", &emulator.api_key)
+    let response = emulator.admin(reqwest::Method::POST, "/api/user/registration")
         .json(&json!({"user": {"email": "gone@example.com", "password": "long-enough", "active": false},
                       "registration": {"applicationId": emulator.application_id}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent().await;
     assert_eq!(response.status(), 200);
     for password in ["long-enough", "wrong-password"] {
         let response = emulator

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_emulator, spawn_emulator_with_receiver, totp_code};
+use crate::helpers::{Sent, spawn_emulator, spawn_emulator_with_receiver, totp_code};
 
 /// The authenticator key as FusionAuth documents it: `secret` standard Base64, with
 /// `secretBase32Encoded` (what an authenticator app shows) beside it.
@@ -181,9 +181,8 @@ async fn configure_lockout(emulator: &crate::helpers::TestEmulator) -> String {
         )
         .json(&json!({"userAction": {"name": "Too many failed logins",
                                      "preventLogin": true, "temporal": true}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     emulator
         .patch_default_tenant(json!({"failedAuthenticationConfiguration": {
@@ -269,9 +268,8 @@ async fn a_lockout_naming_an_unknown_user_action_is_refused() {
         )
         .json(&json!({"tenant": {"failedAuthenticationConfiguration":
             {"userActionId": uuid::Uuid::new_v4().to_string()}}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 400);
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::spawn_emulator_on;
+use crate::helpers::{Sent, spawn_emulator_on};
 
 async fn kids(emulator: &crate::helpers::TestEmulator) -> Vec<String> {
     let jwks: Value = emulator.get_json("/.well-known/jwks.json").await;
@@ -103,8 +103,7 @@ async fn the_clock_hook_does_not_exist_without_test_hooks() {
     let response = reqwest::Client::new()
         .post(url)
         .json(&serde_json::json!({"advanceSeconds": 10}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 404);
 }

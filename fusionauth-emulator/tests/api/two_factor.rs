@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, spawn_emulator, spawn_emulator_with_kickstart_json, totp_code};
+use crate::helpers::{
+    Sent, TestEmulator, spawn_emulator, spawn_emulator_with_kickstart_json, totp_code,
+};
 
 /// The authenticator key in FusionAuth's documented encoding (standard Base64) and its Base32
 /// twin (what an authenticator app shows).
@@ -60,9 +62,8 @@ async fn configure_lockout(emulator: &TestEmulator, too_many_attempts: i64) -> S
             &format!("/api/user-action/{action_id}"),
         )
         .json(&json!({"userAction": {"name": "Locked", "preventLogin": true, "temporal": true}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     emulator
         .patch_default_tenant(json!({"failedAuthenticationConfiguration": {
@@ -130,9 +131,8 @@ async fn two_factor_secrets_outside_the_documented_encoding_are_refused() {
             .json(&json!({
                 "user": user_with(&format!("refused{index}@example.com"), method),
                 "registration": {"applicationId": emulator.application_id}}))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400, "{case}");
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(
@@ -245,9 +245,8 @@ async fn the_two_factor_login_needs_no_api_key_even_where_the_login_does() {
                 &json!({"loginId": "keyless@example.com", "password": PASSWORD,
                           "applicationId": emulator.application_id}),
             )
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 242);
         let body: Value = response.json().await.expect("JSON");
         let code = totp_code(SECRET, emulator.now_millis().await / 1000);
@@ -259,7 +258,7 @@ async fn the_two_factor_login_needs_no_api_key_even_where_the_login_does() {
         if let Some(key) = key {
             request = request.header("Authorization", key);
         }
-        let response = request.send().await.expect("sent");
+        let response = request.sent().await;
         assert_eq!(response.status(), 200, "{case}");
     }
 }
@@ -292,9 +291,8 @@ async fn a_user_who_expired_between_the_two_steps_gets_410() {
     let response = emulator
         .admin(reqwest::Method::PATCH, &format!("/api/user/{user_id}"))
         .json(&json!({"user": {"expiry": expiry}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     emulator.advance_clock(2).await;
     let code = totp_code(SECRET, emulator.now_millis().await / 1000);

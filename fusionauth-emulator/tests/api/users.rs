@@ -4,15 +4,14 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, spawn_emulator};
+use crate::helpers::{Sent, TestEmulator, spawn_emulator};
 
 async fn patch_user(emulator: &TestEmulator, user_id: &str, user: Value) -> reqwest::Response {
     emulator
         .admin(reqwest::Method::PATCH, &format!("/api/user/{user_id}"))
         .json(&json!({ "user": user }))
-        .send()
+        .sent()
         .await
-        .expect("sent")
 }
 
 #[tokio::test]
@@ -30,9 +29,8 @@ async fn usernames_are_unique_and_found_regardless_of_case_and_kept_as_given() {
             &json!({"user": {"username": "shopper_TWO", "password": "another-password"},
                       "registration": {"applicationId": emulator.application_id}}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(

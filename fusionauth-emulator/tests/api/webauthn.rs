@@ -11,8 +11,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestEmulator, WebhookReceiver, decode_part, spawn_emulator, spawn_emulator_with_kickstart_json,
-    variable,
+    Sent, TestEmulator, WebhookReceiver, decode_part, spawn_emulator,
+    spawn_emulator_with_kickstart_json, variable,
 };
 
 const ORIGIN: &str = "http://localhost:8080";
@@ -135,12 +135,7 @@ async fn passkey_emulator() -> TestEmulator {
 }
 
 async fn send(emulator: &TestEmulator, path: &str, body: &Value) -> (u16, Value) {
-    let response = emulator
-        .admin(Method::POST, path)
-        .json(body)
-        .send()
-        .await
-        .expect("sent");
+    let response = emulator.admin(Method::POST, path).json(body).sent().await;
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -373,9 +368,8 @@ async fn a_removed_passkey_no_longer_signs_the_user_in() {
             Method::DELETE,
             &format!("/api/webauthn?userId={}", emulator.user_id),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
     let response = emulator
@@ -429,9 +423,8 @@ async fn a_passkey_login_fires_user_login_success_with_authentication_type_webau
             &json!({"webhook": {"url": receiver.url, "tenantIds": [variable("defaultTenantId")],
             "eventsEnabled": {"user.login.success": true}}}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     emulator
         .patch_default_tenant(json!({"eventConfiguration": {"events": {
@@ -460,9 +453,8 @@ async fn an_expired_user_gets_410_from_a_passkey_login_as_from_a_password_login(
     let response = emulator
         .admin(Method::PATCH, &format!("/api/user/{}", emulator.user_id))
         .json(&json!({"user": {"expiry": now - 1000}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let password = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(password.status(), 410);
@@ -513,8 +505,7 @@ async fn a_kickstart_enables_webauthn_and_a_key_limited_to_the_starts_can_only_s
         .client
         .get(emulator.url(&format!("/api/webauthn?userId={}", emulator.user_id)))
         .header("Authorization", START_ONLY_KEY)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 401);
 }

@@ -6,39 +6,36 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestEmulator, WebhookReceiver, decode_part, spawn_emulator_with_receiver, variable,
+    Sent, TestEmulator, WebhookReceiver, decode_part, spawn_emulator_with_receiver, variable,
 };
 
 async fn patch_tenant(emulator: &TestEmulator, tenant: Value) -> reqwest::Response {
     emulator
-        .client
-        .patch(emulator.url(&format!("/api/tenant/{}", variable("defaultTenantId"))))
-        .header("Authorization", &emulator.api_key)
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/tenant/{}", variable("defaultTenantId")),
+        )
         .json(&json!({ "tenant": tenant }))
-        .send()
+        .sent()
         .await
-        .expect("request sent")
 }
 
 async fn create_webhook(emulator: &TestEmulator, webhook: Value) -> reqwest::Response {
     emulator
-        .client
-        .post(emulator.url("/api/webhook"))
-        .header("Authorization", &emulator.api_key)
+        .admin(reqwest::Method::POST, "/api/webhook")
         .json(&json!({ "webhook": webhook }))
-        .send()
+        .sent()
         .await
-        .expect("request sent")
 }
 
 async fn revoke_by_id(emulator: &TestEmulator, token_id: &str) -> reqwest::Response {
     emulator
-        .client
-        .delete(emulator.url(&format!("/api/jwt/refresh/{token_id}")))
-        .header("Authorization", &emulator.api_key)
-        .send()
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/jwt/refresh/{token_id}"),
+        )
+        .sent()
         .await
-        .expect("request sent")
 }
 
 async fn set_revoke_transaction(emulator: &TestEmulator, transaction_type: &str) {
@@ -115,12 +112,12 @@ async fn revoking_all_of_a_users_tokens_or_an_applications_sends_the_matching_ev
     let (emulator, receiver) = spawn_emulator_with_receiver().await;
     emulator.login().await;
     let response = emulator
-        .client
-        .delete(emulator.url(&format!("/api/jwt/refresh?userId={}", emulator.user_id)))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/jwt/refresh?userId={}", emulator.user_id),
+        )
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
     assert_eq!(event["userId"], emulator.user_id);
@@ -133,15 +130,12 @@ async fn revoking_all_of_a_users_tokens_or_an_applications_sends_the_matching_ev
 
     emulator.login().await;
     let response = emulator
-        .client
-        .delete(emulator.url(&format!(
-            "/api/jwt/refresh?applicationId={}",
-            emulator.application_id
-        )))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/jwt/refresh?applicationId={}", emulator.application_id),
+        )
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
     assert_eq!(event["applicationId"], emulator.application_id);
@@ -183,12 +177,9 @@ async fn a_failing_transactional_webhook_makes_revocation_answer_504_and_keeps_t
         .store(200, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(revoke_by_id(&emulator, id).await.status(), 200);
     let gone = emulator
-        .client
-        .get(emulator.url(&format!("/api/jwt/refresh/{id}")))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(reqwest::Method::GET, &format!("/api/jwt/refresh/{id}"))
+        .sent()
+        .await;
     assert_eq!(gone.status(), 404);
 }
 
@@ -321,9 +312,8 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
             &format!("/api/application/{elsewhere}"),
         )
         .json(&json!({"application": {"name": "Another application"}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let response = emulator
         .admin(reqwest::Method::POST, "/api/login")
@@ -331,9 +321,8 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
             &json!({"loginId": emulator.email, "password": "wrong-password",
                       "applicationId": elsewhere}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 404);
     let (_, event) = receiver.next_event("user.login.failed").await;
     assert!(
@@ -400,12 +389,12 @@ async fn webhook_and_event_configuration_are_validated() {
     .await;
     assert_eq!(response.status(), 400);
     let response = emulator
-        .client
-        .get(emulator.url(&format!("/api/webhook/{}", variable("webhookId"))))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(
+            reqwest::Method::GET,
+            &format!("/api/webhook/{}", variable("webhookId")),
+        )
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(
