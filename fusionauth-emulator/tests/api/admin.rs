@@ -124,7 +124,7 @@ async fn typos_in_tenant_and_application_settings_are_refused_with_400() {
     // Nothing was changed: the Kickstart's policy still applies.
     let login = emulator.login().await;
     let refreshed: Value = emulator
-        .refresh(login["refreshToken"].as_str().expect("value"))
+        .refresh_login(&login)
         .await
         .json()
         .await

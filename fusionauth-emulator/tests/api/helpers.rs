@@ -187,6 +187,17 @@ impl TestEmulator {
             .await
     }
 
+    /// Refreshes with the refresh token of `login` (a login answer).
+    pub async fn refresh_login(&self, login: &Value) -> reqwest::Response {
+        let refresh_token = login["refreshToken"].as_str().expect("a refresh token");
+        self.refresh(refresh_token).await
+    }
+
+    /// `POST /api/two-factor/login` with `body`.
+    pub async fn two_factor_login(&self, body: &Value) -> reqwest::Response {
+        self.post_json("/api/two-factor/login", body).await
+    }
+
     /// Moves the emulator's clock forward.
     pub async fn advance_clock(&self, seconds: i64) {
         let response = self

@@ -175,13 +175,7 @@ async fn revoking_by_value_by_id_or_by_user_ends_those_sessions() {
         .sent()
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        emulator
-            .refresh(login["refreshToken"].as_str().expect("v"))
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 
     // By user and application.
     let login = emulator.login().await;
@@ -196,13 +190,7 @@ async fn revoking_by_value_by_id_or_by_user_ends_those_sessions() {
         .sent()
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        emulator
-            .refresh(login["refreshToken"].as_str().expect("v"))
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 
     // Without credentials: 401; an unknown id: 404.
     let response = emulator

@@ -93,7 +93,7 @@ async fn an_rs256_key_signs_tokens_verifiable_with_its_rsa_jwk() {
     assert_eq!(emulator.verified_claims(jwt).await["sub"], emulator.user_id);
     assert_eq!(validate(&emulator, jwt).await, 200);
     let refreshed: Value = emulator
-        .refresh(login["refreshToken"].as_str().expect("rt"))
+        .refresh_login(&login)
         .await
         .json()
         .await
@@ -140,7 +140,7 @@ async fn an_es256_key_signs_tokens_verifiable_with_its_p256_jwk() {
         .expect("the ES256 signature verifies with the JWK");
     assert_eq!(validate(&emulator, jwt).await, 200);
     let refreshed: Value = emulator
-        .refresh(login["refreshToken"].as_str().expect("rt"))
+        .refresh_login(&login)
         .await
         .json()
         .await

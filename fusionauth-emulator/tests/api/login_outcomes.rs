@@ -38,10 +38,7 @@ async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
     assert!(method.get("secret").is_none(), "never the secret");
 
     let wrong = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": "000000"}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": "000000"}))
         .await;
     let now = emulator.now_millis().await / 1000;
     let wrong_status = wrong.status();
@@ -50,11 +47,8 @@ async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
     }
     let code = totp_code(SECRET, emulator.now_millis().await / 1000);
     let response = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": code,
-                    "applicationId": emulator.application_id}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code,
+                    "applicationId": emulator.application_id}))
         .await;
     assert_eq!(response.status(), 200);
     let login: Value = response.json().await.expect("JSON");
@@ -68,17 +62,11 @@ async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
     );
 
     let again = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": code}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code}))
         .await;
     assert_eq!(again.status(), 404, "a twoFactorId is used once");
     let unknown = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": "no-such-id", "code": code}),
-        )
+        .two_factor_login(&json!({"twoFactorId": "no-such-id", "code": code}))
         .await;
     assert_eq!(unknown.status(), 404);
 }
@@ -98,10 +86,7 @@ async fn a_two_factor_id_expires_after_five_minutes_of_the_emulators_clock() {
     emulator.advance_clock(301).await;
     let code = totp_code(SECRET, emulator.now_millis().await / 1000);
     let response = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": body["twoFactorId"], "code": code}),
-        )
+        .two_factor_login(&json!({"twoFactorId": body["twoFactorId"], "code": code}))
         .await;
     assert_eq!(response.status(), 404);
 }
@@ -139,10 +124,7 @@ async fn the_second_factor_comes_before_the_password_change() {
     let body: Value = response.json().await.expect("JSON");
     let code = totp_code(SECRET, emulator.now_millis().await / 1000);
     let response = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": body["twoFactorId"], "code": code}),
-        )
+        .two_factor_login(&json!({"twoFactorId": body["twoFactorId"], "code": code}))
         .await;
     assert_eq!(response.status(), 203);
 }
@@ -215,10 +197,7 @@ async fn too_many_failed_logins_lock_the_user_with_409_and_revoke_the_sessions()
     let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
     assert_eq!(event["userId"], emulator.user_id);
     assert_eq!(
-        emulator
-            .refresh(session["refreshToken"].as_str().expect("rt"))
-            .await
-            .status(),
+        emulator.refresh_login(&session).await.status(),
         400,
         "onLoginPrevented revoked the session"
     );

@@ -306,9 +306,7 @@ async fn forgot_password_without_a_key_emails_a_link_and_answers_empty() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["state"], json!({"next": "/account"}));
-    let refresh = emulator
-        .refresh(session["refreshToken"].as_str().expect("refresh token"))
-        .await;
+    let refresh = emulator.refresh_login(&session).await;
     assert_eq!(
         refresh.status(),
         400,
@@ -393,9 +391,7 @@ async fn a_signed_in_user_changes_the_password_with_the_current_one() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert!(body["oneTimePassword"].is_string());
-    let refresh = emulator
-        .refresh(login["refreshToken"].as_str().expect("refresh token"))
-        .await;
+    let refresh = emulator.refresh_login(&login).await;
     assert_eq!(
         refresh.status(),
         400,
@@ -419,9 +415,7 @@ async fn sessions_survive_a_change_when_the_tenant_does_not_revoke_on_password_c
         .expect("JSON");
     let id = change_password_id(&emulator).await;
     assert_eq!(change(&emulator, &id, NEW).await.status(), 200);
-    let refresh = emulator
-        .refresh(login["refreshToken"].as_str().expect("refresh token"))
-        .await;
+    let refresh = emulator.refresh_login(&login).await;
     assert_eq!(refresh.status(), 200);
 }
 

@@ -57,9 +57,7 @@ async fn the_previous_value_within_the_grace_period_returns_the_current_value() 
         again["refreshToken"], rotated["refreshToken"],
         "no second rotation"
     );
-    let current = emulator
-        .refresh(rotated["refreshToken"].as_str().expect("value"))
-        .await;
+    let current = emulator.refresh_login(&rotated).await;
     assert_eq!(current.status(), 200);
 }
 
@@ -77,9 +75,7 @@ async fn the_previous_value_after_the_grace_period_is_refused_and_revokes_the_se
         body.field_errors["refreshToken"][0].code,
         "[invalid]refreshToken"
     );
-    let current = emulator
-        .refresh(rotated["refreshToken"].as_str().expect("value"))
-        .await;
+    let current = emulator.refresh_login(&rotated).await;
     assert_eq!(
         current.status(),
         400,

@@ -30,9 +30,7 @@ async fn a_restart_on_the_same_database_keeps_keys_users_and_sessions() {
         .verified_claims(login["token"].as_str().expect("token"))
         .await;
     assert_eq!(claims["sub"], second.user_id);
-    let refreshed = second
-        .refresh(login["refreshToken"].as_str().expect("value"))
-        .await;
+    let refreshed = second.refresh_login(&login).await;
     assert_eq!(refreshed.status(), 200, "the session survives the restart");
     second.login().await;
 }

@@ -75,11 +75,8 @@ async fn configure_lockout(emulator: &TestEmulator, too_many_attempts: i64) -> S
 
 async fn two_factor_login(emulator: &TestEmulator, two_factor_id: &str, code: &str) -> u16 {
     emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": code,
-                    "applicationId": emulator.application_id}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code,
+                    "applicationId": emulator.application_id}))
         .await
         .status()
         .as_u16()
@@ -178,10 +175,7 @@ async fn wrong_codes_count_toward_the_lockout_and_a_locked_user_gets_409_at_the_
     }
     let right = totp_code(SECRET, emulator.now_millis().await / 1000);
     let response = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": right}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": right}))
         .await;
     assert_eq!(
         response.status(),

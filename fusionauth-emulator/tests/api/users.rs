@@ -86,9 +86,7 @@ async fn patch_applies_login_ids_and_password_removes_nulls_and_appends_arrays()
     assert_eq!(old.status(), 404);
     let new = emulator.login_as("renamed", "second-password").await;
     assert_eq!(new.status(), 200);
-    let refreshed = emulator
-        .refresh(session["refreshToken"].as_str().expect("rt"))
-        .await;
+    let refreshed = emulator.refresh_login(&session).await;
     assert_eq!(
         refreshed.status(),
         400,

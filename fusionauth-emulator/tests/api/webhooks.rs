@@ -98,13 +98,7 @@ async fn logout_sends_a_signed_refresh_token_revoke_event_to_the_kickstart_webho
         event["applicationTimeToLiveInSeconds"][&emulator.application_id],
         300
     );
-    assert_eq!(
-        emulator
-            .refresh(login["refreshToken"].as_str().expect("rt"))
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 }
 
 #[tokio::test]
@@ -167,9 +161,7 @@ async fn a_failing_transactional_webhook_makes_revocation_answer_504_and_keeps_t
     let response = revoke_by_id(&emulator, id).await;
     assert_eq!(response.status(), 504);
     receiver.next_event("jwt.refresh-token.revoke").await;
-    let refreshed = emulator
-        .refresh(login["refreshToken"].as_str().expect("rt"))
-        .await;
+    let refreshed = emulator.refresh_login(&login).await;
     assert_eq!(refreshed.status(), 200, "the token was not revoked");
 
     receiver
@@ -230,13 +222,7 @@ async fn with_transaction_type_none_an_unreachable_webhook_never_changes_the_ans
         )
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        emulator
-            .refresh(login["refreshToken"].as_str().expect("rt"))
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 }
 
 #[tokio::test]
