@@ -10,8 +10,8 @@ use shared::store::{Cart, ErrorCode};
 
 use crate::forgery::decode_part;
 use crate::helpers::{
-    PAST_JWT_LIFETIME, TestApp, assert_session_expired, error_code, header, join_all, quantities,
-    spawn_app, spawn_app_with, spawn_app_with_kickstart,
+    PAST_JWT_LIFETIME, Sent, TestApp, assert_session_expired, error_code, header, join_all,
+    quantities, spawn_app, spawn_app_with, spawn_app_with_kickstart,
 };
 
 #[tokio::test]
@@ -28,7 +28,7 @@ async fn step_04_requests_without_a_bearer_jwt_are_unauthorized() {
         if let Some(value) = authorization {
             request = request.header("authorization", value);
         }
-        let response = request.send().await.expect("request");
+        let response = request.sent().await;
         assert_eq!(
             error_code(response, StatusCode::UNAUTHORIZED).await,
             ErrorCode::Unauthorized,
@@ -214,9 +214,8 @@ async fn step_12_13_refused_refresh_answers_401_session_expired() {
         .client
         .post(format!("{}/api/logout", app.fusionauth_url))
         .json(&json!({"refreshToken": session.refresh_token, "global": false}))
-        .send()
-        .await
-        .expect("logout");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 
     app.advance_time(PAST_JWT_LIFETIME).await;
@@ -327,9 +326,8 @@ async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
                     .get(url)
                     .bearer_auth(jwt)
                     .header(REFRESH_TOKEN, refresh_token)
-                    .send()
-                    .await
-                    .expect("cart");
+                    .sent()
+                    .await;
                 (
                     response.status(),
                     header(&response, NEW_ACCESS_TOKEN),
@@ -375,9 +373,8 @@ async fn step_06_09_a_hundred_concurrent_requests_with_one_expired_jwt_make_exac
                     .get(url)
                     .bearer_auth(jwt)
                     .header(REFRESH_TOKEN, refresh_token)
-                    .send()
-                    .await
-                    .expect("cart");
+                    .sent()
+                    .await;
                 (response.status(), header(&response, NEW_ACCESS_TOKEN))
             }
         })

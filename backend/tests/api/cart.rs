@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use shared::store::{Cart, ErrorCode};
 
-use crate::helpers::{DEMO_USER_ID, TestApp, error_code, header, join_all, quantities, spawn_app};
+use crate::helpers::{
+    DEMO_USER_ID, Sent, TestApp, error_code, header, join_all, quantities, spawn_app,
+};
 
 #[tokio::test]
 async fn step_04_05_a_valid_jwt_returns_the_users_cart() {
@@ -80,9 +82,8 @@ pub async fn check_cart_changes(app: &TestApp) {
         .patch(app.url("/api/cart/items/notebook"))
         .bearer_auth(&jwt)
         .json(&json!({"quantity": 5}))
-        .send()
-        .await
-        .expect("patch");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let patched: Cart = response.json().await.expect("cart");
     assert_eq!(quantities(&patched)[0], ("notebook".to_owned(), 5));
@@ -91,9 +92,8 @@ pub async fn check_cart_changes(app: &TestApp) {
         .client
         .delete(app.url("/api/cart/items/pour-over"))
         .bearer_auth(&jwt)
-        .send()
-        .await
-        .expect("delete");
+        .sent()
+        .await;
     let removed: Cart = response.json().await.expect("cart");
     assert_eq!(quantities(&removed), [("notebook".to_owned(), 5)]);
 
@@ -101,9 +101,8 @@ pub async fn check_cart_changes(app: &TestApp) {
         .client
         .delete(app.url("/api/cart"))
         .bearer_auth(&jwt)
-        .send()
-        .await
-        .expect("clear");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let cleared: Cart = response.json().await.expect("cart");
     assert!(cleared.lines.is_empty());
@@ -119,9 +118,8 @@ async fn patching_a_line_that_is_not_in_the_cart_is_404() {
         .patch(app.url("/api/cart/items/notebook"))
         .bearer_auth(&jwt)
         .json(&json!({"quantity": 5}))
-        .send()
-        .await
-        .expect("patch");
+        .sent()
+        .await;
     assert_eq!(
         error_code(response, StatusCode::NOT_FOUND).await,
         ErrorCode::NotFound
@@ -146,9 +144,8 @@ pub async fn check_concurrent_adds(app: &TestApp) {
                     .post(url)
                     .bearer_auth(jwt)
                     .json(&body)
-                    .send()
+                    .sent()
                     .await
-                    .expect("add")
                     .status()
             }
         })

@@ -13,7 +13,7 @@ use shared::headers::NEW_ACCESS_TOKEN;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    APPLICATION_ID, DEMO_USER_ID, PAST_JWT_LIFETIME, Session, TENANT_ID, TestApp, error_code,
+    APPLICATION_ID, DEMO_USER_ID, PAST_JWT_LIFETIME, Sent, Session, TENANT_ID, TestApp, error_code,
     header, spawn_app, spawn_app_with,
 };
 
@@ -77,9 +77,8 @@ async fn public_key_pem(app: &TestApp, kid: &str) -> String {
             "{}/api/jwt/public-key?kid={kid}",
             app.fusionauth_url
         ))
-        .send()
+        .sent()
         .await
-        .expect("public key request")
         .json()
         .await
         .expect("public key body");
@@ -116,9 +115,8 @@ async fn published_jwk(app: &TestApp, kid: &str) -> Value {
     let body: Value = app
         .client
         .get(format!("{}/.well-known/jwks.json", app.fusionauth_url))
-        .send()
+        .sent()
         .await
-        .expect("JWKS request")
         .json()
         .await
         .expect("JWKS body");
@@ -301,7 +299,7 @@ async fn forged_tokens_are_refused_and_never_refreshed(app: TestApp) {
     );
 
     // The stolen refresh token was never spent: the victim's own refresh still works.
-    let response = app.get_cart(&victim.jwt, Some(&victim.refresh_token)).await;
+    let response = app.get_cart_as(&victim).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
 }

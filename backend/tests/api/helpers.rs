@@ -63,6 +63,17 @@ impl Session {
     }
 }
 
+/// Sends a request a test built; not reaching the server fails the test.
+pub trait Sent {
+    fn sent(self) -> impl Future<Output = Response>;
+}
+
+impl Sent for reqwest::RequestBuilder {
+    async fn sent(self) -> Response {
+        self.send().await.expect("sent")
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -159,9 +170,8 @@ impl TestApp {
                 application_id: Some(application_id.to_owned()),
                 ..LoginRequest::default()
             })
-            .send()
-            .await
-            .expect("login request");
+            .sent()
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "demo user logs in");
         let body: LoginResponse = response.json().await.expect("login body");
         let session = Session::from_login(body);
@@ -211,12 +221,23 @@ impl TestApp {
             .expect("the backend reaches FusionAuth through the relay")
     }
 
+    /// `GET path` of the backend, without credentials.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).sent().await
+    }
+
+    /// `GET /api/cart` with the session's JWT and refresh token.
+    pub async fn get_cart_as(&self, session: &Session) -> Response {
+        self.get_cart(&session.jwt, Some(&session.refresh_token))
+            .await
+    }
+
     pub async fn get_cart(&self, jwt: &str, refresh_token: Option<&str>) -> Response {
         let mut request = self.client.get(self.url("/api/cart")).bearer_auth(jwt);
         if let Some(token) = refresh_token {
             request = request.header(shared::headers::REFRESH_TOKEN, token);
         }
-        request.send().await.expect("cart request")
+        request.sent().await
     }
 
     /// Steps 7–9 during a cart change: `POST /api/cart/items` with an expired JWT and the
@@ -232,9 +253,8 @@ impl TestApp {
             .bearer_auth(&session.jwt)
             .header(shared::headers::REFRESH_TOKEN, &session.refresh_token)
             .json(&json!({"productId": product_id, "quantity": quantity}))
-            .send()
+            .sent()
             .await
-            .expect("add request")
     }
 
     /// Registers a new user to the store through FusionAuth's Registration API and logs them
@@ -254,9 +274,8 @@ impl TestApp {
             .client
             .post(format!("{}/api/login", self.fusionauth_url))
             .json(&json!({"loginId": email, "password": password, "applicationId": APPLICATION_ID}))
-            .send()
-            .await
-            .expect("login");
+            .sent()
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{email} logs in");
         response.json().await.expect("login body")
     }
@@ -277,9 +296,8 @@ impl TestApp {
             .post(self.url("/api/cart/items"))
             .bearer_auth(jwt)
             .json(&json!({"productId": product_id, "quantity": quantity}))
-            .send()
+            .sent()
             .await
-            .expect("add request")
     }
 
     /// The cart of `jwt`'s owner holds exactly these `(product, quantity)` lines, in order.

@@ -39,7 +39,7 @@ async fn a_token_of_a_key_rotated_in_since_the_last_fetch_answers_503_not_401() 
     );
 
     // The backend fetched the key set at start, moments ago: it may not refetch yet.
-    let response = app.get_cart(&after.jwt, Some(&after.refresh_token)).await;
+    let response = app.get_cart_as(&after).await;
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
     assert_eq!(header(&response, "retry-after").as_deref(), Some("5"));
     assert_eq!(

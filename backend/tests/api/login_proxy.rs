@@ -7,8 +7,8 @@ use shared::fusionauth::LoginResponse;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID, TENANT_ID, TestApp,
-    error_code, header, spawn_app, spawn_app_with,
+    APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID, Sent, TENANT_ID,
+    TestApp, error_code, header, spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_login_proxy() -> TestApp {
@@ -19,9 +19,8 @@ async fn proxied_login(app: &TestApp, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/login"))
         .json(body)
-        .send()
+        .sent()
         .await
-        .expect("login request")
 }
 
 fn credentials(password: &str) -> Value {
@@ -159,9 +158,8 @@ async fn login_from(app: &TestApp, forwarded_for: &str) -> StatusCode {
         .post(app.url("/api/login"))
         .header("x-forwarded-for", forwarded_for)
         .json(&credentials(DEMO_PASSWORD))
-        .send()
+        .sent()
         .await
-        .expect("login request")
         .status()
 }
 
@@ -220,9 +218,8 @@ async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_no_user_adm
             .client
             .request(method.clone(), format!("{}{path}", app.fusionauth_url))
             .header("authorization", BACKEND_API_KEY)
-            .send()
-            .await
-            .expect("admin request");
+            .sent()
+            .await;
         assert_eq!(
             response.status(),
             StatusCode::UNAUTHORIZED,

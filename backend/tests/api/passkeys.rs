@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use shared::store::{ErrorCode, PasskeyList};
 
 use crate::helpers::{
-    BACKEND_API_KEY, DEMO_EMAIL, DEMO_USER_ID, TENANT_ID, TestApp, error_code, spawn_app,
+    BACKEND_API_KEY, DEMO_EMAIL, DEMO_USER_ID, Sent, TENANT_ID, TestApp, error_code, spawn_app,
     spawn_app_with,
 };
 
@@ -37,7 +37,7 @@ async fn post(app: &TestApp, path: &str, jwt: Option<&str>, body: &Value) -> req
     if let Some(jwt) = jwt {
         request = request.bearer_auth(jwt);
     }
-    request.send().await.expect("sent")
+    request.sent().await
 }
 
 #[tokio::test]
@@ -226,9 +226,8 @@ async fn register_passkey(app: &TestApp, jwt: &str, name: &str, seed: u8) -> Str
         ))
         .json(&json!({"userId": user_id,
             "credential": create_credential(&start["options"], &[seed; 16])}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.expect("credential");
     body["credential"]["id"].as_str().expect("an id").to_owned()
@@ -239,7 +238,7 @@ async fn send(app: &TestApp, method: Method, path: &str, jwt: Option<&str>) -> r
     if let Some(jwt) = jwt {
         request = request.bearer_auth(jwt);
     }
-    request.send().await.expect("sent")
+    request.sent().await
 }
 
 async fn passkeys_of(app: &TestApp, jwt: &str) -> PasskeyList {

@@ -50,7 +50,7 @@ async fn an_attackers_own_expired_jwt_with_a_stolen_refresh_token_does_not_log_i
 
     // Long after FusionAuth's grace period, the victim's own refresh still works.
     app.advance_time(PAST_GRACE_PERIOD).await;
-    let response = app.get_cart(&victim.jwt, Some(&victim.refresh_token)).await;
+    let response = app.get_cart_as(&victim).await;
     assert_eq!(response.status(), StatusCode::OK);
     let new_jwt = header(&response, NEW_ACCESS_TOKEN).expect("a new JWT");
     let new_refresh_token = header(&response, NEW_REFRESH_TOKEN).expect("the rotated value");
@@ -75,7 +75,7 @@ async fn refreshes_past_the_per_user_limit_answer_429_without_asking_fusionauth(
         assert_eq!(response.status(), StatusCode::OK);
     }
     let third = &sessions[2];
-    let response = app.get_cart(&third.jwt, Some(&third.refresh_token)).await;
+    let response = app.get_cart_as(third).await;
     let retry_after: u64 = header(&response, "retry-after")
         .expect("Retry-After")
         .parse()
