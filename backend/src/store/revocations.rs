@@ -28,12 +28,11 @@ pub async fn revoke_session(
     at_millis: i64,
     expires_at_millis: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO revoked_sessions (sid, revoked_at, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (sid) DO UPDATE SET expires_at = \
-         CASE WHEN excluded.expires_at > revoked_sessions.expires_at \
-         THEN excluded.expires_at ELSE revoked_sessions.expires_at END",
-    )
+         ON CONFLICT (sid) DO UPDATE SET {}",
+        keep_later("revoked_sessions", &["expires_at"])
+    ))
     .bind(sid)
     .bind(at_millis)
     .bind(expires_at_millis)
@@ -85,12 +84,8 @@ async fn upsert_user_cut(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO {table} (issuer, subject, revoked_before, expires_at) \
-         VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (issuer, subject) DO UPDATE SET \
-         revoked_before = CASE WHEN excluded.revoked_before > {table}.revoked_before \
-         THEN excluded.revoked_before ELSE {table}.revoked_before END, \
-         expires_at = CASE WHEN excluded.expires_at > {table}.expires_at \
-         THEN excluded.expires_at ELSE {table}.expires_at END"
+         VALUES ($1, $2, $3, $4) ON CONFLICT (issuer, subject) DO UPDATE SET {}",
+        keep_later(table, &["revoked_before", "expires_at"])
     ))
     .bind(issuer)
     .bind(subject)
@@ -112,21 +107,31 @@ pub async fn revoke_application(
     before_millis: i64,
     expires_at_millis: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO revoked_applications (application_id, revoked_before, expires_at) \
-         VALUES ($1, $2, $3) \
-         ON CONFLICT (application_id) DO UPDATE SET \
-         revoked_before = CASE WHEN excluded.revoked_before > revoked_applications.revoked_before \
-         THEN excluded.revoked_before ELSE revoked_applications.revoked_before END, \
-         expires_at = CASE WHEN excluded.expires_at > revoked_applications.expires_at \
-         THEN excluded.expires_at ELSE revoked_applications.expires_at END",
-    )
+         VALUES ($1, $2, $3) ON CONFLICT (application_id) DO UPDATE SET {}",
+        keep_later("revoked_applications", &["revoked_before", "expires_at"])
+    ))
     .bind(application_id)
     .bind(before_millis)
     .bind(expires_at_millis)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// The `SET` of an upsert into `table` that keeps, for each of `columns`, the later instant
+/// (`CASE`, not `max`/`GREATEST`: the same SQL for SQLite and PostgreSQL).
+fn keep_later(table: &str, columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| {
+            format!(
+                "{c} = CASE WHEN excluded.{c} > {table}.{c} THEN excluded.{c} ELSE {table}.{c} END"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every revocation whose `expires_at` is not past `now_millis`.
