@@ -28,11 +28,7 @@ const POLL: Duration = Duration::from_millis(100);
 /// # Errors
 /// When the PWA is not built, or a service fails to start.
 pub async fn start_stack() -> anyhow::Result<Stack> {
-    Stack::builder()
-        .static_dir(dist_dir()?)
-        .device_binding(DeviceBinding::Off)
-        .start()
-        .await
+    pwa_stack(DeviceBinding::Off)?.start().await
 }
 
 /// The system in device-bound mode (`APP_DEVICE_BINDING=required`, issue #11), the backend
@@ -41,11 +37,55 @@ pub async fn start_stack() -> anyhow::Result<Stack> {
 /// # Errors
 /// When the PWA is not built, or a service fails to start.
 pub async fn start_device_bound_stack() -> anyhow::Result<Stack> {
-    Stack::builder()
-        .static_dir(dist_dir()?)
-        .device_binding(DeviceBinding::Required)
+    pwa_stack(DeviceBinding::Required)?.start().await
+}
+
+/// The system in `mode` with the backend's account API on (the Kickstart's backend key), the
+/// backend serving the built PWA: what the account and device-list stories run on.
+///
+/// # Errors
+/// When the PWA is not built, the Kickstart cannot be read, or a service fails to start.
+pub async fn start_account_stack(mode: DeviceBinding) -> anyhow::Result<Stack> {
+    let api_key = KickstartFacts::load()?.backend_api_key;
+    pwa_stack(mode)?
+        .configure(move |settings| settings.fusionauth_api_key = Some(api_key.as_str().into()))
         .start()
         .await
+}
+
+/// A system in `mode` whose backend serves the built PWA, to be adjusted and started.
+///
+/// # Errors
+/// When the PWA is not built.
+pub fn pwa_stack<'a>(mode: DeviceBinding) -> anyhow::Result<testkit::StackBuilder<'a>> {
+    Ok(Stack::builder()
+        .static_dir(dist_dir()?)
+        .device_binding(mode))
+}
+
+/// Two devices (browsers) of the demo user, both signed in to `stack`, live `story`; each
+/// one's final screen is kept as `<name>-a` and `<name>-b`, and both are closed whatever the
+/// outcome.
+///
+/// # Errors
+/// When a browser fails to start or close, or the story fails.
+pub async fn two_signed_in_devices(
+    stack: &Stack,
+    name: &str,
+    story: impl AsyncFnOnce(&Browser, &Browser) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (a, b) = (Browser::start().await?, Browser::start().await?);
+    let outcome = async {
+        a.sign_in(stack).await?;
+        b.sign_in(stack).await?;
+        story(&a, &b).await
+    }
+    .await;
+    let _ = a.screenshot(&format!("{name}-a")).await;
+    let _ = b.screenshot(&format!("{name}-b")).await;
+    a.close().await?;
+    b.close().await?;
+    outcome
 }
 
 /// The built PWA, or a clear error saying how to build it.
@@ -59,6 +99,11 @@ pub fn dist_dir() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(dist)
+}
+
+/// The CSS selector of `product_id`'s quantity on the cart page.
+pub fn quantity_of(product_id: &str) -> String {
+    format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
 }
 
 /// Headless Chromium driven through its own ChromeDriver process.
@@ -231,6 +276,20 @@ impl Browser {
         self.path_becomes("/").await?;
         self.element("#products li.product").await?;
         Ok(())
+    }
+
+    /// Workflow steps 1–5: signs the demo user in and adds the first product to the cart; returns
+    /// the product's id.
+    pub async fn sign_in_and_add_a_product(&self, stack: &Stack) -> anyhow::Result<String> {
+        self.sign_in(stack).await?;
+        self.add_first_product().await
+    }
+
+    /// Opens the cart from the menu and waits until it holds one of `product_id`.
+    pub async fn opens_the_cart_with_one(&self, product_id: &str) -> anyhow::Result<()> {
+        self.element("#nav-cart").await?.click().await?;
+        self.path_becomes("/cart").await?;
+        self.text_becomes(&quantity_of(product_id), "1").await
     }
 
     /// Adds the first product of the store page to the cart once, waits until the backend has

@@ -10,7 +10,7 @@
 
 use anyhow::{Context, ensure};
 use serde_json::{Value, json};
-use tests::{Browser, DeviceKey, Stack};
+use tests::{Browser, DeviceKey, Stack, quantity_of};
 
 /// An access token lives 300 s (Kickstart) and the backend allows 5 s of skew.
 const PAST_JWT_EXPIRY: u64 = 306;
@@ -120,10 +120,6 @@ async fn stored_jwt(browser: &Browser) -> anyhow::Result<String> {
         .to_owned())
 }
 
-fn quantity_of(product_id: &str) -> String {
-    format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
-}
-
 /// `GET /api/cart` from the test process (another device: no cookies, no browser) with the
 /// given headers; the status and whether a new JWT came back.
 async fn call_cart(stack: &Stack, headers: &[(&str, &str)]) -> anyhow::Result<(u16, bool)> {
@@ -156,8 +152,7 @@ macro_rules! story {
 story!(
     device_bound_steps_01_09_the_device_keeps_a_key_it_cannot_read_and_never_a_refresh_token,
     |stack, browser| {
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         let sign_in_refresh_token = sign_in_refresh_token(&browser).await?;
 
         let kept = kept_on_the_device(&browser).await?;
@@ -260,10 +255,8 @@ story!(
 story!(
     device_bound_steps_15_20_copied_tokens_and_captured_requests_fail_before_any_logout,
     |stack, browser| {
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
-        browser.element("#nav-cart").await?.click().await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
+        browser.opens_the_cart_with_one(&product).await?;
         let jwt = stored_jwt(&browser).await?;
 
         // A copied JWT with the thief's own key.
@@ -357,8 +350,7 @@ story!(
     device_bound_a_device_whose_clock_is_ten_minutes_behind_signs_in_and_refreshes,
     |stack, browser| {
         browser.skew_clock(-600).await?;
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         let asked = sniffed_requests(&browser).await?;
         ensure!(
             asked
@@ -429,8 +421,7 @@ story!(
     device_bound_two_tabs_share_the_key_refresh_once_and_sign_out_together,
     |stack, browser| {
         let refreshes = stack.count_refreshes().await?;
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         // The hand-off exchanged the sign-in refresh token once already.
         let at_sign_in = refreshes.settled(std::time::Duration::from_secs(1)).await;
         ensure!(at_sign_in == 1, "the hand-off refreshed {at_sign_in} times");

@@ -33,11 +33,10 @@ async fn service_worker_ready(browser: &Browser) -> anyhow::Result<()> {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()> {
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+tests::story!(
+    every_login_outcome_is_explained_beside_the_form,
+    tests::start_stack(),
+    |stack, browser| {
         browser.client.goto(&stack.url("/login")).await?;
         browser.element("#login-form").await?;
 
@@ -92,18 +91,12 @@ async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()
         );
         Ok(())
     }
-    .await;
-    // The final screen, kept for people to look at (and to see what went wrong).
-    let _ = browser.screenshot("pwa-login-outcomes").await;
-    browser.close().await?;
-    outcome
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> anyhow::Result<()> {
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+tests::story!(
+    a_two_factor_user_signs_in_with_the_code_from_their_authenticator,
+    tests::start_stack(),
+    |stack, browser| {
         stack
             .create_user(json!({
                 "email": "two-factor@example.com",
@@ -158,18 +151,12 @@ async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> 
         text_contains(&browser, ".greeting", "Tess").await?;
         Ok(())
     }
-    .await;
-    // The final screen, kept for people to look at (and to see what went wrong).
-    let _ = browser.screenshot("pwa-two-factor").await;
-    browser.close().await?;
-    outcome
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::Result<()> {
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+tests::story!(
+    the_session_lives_in_indexeddb_and_the_app_starts_offline,
+    tests::start_stack(),
+    |stack, browser| {
         browser.client.goto(&stack.url("/login")).await?;
         browser
             .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
@@ -232,9 +219,4 @@ async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::
         );
         Ok(())
     }
-    .await;
-    // The final screen, kept for people to look at (and to see what went wrong).
-    let _ = browser.screenshot("pwa-offline").await;
-    browser.close().await?;
-    outcome
-}
+);
