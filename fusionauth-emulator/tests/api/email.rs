@@ -225,6 +225,17 @@ async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
     (port, receiver)
 }
 
+/// `POST /api/user/forgot-password` for the demo user (the email goes out); asserts 200.
+async fn start_the_demo_users_reset(emulator: &TestEmulator) {
+    let response = emulator
+        .post_json(
+            "/api/user/forgot-password",
+            &json!({"loginId": emulator.email}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
 #[tokio::test]
 async fn a_tenant_with_an_smtp_host_gets_its_emails_delivered_over_smtp() {
     let (port, mut received) = smtp_sink().await;
@@ -235,13 +246,7 @@ async fn a_tenant_with_an_smtp_host_gets_its_emails_delivered_over_smtp() {
             "security": "NONE", "defaultFromEmail": "store@example.com"}}),
         )
         .await;
-    let response = emulator
-        .post_json(
-            "/api/user/forgot-password",
-            &json!({"loginId": emulator.email}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    start_the_demo_users_reset(&emulator).await;
     let data = received.recv().await.expect("a message");
     let unfolded = data.replace("=\n", "").replace("=3D", "=");
     assert!(data.contains("Subject: Reset your password"), "{data}");
@@ -261,13 +266,7 @@ async fn an_unreachable_smtp_host_is_recorded_and_the_workflow_still_starts() {
     emulator
         .patch_default_tenant(json!({"emailConfiguration": {"host": "127.0.0.1", "port": port}}))
         .await;
-    let response = emulator
-        .post_json(
-            "/api/user/forgot-password",
-            &json!({"loginId": emulator.email}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    start_the_demo_users_reset(&emulator).await;
     let messages = outbox(&emulator).await;
     assert_eq!(messages[0]["delivery"], "smtp-failed");
 }

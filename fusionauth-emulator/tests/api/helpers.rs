@@ -422,15 +422,19 @@ impl TestEmulator {
 
     /// `PATCH /api/tenant/{default tenant}` with `tenant`; asserts 200.
     pub async fn patch_default_tenant(&self, tenant: Value) {
-        let response = self
-            .admin(
-                reqwest::Method::PATCH,
-                &format!("/api/tenant/{}", variable("defaultTenantId")),
-            )
-            .json(&json!({ "tenant": tenant }))
-            .sent()
-            .await;
+        let response = self.try_patch_default_tenant(tenant).await;
         assert_eq!(response.status(), 200);
+    }
+
+    /// `PATCH /api/tenant/{default tenant}` with `tenant`: the answer, whatever it is.
+    pub async fn try_patch_default_tenant(&self, tenant: Value) -> reqwest::Response {
+        self.admin(
+            reqwest::Method::PATCH,
+            &format!("/api/tenant/{}", variable("defaultTenantId")),
+        )
+        .json(&json!({ "tenant": tenant }))
+        .sent()
+        .await
     }
 
     /// The emulator's clock (epoch ms).
@@ -444,6 +448,17 @@ impl TestEmulator {
             .expect("ms")
     }
 
+    /// The TOTP code of `base64_secret` at the emulator's clock.
+    pub async fn totp_now(&self, base64_secret: &str) -> String {
+        totp_code(base64_secret, self.now_millis().await / 1000)
+    }
+
+    /// The body of a store-application login's answer, whatever its status.
+    pub async fn login_body(&self, login_id: &str, password: &str) -> Value {
+        let response = self.login_as(login_id, password).await;
+        response.json().await.expect("JSON")
+    }
+
     /// Logs in with a store-application login request.
     pub async fn login_as(&self, login_id: &str, password: &str) -> reqwest::Response {
         self.post_json(
@@ -453,6 +468,11 @@ impl TestEmulator {
         .await
     }
 }
+
+/// The authenticator key of the two-factor tests, as FusionAuth documents it: `secret` standard
+/// Base64, and its Base32 twin `secretBase32Encoded` (what an authenticator app shows).
+pub const TOTP_SECRET: &str = "SGVsbG8h3q2+7w==";
+pub const TOTP_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
 
 /// RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30-second steps) at `unix_seconds` for a secret in
 /// FusionAuth's documented encoding (`twoFactor.methods[].secret`: standard Base64).

@@ -19,6 +19,30 @@ async fn generate(emulator: &TestEmulator, algorithm: &str) -> Value {
     response.json::<Value>().await.expect("JSON")["key"].clone()
 }
 
+/// Makes `key` the default tenant's access-token key and logs the demo user in; the login's
+/// JWT names the key and `algorithm`.
+async fn login_signed_with(emulator: &TestEmulator, key: &Value, algorithm: &str) -> Value {
+    emulator
+        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
+        .await;
+    let login = emulator.login().await;
+    let header = decode_part(login["token"].as_str().expect("token"), 0);
+    assert_eq!(header["alg"], algorithm);
+    assert_eq!(header["kid"], key["kid"]);
+    login
+}
+
+/// The JWT a refresh with the login's refresh token returns.
+async fn refreshed_jwt(emulator: &TestEmulator, login: &Value) -> String {
+    let refreshed: Value = emulator
+        .refresh_login(login)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    refreshed["token"].as_str().expect("token").to_owned()
+}
+
 async fn jwks(emulator: &TestEmulator) -> Vec<Value> {
     emulator
         .client
@@ -82,25 +106,13 @@ async fn an_rs256_key_signs_tokens_verifiable_with_its_rsa_jwk() {
     let key = generate(&emulator, "RS256").await;
     assert_eq!(key["type"], "RSA");
     assert_eq!(key["length"], 2048);
-    emulator
-        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
-        .await;
-    let login = emulator.login().await;
+    let login = login_signed_with(&emulator, &key, "RS256").await;
     let jwt = login["token"].as_str().expect("token");
-    let header = decode_part(jwt, 0);
-    assert_eq!(header["alg"], "RS256");
-    assert_eq!(header["kid"], key["kid"]);
     assert_eq!(emulator.verified_claims(jwt).await["sub"], emulator.user_id);
     assert_eq!(validate(&emulator, jwt).await, 200);
-    let refreshed: Value = emulator
-        .refresh_login(&login)
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    let refreshed = refreshed["token"].as_str().expect("token");
-    assert_eq!(decode_part(refreshed, 0)["alg"], "RS256");
-    emulator.verified_claims(refreshed).await;
+    let refreshed = refreshed_jwt(&emulator, &login).await;
+    assert_eq!(decode_part(&refreshed, 0)["alg"], "RS256");
+    emulator.verified_claims(&refreshed).await;
 }
 
 #[tokio::test]
@@ -108,14 +120,8 @@ async fn an_es256_key_signs_tokens_verifiable_with_its_p256_jwk() {
     let emulator = spawn_emulator().await;
     let key = generate(&emulator, "ES256").await;
     assert_eq!(key["type"], "EC");
-    emulator
-        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
-        .await;
-    let login = emulator.login().await;
+    let login = login_signed_with(&emulator, &key, "ES256").await;
     let jwt = login["token"].as_str().expect("token");
-    let header = decode_part(jwt, 0);
-    assert_eq!(header["alg"], "ES256");
-    assert_eq!(header["kid"], key["kid"]);
     let jwk = jwks(&emulator)
         .await
         .into_iter()
@@ -139,16 +145,8 @@ async fn an_es256_key_signs_tokens_verifiable_with_its_p256_jwk() {
         )
         .expect("the ES256 signature verifies with the JWK");
     assert_eq!(validate(&emulator, jwt).await, 200);
-    let refreshed: Value = emulator
-        .refresh_login(&login)
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    assert_eq!(
-        decode_part(refreshed["token"].as_str().expect("token"), 0)["alg"],
-        "ES256"
-    );
+    let refreshed = refreshed_jwt(&emulator, &login).await;
+    assert_eq!(decode_part(&refreshed, 0)["alg"], "ES256");
 }
 
 #[tokio::test]
@@ -163,12 +161,8 @@ async fn an_hs256_key_is_never_published_but_its_tokens_still_validate() {
                 .expect("the Key API returns the secret"),
         )
         .expect("base64");
-    emulator
-        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
-        .await;
-    let login = emulator.login().await;
+    let login = login_signed_with(&emulator, &key, "HS256").await;
     let jwt = login["token"].as_str().expect("token");
-    assert_eq!(decode_part(jwt, 0)["alg"], "HS256");
     let (signed, signature) = jwt.rsplit_once('.').expect("three parts");
     aws_lc_rs::hmac::verify(
         &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),

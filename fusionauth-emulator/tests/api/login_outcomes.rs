@@ -3,17 +3,14 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Sent, spawn_emulator, spawn_emulator_with_receiver, totp_code};
-
-/// The authenticator key as FusionAuth documents it: `secret` standard Base64, with
-/// `secretBase32Encoded` (what an authenticator app shows) beside it.
-const SECRET: &str = "SGVsbG8h3q2+7w==";
-const SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
+use crate::helpers::{
+    Sent, TOTP_SECRET, TOTP_SECRET_BASE32, spawn_emulator, spawn_emulator_with_receiver, totp_code,
+};
 
 fn two_factor_user(email: &str) -> Value {
     json!({"email": email, "password": "two-factor-pass",
-           "twoFactor": {"methods": [{"method": "authenticator", "secret": SECRET,
-                                      "secretBase32Encoded": SECRET_BASE32}]}})
+           "twoFactor": {"methods": [{"method": "authenticator", "secret": TOTP_SECRET,
+                                      "secretBase32Encoded": TOTP_SECRET_BASE32}]}})
 }
 
 #[tokio::test]
@@ -42,10 +39,10 @@ async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
         .await;
     let now = emulator.now_millis().await / 1000;
     let wrong_status = wrong.status();
-    if totp_code(SECRET, now) != "000000" {
+    if totp_code(TOTP_SECRET, now) != "000000" {
         assert_eq!(wrong_status, 421);
     }
-    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let code = emulator.totp_now(TOTP_SECRET).await;
     let response = emulator
         .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code,
                     "applicationId": emulator.application_id}))
@@ -78,13 +75,10 @@ async fn a_two_factor_id_expires_after_five_minutes_of_the_emulators_clock() {
         .register_user(two_factor_user("late@example.com"), true)
         .await;
     let body: Value = emulator
-        .login_as("late@example.com", "two-factor-pass")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .login_body("late@example.com", "two-factor-pass")
+        .await;
     emulator.advance_clock(301).await;
-    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let code = emulator.totp_now(TOTP_SECRET).await;
     let response = emulator
         .two_factor_login(&json!({"twoFactorId": body["twoFactorId"], "code": code}))
         .await;
@@ -122,7 +116,7 @@ async fn the_second_factor_comes_before_the_password_change() {
         .await;
     assert_eq!(response.status(), 242);
     let body: Value = response.json().await.expect("JSON");
-    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let code = emulator.totp_now(TOTP_SECRET).await;
     let response = emulator
         .two_factor_login(&json!({"twoFactorId": body["twoFactorId"], "code": code}))
         .await;
@@ -238,16 +232,8 @@ async fn failures_further_apart_than_the_reset_window_do_not_lock() {
 async fn a_lockout_naming_an_unknown_user_action_is_refused() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .admin(
-            reqwest::Method::PATCH,
-            &format!(
-                "/api/tenant/{}",
-                crate::helpers::variable("defaultTenantId")
-            ),
-        )
-        .json(&json!({"tenant": {"failedAuthenticationConfiguration":
-            {"userActionId": uuid::Uuid::new_v4().to_string()}}}))
-        .sent()
+        .try_patch_default_tenant(json!({"failedAuthenticationConfiguration":
+            {"userActionId": uuid::Uuid::new_v4().to_string()}}))
         .await;
     assert_eq!(response.status(), 400);
 }

@@ -351,12 +351,7 @@ async fn a_203_login_is_completed_with_its_change_password_id() {
 #[tokio::test]
 async fn a_signed_in_user_changes_the_password_with_the_current_one() {
     let (emulator, _) = with_user().await;
-    let login: Value = emulator
-        .login_as(EMAIL, OLD)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let login: Value = emulator.login_body(EMAIL, OLD).await;
     let jwt = login["token"].as_str().expect("token");
     let with_jwt = |body: Value| {
         emulator
@@ -407,12 +402,7 @@ async fn sessions_survive_a_change_when_the_tenant_does_not_revoke_on_password_c
         .patch_default_tenant(json!({"jwtConfiguration": {"refreshTokenRevocationPolicy":
             {"onPasswordChanged": false}}}))
         .await;
-    let login: Value = emulator
-        .login_as(EMAIL, OLD)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let login: Value = emulator.login_body(EMAIL, OLD).await;
     let id = change_password_id(&emulator).await;
     assert_eq!(change(&emulator, &id, NEW).await.status(), 200);
     let refresh = emulator.refresh_login(&login).await;
@@ -529,12 +519,7 @@ async fn a_password_change_tells_the_webhook_that_all_the_users_sessions_are_rev
 #[tokio::test]
 async fn a_signed_in_user_or_an_api_key_may_check_a_password_change() {
     let (emulator, _) = with_user().await;
-    let login: Value = emulator
-        .login_as(EMAIL, OLD)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let login: Value = emulator.login_body(EMAIL, OLD).await;
     let check = |request: reqwest::RequestBuilder| async move { request.sent().await.status() };
     let url = emulator.url("/api/user/change-password");
     let jwt = login["token"].as_str().expect("token");

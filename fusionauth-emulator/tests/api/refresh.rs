@@ -192,17 +192,9 @@ async fn concurrent_refreshes_on_a_database_file_also_converge() {
 async fn without_a_grace_period_exactly_one_concurrent_refresh_wins() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .admin(
-            reqwest::Method::PATCH,
-            &format!(
-                "/api/tenant/{}",
-                crate::helpers::variable("defaultTenantId")
-            ),
-        )
-        .json(&json!({"tenant": {"jwtConfiguration": {
+        .try_patch_default_tenant(json!({"jwtConfiguration": {
             "refreshTokenOneTimeUseConfiguration": {"gracePeriodInSeconds": 0},
-            "refreshTokenRevocationPolicy": {"onOneTimeTokenReuse": false}}}}))
-        .sent()
+            "refreshTokenRevocationPolicy": {"onOneTimeTokenReuse": false}}}))
         .await;
     assert_eq!(response.status(), 200);
     let login = emulator.login().await;

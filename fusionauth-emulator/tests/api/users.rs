@@ -56,11 +56,8 @@ async fn patch_applies_login_ids_and_password_removes_nulls_and_appends_arrays()
         )
         .await;
     let session: Value = emulator
-        .login_as("patch@example.com", "first-password")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .login_body("patch@example.com", "first-password")
+        .await;
     let response = patch_user(
         &emulator,
         &user_id,
@@ -159,11 +156,8 @@ async fn a_first_second_factor_revokes_the_sessions_when_on_multi_factor_enable(
         )
         .await;
     let session: Value = emulator
-        .login_as("kept@example.com", "kept-password")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .login_body("kept@example.com", "kept-password")
+        .await;
     assert_eq!(
         patch_user(&emulator, &kept, method.clone()).await.status(),
         200

@@ -9,17 +9,6 @@ use crate::helpers::{
     Sent, TestEmulator, WebhookReceiver, decode_part, spawn_emulator_with_receiver, variable,
 };
 
-async fn patch_tenant(emulator: &TestEmulator, tenant: Value) -> reqwest::Response {
-    emulator
-        .admin(
-            reqwest::Method::PATCH,
-            &format!("/api/tenant/{}", variable("defaultTenantId")),
-        )
-        .json(&json!({ "tenant": tenant }))
-        .sent()
-        .await
-}
-
 async fn create_webhook(emulator: &TestEmulator, webhook: Value) -> reqwest::Response {
     emulator
         .admin(reqwest::Method::POST, "/api/webhook")
@@ -39,12 +28,12 @@ async fn revoke_by_id(emulator: &TestEmulator, token_id: &str) -> reqwest::Respo
 }
 
 async fn set_revoke_transaction(emulator: &TestEmulator, transaction_type: &str) {
-    let response = patch_tenant(
-        emulator,
-        json!({"eventConfiguration": {"events": {"jwt.refresh-token.revoke":
+    let response = emulator
+        .try_patch_default_tenant(
+            json!({"eventConfiguration": {"events": {"jwt.refresh-token.revoke":
             {"enabled": true, "transactionType": transaction_type}}}}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -245,14 +234,12 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
         receiver.nothing_within(300).await,
         "events are off until the tenant enables them"
     );
-    let response = patch_tenant(
-        &emulator,
-        json!({"eventConfiguration": {"events": {
+    let response = emulator
+        .try_patch_default_tenant(json!({"eventConfiguration": {"events": {
             "user.login.success": {"enabled": true, "transactionType": "None"},
             "user.login.failed": {"enabled": true, "transactionType": "None"},
-            "jwt.refresh": {"enabled": true, "transactionType": "None"}}}}),
-    )
-    .await;
+            "jwt.refresh": {"enabled": true, "transactionType": "None"}}}}))
+        .await;
     assert_eq!(response.status(), 200);
 
     let login = emulator.login().await;
@@ -330,12 +317,10 @@ async fn a_failing_transactional_refresh_event_answers_504_and_does_not_rotate()
     )
     .await;
     assert_eq!(response.status(), 200);
-    let response = patch_tenant(
-        &emulator,
-        json!({"eventConfiguration": {"events": {
-            "jwt.refresh": {"enabled": true, "transactionType": "Any"}}}}),
-    )
-    .await;
+    let response = emulator
+        .try_patch_default_tenant(json!({"eventConfiguration": {"events": {
+            "jwt.refresh": {"enabled": true, "transactionType": "Any"}}}}))
+        .await;
     assert_eq!(response.status(), 200);
     let login = emulator.login().await;
     let token = login["refreshToken"].as_str().expect("rt");
@@ -367,12 +352,10 @@ async fn webhook_and_event_configuration_are_validated() {
     )
     .await;
     assert_eq!(response.status(), 400);
-    let response = patch_tenant(
-        &emulator,
-        json!({"eventConfiguration": {"events": {"jwt.refresh":
-            {"enabled": true, "transactionType": "Most"}}}}),
-    )
-    .await;
+    let response = emulator
+        .try_patch_default_tenant(json!({"eventConfiguration": {"events": {"jwt.refresh":
+            {"enabled": true, "transactionType": "Most"}}}}))
+        .await;
     assert_eq!(response.status(), 400);
     let response = emulator
         .admin(
