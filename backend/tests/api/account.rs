@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use shared::store::{ErrorCode, FieldErrors, SignUpResponse};
 
 use crate::helpers::{
-    API_KEY, APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, Sent, TENANT_ID, TestApp, error_code,
-    header, spawn_app, spawn_app_with,
+    API_KEY, APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, Sent, TENANT_ID, TestApp, assert_error,
+    error_code, header, spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_accounts() -> TestApp {
@@ -166,10 +166,7 @@ async fn the_client_cannot_choose_the_application_or_send_other_fields() {
     ];
     for body in bad {
         let response = post(&app, "/api/account", &body).await;
-        assert_eq!(
-            error_code(response, StatusCode::BAD_REQUEST).await,
-            ErrorCode::InvalidRequest
-        );
+        assert_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
     }
     assert!(fusionauth_user(&app, "x@example.com").await.is_none());
 }
@@ -186,10 +183,7 @@ async fn without_an_api_key_there_is_no_account_api() {
     ];
     for (path, body) in requests {
         let response = post(&app, path, &body).await;
-        assert_eq!(
-            error_code(response, StatusCode::NOT_FOUND).await,
-            ErrorCode::NotFound
-        );
+        assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     }
 }
 
@@ -217,10 +211,12 @@ async fn sign_ups_are_limited_per_address() {
             .is_ok_and(|s| (1..=31).contains(&s)),
         "{retry_after}"
     );
-    assert_eq!(
-        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
-        ErrorCode::TooManyRequests
-    );
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+    )
+    .await;
     assert!(
         fusionauth_user(&app, "limit2@example.com").await.is_none(),
         "not passed on"

@@ -10,8 +10,8 @@ use shared::store::{Cart, ErrorCode};
 
 use crate::forgery::decode_part;
 use crate::helpers::{
-    PAST_JWT_LIFETIME, Sent, TestApp, assert_session_expired, error_code, header, join_all,
-    quantities, spawn_app, spawn_app_with, spawn_app_with_kickstart,
+    PAST_JWT_LIFETIME, Sent, TestApp, assert_error, assert_session_expired, error_code, header,
+    join_all, quantities, spawn_app, spawn_app_with, spawn_app_with_kickstart,
 };
 
 #[tokio::test]
@@ -48,9 +48,7 @@ pub async fn check_expired_jwt_is_refreshed(app: &TestApp) {
     app.add_item(&session.jwt, "coffee-beans", 2).await;
 
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -120,19 +118,11 @@ async fn an_rs256_access_token_key_is_refused_and_never_refreshed_under_the_defa
     let session = app.login().await;
     assert_eq!(decode_part(&session.jwt, 0)["alg"], "RS256");
     let response = app.get_cart(&session.jwt, None).await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 0);
 }
 
@@ -172,13 +162,13 @@ async fn step_06_an_expired_jwt_without_refresh_token_asks_for_it_and_ends_nothi
         header(&response, "www-authenticate").as_deref(),
         Some(r#"Bearer error="invalid_token""#)
     );
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::RefreshRequired
-    );
-    let again = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    assert_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::RefreshRequired,
+    )
+    .await;
+    let again = app.get_cart_as(&session).await;
     assert_eq!(again.status(), StatusCode::OK);
     assert!(header(&again, NEW_ACCESS_TOKEN).is_some());
 }
@@ -188,9 +178,7 @@ async fn a_jwt_within_the_leeway_is_still_accepted_without_refresh() {
     let app = spawn_app().await;
     let session = app.login().await;
     app.clock.advance(Duration::from_secs(302)); // exp + 2 s, within the 5 s leeway
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
 }
@@ -228,13 +216,13 @@ async fn step_14_after_a_refused_refresh_logging_in_again_restores_the_cart() {
     let session = app.login().await;
     app.add_item(&session.jwt, "water-bottle", 1).await;
     app.advance_time(Duration::from_secs(8 * 24 * 3600)).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
-    );
+    let response = app.get_cart_as(&session).await;
+    assert_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::SessionExpired,
+    )
+    .await;
 
     let again = app.login().await;
     app.assert_cart(&again.jwt, &[("water-bottle", 1)]).await;
@@ -247,13 +235,13 @@ async fn a_jwt_expired_longer_than_a_refresh_token_lives_is_never_refreshed() {
     app.advance_time(Duration::from_secs(2 * 3600)).await;
     // With FusionAuth unreachable, any attempt to refresh would answer 503.
     app.stop_fusionauth();
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
-    );
+    let response = app.get_cart_as(&session).await;
+    assert_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::SessionExpired,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -271,10 +259,7 @@ async fn a_refresh_that_yields_another_users_jwt_is_refused_without_data() {
         .get_cart(&victim.jwt, mallory.refresh_token.as_deref())
         .await;
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
 }
 
 #[tokio::test]
@@ -283,9 +268,7 @@ async fn fusionauth_down_still_serves_valid_jwts_and_answers_503_to_refreshes() 
     let session = app.login().await;
     app.stop_fusionauth();
 
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -293,21 +276,19 @@ async fn fusionauth_down_still_serves_valid_jwts_and_answers_503_to_refreshes() 
     );
 
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(header(&response, "retry-after").as_deref(), Some("5"));
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::SERVICE_UNAVAILABLE).await,
-        ErrorCode::Unavailable
-    );
+    assert_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+    )
+    .await;
 
     // Not a logout: once FusionAuth is back, the same tokens refresh.
     app.start_fusionauth();
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
 }
@@ -345,9 +326,7 @@ async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
     }
 
     // A late arrival with the same stale tokens gets the same answer too.
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), first.1);
 }
@@ -402,9 +381,7 @@ async fn the_relay_counts_every_refresh_call_that_reaches_fusionauth() {
     let (first, second) = (app.login().await, app.login().await);
     app.advance_time(PAST_JWT_LIFETIME).await;
     for session in [&first, &second] {
-        let response = app
-            .get_cart(&session.jwt, Some(&session.refresh_token))
-            .await;
+        let response = app.get_cart_as(session).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 2);

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use shared::store::ErrorCode;
 
-use crate::helpers::{Sent, TestApp, error_code, quantities, spawn_app};
+use crate::helpers::{Sent, TestApp, assert_error, error_code, quantities, spawn_app};
 
 #[tokio::test]
 async fn bad_cart_requests_are_refused_and_change_nothing() {
@@ -175,8 +175,5 @@ async fn bad_input_without_a_jwt_is_401_first() {
         .body("{not json")
         .sent()
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 use shared::store::{Cart, ErrorCode};
 
 use crate::helpers::{
-    DEMO_USER_ID, Sent, TestApp, error_code, header, join_all, quantities, spawn_app,
+    DEMO_USER_ID, Sent, TestApp, assert_error, header, join_all, quantities, spawn_app,
 };
 
 #[tokio::test]
@@ -14,9 +14,7 @@ async fn step_04_05_a_valid_jwt_returns_the_users_cart() {
     let session = app.login().await;
     assert_eq!(session.user_id, DEMO_USER_ID);
 
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         header(&response, "cache-control").as_deref(),
@@ -120,10 +118,7 @@ async fn patching_a_line_that_is_not_in_the_cart_is_404() {
         .json(&json!({"quantity": 5}))
         .sent()
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
-        ErrorCode::NotFound
-    );
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     assert!(app.cart_of(&jwt).await.lines.is_empty());
 }
 

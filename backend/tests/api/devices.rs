@@ -8,8 +8,8 @@ use shared::store::{DeviceBinding, ErrorCode, SignedInDevices};
 
 use crate::device_client::{Device, await_answer, spawn_bound_app};
 use crate::helpers::{
-    API_KEY, BACKEND_API_KEY, Sent, Session, TestApp, assert_session_expired, error_code,
-    sid_omitted, spawn_app_on_postgres_with, spawn_app_with,
+    API_KEY, BACKEND_API_KEY, Sent, Session, TestApp, assert_error, assert_session_expired,
+    error_code, sid_omitted, spawn_app_on_postgres_with, spawn_app_with,
 };
 
 /// `off` mode with the least-privilege key.
@@ -234,16 +234,10 @@ async fn without_an_api_key_or_a_jwt_there_is_no_device_list() {
     let app = spawn_app_with(|settings| settings.device_binding = DeviceBinding::Off).await;
     let session = app.login().await;
     let response = bearer(&app, Method::GET, "/api/account/sessions", &session.jwt).await;
-    assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
-        ErrorCode::NotFound
-    );
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     let app = spawn_app_with_devices().await;
     let response = app.get("/api/account/sessions").await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
 }
 
 #[tokio::test]

@@ -13,8 +13,8 @@ use shared::headers::NEW_ACCESS_TOKEN;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    APPLICATION_ID, DEMO_USER_ID, PAST_JWT_LIFETIME, Sent, Session, TENANT_ID, TestApp, error_code,
-    header, spawn_app, spawn_app_with,
+    APPLICATION_ID, DEMO_USER_ID, PAST_JWT_LIFETIME, Sent, Session, TENANT_ID, TestApp,
+    assert_error, error_code, header, spawn_app, spawn_app_with,
 };
 
 pub fn b64(bytes: &[u8]) -> String {
@@ -293,10 +293,12 @@ async fn forged_tokens_are_refused_and_never_refreshed(app: TestApp) {
         .get_cart(&unknown_kid, Some(&victim.refresh_token))
         .await;
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::SERVICE_UNAVAILABLE).await,
-        ErrorCode::Unavailable
-    );
+    assert_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+    )
+    .await;
 
     // The stolen refresh token was never spent: the victim's own refresh still works.
     let response = app.get_cart_as(&victim).await;

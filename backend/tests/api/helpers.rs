@@ -350,6 +350,11 @@ pub async fn assert_session_expired(app: &TestApp, jwt: &str, refresh_token: Opt
     );
 }
 
+/// Asserts an error answer with `status` and `code`.
+pub async fn assert_error(response: Response, status: StatusCode, code: ErrorCode) {
+    assert_eq!(error_code(response, status).await, code);
+}
+
 /// Asserts an error answer and returns its code.
 pub async fn error_code(response: Response, status: StatusCode) -> ErrorCode {
     assert_eq!(response.status(), status);

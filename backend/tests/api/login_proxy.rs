@@ -8,7 +8,7 @@ use shared::store::ErrorCode;
 
 use crate::helpers::{
     APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID, Sent, TENANT_ID,
-    TestApp, error_code, header, spawn_app, spawn_app_with,
+    TestApp, assert_error, error_code, header, spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_login_proxy() -> TestApp {
@@ -85,10 +85,12 @@ async fn the_eleventh_login_attempt_in_a_minute_is_429_with_retry_after() {
         .parse()
         .expect("seconds");
     assert!((1..=7).contains(&retry_after), "{retry_after}");
-    assert_eq!(
-        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
-        ErrorCode::TooManyRequests
-    );
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -147,10 +149,7 @@ async fn the_proxy_pins_the_application_and_ignores_a_client_chosen_no_jwt() {
     assert_eq!(app.get_cart(&jwt, None).await.status(), StatusCode::OK);
 
     let response = proxied_login(&app, &json!(["not", "an", "object"])).await;
-    assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
-        ErrorCode::InvalidRequest
-    );
+    assert_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
 }
 
 async fn login_from(app: &TestApp, forwarded_for: &str) -> StatusCode {

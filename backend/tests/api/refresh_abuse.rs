@@ -7,7 +7,9 @@ use reqwest::StatusCode;
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
 use shared::store::ErrorCode;
 
-use crate::helpers::{PAST_JWT_LIFETIME, error_code, header, spawn_app, spawn_app_with};
+use crate::helpers::{
+    PAST_JWT_LIFETIME, assert_error, error_code, header, spawn_app, spawn_app_with,
+};
 
 /// Past the Kickstart's 10 s one-time-use grace period: a spent value is refused by then.
 const PAST_GRACE_PERIOD: Duration = Duration::from_secs(15);
@@ -69,9 +71,7 @@ async fn refreshes_past_the_per_user_limit_answer_429_without_asking_fusionauth(
     let sessions = [app.login().await, app.login().await, app.login().await];
     app.advance_time(PAST_JWT_LIFETIME).await;
     for session in &sessions[..2] {
-        let response = app
-            .get_cart(&session.jwt, Some(&session.refresh_token))
-            .await;
+        let response = app.get_cart_as(session).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
     let third = &sessions[2];
@@ -82,9 +82,11 @@ async fn refreshes_past_the_per_user_limit_answer_429_without_asking_fusionauth(
         .expect("seconds");
     assert!((1..=31).contains(&retry_after), "{retry_after}");
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
-        ErrorCode::TooManyRequests
-    );
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+    )
+    .await;
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 2);
 }
