@@ -267,11 +267,21 @@ impl Browser {
         Ok(())
     }
 
+    /// Opens the login form and submits `email` and `password` with it.
+    pub async fn log_in_from_the_form(
+        &self,
+        stack: &Stack,
+        email: &str,
+        password: &str,
+    ) -> anyhow::Result<()> {
+        self.client.goto(&stack.url("/login")).await?;
+        self.submit_login(email, password).await
+    }
+
     /// Workflow steps 1–3: signs the Kickstart's demo user in through the login form and waits
     /// for the store.
     pub async fn sign_in(&self, stack: &Stack) -> anyhow::Result<()> {
-        self.client.goto(&stack.url("/login")).await?;
-        self.submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+        self.log_in_from_the_form(stack, &stack.facts.demo_email, &stack.facts.demo_password)
             .await?;
         self.path_becomes("/").await?;
         self.element("#products li.product").await?;

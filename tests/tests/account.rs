@@ -48,6 +48,27 @@ async fn fill_in(browser: &Browser, fields: &[(&str, &str)], submit: &str) -> an
     Ok(())
 }
 
+/// Types `password` on the new-password form (a reset link's, or the one a 203 shows) and
+/// submits it.
+async fn choose_a_new_password(browser: &Browser, password: &str) -> anyhow::Result<()> {
+    fill_in(
+        browser,
+        &[("#new-password", password)],
+        "#new-password-submit",
+    )
+    .await
+}
+
+/// The page of a spent or expired link says so.
+async fn the_link_is_refused(browser: &Browser) -> anyhow::Result<()> {
+    browser
+        .text_becomes(
+            "#form-error",
+            "This link has expired or has already been used. Please ask for a new one.",
+        )
+        .await
+}
+
 async fn signed_in_to_the_store(browser: &Browser) -> anyhow::Result<()> {
     browser.path_becomes("/").await?;
     browser.element("#products li.product").await?;
@@ -120,9 +141,8 @@ tests::story!(
         .await?;
         browser.element("#verify-title").await?;
         // Signing in before verifying: 212, with "resend".
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login("nia@example.com", "a-long-enough-password")
+            .log_in_from_the_form(&stack, "nia@example.com", "a-long-enough-password")
             .await?;
         browser
             .text_becomes("#login-error", "Please verify your email address first.")
@@ -143,16 +163,10 @@ tests::story!(
             .await?;
         // The link is used up.
         browser.client.goto(&link).await?;
-        browser
-            .text_becomes(
-                "#form-error",
-                "This link has expired or has already been used. Please ask for a new one.",
-            )
-            .await?;
+        the_link_is_refused(&browser).await?;
 
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login("nia@example.com", "a-long-enough-password")
+            .log_in_from_the_form(&stack, "nia@example.com", "a-long-enough-password")
             .await?;
         signed_in_to_the_store(&browser).await
     }
@@ -185,34 +199,19 @@ tests::story!(
 
         let link = link_in_email(&stack, &email, "/password/change/").await?;
         browser.client.goto(&link).await?;
-        fill_in(&browser, &[("#new-password", "x")], "#new-password-submit").await?;
+        choose_a_new_password(&browser, "x").await?;
         let error = browser.element("#new-password-error").await?;
         eventually("the password rules are explained", || async {
             Ok((!error.text().await?.is_empty()).then_some(()))
         })
         .await?;
-        fill_in(
-            &browser,
-            &[("#new-password", "a-brand-new-password")],
-            "#new-password-submit",
-        )
-        .await?;
+        choose_a_new_password(&browser, "a-brand-new-password").await?;
         signed_in_to_the_store(&browser).await?;
 
         // The link is spent.
         browser.client.goto(&link).await?;
-        fill_in(
-            &browser,
-            &[("#new-password", "yet-another-password")],
-            "#new-password-submit",
-        )
-        .await?;
-        browser
-            .text_becomes(
-                "#form-error",
-                "This link has expired or has already been used. Please ask for a new one.",
-            )
-            .await?;
+        choose_a_new_password(&browser, "yet-another-password").await?;
+        the_link_is_refused(&browser).await?;
 
         // Signed out, the old password is refused and the new one works.
         browser.element("#logout").await?.click().await?;
@@ -239,19 +238,13 @@ tests::story!(
                 "passwordChangeRequired": true,
             }))
             .await?;
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login("must-change@example.com", "an-old-password")
+            .log_in_from_the_form(&stack, "must-change@example.com", "an-old-password")
             .await?;
         browser
             .text_becomes("#change-title", "Choose a new password")
             .await?;
-        fill_in(
-            &browser,
-            &[("#new-password", "a-fresh-password")],
-            "#new-password-submit",
-        )
-        .await?;
+        choose_a_new_password(&browser, "a-fresh-password").await?;
         signed_in_to_the_store(&browser).await
     }
 );
@@ -332,25 +325,14 @@ tests::story!(
         // The tenant's changePasswordIdTimeToLiveInSeconds is FusionAuth's default, 600 s.
         stack.travel(601).await?;
         browser.client.goto(&link).await?;
-        fill_in(
-            &browser,
-            &[("#new-password", "a-too-late-password")],
-            "#new-password-submit",
-        )
-        .await?;
-        browser
-            .text_becomes(
-                "#form-error",
-                "This link has expired or has already been used. Please ask for a new one.",
-            )
-            .await?;
+        choose_a_new_password(&browser, "a-too-late-password").await?;
+        the_link_is_refused(&browser).await?;
         ensure!(
             browser.stored_session().await?.is_none(),
             "nobody is signed in"
         );
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login(&email, &stack.facts.demo_password)
+            .log_in_from_the_form(&stack, &email, &stack.facts.demo_password)
             .await?;
         signed_in_to_the_store(&browser).await
     }

@@ -393,9 +393,8 @@ story!(
                 ] },
             }))
             .await?;
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login("two-factor@example.com", "two-factor-password")
+            .log_in_from_the_form(&stack, "two-factor@example.com", "two-factor-password")
             .await?;
         let code_input = browser.element("#two-factor-form #two-factor-code").await?;
         code_input
@@ -493,9 +492,8 @@ async fn device_bound_a_refused_hand_off_keeps_nothing_on_the_device_and_says_so
     let browser = Browser::start().await?;
     let outcome = async {
         sniff(&browser).await?;
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+            .log_in_from_the_form(&stack, &stack.facts.demo_email, &stack.facts.demo_password)
             .await?;
         browser
             .text_becomes(

@@ -108,9 +108,8 @@ tests::story!(
                 ] },
             }))
             .await?;
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login("two-factor@example.com", "two-factor-password")
+            .log_in_from_the_form(&stack, "two-factor@example.com", "two-factor-password")
             .await?;
 
         let code_input = browser.element("#two-factor-form #two-factor-code").await?;
@@ -157,9 +156,8 @@ tests::story!(
     the_session_lives_in_indexeddb_and_the_app_starts_offline,
     tests::start_stack(),
     |stack, browser| {
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+            .log_in_from_the_form(&stack, &stack.facts.demo_email, &stack.facts.demo_password)
             .await?;
         browser.path_becomes("/").await?;
         browser.element("#products li.product").await?;
