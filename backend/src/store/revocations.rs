@@ -143,35 +143,41 @@ pub async fn load_revocations(
     pool: &AnyPool,
     now_millis: i64,
 ) -> Result<StoredRevocations, sqlx::Error> {
-    let sessions: Vec<(String,)> =
-        sqlx::query_as("SELECT sid FROM revoked_sessions WHERE expires_at >= $1")
-            .bind(now_millis)
-            .fetch_all(pool)
-            .await?;
-    let users: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT issuer, subject, revoked_before FROM revoked_users WHERE expires_at >= $1",
+    let sessions: Vec<(String,)> = in_force(pool, "sid", "revoked_sessions", now_millis).await?;
+    let cut = "issuer, subject, revoked_before";
+    let users = in_force(pool, cut, "revoked_users", now_millis).await?;
+    let applications = in_force(
+        pool,
+        "application_id, revoked_before",
+        "revoked_applications",
+        now_millis,
     )
-    .bind(now_millis)
-    .fetch_all(pool)
     .await?;
-    let applications: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT application_id, revoked_before FROM revoked_applications WHERE expires_at >= $1",
-    )
-    .bind(now_millis)
-    .fetch_all(pool)
-    .await?;
-    let user_sessions: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT issuer, subject, revoked_before FROM revoked_user_sessions WHERE expires_at >= $1",
-    )
-    .bind(now_millis)
-    .fetch_all(pool)
-    .await?;
+    let user_sessions = in_force(pool, cut, "revoked_user_sessions", now_millis).await?;
     Ok(StoredRevocations {
         sessions: sessions.into_iter().map(|(sid,)| sid).collect(),
         users,
         applications,
         user_sessions,
     })
+}
+
+/// `columns` of the rows of `table` still in force at `now_millis`.
+async fn in_force<T>(
+    pool: &AnyPool,
+    columns: &str,
+    table: &str,
+    now_millis: i64,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(&format!(
+        "SELECT {columns} FROM {table} WHERE expires_at >= $1"
+    ))
+    .bind(now_millis)
+    .fetch_all(pool)
+    .await
 }
 
 /// Forgets revocations that expired before `now_millis`; returns how many.
