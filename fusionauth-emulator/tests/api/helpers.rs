@@ -101,6 +101,17 @@ async fn spawn_emulator_with_kickstart(database_url: &str, kickstart: Kickstart)
     spawn_emulator_configured(database_url, kickstart, |_| {}).await
 }
 
+/// Settings of an emulator on a free loopback port with an in-memory database and `kickstart`;
+/// no test hooks.
+pub fn settings_with(kickstart: Option<Kickstart>) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database_url: "sqlite::memory:".into(),
+        kickstart,
+        ..Settings::default()
+    }
+}
+
 /// Spawns the emulator with the project's Kickstart and `configure`d settings.
 pub async fn spawn_emulator_with_settings(configure: impl FnOnce(&mut Settings)) -> TestEmulator {
     let kickstart = Kickstart::from_path(KICKSTART.as_ref()).expect("kickstart parses");
@@ -118,11 +129,9 @@ async fn spawn_emulator_configured(
             .try_init();
     }
     let mut settings = Settings {
-        listen: "127.0.0.1:0".parse().expect("address"),
         database_url: database_url.to_owned(),
-        kickstart: Some(kickstart),
         test_hooks: true,
-        ..Settings::default()
+        ..settings_with(Some(kickstart))
     };
     configure(&mut settings);
     let application = Application::build(settings).await.expect("emulator builds");
