@@ -141,22 +141,28 @@ async fn send(emulator: &TestEmulator, path: &str, body: &Value) -> (u16, Value)
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// `POST /api/webauthn/register/start` for a bootstrap passkey named "Phone" of `user_id`.
+async fn start_registration(emulator: &TestEmulator, user_id: &str) -> (u16, Value) {
+    let body = json!({"userId": user_id, "displayName": "Phone", "workflow": "bootstrap"});
+    send(emulator, "/api/webauthn/register/start", &body).await
+}
+
+/// `POST /api/webauthn/register/complete` with `credential` for `user_id`.
+async fn complete_registration(
+    emulator: &TestEmulator,
+    user_id: &str,
+    credential: &Value,
+) -> (u16, Value) {
+    let body = json!({"userId": user_id, "credential": credential});
+    send(emulator, "/api/webauthn/register/complete", &body).await
+}
+
 /// Registers the authenticator's passkey for `user_id`; returns the stored credential.
 async fn register(emulator: &TestEmulator, authenticator: &Authenticator, user_id: &str) -> Value {
-    let (status, start) = send(
-        emulator,
-        "/api/webauthn/register/start",
-        &json!({"userId": user_id, "displayName": "Phone", "workflow": "bootstrap"}),
-    )
-    .await;
+    let (status, start) = start_registration(emulator, user_id).await;
     assert_eq!(status, 200, "{start}");
     let credential = authenticator.create(&start["options"]);
-    let (status, body) = send(
-        emulator,
-        "/api/webauthn/register/complete",
-        &json!({"userId": user_id, "credential": credential}),
-    )
-    .await;
+    let (status, body) = complete_registration(emulator, user_id, &credential).await;
     assert_eq!(status, 200, "{body}");
     body["credential"].clone()
 }
@@ -186,12 +192,7 @@ async fn stored(emulator: &TestEmulator, id: &str) -> Value {
 async fn a_passkey_registered_after_start_signs_the_user_in_like_a_password_login() {
     let emulator = passkey_emulator().await;
     let mut phone = Authenticator::new(7);
-    let (status, start) = send(
-        &emulator,
-        "/api/webauthn/register/start",
-        &json!({"userId": emulator.user_id, "displayName": "Phone", "workflow": "bootstrap"}),
-    )
-    .await;
+    let (status, start) = start_registration(&emulator, &emulator.user_id).await;
     assert_eq!(status, 200);
     let options = &start["options"];
     assert_eq!(options["rp"], json!({"id": RP_ID, "name": "Store"}));
@@ -255,29 +256,14 @@ async fn a_registration_with_an_unknown_or_expired_challenge_is_refused_and_stor
     let emulator = passkey_emulator().await;
     let phone = Authenticator::new(9);
     let forged = phone.create(&json!({"challenge": b64(&[1; 32])}));
-    let (status, body) = send(
-        &emulator,
-        "/api/webauthn/register/complete",
-        &json!({"userId": emulator.user_id, "credential": forged}),
-    )
-    .await;
+    let (status, body) = complete_registration(&emulator, &emulator.user_id, &forged).await;
     assert_eq!(status, 400);
     assert_eq!(body["generalErrors"][0]["code"], "[WebAuthnFailed]");
 
-    let (_, start) = send(
-        &emulator,
-        "/api/webauthn/register/start",
-        &json!({"userId": emulator.user_id, "displayName": "Phone", "workflow": "bootstrap"}),
-    )
-    .await;
+    let (_, start) = start_registration(&emulator, &emulator.user_id).await;
     emulator.advance_clock(181).await;
     let late = phone.create(&start["options"]);
-    let (status, _) = send(
-        &emulator,
-        "/api/webauthn/register/complete",
-        &json!({"userId": emulator.user_id, "credential": late}),
-    )
-    .await;
+    let (status, _) = complete_registration(&emulator, &emulator.user_id, &late).await;
     assert_eq!(status, 400);
     let listed = emulator
         .get_json_with_key(&format!("/api/webauthn?userId={}", emulator.user_id))
