@@ -42,19 +42,9 @@ async fn step_05_cart_changes_answer_the_whole_cart() {
 pub async fn check_cart_changes(app: &TestApp) {
     let jwt = app.login().await.jwt;
 
-    let added: Cart = app
-        .add_item(&jwt, "notebook", 2)
-        .await
-        .json()
-        .await
-        .expect("cart");
+    let added: Cart = app.cart_after_adding(&jwt, "notebook", 2).await;
     assert_eq!(quantities(&added), [("notebook".to_owned(), 2)]);
-    let added: Cart = app
-        .add_item(&jwt, "pour-over", 1)
-        .await
-        .json()
-        .await
-        .expect("cart");
+    let added: Cart = app.cart_after_adding(&jwt, "pour-over", 1).await;
     assert_eq!(
         quantities(&added),
         [("notebook".to_owned(), 2), ("pour-over".to_owned(), 1)]
@@ -63,12 +53,7 @@ pub async fn check_cart_changes(app: &TestApp) {
     assert_eq!(added.total, 2 * 1200 + 3200);
     assert_eq!(added.lines[0].line_total, 2400);
 
-    let again: Cart = app
-        .add_item(&jwt, "notebook", 98)
-        .await
-        .json()
-        .await
-        .expect("cart");
+    let again: Cart = app.cart_after_adding(&jwt, "notebook", 98).await;
     assert_eq!(
         quantities(&again)[0],
         ("notebook".to_owned(), 99),

@@ -232,6 +232,13 @@ impl TestApp {
             .await
     }
 
+    /// The session's cart call answers 200 with a new JWT: its refresh token still refreshes.
+    pub async fn assert_the_refresh_works(&self, session: &Session) {
+        let response = self.get_cart_as(session).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(header(&response, shared::headers::NEW_ACCESS_TOKEN).is_some());
+    }
+
     pub async fn get_cart(&self, jwt: &str, refresh_token: Option<&str>) -> Response {
         let mut request = self.client.get(self.url("/api/cart")).bearer_auth(jwt);
         if let Some(token) = refresh_token {
@@ -298,6 +305,12 @@ impl TestApp {
             .json(&json!({"productId": product_id, "quantity": quantity}))
             .sent()
             .await
+    }
+
+    /// Adds `quantity` of `product_id` to the cart of `jwt`'s owner; the cart the answer shows.
+    pub async fn cart_after_adding(&self, jwt: &str, product_id: &str, quantity: i64) -> Cart {
+        let response = self.add_item(jwt, product_id, quantity).await;
+        response.json().await.expect("cart")
     }
 
     /// The cart of `jwt`'s owner holds exactly these `(product, quantity)` lines, in order.
