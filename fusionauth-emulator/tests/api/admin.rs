@@ -78,8 +78,7 @@ async fn registration_validates_email_and_password_then_the_new_user_can_log_in(
         "the default role"
     );
     let login = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": "new@example.com", "password": "long-enough",
                     "applicationId": emulator.application_id}),
         )

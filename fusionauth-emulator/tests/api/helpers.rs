@@ -181,12 +181,7 @@ impl TestEmulator {
 
     /// Logs the demo user in to the store application.
     pub async fn login(&self) -> Value {
-        let response = self
-            .post_json(
-                "/api/login",
-                &json!({"loginId": self.email, "password": self.password, "applicationId": self.application_id}),
-            )
-            .await;
+        let response = self.login_as(&self.email, &self.password).await;
         assert_eq!(response.status(), 200);
         response.json().await.expect("login JSON")
     }
@@ -200,6 +195,11 @@ impl TestEmulator {
     pub async fn refresh_login(&self, login: &Value) -> reqwest::Response {
         let refresh_token = login["refreshToken"].as_str().expect("a refresh token");
         self.refresh(refresh_token).await
+    }
+
+    /// `POST /api/login` with `body`.
+    pub async fn login_with(&self, body: &Value) -> reqwest::Response {
+        self.post_json("/api/login", body).await
     }
 
     /// `POST /api/two-factor/login` with `body`.
@@ -470,11 +470,9 @@ impl TestEmulator {
 
     /// Logs in with a store-application login request.
     pub async fn login_as(&self, login_id: &str, password: &str) -> reqwest::Response {
-        self.post_json(
-            "/api/login",
-            &json!({"loginId": login_id, "password": password, "applicationId": self.application_id}),
-        )
-        .await
+        let body = json!({"loginId": login_id, "password": password,
+                          "applicationId": self.application_id});
+        self.login_with(&body).await
     }
 }
 

@@ -10,8 +10,7 @@ use crate::helpers::{
 async fn login_returns_a_token_a_refresh_token_and_the_user_without_password_data() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email, "password": emulator.password,
                     "applicationId": emulator.application_id}),
         )
@@ -40,10 +39,7 @@ async fn login_returns_a_token_a_refresh_token_and_the_user_without_password_dat
     assert_eq!(user.registrations[0].roles, vec!["customer".to_owned()]);
     assert!(user.last_login_instant.is_some());
     let without_application = emulator
-        .post_json(
-            "/api/login",
-            &json!({"loginId": emulator.email, "password": emulator.password}),
-        )
+        .login_with(&json!({"loginId": emulator.email, "password": emulator.password}))
         .await;
     assert_eq!(
         without_application.status(),
@@ -119,11 +115,8 @@ async fn a_wrong_password_or_unknown_user_gets_404_with_an_empty_body_and_no_con
         ("SHOPPER@example.com ", "store-demo-pass"),
     ] {
         let response = emulator
-            .post_json(
-                "/api/login",
-                &json!({"loginId": login_id, "password": password,
-                        "applicationId": emulator.application_id}),
-            )
+            .login_with(&json!({"loginId": login_id, "password": password,
+                        "applicationId": emulator.application_id}))
             .await;
         assert_eq!(response.status(), 404, "{login_id}/{password}");
         assert!(response.headers().get("content-type").is_none());
@@ -136,8 +129,7 @@ async fn a_wrong_password_or_unknown_user_gets_404_with_an_empty_body_and_no_con
 async fn the_email_is_matched_case_insensitively() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email.to_uppercase(), "password": emulator.password,
                     "applicationId": emulator.application_id}),
         )
@@ -149,8 +141,7 @@ async fn the_email_is_matched_case_insensitively() {
 async fn blank_login_id_and_password_get_400_field_errors() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": " ", "password": "", "applicationId": emulator.application_id}),
         )
         .await;
@@ -237,8 +228,7 @@ async fn login_to_an_application_the_user_is_not_registered_to_gets_202_without_
 async fn no_jwt_login_returns_the_user_without_tokens_or_cookies() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email, "password": emulator.password,
                     "applicationId": emulator.application_id, "noJWT": true}),
         )
@@ -255,8 +245,7 @@ async fn no_jwt_login_returns_the_user_without_tokens_or_cookies() {
 async fn login_metadata_device_is_stored_on_the_refresh_token() {
     let emulator = spawn_emulator().await;
     let login: Value = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email, "password": emulator.password,
                     "applicationId": emulator.application_id,
                     "metaData": {"device": {"name": "Ana's Pixel", "type": "MOBILE"}}}),
@@ -286,11 +275,8 @@ async fn a_deactivated_user_gets_423_without_a_body_even_with_the_right_password
     assert_eq!(response.status(), 200);
     for password in ["long-enough", "wrong-password"] {
         let response = emulator
-            .post_json(
-                "/api/login",
-                &json!({"loginId": "gone@example.com", "password": password,
-                        "applicationId": emulator.application_id}),
-            )
+            .login_with(&json!({"loginId": "gone@example.com", "password": password,
+                        "applicationId": emulator.application_id}))
             .await;
         assert_eq!(response.status(), 423);
         assert!(response.headers().get("content-type").is_none());

@@ -537,10 +537,7 @@ async fn a_signed_in_user_or_an_api_key_may_check_a_password_change() {
 
 async fn login_with_one_time_password(emulator: &TestEmulator, value: &str) -> reqwest::Response {
     emulator
-        .post_json(
-            "/api/login",
-            &json!({"oneTimePassword": value, "applicationId": emulator.application_id}),
-        )
+        .login_with(&json!({"oneTimePassword": value, "applicationId": emulator.application_id}))
         .await
 }
 

@@ -332,10 +332,7 @@ async fn application_with(
         .await;
     assert_eq!(response.status(), 200);
     let login: Value = emulator
-        .post_json(
-            "/api/login",
-            &json!({"loginId": email, "password": "long-enough", "applicationId": id}),
-        )
+        .login_with(&json!({"loginId": email, "password": "long-enough", "applicationId": id}))
         .await
         .json()
         .await

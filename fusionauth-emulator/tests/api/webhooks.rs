@@ -266,8 +266,7 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
     assert_eq!(event["userId"], emulator.user_id);
 
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email, "password": "wrong-password",
                     "applicationId": emulator.application_id}),
         )
