@@ -128,27 +128,21 @@ async fn a_replayed_proof_is_refused() {
     let (device, _) = Device::sign_in(&app).await;
     let url = app.url("/api/cart");
     let proof = device.key.proof("GET", &url, &device.jwt, None);
-    let first = send_raw(
-        &app,
-        &device.base,
-        Method::GET,
-        "/api/cart",
-        &device.jwt,
-        &proof,
-        None,
-    )
-    .await;
+    let send = || {
+        let base = &device.base;
+        send_raw(
+            &app,
+            base,
+            Method::GET,
+            "/api/cart",
+            &device.jwt,
+            &proof,
+            None,
+        )
+    };
+    let first = send().await;
     assert_eq!(first.status, StatusCode::OK);
-    let again = send_raw(
-        &app,
-        &device.base,
-        Method::GET,
-        "/api/cart",
-        &device.jwt,
-        &proof,
-        None,
-    )
-    .await;
+    let again = send().await;
     again.assert_refused(
         "invalid_dpop_proof",
         ErrorCode::InvalidDpopProof,
