@@ -1,3 +1,4 @@
+// Over 500 lines: the one harness, with the Browser steps every story shares.
 //! Harness for the end-to-end tests: the workspace's one system builder ([`Stack`], from
 //! `testkit`: the real FusionAuth emulator and the real backend on free ports) with the backend
 //! serving the built PWA, driven by headless Chromium through ChromeDriver ([`Browser`]).
