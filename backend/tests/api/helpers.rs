@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-use shared::fusionauth::{LoginRequest, LoginResponse};
+use shared::fusionauth::{
+    LoginRequest, LoginResponse, NewRegistration, NewUser, RegistrationRequest,
+};
 use shared::store::{ApiError, Cart, ErrorCode};
 use testkit::{Relay, Stack};
 
@@ -162,15 +164,7 @@ impl TestApp {
 
     pub async fn login_to(&self, application_id: &str) -> Session {
         let response = self
-            .client
-            .post(format!("{}/api/login", self.fusionauth_url))
-            .json(&LoginRequest {
-                login_id: DEMO_EMAIL.to_owned(),
-                password: DEMO_PASSWORD.to_owned(),
-                application_id: Some(application_id.to_owned()),
-                ..LoginRequest::default()
-            })
-            .sent()
+            .fusionauth_login(DEMO_EMAIL, DEMO_PASSWORD, application_id)
             .await;
         assert_eq!(response.status(), StatusCode::OK, "demo user logs in");
         let body: LoginResponse = response.json().await.expect("login body");
@@ -181,6 +175,25 @@ impl TestApp {
             false => assert_eq!(sid.as_str(), Some(session.refresh_token_id.as_str())),
         }
         session
+    }
+
+    /// `POST /api/login` at FusionAuth, as the PWA sends it.
+    async fn fusionauth_login(
+        &self,
+        login_id: &str,
+        password: &str,
+        application_id: &str,
+    ) -> Response {
+        self.client
+            .post(format!("{}/api/login", self.fusionauth_url))
+            .json(&LoginRequest {
+                login_id: login_id.to_owned(),
+                password: password.to_owned(),
+                application_id: Some(application_id.to_owned()),
+                ..LoginRequest::default()
+            })
+            .sent()
+            .await
     }
 
     /// Moves both the backend's and FusionAuth's clocks forward.
@@ -267,22 +280,23 @@ impl TestApp {
     /// Registers a new user to the store through FusionAuth's Registration API and logs them
     /// in, as [`Self::login`] does for the demo user.
     pub async fn register_and_login(&self, email: &str, password: &str) -> LoginResponse {
-        self.admin(
-            reqwest::Method::POST,
-            "/api/user/registration",
-            json!({
-                "user": {"email": email, "password": password},
-                "registration": {"applicationId": APPLICATION_ID},
-                "skipVerification": true
+        let registration = RegistrationRequest {
+            user: Some(NewUser {
+                email: Some(email.to_owned()),
+                password: password.to_owned(),
+                ..NewUser::default()
             }),
-        )
-        .await;
-        let response = self
-            .client
-            .post(format!("{}/api/login", self.fusionauth_url))
-            .json(&json!({"loginId": email, "password": password, "applicationId": APPLICATION_ID}))
-            .sent()
+            registration: NewRegistration {
+                application_id: APPLICATION_ID.to_owned(),
+                ..NewRegistration::default()
+            },
+            skip_verification: Some(true),
+            ..RegistrationRequest::default()
+        };
+        let body = serde_json::to_value(&registration).expect("a registration request");
+        self.admin(reqwest::Method::POST, "/api/user/registration", body)
             .await;
+        let response = self.fusionauth_login(email, password, APPLICATION_ID).await;
         assert_eq!(response.status(), StatusCode::OK, "{email} logs in");
         response.json().await.expect("login body")
     }
