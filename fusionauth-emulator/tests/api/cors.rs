@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Sent, spawn_emulator, variable};
+use crate::helpers::{Sent, TestEmulator, spawn_emulator, variable};
 
 #[tokio::test]
 async fn a_preflight_from_the_store_origin_for_a_json_post_is_allowed() {
@@ -67,10 +67,9 @@ async fn a_preflight_from_another_origin_or_for_another_method_is_forbidden() {
     }
 }
 
-#[tokio::test]
-async fn a_cross_origin_login_from_the_store_carries_allow_origin_and_exposed_headers() {
-    let emulator = spawn_emulator().await;
-    let response = emulator
+/// The demo user's login, sent from the store's origin.
+async fn login_from_the_store(emulator: &TestEmulator) -> reqwest::Response {
+    emulator
         .client
         .post(emulator.url("/api/login"))
         .header("Origin", variable("storeOrigin"))
@@ -79,7 +78,13 @@ async fn a_cross_origin_login_from_the_store_carries_allow_origin_and_exposed_he
                       "applicationId": emulator.application_id}),
         )
         .sent()
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn a_cross_origin_login_from_the_store_carries_allow_origin_and_exposed_headers() {
+    let emulator = spawn_emulator().await;
+    let response = login_from_the_store(&emulator).await;
     assert_eq!(response.status(), 200);
     let headers = response.headers();
     assert_eq!(
@@ -99,16 +104,7 @@ async fn cors_headers_disappear_once_cors_is_disabled() {
         .sent()
         .await;
     assert_eq!(response.status(), 200);
-    let response = emulator
-        .client
-        .post(emulator.url("/api/login"))
-        .header("Origin", variable("storeOrigin"))
-        .json(
-            &json!({"loginId": emulator.email, "password": emulator.password,
-                      "applicationId": emulator.application_id}),
-        )
-        .sent()
-        .await;
+    let response = login_from_the_store(&emulator).await;
     assert_eq!(response.status(), 200);
     assert!(
         response

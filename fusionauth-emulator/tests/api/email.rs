@@ -29,21 +29,23 @@ async fn emailed_verification_id(emulator: &TestEmulator) -> String {
         .to_owned()
 }
 
-async fn gated_emulator(strategy: &str) -> TestEmulator {
+/// An emulator whose tenant verifies emails with `strategy` and gates unverified users, with a
+/// new, unverified user ([`EMAIL`], [`PASSWORD`]); and the user's id.
+async fn gated_emulator_with_user(strategy: &str) -> (TestEmulator, String) {
     let emulator = spawn_emulator().await;
     emulator
         .patch_default_tenant(json!({"emailConfiguration": {"verifyEmail": true,
             "verificationStrategy": strategy, "unverified": {"behavior": "Gated"}}}))
         .await;
-    emulator
+    let user_id = emulator
+        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
+        .await;
+    (emulator, user_id)
 }
 
 #[tokio::test]
 async fn a_new_user_gets_a_verification_email_and_signs_in_once_verified() {
-    let emulator = gated_emulator("ClickableLink").await;
-    emulator
-        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
-        .await;
+    let (emulator, _) = gated_emulator_with_user("ClickableLink").await;
     let messages = outbox(&emulator).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["template"], "EmailVerification");
@@ -72,10 +74,7 @@ async fn a_new_user_gets_a_verification_email_and_signs_in_once_verified() {
 
 #[tokio::test]
 async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
-    let emulator = gated_emulator("ClickableLink").await;
-    emulator
-        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
-        .await;
+    let (emulator, _) = gated_emulator_with_user("ClickableLink").await;
     let first = emailed_verification_id(&emulator).await;
     let response = emulator
         .client
@@ -122,10 +121,7 @@ async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
 
 #[tokio::test]
 async fn the_form_field_strategy_needs_the_emailed_code() {
-    let emulator = gated_emulator("FormField").await;
-    emulator
-        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
-        .await;
+    let (emulator, _) = gated_emulator_with_user("FormField").await;
     let response = emulator
         .admin(
             Method::PUT,
@@ -273,10 +269,7 @@ async fn an_unreachable_smtp_host_is_recorded_and_the_workflow_still_starts() {
 
 #[tokio::test]
 async fn a_verification_id_is_refused_once_the_tenant_stops_verifying_emails() {
-    let emulator = gated_emulator("ClickableLink").await;
-    let user_id = emulator
-        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
-        .await;
+    let (emulator, user_id) = gated_emulator_with_user("ClickableLink").await;
     let id = emailed_verification_id(&emulator).await;
     emulator
         .patch_default_tenant(json!({"emailConfiguration": {"verifyEmail": false}}))

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Sent, TOTP_SECRET, TOTP_SECRET_BASE32, spawn_emulator, spawn_emulator_with_receiver, totp_code,
+    Sent, TOTP_SECRET, TOTP_SECRET_BASE32, TestEmulator, spawn_emulator,
+    spawn_emulator_with_receiver, totp_code,
 };
 
 fn two_factor_user(email: &str) -> Value {
@@ -13,15 +14,26 @@ fn two_factor_user(email: &str) -> Value {
                                       "secretBase32Encoded": TOTP_SECRET_BASE32}]}})
 }
 
+/// Registers `user` (verified) and logs in with its password: the user's id and the answer.
+async fn first_step(emulator: &TestEmulator, user: Value) -> (String, reqwest::Response) {
+    let email = user["email"].as_str().expect("an email").to_owned();
+    let password = user["password"].as_str().expect("a password").to_owned();
+    let user_id = emulator.register_user(user, true).await;
+    (user_id, emulator.login_as(&email, &password).await)
+}
+
+/// `POST /api/two-factor/login` for `two_factor_id` with the authenticator's current code.
+async fn second_step(emulator: &TestEmulator, two_factor_id: &Value) -> reqwest::Response {
+    let code = emulator.totp_now(TOTP_SECRET).await;
+    emulator
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code}))
+        .await
+}
+
 #[tokio::test]
 async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
     let emulator = spawn_emulator().await;
-    let user_id = emulator
-        .register_user(two_factor_user("totp@example.com"), true)
-        .await;
-    let response = emulator
-        .login_as("totp@example.com", "two-factor-pass")
-        .await;
+    let (user_id, response) = first_step(&emulator, two_factor_user("totp@example.com")).await;
     assert_eq!(response.status(), 242);
     let body: Value = response.json().await.expect("JSON");
     assert!(body.get("token").is_none() && body.get("refreshToken").is_none());
@@ -71,33 +83,19 @@ async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
 #[tokio::test]
 async fn a_two_factor_id_expires_after_five_minutes_of_the_emulators_clock() {
     let emulator = spawn_emulator().await;
-    emulator
-        .register_user(two_factor_user("late@example.com"), true)
-        .await;
-    let body: Value = emulator
-        .login_body("late@example.com", "two-factor-pass")
-        .await;
+    let (_, response) = first_step(&emulator, two_factor_user("late@example.com")).await;
+    let body: Value = response.json().await.expect("JSON");
     emulator.advance_clock(301).await;
-    let code = emulator.totp_now(TOTP_SECRET).await;
-    let response = emulator
-        .two_factor_login(&json!({"twoFactorId": body["twoFactorId"], "code": code}))
-        .await;
+    let response = second_step(&emulator, &body["twoFactorId"]).await;
     assert_eq!(response.status(), 404);
 }
 
 #[tokio::test]
 async fn a_user_who_must_change_the_password_gets_203_without_tokens() {
     let emulator = spawn_emulator().await;
-    emulator
-        .register_user(
-            json!({"email": "change@example.com", "password": "change-me-please",
-                   "passwordChangeRequired": true}),
-            true,
-        )
-        .await;
-    let response = emulator
-        .login_as("change@example.com", "change-me-please")
-        .await;
+    let user = json!({"email": "change@example.com", "password": "change-me-please",
+                      "passwordChangeRequired": true});
+    let (_, response) = first_step(&emulator, user).await;
     assert_eq!(response.status(), 203);
     let body: Value = response.json().await.expect("JSON");
     assert!(body["changePasswordId"].is_string());
@@ -110,16 +108,10 @@ async fn the_second_factor_comes_before_the_password_change() {
     let emulator = spawn_emulator().await;
     let mut user = two_factor_user("both@example.com");
     user["passwordChangeRequired"] = json!(true);
-    emulator.register_user(user, true).await;
-    let response = emulator
-        .login_as("both@example.com", "two-factor-pass")
-        .await;
+    let (_, response) = first_step(&emulator, user).await;
     assert_eq!(response.status(), 242);
     let body: Value = response.json().await.expect("JSON");
-    let code = emulator.totp_now(TOTP_SECRET).await;
-    let response = emulator
-        .two_factor_login(&json!({"twoFactorId": body["twoFactorId"], "code": code}))
-        .await;
+    let response = second_step(&emulator, &body["twoFactorId"]).await;
     assert_eq!(response.status(), 203);
 }
 

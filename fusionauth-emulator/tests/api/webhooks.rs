@@ -90,19 +90,31 @@ async fn logout_sends_a_signed_refresh_token_revoke_event_to_the_kickstart_webho
     assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 }
 
-#[tokio::test]
-async fn revoking_all_of_a_users_tokens_or_an_applications_sends_the_matching_event() {
-    let (emulator, receiver) = spawn_emulator_with_receiver().await;
+/// Logs the demo user in, then revokes the refresh tokens `query` selects
+/// (`DELETE /api/jwt/refresh?…`); the revoke event it sends.
+async fn revoke_after_a_login(
+    emulator: &TestEmulator,
+    receiver: &WebhookReceiver,
+    query: &str,
+) -> Value {
     emulator.login().await;
     let response = emulator
         .admin(
             reqwest::Method::DELETE,
-            &format!("/api/jwt/refresh?userId={}", emulator.user_id),
+            &format!("/api/jwt/refresh?{query}"),
         )
         .sent()
         .await;
     assert_eq!(response.status(), 200);
     let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
+    event
+}
+
+#[tokio::test]
+async fn revoking_all_of_a_users_tokens_or_an_applications_sends_the_matching_event() {
+    let (emulator, receiver) = spawn_emulator_with_receiver().await;
+    let query = format!("userId={}", emulator.user_id);
+    let event = revoke_after_a_login(&emulator, &receiver, &query).await;
     assert_eq!(event["userId"], emulator.user_id);
     assert_eq!(event["user"]["email"], emulator.email);
     assert!(event.get("refreshToken").is_none());
@@ -111,16 +123,8 @@ async fn revoking_all_of_a_users_tokens_or_an_applications_sends_the_matching_ev
         300
     );
 
-    emulator.login().await;
-    let response = emulator
-        .admin(
-            reqwest::Method::DELETE,
-            &format!("/api/jwt/refresh?applicationId={}", emulator.application_id),
-        )
-        .sent()
-        .await;
-    assert_eq!(response.status(), 200);
-    let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
+    let query = format!("applicationId={}", emulator.application_id);
+    let event = revoke_after_a_login(&emulator, &receiver, &query).await;
     assert_eq!(event["applicationId"], emulator.application_id);
     assert!(event.get("userId").is_none());
 }
