@@ -10,8 +10,8 @@ use shared::store::{Cart, ErrorCode};
 
 use crate::forgery::decode_part;
 use crate::helpers::{
-    PAST_JWT_LIFETIME, Sent, TestApp, assert_error, assert_session_expired, error_code, header,
-    join_all, quantities, spawn_app, spawn_app_with, spawn_app_with_kickstart,
+    PAST_JWT_LIFETIME, Sent, Session, TestApp, assert_error, assert_session_expired, error_code,
+    header, join_all, quantities, spawn_app, spawn_app_with, spawn_app_with_kickstart,
 };
 
 #[tokio::test]
@@ -289,14 +289,17 @@ async fn fusionauth_down_still_serves_valid_jwts_and_answers_503_to_refreshes() 
     app.assert_the_refresh_works(&session).await;
 }
 
-#[tokio::test]
-async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
-    let app = spawn_app().await;
-    let session = app.login().await;
-    app.advance_time(PAST_JWT_LIFETIME).await;
-    let requests = (0..8)
+/// `n` cart calls at once through `client`, each with the session's JWT and refresh token: each
+/// one's status and the new JWT and refresh token it got.
+async fn concurrent_cart_calls(
+    app: &TestApp,
+    client: &reqwest::Client,
+    session: &Session,
+    n: usize,
+) -> Vec<(StatusCode, Option<String>, Option<String>)> {
+    let requests = (0..n)
         .map(|_| {
-            let (client, url) = (app.client.clone(), app.url("/api/cart"));
+            let (client, url) = (client.clone(), app.url("/api/cart"));
             let (jwt, refresh_token) = (session.jwt.clone(), session.refresh_token.clone());
             async move {
                 let response = client
@@ -313,7 +316,15 @@ async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
             }
         })
         .collect();
-    let results = join_all(requests).await;
+    join_all(requests).await
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let results = concurrent_cart_calls(&app, &app.client, &session, 8).await;
     let first = results[0].clone();
     assert_eq!(first.0, StatusCode::OK);
     assert!(first.1.is_some() && first.2.is_some());
@@ -339,26 +350,11 @@ async fn step_06_09_a_hundred_concurrent_requests_with_one_expired_jwt_make_exac
         .pool_max_idle_per_host(100)
         .build()
         .expect("client");
-    let requests = (0..100)
-        .map(|_| {
-            let (client, url) = (client.clone(), app.url("/api/cart"));
-            let (jwt, refresh_token) = (session.jwt.clone(), session.refresh_token.clone());
-            async move {
-                let response = client
-                    .get(url)
-                    .bearer_auth(jwt)
-                    .header(REFRESH_TOKEN, refresh_token)
-                    .sent()
-                    .await;
-                (response.status(), header(&response, NEW_ACCESS_TOKEN))
-            }
-        })
-        .collect();
-    let results = join_all(requests).await;
+    let results = concurrent_cart_calls(&app, &client, &session, 100).await;
 
     assert_eq!(results.len(), 100);
     let new_jwt = results[0].1.clone().expect("a new JWT");
-    for (status, jwt) in &results {
+    for (status, jwt, _) in &results {
         assert_eq!(*status, StatusCode::OK);
         assert_eq!(
             jwt.as_deref(),

@@ -61,9 +61,7 @@ pub async fn check_cart_changes(app: &TestApp) {
     );
 
     let response = app
-        .client
-        .patch(app.url("/api/cart/items/notebook"))
-        .bearer_auth(&jwt)
+        .with_jwt(reqwest::Method::PATCH, "/api/cart/items/notebook", &jwt)
         .json(&json!({"quantity": 5}))
         .sent()
         .await;
@@ -72,18 +70,14 @@ pub async fn check_cart_changes(app: &TestApp) {
     assert_eq!(quantities(&patched)[0], ("notebook".to_owned(), 5));
 
     let response = app
-        .client
-        .delete(app.url("/api/cart/items/pour-over"))
-        .bearer_auth(&jwt)
+        .with_jwt(reqwest::Method::DELETE, "/api/cart/items/pour-over", &jwt)
         .sent()
         .await;
     let removed: Cart = response.json().await.expect("cart");
     assert_eq!(quantities(&removed), [("notebook".to_owned(), 5)]);
 
     let response = app
-        .client
-        .delete(app.url("/api/cart"))
-        .bearer_auth(&jwt)
+        .with_jwt(reqwest::Method::DELETE, "/api/cart", &jwt)
         .sent()
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -97,9 +91,7 @@ async fn patching_a_line_that_is_not_in_the_cart_is_404() {
     let app = spawn_app().await;
     let jwt = app.login().await.jwt;
     let response = app
-        .client
-        .patch(app.url("/api/cart/items/notebook"))
-        .bearer_auth(&jwt)
+        .with_jwt(reqwest::Method::PATCH, "/api/cart/items/notebook", &jwt)
         .json(&json!({"quantity": 5}))
         .sent()
         .await;

@@ -31,11 +31,7 @@ async fn spawn_bound_app_with_devices() -> TestApp {
 }
 
 async fn bearer(app: &TestApp, method: Method, path: &str, jwt: &str) -> reqwest::Response {
-    app.client
-        .request(method, app.url(path))
-        .bearer_auth(jwt)
-        .sent()
-        .await
+    app.with_jwt(method, path, jwt).sent().await
 }
 
 /// The device list as the holder of `jwt` sees it, and the raw answer.

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode};
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use shared::fusionauth::{
     LoginRequest, LoginResponse, NewRegistration, NewUser, RegistrationRequest,
@@ -234,6 +234,11 @@ impl TestApp {
             .expect("the backend reaches FusionAuth through the relay")
     }
 
+    /// A request to the backend's `path` with `jwt` as a Bearer token.
+    pub fn with_jwt(&self, method: reqwest::Method, path: &str, jwt: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(jwt)
+    }
+
     /// `GET path` of the backend, without credentials.
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).sent().await
@@ -253,7 +258,7 @@ impl TestApp {
     }
 
     pub async fn get_cart(&self, jwt: &str, refresh_token: Option<&str>) -> Response {
-        let mut request = self.client.get(self.url("/api/cart")).bearer_auth(jwt);
+        let mut request = self.with_jwt(reqwest::Method::GET, "/api/cart", jwt);
         if let Some(token) = refresh_token {
             request = request.header(shared::headers::REFRESH_TOKEN, token);
         }
@@ -268,9 +273,7 @@ impl TestApp {
         product_id: &str,
         quantity: i64,
     ) -> Response {
-        self.client
-            .post(self.url("/api/cart/items"))
-            .bearer_auth(&session.jwt)
+        self.with_jwt(reqwest::Method::POST, "/api/cart/items", &session.jwt)
             .header(shared::headers::REFRESH_TOKEN, &session.refresh_token)
             .json(&json!({"productId": product_id, "quantity": quantity}))
             .sent()
@@ -313,9 +316,7 @@ impl TestApp {
     }
 
     pub async fn add_item(&self, jwt: &str, product_id: &str, quantity: i64) -> Response {
-        self.client
-            .post(self.url("/api/cart/items"))
-            .bearer_auth(jwt)
+        self.with_jwt(reqwest::Method::POST, "/api/cart/items", jwt)
             .json(&json!({"productId": product_id, "quantity": quantity}))
             .sent()
             .await
