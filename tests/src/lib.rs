@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use shared::store::DeviceBinding;
@@ -303,6 +304,37 @@ impl Browser {
         self.text_becomes(&quantity_of(product_id), "1").await
     }
 
+    /// Opens the cart in a second tab and waits for one of `product_id` there; the first tab's
+    /// and the second's handles (the second is the current one).
+    pub async fn open_the_cart_in_a_second_tab(
+        &self,
+        stack: &Stack,
+        product_id: &str,
+    ) -> anyhow::Result<(WindowHandle, WindowHandle)> {
+        let first = self.client.window().await?;
+        let second = self.client.new_window(true).await?.handle;
+        self.client.switch_to_window(second.clone()).await?;
+        self.client.goto(&stack.url("/cart")).await?;
+        self.text_becomes(&quantity_of(product_id), "1").await?;
+        Ok((first, second))
+    }
+
+    /// Reloads both tabs at about the same moment, the first one keeping the browser's moved
+    /// clock; the second tab is the current one after.
+    pub async fn reload_both_tabs(
+        &self,
+        first: &WindowHandle,
+        second: &WindowHandle,
+    ) -> anyhow::Result<()> {
+        self.client.switch_to_window(first.clone()).await?;
+        self.keep_time_in_this_tab().await?;
+        let reload = "setTimeout(() => location.reload(), 200);";
+        self.client.execute(reload, vec![]).await?;
+        self.client.switch_to_window(second.clone()).await?;
+        self.client.execute(reload, vec![]).await?;
+        Ok(())
+    }
+
     /// Adds the first product of the store page to the cart once, waits until the backend has
     /// confirmed it (the badge changes at once, optimistically), and returns the product's id.
     pub async fn add_first_product(&self) -> anyhow::Result<String> {
@@ -458,6 +490,28 @@ fn kill_group(child: &mut Child) {
         .args(["-KILL", "--", &format!("-{}", child.id())])
         .status();
     let _ = child.wait();
+}
+
+/// Creates Tess, a user with an authenticator ([`TOTP_SECRET_BASE64`]), and signs her in with
+/// her password on the login form: the app then asks for the code.
+///
+/// # Errors
+/// When the user cannot be created or the form is not there.
+pub async fn start_a_two_factor_sign_in(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
+    stack
+        .create_user(json!({
+            "email": "two-factor@example.com",
+            "password": "two-factor-password",
+            "firstName": "Tess",
+            "twoFactor": { "methods": [
+                { "method": "authenticator", "secret": TOTP_SECRET_BASE64,
+                  "secretBase32Encoded": TOTP_SECRET_BASE32 }
+            ] },
+        }))
+        .await?;
+    browser
+        .log_in_from_the_form(stack, "two-factor@example.com", "two-factor-password")
+        .await
 }
 
 /// The authenticator secret of the two-factor test user, as FusionAuth documents it: `secret`

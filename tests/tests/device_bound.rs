@@ -382,20 +382,7 @@ story!(
 story!(
     device_bound_a_two_factor_sign_in_hands_the_refresh_token_over_after_the_code_step,
     |stack, browser| {
-        stack
-            .create_user(json!({
-                "email": "two-factor@example.com",
-                "password": "two-factor-password",
-                "firstName": "Tess",
-                "twoFactor": { "methods": [
-                    { "method": "authenticator", "secret": tests::TOTP_SECRET_BASE64,
-                      "secretBase32Encoded": tests::TOTP_SECRET_BASE32 }
-                ] },
-            }))
-            .await?;
-        browser
-            .log_in_from_the_form(&stack, "two-factor@example.com", "two-factor-password")
-            .await?;
+        tests::start_a_two_factor_sign_in(&stack, &browser).await?;
         let code_input = browser.element("#two-factor-form #two-factor-code").await?;
         code_input
             .send_keys(&tests::totp_code(&browser).await?)
@@ -424,23 +411,16 @@ story!(
         // The hand-off exchanged the sign-in refresh token once already.
         let at_sign_in = refreshes.settled(std::time::Duration::from_secs(1)).await;
         ensure!(at_sign_in == 1, "the hand-off refreshed {at_sign_in} times");
-        let first_tab = browser.client.window().await?;
-        let second_tab = browser.client.new_window(true).await?.handle;
-        browser.client.switch_to_window(second_tab.clone()).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
+        let (first_tab, second_tab) = browser
+            .open_the_cart_in_a_second_tab(&stack, &product)
+            .await?;
         let before = stored_jwt(&browser).await?;
 
         // Both tabs' JWT expires at once; both reload their page at the same moment. The
         // backend's lease makes it one refresh; no lock between the tabs is needed.
         stack.travel(PAST_JWT_EXPIRY).await?;
         browser.travel(PAST_JWT_EXPIRY).await?;
-        browser.client.switch_to_window(first_tab.clone()).await?;
-        browser.keep_time_in_this_tab().await?;
-        let reload = "setTimeout(() => location.reload(), 200);";
-        browser.client.execute(reload, vec![]).await?;
-        browser.client.switch_to_window(second_tab.clone()).await?;
-        browser.client.execute(reload, vec![]).await?;
+        browser.reload_both_tabs(&first_tab, &second_tab).await?;
         browser.text_becomes(&quantity_of(&product), "1").await?;
         browser.client.switch_to_window(first_tab.clone()).await?;
         browser.text_becomes("#cart-count", "1").await?;

@@ -4,7 +4,7 @@
 
 use anyhow::ensure;
 use serde_json::json;
-use tests::{Browser, TOTP_SECRET_BASE32, TOTP_SECRET_BASE64, eventually, totp_code};
+use tests::{Browser, eventually, totp_code};
 
 async fn text_contains(browser: &Browser, css: &str, needle: &str) -> anyhow::Result<()> {
     eventually(&format!("`{css}` to mention {needle:?}"), || async {
@@ -97,20 +97,7 @@ tests::story!(
     a_two_factor_user_signs_in_with_the_code_from_their_authenticator,
     tests::start_stack(),
     |stack, browser| {
-        stack
-            .create_user(json!({
-                "email": "two-factor@example.com",
-                "password": "two-factor-password",
-                "firstName": "Tess",
-                "twoFactor": { "methods": [
-                    { "method": "authenticator", "secret": TOTP_SECRET_BASE64,
-                      "secretBase32Encoded": TOTP_SECRET_BASE32 }
-                ] },
-            }))
-            .await?;
-        browser
-            .log_in_from_the_form(&stack, "two-factor@example.com", "two-factor-password")
-            .await?;
+        tests::start_a_two_factor_sign_in(&stack, &browser).await?;
 
         let code_input = browser.element("#two-factor-form #two-factor-code").await?;
         ensure!(

@@ -313,21 +313,14 @@ story!(
     |stack, browser| {
         let refreshes = stack.count_refreshes().await?;
         let product = browser.sign_in_and_add_a_product(&stack).await?;
-        let first_tab = browser.client.window().await?;
-        let second_tab = browser.client.new_window(true).await?.handle;
-        browser.client.switch_to_window(second_tab.clone()).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
+        let (first_tab, second_tab) = browser
+            .open_the_cart_in_a_second_tab(&stack, &product)
+            .await?;
 
         // Both tabs' JWT expires at once; both reload their page at the same moment.
         stack.travel(PAST_JWT_EXPIRY).await?;
         browser.travel(PAST_JWT_EXPIRY).await?;
-        browser.client.switch_to_window(first_tab.clone()).await?;
-        browser.keep_time_in_this_tab().await?;
-        let reload = "setTimeout(() => location.reload(), 200);";
-        browser.client.execute(reload, vec![]).await?;
-        browser.client.switch_to_window(second_tab.clone()).await?;
-        browser.client.execute(reload, vec![]).await?;
+        browser.reload_both_tabs(&first_tab, &second_tab).await?;
 
         browser.text_becomes(&quantity_of(&product), "1").await?;
         browser.client.switch_to_window(first_tab).await?;
