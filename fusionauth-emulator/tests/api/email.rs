@@ -43,6 +43,18 @@ async fn gated_emulator_with_user(strategy: &str) -> (TestEmulator, String) {
     (emulator, user_id)
 }
 
+/// `PUT /api/user/verify-email?email=…&sendVerifyEmail=false` for [`EMAIL`] with the API key:
+/// a new verification id, not emailed.
+async fn verification_id_without_email(emulator: &TestEmulator) -> reqwest::Response {
+    emulator
+        .admin(
+            Method::PUT,
+            &format!("/api/user/verify-email?email={EMAIL}&sendVerifyEmail=false"),
+        )
+        .sent()
+        .await
+}
+
 #[tokio::test]
 async fn a_new_user_gets_a_verification_email_and_signs_in_once_verified() {
     let (emulator, _) = gated_emulator_with_user("ClickableLink").await;
@@ -91,13 +103,7 @@ async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
         .await;
     assert_eq!(stale.status(), 404, "a resend replaces the earlier id");
 
-    let response = emulator
-        .admin(
-            Method::PUT,
-            &format!("/api/user/verify-email?email={EMAIL}&sendVerifyEmail=false"),
-        )
-        .sent()
-        .await;
+    let response = verification_id_without_email(&emulator).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(outbox(&emulator).await.len(), 2, "no email sent");
@@ -122,13 +128,7 @@ async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
 #[tokio::test]
 async fn the_form_field_strategy_needs_the_emailed_code() {
     let (emulator, _) = gated_emulator_with_user("FormField").await;
-    let response = emulator
-        .admin(
-            Method::PUT,
-            &format!("/api/user/verify-email?email={EMAIL}&sendVerifyEmail=false"),
-        )
-        .sent()
-        .await;
+    let response = verification_id_without_email(&emulator).await;
     let body: Value = response.json().await.expect("JSON");
     let code = body["verificationOneTimeCode"].as_str().expect("code");
     assert_eq!(body["oneTimeCode"], code);

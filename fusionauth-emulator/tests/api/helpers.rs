@@ -1,3 +1,4 @@
+// Over 500 lines: the one harness of the API suite (spawning, requests, webhook receiver, TOTP).
 //! Spawns the real emulator (port 0, its own database, the project's Kickstart file).
 
 use std::sync::OnceLock;
@@ -189,6 +190,12 @@ impl TestEmulator {
     pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
         self.post_json("/api/jwt/refresh", &json!({"refreshToken": refresh_token}))
             .await
+    }
+
+    /// `POST /api/logout` of the session of `login` (a login answer).
+    pub async fn logout(&self, login: &Value) -> reqwest::Response {
+        let body = json!({"refreshToken": login["refreshToken"]});
+        self.post_json("/api/logout", &body).await
     }
 
     /// Refreshes with the refresh token of `login` (a login answer).

@@ -140,6 +140,14 @@ async fn an_unverified_user_gets_212_when_the_tenant_gates_unverified_emails() {
     assert_eq!(demo.status(), 200, "verified users are not gated");
 }
 
+/// `times` logins of the demo user with a wrong password, each answered 404.
+async fn wrong_passwords(emulator: &TestEmulator, times: u32) {
+    for attempt in 1..=times {
+        let response = emulator.login_as(&emulator.email, "wrong-password").await;
+        assert_eq!(response.status(), 404, "attempt {attempt}");
+    }
+}
+
 async fn configure_lockout(emulator: &crate::helpers::TestEmulator) -> String {
     let action_id = uuid::Uuid::new_v4().to_string();
     let response = emulator
@@ -165,10 +173,7 @@ async fn too_many_failed_logins_lock_the_user_with_409_and_revoke_the_sessions()
     let (emulator, receiver) = spawn_emulator_with_receiver().await;
     let action_id = configure_lockout(&emulator).await;
     let session = emulator.login().await;
-    for _ in 0..3 {
-        let response = emulator.login_as(&emulator.email, "wrong-password").await;
-        assert_eq!(response.status(), 404);
-    }
+    wrong_passwords(&emulator, 3).await;
     let response = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(response.status(), 409, "even the right password is refused");
     let body: Value = response.json().await.expect("JSON");
@@ -197,25 +202,9 @@ async fn too_many_failed_logins_lock_the_user_with_409_and_revoke_the_sessions()
 async fn failures_further_apart_than_the_reset_window_do_not_lock() {
     let emulator = spawn_emulator().await;
     configure_lockout(&emulator).await;
-    for _ in 0..2 {
-        assert_eq!(
-            emulator
-                .login_as(&emulator.email, "wrong-password")
-                .await
-                .status(),
-            404
-        );
-    }
+    wrong_passwords(&emulator, 2).await;
     emulator.advance_clock(61).await;
-    for _ in 0..2 {
-        assert_eq!(
-            emulator
-                .login_as(&emulator.email, "wrong-password")
-                .await
-                .status(),
-            404
-        );
-    }
+    wrong_passwords(&emulator, 2).await;
     let response = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(response.status(), 200);
 }
@@ -233,10 +222,7 @@ async fn a_lockout_naming_an_unknown_user_action_is_refused() {
 #[tokio::test]
 async fn the_kickstart_alone_locks_an_account_after_ten_failed_logins_in_a_minute() {
     let emulator = spawn_emulator().await;
-    for attempt in 1..=10 {
-        let response = emulator.login_as(&emulator.email, "wrong-password").await;
-        assert_eq!(response.status(), 404, "attempt {attempt}");
-    }
+    wrong_passwords(&emulator, 10).await;
     let response = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(response.status(), 409, "the Kickstart's lockout action");
     let body: Value = response.json().await.expect("JSON");

@@ -157,6 +157,18 @@ async fn complete_registration(
     send(emulator, "/api/webauthn/register/complete", &body).await
 }
 
+/// `POST /api/webauthn/login` with `assertion` (no API key).
+async fn passkey_login(emulator: &TestEmulator, assertion: &Value) -> reqwest::Response {
+    let body = json!({"credential": assertion});
+    emulator.post_json("/api/webauthn/login", &body).await
+}
+
+/// `POST /api/webauthn/assert` with `assertion` (no API key).
+async fn passkey_assert(emulator: &TestEmulator, assertion: &Value) -> reqwest::Response {
+    let body = json!({"credential": assertion});
+    emulator.post_json("/api/webauthn/assert", &body).await
+}
+
 /// Registers the authenticator's passkey for `user_id`; returns the stored credential.
 async fn register(emulator: &TestEmulator, authenticator: &Authenticator, user_id: &str) -> Value {
     let (status, start) = start_registration(emulator, user_id).await;
@@ -221,9 +233,7 @@ async fn a_passkey_registered_after_start_signs_the_user_in_like_a_password_logi
 
     let challenge = start_login(&emulator, &emulator.user_id).await;
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
-    let response = emulator
-        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-        .await;
+    let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(response.status(), 200);
     let login: Value = response.json().await.expect("JSON");
     assert!(login["refreshToken"].is_string());
@@ -316,27 +326,21 @@ async fn each_bad_assertion_gets_404_and_changes_nothing() {
             BadAssertion::Replayed => {
                 let challenge = start_login(&emulator, &user_id).await;
                 let assertion = phone.get(&challenge, &user_id, 1);
-                let first = emulator
-                    .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-                    .await;
+                let first = passkey_login(&emulator, &assertion).await;
                 assert_eq!(first.status(), 200);
                 assertion
             }
             BadAssertion::CounterWentBackwards => {
                 let challenge = start_login(&emulator, &user_id).await;
                 let first = phone.get(&challenge, &user_id, 5);
-                let ok = emulator
-                    .post_json("/api/webauthn/assert", &json!({"credential": first}))
-                    .await;
+                let ok = passkey_assert(&emulator, &first).await;
                 assert_eq!(ok.status(), 200);
                 let challenge = start_login(&emulator, &user_id).await;
                 phone.get(&challenge, &user_id, -2)
             }
         };
         let before = stored(&emulator, &id).await;
-        let response = emulator
-            .post_json("/api/webauthn/login", &json!({"credential": body}))
-            .await;
+        let response = passkey_login(&emulator, &body).await;
         assert_eq!(response.status(), 404, "{case:?}");
         assert!(response.bytes().await.expect("body").is_empty(), "{case:?}");
         assert_eq!(stored(&emulator, &id).await, before, "{case:?}");
@@ -358,9 +362,7 @@ async fn a_removed_passkey_no_longer_signs_the_user_in() {
         .await;
     assert_eq!(response.status(), 200);
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
-    let response = emulator
-        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-        .await;
+    let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(
         response.status(),
         404,
@@ -420,9 +422,7 @@ async fn a_passkey_login_fires_user_login_success_with_authentication_type_webau
     register(&emulator, &phone, &emulator.user_id).await;
     let challenge = start_login(&emulator, &emulator.user_id).await;
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
-    let response = emulator
-        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-        .await;
+    let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(response.status(), 200);
     let (_, event) = receiver.next_event("user.login.success").await;
     assert_eq!(event["authenticationType"], "WebAuthn");
@@ -446,9 +446,7 @@ async fn an_expired_user_gets_410_from_a_passkey_login_as_from_a_password_login(
     assert_eq!(password.status(), 410);
     let challenge = start_login(&emulator, &emulator.user_id).await;
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
-    let response = emulator
-        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-        .await;
+    let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(response.status(), 410);
     assert!(response.bytes().await.expect("body").is_empty());
 }

@@ -45,12 +45,7 @@ async fn logout_sends_a_signed_refresh_token_revoke_event_to_the_kickstart_webho
     let sid = decode_part(login["token"].as_str().expect("token"), 1)["sid"].clone();
     assert_eq!(sid, refresh_token_id);
 
-    let response = emulator
-        .post_json(
-            "/api/logout",
-            &json!({"refreshToken": login["refreshToken"]}),
-        )
-        .await;
+    let response = emulator.logout(&login).await;
     assert_eq!(response.status(), 200);
 
     let (received, event) = receiver.next_event("jwt.refresh-token.revoke").await;
@@ -208,12 +203,7 @@ async fn with_transaction_type_none_an_unreachable_webhook_never_changes_the_ans
     .await;
     assert_eq!(response.status(), 200);
     let login = emulator.login().await;
-    let response = emulator
-        .post_json(
-            "/api/logout",
-            &json!({"refreshToken": login["refreshToken"]}),
-        )
-        .await;
+    let response = emulator.logout(&login).await;
     assert_eq!(response.status(), 200);
     assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 }
