@@ -371,11 +371,26 @@ pub async fn assert_revoked_session_refused(app: &TestApp, jwt: &str) {
 /// tokens: the session is over.
 pub async fn assert_session_expired(app: &TestApp, jwt: &str, refresh_token: Option<&str>) {
     let response = app.get_cart(jwt, refresh_token).await;
+    let (status, code) = (StatusCode::UNAUTHORIZED, ErrorCode::SessionExpired);
+    assert_refused_without_new_jwt(response, status, code).await;
+}
+
+/// Asserts a 503 `unavailable` answer with `Retry-After: 5` and no new JWT: "try again soon",
+/// the session is not over.
+pub async fn assert_unavailable_for_now(response: Response) {
+    assert_eq!(header(&response, "retry-after").as_deref(), Some("5"));
+    let (status, code) = (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable);
+    assert_refused_without_new_jwt(response, status, code).await;
+}
+
+/// Asserts an error answer with `status` and `code` that hands out no new JWT.
+pub async fn assert_refused_without_new_jwt(
+    response: Response,
+    status: StatusCode,
+    code: ErrorCode,
+) {
     assert_eq!(header(&response, shared::headers::NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
-    );
+    assert_error(response, status, code).await;
 }
 
 /// Asserts an error answer with `status` and `code`.

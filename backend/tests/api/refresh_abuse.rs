@@ -8,7 +8,8 @@ use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    PAST_JWT_LIFETIME, assert_error, error_code, header, spawn_app, spawn_app_with,
+    PAST_JWT_LIFETIME, assert_refused_without_new_jwt, error_code, header, spawn_app,
+    spawn_app_with,
 };
 
 /// Past the Kickstart's 10 s one-time-use grace period: a spent value is refused by then.
@@ -81,8 +82,7 @@ async fn refreshes_past_the_per_user_limit_answer_429_without_asking_fusionauth(
         .parse()
         .expect("seconds");
     assert!((1..=31).contains(&retry_after), "{retry_after}");
-    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_error(
+    assert_refused_without_new_jwt(
         response,
         StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::TooManyRequests,
