@@ -246,10 +246,8 @@ async fn a_jwt_expired_longer_than_a_refresh_token_lives_is_never_refreshed() {
 #[tokio::test]
 async fn a_refresh_that_yields_another_users_jwt_is_refused_without_data() {
     let app = spawn_app().await;
-    let victim = app.login().await;
-    app.add_item(&victim.jwt, "notebook", 4).await;
-    let mallory = app
-        .register_and_login("mallory@example.com", "mallory-pass-123")
+    let (victim, mallory) = app
+        .shopper_and_another_user(("notebook", 4), ("mallory@example.com", "mallory-pass-123"))
         .await;
 
     app.advance_time(PAST_JWT_LIFETIME).await;

@@ -131,12 +131,10 @@ pub async fn check_concurrent_adds(app: &TestApp) {
 #[tokio::test]
 async fn each_user_sees_only_their_own_cart() {
     let app = spawn_app().await;
-    let shopper = app.login().await;
-    app.add_item(&shopper.jwt, "wool-socks", 3).await;
-
-    let second = app
-        .register_and_login("second@example.com", "second-pass-123")
+    let (shopper, second) = app
+        .shopper_and_another_user(("wool-socks", 3), ("second@example.com", "second-pass-123"))
         .await;
+
     let second_jwt = second.token.expect("jwt");
 
     assert!(app.cart_of(&second_jwt).await.lines.is_empty());

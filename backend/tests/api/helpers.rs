@@ -304,6 +304,18 @@ impl TestApp {
         response.json().await.expect("login body")
     }
 
+    /// The demo user, signed in with `quantity` of `product_id` in the cart, and another user
+    /// (`email`, `password`), registered and signed in.
+    pub async fn shopper_and_another_user(
+        &self,
+        (product_id, quantity): (&str, i64),
+        (email, password): (&str, &str),
+    ) -> (Session, LoginResponse) {
+        let shopper = self.login().await;
+        self.add_item(&shopper.jwt, product_id, quantity).await;
+        (shopper, self.register_and_login(email, password).await)
+    }
+
     /// JWT instants are whole seconds: a login a second after a revocation is a new, accepted
     /// session.
     pub async fn assert_a_later_login_is_accepted(&self) {

@@ -18,10 +18,8 @@ const PAST_GRACE_PERIOD: Duration = Duration::from_secs(15);
 #[tokio::test]
 async fn an_attackers_own_expired_jwt_with_a_stolen_refresh_token_does_not_log_its_owner_out() {
     let app = spawn_app().await;
-    let victim = app.login().await;
-    app.add_item(&victim.jwt, "notebook", 2).await;
-    let mallory = app
-        .register_and_login("mallory@example.com", "mallory-pass-123")
+    let (victim, mallory) = app
+        .shopper_and_another_user(("notebook", 2), ("mallory@example.com", "mallory-pass-123"))
         .await;
     let mallory_jwt = mallory.token.expect("a JWT");
     app.advance_time(PAST_JWT_LIFETIME).await;
