@@ -15,19 +15,19 @@ impl Drop for Guard {
     }
 }
 
-#[tokio::test]
-async fn the_binary_announces_its_url_serves_and_stops_cleanly_on_sigterm() {
-    let kickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/../fusionauth/kickstart.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fusionauth-emulator"))
+/// Starts the binary on a free port and an in-memory database, with what `configure` adds;
+/// returns it (killed when dropped) once it has announced its URL, and the URL.
+async fn start(configure: impl FnOnce(&mut Command)) -> (Guard, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fusionauth-emulator"));
+    command
         .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
-        .env("FUSIONAUTH_EMULATOR_KICKSTART", kickstart)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
+        .stderr(Stdio::null());
+    configure(&mut command);
+    let mut child = command.spawn().expect("the binary starts");
     let stdout = child.stdout.take().expect("stdout");
-    let mut guard = Guard(Some(child));
+    let guard = Guard(Some(child));
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("a line");
@@ -40,6 +40,16 @@ async fn the_binary_announces_its_url_serves_and_stops_cleanly_on_sigterm() {
         .strip_prefix("FusionAuth emulator listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
+    (guard, url)
+}
+
+#[tokio::test]
+async fn the_binary_announces_its_url_serves_and_stops_cleanly_on_sigterm() {
+    let kickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/../fusionauth/kickstart.json");
+    let (mut guard, url) = start(|command| {
+        command.env("FUSIONAUTH_EMULATOR_KICKSTART", kickstart);
+    })
+    .await;
     assert!(url.starts_with("http://127.0.0.1:"));
     let jwks = reqwest::get(format!("{url}/.well-known/jwks.json"))
         .await
@@ -62,33 +72,12 @@ async fn the_binary_announces_its_url_serves_and_stops_cleanly_on_sigterm() {
 async fn kickstart_var_overrides_a_variable_of_the_kickstart_file() {
     let kickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/../fusionauth/kickstart.json");
     let origin = "http://store.test:4321";
-    let child = Command::new(env!("CARGO_BIN_EXE_fusionauth-emulator"))
-        .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
-        .args(["--kickstart", kickstart])
-        .args(["--kickstart-var", &format!("storeOrigin={origin}")])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut guard = Guard(Some(child));
-    let stdout = guard
-        .0
-        .as_mut()
-        .and_then(|c| c.stdout.take())
-        .expect("stdout");
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("a line");
-        line
+    let (guard, url) = start(|command| {
+        command
+            .args(["--kickstart", kickstart])
+            .args(["--kickstart-var", &format!("storeOrigin={origin}")]);
     })
-    .await
-    .expect("read");
-    let url = line
-        .trim()
-        .strip_prefix("FusionAuth emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    .await;
 
     let client = reqwest::Client::new();
     let preflight = |from: &'static str| {

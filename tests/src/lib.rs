@@ -1,3 +1,4 @@
+// Over 500 lines: the one harness, with the Browser steps every story shares.
 //! Harness for the end-to-end tests: the workspace's one system builder ([`Stack`], from
 //! `testkit`: the real FusionAuth emulator and the real backend on free ports) with the backend
 //! serving the built PWA, driven by headless Chromium through ChromeDriver ([`Browser`]).
@@ -11,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use shared::store::DeviceBinding;
@@ -28,11 +30,7 @@ const POLL: Duration = Duration::from_millis(100);
 /// # Errors
 /// When the PWA is not built, or a service fails to start.
 pub async fn start_stack() -> anyhow::Result<Stack> {
-    Stack::builder()
-        .static_dir(dist_dir()?)
-        .device_binding(DeviceBinding::Off)
-        .start()
-        .await
+    pwa_stack(DeviceBinding::Off)?.start().await
 }
 
 /// The system in device-bound mode (`APP_DEVICE_BINDING=required`, issue #11), the backend
@@ -41,11 +39,55 @@ pub async fn start_stack() -> anyhow::Result<Stack> {
 /// # Errors
 /// When the PWA is not built, or a service fails to start.
 pub async fn start_device_bound_stack() -> anyhow::Result<Stack> {
-    Stack::builder()
-        .static_dir(dist_dir()?)
-        .device_binding(DeviceBinding::Required)
+    pwa_stack(DeviceBinding::Required)?.start().await
+}
+
+/// The system in `mode` with the backend's account API on (the Kickstart's backend key), the
+/// backend serving the built PWA: what the account and device-list stories run on.
+///
+/// # Errors
+/// When the PWA is not built, the Kickstart cannot be read, or a service fails to start.
+pub async fn start_account_stack(mode: DeviceBinding) -> anyhow::Result<Stack> {
+    let api_key = KickstartFacts::load()?.backend_api_key;
+    pwa_stack(mode)?
+        .configure(move |settings| settings.fusionauth_api_key = Some(api_key.as_str().into()))
         .start()
         .await
+}
+
+/// A system in `mode` whose backend serves the built PWA, to be adjusted and started.
+///
+/// # Errors
+/// When the PWA is not built.
+pub fn pwa_stack<'a>(mode: DeviceBinding) -> anyhow::Result<testkit::StackBuilder<'a>> {
+    Ok(Stack::builder()
+        .static_dir(dist_dir()?)
+        .device_binding(mode))
+}
+
+/// Two devices (browsers) of the demo user, both signed in to `stack`, live `story`; each
+/// one's final screen is kept as `<name>-a` and `<name>-b`, and both are closed whatever the
+/// outcome.
+///
+/// # Errors
+/// When a browser fails to start or close, or the story fails.
+pub async fn two_signed_in_devices(
+    stack: &Stack,
+    name: &str,
+    story: impl AsyncFnOnce(&Browser, &Browser) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (a, b) = (Browser::start().await?, Browser::start().await?);
+    let outcome = async {
+        a.sign_in(stack).await?;
+        b.sign_in(stack).await?;
+        story(&a, &b).await
+    }
+    .await;
+    let _ = a.screenshot(&format!("{name}-a")).await;
+    let _ = b.screenshot(&format!("{name}-b")).await;
+    a.close().await?;
+    b.close().await?;
+    outcome
 }
 
 /// The built PWA, or a clear error saying how to build it.
@@ -59,6 +101,11 @@ pub fn dist_dir() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(dist)
+}
+
+/// The CSS selector of `product_id`'s quantity on the cart page.
+pub fn quantity_of(product_id: &str) -> String {
+    format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
 }
 
 /// Headless Chromium driven through its own ChromeDriver process.
@@ -222,14 +269,69 @@ impl Browser {
         Ok(())
     }
 
+    /// Opens the login form and submits `email` and `password` with it.
+    pub async fn log_in_from_the_form(
+        &self,
+        stack: &Stack,
+        email: &str,
+        password: &str,
+    ) -> anyhow::Result<()> {
+        self.client.goto(&stack.url("/login")).await?;
+        self.submit_login(email, password).await
+    }
+
     /// Workflow steps 1–3: signs the Kickstart's demo user in through the login form and waits
     /// for the store.
     pub async fn sign_in(&self, stack: &Stack) -> anyhow::Result<()> {
-        self.client.goto(&stack.url("/login")).await?;
-        self.submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+        self.log_in_from_the_form(stack, &stack.facts.demo_email, &stack.facts.demo_password)
             .await?;
         self.path_becomes("/").await?;
         self.element("#products li.product").await?;
+        Ok(())
+    }
+
+    /// Workflow steps 1–5: signs the demo user in and adds the first product to the cart; returns
+    /// the product's id.
+    pub async fn sign_in_and_add_a_product(&self, stack: &Stack) -> anyhow::Result<String> {
+        self.sign_in(stack).await?;
+        self.add_first_product().await
+    }
+
+    /// Opens the cart from the menu and waits until it holds one of `product_id`.
+    pub async fn opens_the_cart_with_one(&self, product_id: &str) -> anyhow::Result<()> {
+        self.element("#nav-cart").await?.click().await?;
+        self.path_becomes("/cart").await?;
+        self.text_becomes(&quantity_of(product_id), "1").await
+    }
+
+    /// Opens the cart in a second tab and waits for one of `product_id` there; the first tab's
+    /// and the second's handles (the second is the current one).
+    pub async fn open_the_cart_in_a_second_tab(
+        &self,
+        stack: &Stack,
+        product_id: &str,
+    ) -> anyhow::Result<(WindowHandle, WindowHandle)> {
+        let first = self.client.window().await?;
+        let second = self.client.new_window(true).await?.handle;
+        self.client.switch_to_window(second.clone()).await?;
+        self.client.goto(&stack.url("/cart")).await?;
+        self.text_becomes(&quantity_of(product_id), "1").await?;
+        Ok((first, second))
+    }
+
+    /// Reloads both tabs at about the same moment, the first one keeping the browser's moved
+    /// clock; the second tab is the current one after.
+    pub async fn reload_both_tabs(
+        &self,
+        first: &WindowHandle,
+        second: &WindowHandle,
+    ) -> anyhow::Result<()> {
+        self.client.switch_to_window(first.clone()).await?;
+        self.keep_time_in_this_tab().await?;
+        let reload = "setTimeout(() => location.reload(), 200);";
+        self.client.execute(reload, vec![]).await?;
+        self.client.switch_to_window(second.clone()).await?;
+        self.client.execute(reload, vec![]).await?;
         Ok(())
     }
 
@@ -388,6 +490,28 @@ fn kill_group(child: &mut Child) {
         .args(["-KILL", "--", &format!("-{}", child.id())])
         .status();
     let _ = child.wait();
+}
+
+/// Creates Tess, a user with an authenticator ([`TOTP_SECRET_BASE64`]), and signs her in with
+/// her password on the login form: the app then asks for the code.
+///
+/// # Errors
+/// When the user cannot be created or the form is not there.
+pub async fn start_a_two_factor_sign_in(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
+    stack
+        .create_user(json!({
+            "email": "two-factor@example.com",
+            "password": "two-factor-password",
+            "firstName": "Tess",
+            "twoFactor": { "methods": [
+                { "method": "authenticator", "secret": TOTP_SECRET_BASE64,
+                  "secretBase32Encoded": TOTP_SECRET_BASE32 }
+            ] },
+        }))
+        .await?;
+    browser
+        .log_in_from_the_form(stack, "two-factor@example.com", "two-factor-password")
+        .await
 }
 
 /// The authenticator secret of the two-factor test user, as FusionAuth documents it: `secret`

@@ -10,17 +10,7 @@ use tests::{Browser, Stack, eventually};
 
 /// The system in `off` mode with the backend's account API on (the Kickstart's backend key).
 async fn start() -> anyhow::Result<Stack> {
-    start_in(DeviceBinding::Off).await
-}
-
-async fn start_in(mode: DeviceBinding) -> anyhow::Result<Stack> {
-    let api_key = tests::KickstartFacts::load()?.backend_api_key;
-    Stack::builder()
-        .static_dir(tests::dist_dir()?)
-        .device_binding(mode)
-        .configure(move |settings| settings.fusionauth_api_key = Some(api_key.as_str().into()))
-        .start()
-        .await
+    tests::start_account_stack(DeviceBinding::Off).await
 }
 
 /// The link in the newest email to `to` whose text has `path` (`/password/change/`, …).
@@ -58,6 +48,27 @@ async fn fill_in(browser: &Browser, fields: &[(&str, &str)], submit: &str) -> an
     Ok(())
 }
 
+/// Types `password` on the new-password form (a reset link's, or the one a 203 shows) and
+/// submits it.
+async fn choose_a_new_password(browser: &Browser, password: &str) -> anyhow::Result<()> {
+    fill_in(
+        browser,
+        &[("#new-password", password)],
+        "#new-password-submit",
+    )
+    .await
+}
+
+/// The page of a spent or expired link says so.
+async fn the_link_is_refused(browser: &Browser) -> anyhow::Result<()> {
+    browser
+        .text_becomes(
+            "#form-error",
+            "This link has expired or has already been used. Please ask for a new one.",
+        )
+        .await
+}
+
 async fn signed_in_to_the_store(browser: &Browser) -> anyhow::Result<()> {
     browser.path_becomes("/").await?;
     browser.element("#products li.product").await?;
@@ -68,20 +79,18 @@ async fn signed_in_to_the_store(browser: &Browser) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_user_signs_up_verifies_the_address_from_the_email_and_signs_in() -> anyhow::Result<()>
-{
-    let stack = start().await?;
-    stack
-        .administer(
-            "PATCH",
-            &format!("/api/tenant/{}", stack.facts.tenant_id),
-            json!({"tenant": {"emailConfiguration": {
+tests::story!(
+    a_new_user_signs_up_verifies_the_address_from_the_email_and_signs_in,
+    start(),
+    |stack, browser| {
+        stack
+            .administer(
+                "PATCH",
+                &format!("/api/tenant/{}", stack.facts.tenant_id),
+                json!({"tenant": {"emailConfiguration": {
                 "verifyEmail": true, "unverified": {"behavior": "Gated"}}}}),
-        )
-        .await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+            )
+            .await?;
         browser.client.goto(&stack.url("/login")).await?;
         browser.element("#signup-link").await?.click().await?;
         browser.path_becomes("/signup").await?;
@@ -132,9 +141,8 @@ async fn a_new_user_signs_up_verifies_the_address_from_the_email_and_signs_in() 
         .await?;
         browser.element("#verify-title").await?;
         // Signing in before verifying: 212, with "resend".
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login("nia@example.com", "a-long-enough-password")
+            .log_in_from_the_form(&stack, "nia@example.com", "a-long-enough-password")
             .await?;
         browser
             .text_becomes("#login-error", "Please verify your email address first.")
@@ -155,37 +163,30 @@ async fn a_new_user_signs_up_verifies_the_address_from_the_email_and_signs_in() 
             .await?;
         // The link is used up.
         browser.client.goto(&link).await?;
-        browser
-            .text_becomes(
-                "#form-error",
-                "This link has expired or has already been used. Please ask for a new one.",
-            )
-            .await?;
+        the_link_is_refused(&browser).await?;
 
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login("nia@example.com", "a-long-enough-password")
+            .log_in_from_the_form(&stack, "nia@example.com", "a-long-enough-password")
             .await?;
         signed_in_to_the_store(&browser).await
     }
-    .await;
-    let _ = browser.screenshot("account-sign-up").await;
-    browser.close().await?;
-    outcome
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forgotten_password_is_reset_from_the_email_and_the_old_one_is_refused()
--> anyhow::Result<()> {
-    let stack = start().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+tests::story!(
+    a_forgotten_password_is_reset_from_the_email_and_the_old_one_is_refused,
+    start(),
+    |stack, browser| {
         let email = stack.facts.demo_email.clone();
         browser.client.goto(&stack.url("/login")).await?;
         browser.element("#forgot-link").await?.click().await?;
         browser.path_becomes("/password/forgot").await?;
         // An unknown address gets the same answer.
-        fill_in(&browser, &[("#forgot-email", "nobody@example.com")], "#forgot-submit").await?;
+        fill_in(
+            &browser,
+            &[("#forgot-email", "nobody@example.com")],
+            "#forgot-submit",
+        )
+        .await?;
         browser
             .text_becomes(
                 "#forgot-sent",
@@ -198,34 +199,19 @@ async fn a_forgotten_password_is_reset_from_the_email_and_the_old_one_is_refused
 
         let link = link_in_email(&stack, &email, "/password/change/").await?;
         browser.client.goto(&link).await?;
-        fill_in(&browser, &[("#new-password", "x")], "#new-password-submit").await?;
+        choose_a_new_password(&browser, "x").await?;
         let error = browser.element("#new-password-error").await?;
         eventually("the password rules are explained", || async {
             Ok((!error.text().await?.is_empty()).then_some(()))
         })
         .await?;
-        fill_in(
-            &browser,
-            &[("#new-password", "a-brand-new-password")],
-            "#new-password-submit",
-        )
-        .await?;
+        choose_a_new_password(&browser, "a-brand-new-password").await?;
         signed_in_to_the_store(&browser).await?;
 
         // The link is spent.
         browser.client.goto(&link).await?;
-        fill_in(
-            &browser,
-            &[("#new-password", "yet-another-password")],
-            "#new-password-submit",
-        )
-        .await?;
-        browser
-            .text_becomes(
-                "#form-error",
-                "This link has expired or has already been used. Please ask for a new one.",
-            )
-            .await?;
+        choose_a_new_password(&browser, "yet-another-password").await?;
+        the_link_is_refused(&browser).await?;
 
         // Signed out, the old password is refused and the new one works.
         browser.element("#logout").await?.click().await?;
@@ -239,44 +225,29 @@ async fn a_forgotten_password_is_reset_from_the_email_and_the_old_one_is_refused
         browser.submit_login(&email, "a-brand-new-password").await?;
         signed_in_to_the_store(&browser).await
     }
-    .await;
-    let _ = browser.screenshot("account-reset").await;
-    browser.close().await?;
-    outcome
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_user_who_must_change_the_password_does_so_and_is_signed_in() -> anyhow::Result<()> {
-    let stack = start().await?;
-    stack
-        .create_user(json!({
-            "email": "must-change@example.com",
-            "password": "an-old-password",
-            "passwordChangeRequired": true,
-        }))
-        .await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
-        browser.client.goto(&stack.url("/login")).await?;
+tests::story!(
+    a_user_who_must_change_the_password_does_so_and_is_signed_in,
+    start(),
+    |stack, browser| {
+        stack
+            .create_user(json!({
+                "email": "must-change@example.com",
+                "password": "an-old-password",
+                "passwordChangeRequired": true,
+            }))
+            .await?;
         browser
-            .submit_login("must-change@example.com", "an-old-password")
+            .log_in_from_the_form(&stack, "must-change@example.com", "an-old-password")
             .await?;
         browser
             .text_becomes("#change-title", "Choose a new password")
             .await?;
-        fill_in(
-            &browser,
-            &[("#new-password", "a-fresh-password")],
-            "#new-password-submit",
-        )
-        .await?;
+        choose_a_new_password(&browser, "a-fresh-password").await?;
         signed_in_to_the_store(&browser).await
     }
-    .await;
-    let _ = browser.screenshot("account-change-required").await;
-    browser.close().await?;
-    outcome
-}
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_password_on_one_device_ends_the_other_devices_session() -> anyhow::Result<()>
@@ -299,17 +270,14 @@ async fn device_bound_changing_the_password_on_one_device_ends_the_other_devices
 }
 
 async fn change_on_a_ends_b(mode: DeviceBinding, notice: &str) -> anyhow::Result<()> {
-    let stack = start_in(mode).await?;
-    let (a, b) = (Browser::start().await?, Browser::start().await?);
-    let outcome = async {
-        a.sign_in(&stack).await?;
-        b.sign_in(&stack).await?;
-
+    let stack = tests::start_account_stack(mode).await?;
+    let name = format!("account-change-{mode:?}");
+    tests::two_signed_in_devices(&stack, &name, async |a, b| {
         a.element("#nav-account").await?.click().await?;
         a.path_becomes("/account").await?;
         // A wrong current password changes nothing.
         fill_in(
-            &a,
+            a,
             &[
                 ("#current-password", "not-my-password"),
                 ("#account-new-password", "a-changed-password"),
@@ -323,7 +291,7 @@ async fn change_on_a_ends_b(mode: DeviceBinding, notice: &str) -> anyhow::Result
         )
         .await?;
         fill_in(
-            &a,
+            a,
             &[
                 ("#current-password", &stack.facts.demo_password),
                 ("#account-new-password", "a-changed-password"),
@@ -342,21 +310,14 @@ async fn change_on_a_ends_b(mode: DeviceBinding, notice: &str) -> anyhow::Result
 
         // Device A carries on with its new sign-in.
         a.is_still_signed_in().await
-    }
-    .await;
-    let _ = a.screenshot(&format!("account-change-a-{mode:?}")).await;
-    let _ = b.screenshot(&format!("account-change-b-{mode:?}")).await;
-    a.close().await?;
-    b.close().await?;
-    outcome
+    })
+    .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_link_past_its_time_to_live_is_refused_and_the_password_stays() -> anyhow::Result<()>
-{
-    let stack = start().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+tests::story!(
+    a_reset_link_past_its_time_to_live_is_refused_and_the_password_stays,
+    start(),
+    |stack, browser| {
         let email = stack.facts.demo_email.clone();
         browser.client.goto(&stack.url("/password/forgot")).await?;
         fill_in(&browser, &[("#forgot-email", &email)], "#forgot-submit").await?;
@@ -364,30 +325,15 @@ async fn a_reset_link_past_its_time_to_live_is_refused_and_the_password_stays() 
         // The tenant's changePasswordIdTimeToLiveInSeconds is FusionAuth's default, 600 s.
         stack.travel(601).await?;
         browser.client.goto(&link).await?;
-        fill_in(
-            &browser,
-            &[("#new-password", "a-too-late-password")],
-            "#new-password-submit",
-        )
-        .await?;
-        browser
-            .text_becomes(
-                "#form-error",
-                "This link has expired or has already been used. Please ask for a new one.",
-            )
-            .await?;
+        choose_a_new_password(&browser, "a-too-late-password").await?;
+        the_link_is_refused(&browser).await?;
         ensure!(
             browser.stored_session().await?.is_none(),
             "nobody is signed in"
         );
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login(&email, &stack.facts.demo_password)
+            .log_in_from_the_form(&stack, &email, &stack.facts.demo_password)
             .await?;
         signed_in_to_the_store(&browser).await
     }
-    .await;
-    let _ = browser.screenshot("account-reset-expired").await;
-    browser.close().await?;
-    outcome
-}
+);

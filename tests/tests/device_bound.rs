@@ -10,7 +10,7 @@
 
 use anyhow::{Context, ensure};
 use serde_json::{Value, json};
-use tests::{Browser, DeviceKey, Stack};
+use tests::{Browser, DeviceKey, Stack, quantity_of};
 
 /// An access token lives 300 s (Kickstart) and the backend allows 5 s of skew.
 const PAST_JWT_EXPIRY: u64 = 306;
@@ -120,10 +120,6 @@ async fn stored_jwt(browser: &Browser) -> anyhow::Result<String> {
         .to_owned())
 }
 
-fn quantity_of(product_id: &str) -> String {
-    format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
-}
-
 /// `GET /api/cart` from the test process (another device: no cookies, no browser) with the
 /// given headers; the status and whether a new JWT came back.
 async fn call_cart(stack: &Stack, headers: &[(&str, &str)]) -> anyhow::Result<(u16, bool)> {
@@ -156,8 +152,7 @@ macro_rules! story {
 story!(
     device_bound_steps_01_09_the_device_keeps_a_key_it_cannot_read_and_never_a_refresh_token,
     |stack, browser| {
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         let sign_in_refresh_token = sign_in_refresh_token(&browser).await?;
 
         let kept = kept_on_the_device(&browser).await?;
@@ -260,10 +255,8 @@ story!(
 story!(
     device_bound_steps_15_20_copied_tokens_and_captured_requests_fail_before_any_logout,
     |stack, browser| {
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
-        browser.element("#nav-cart").await?.click().await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
+        browser.opens_the_cart_with_one(&product).await?;
         let jwt = stored_jwt(&browser).await?;
 
         // A copied JWT with the thief's own key.
@@ -357,8 +350,7 @@ story!(
     device_bound_a_device_whose_clock_is_ten_minutes_behind_signs_in_and_refreshes,
     |stack, browser| {
         browser.skew_clock(-600).await?;
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         let asked = sniffed_requests(&browser).await?;
         ensure!(
             asked
@@ -390,21 +382,7 @@ story!(
 story!(
     device_bound_a_two_factor_sign_in_hands_the_refresh_token_over_after_the_code_step,
     |stack, browser| {
-        stack
-            .create_user(json!({
-                "email": "two-factor@example.com",
-                "password": "two-factor-password",
-                "firstName": "Tess",
-                "twoFactor": { "methods": [
-                    { "method": "authenticator", "secret": tests::TOTP_SECRET_BASE64,
-                      "secretBase32Encoded": tests::TOTP_SECRET_BASE32 }
-                ] },
-            }))
-            .await?;
-        browser.client.goto(&stack.url("/login")).await?;
-        browser
-            .submit_login("two-factor@example.com", "two-factor-password")
-            .await?;
+        tests::start_a_two_factor_sign_in(&stack, &browser).await?;
         let code_input = browser.element("#two-factor-form #two-factor-code").await?;
         code_input
             .send_keys(&tests::totp_code(&browser).await?)
@@ -429,28 +407,20 @@ story!(
     device_bound_two_tabs_share_the_key_refresh_once_and_sign_out_together,
     |stack, browser| {
         let refreshes = stack.count_refreshes().await?;
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         // The hand-off exchanged the sign-in refresh token once already.
         let at_sign_in = refreshes.settled(std::time::Duration::from_secs(1)).await;
         ensure!(at_sign_in == 1, "the hand-off refreshed {at_sign_in} times");
-        let first_tab = browser.client.window().await?;
-        let second_tab = browser.client.new_window(true).await?.handle;
-        browser.client.switch_to_window(second_tab.clone()).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
+        let (first_tab, second_tab) = browser
+            .open_the_cart_in_a_second_tab(&stack, &product)
+            .await?;
         let before = stored_jwt(&browser).await?;
 
         // Both tabs' JWT expires at once; both reload their page at the same moment. The
         // backend's lease makes it one refresh; no lock between the tabs is needed.
         stack.travel(PAST_JWT_EXPIRY).await?;
         browser.travel(PAST_JWT_EXPIRY).await?;
-        browser.client.switch_to_window(first_tab.clone()).await?;
-        browser.keep_time_in_this_tab().await?;
-        let reload = "setTimeout(() => location.reload(), 200);";
-        browser.client.execute(reload, vec![]).await?;
-        browser.client.switch_to_window(second_tab.clone()).await?;
-        browser.client.execute(reload, vec![]).await?;
+        browser.reload_both_tabs(&first_tab, &second_tab).await?;
         browser.text_becomes(&quantity_of(&product), "1").await?;
         browser.client.switch_to_window(first_tab.clone()).await?;
         browser.text_becomes("#cart-count", "1").await?;
@@ -502,9 +472,8 @@ async fn device_bound_a_refused_hand_off_keeps_nothing_on_the_device_and_says_so
     let browser = Browser::start().await?;
     let outcome = async {
         sniff(&browser).await?;
-        browser.client.goto(&stack.url("/login")).await?;
         browser
-            .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+            .log_in_from_the_form(&stack, &stack.facts.demo_email, &stack.facts.demo_password)
             .await?;
         browser
             .text_becomes(

@@ -5,22 +5,11 @@
 
 use anyhow::ensure;
 use shared::store::DeviceBinding;
-use tests::{Browser, Stack, eventually};
+use tests::{Browser, eventually};
 
 /// What B's login form says in each mode once its session was ended elsewhere.
 const OFF_NOTICE: &str = "Your session has expired. Please sign in again.";
 const BOUND_NOTICE: &str = "Your session has ended. Please sign in again.";
-
-/// The system with the backend's account API on (the Kickstart's backend key).
-async fn start_in(mode: DeviceBinding) -> anyhow::Result<Stack> {
-    let api_key = tests::KickstartFacts::load()?.backend_api_key;
-    Stack::builder()
-        .static_dir(tests::dist_dir()?)
-        .device_binding(mode)
-        .configure(move |settings| settings.fusionauth_api_key = Some(api_key.as_str().into()))
-        .start()
-        .await
-}
 
 /// The FusionAuth refresh token id of the browser's session (its entry in the device list).
 async fn session_id(browser: &Browser) -> anyhow::Result<String> {
@@ -53,15 +42,12 @@ async fn device_bound_device_a_signs_device_b_out() -> anyhow::Result<()> {
 }
 
 async fn a_signs_b_out(mode: DeviceBinding, notice: &str) -> anyhow::Result<()> {
-    let stack = start_in(mode).await?;
-    let (a, b) = (Browser::start().await?, Browser::start().await?);
-    let outcome = async {
-        a.sign_in(&stack).await?;
-        b.sign_in(&stack).await?;
-        let (a_id, b_id) = (session_id(&a).await?, session_id(&b).await?);
+    let stack = tests::start_account_stack(mode).await?;
+    tests::two_signed_in_devices(&stack, &format!("devices-{mode:?}"), async |a, b| {
+        let (a_id, b_id) = (session_id(a).await?, session_id(b).await?);
 
         // A sees both, itself marked, and signs B out.
-        devices_of(&a, &b_id).await?;
+        devices_of(a, &b_id).await?;
         let this = a.element(&format!("li[data-id='{a_id}']")).await?;
         ensure!(
             this.text().await?.contains("(this device)"),
@@ -87,25 +73,17 @@ async fn a_signs_b_out(mode: DeviceBinding, notice: &str) -> anyhow::Result<()> 
 
         // A carries on.
         a.is_still_signed_in().await
-    }
-    .await;
-    let _ = a.screenshot(&format!("devices-a-{mode:?}")).await;
-    let _ = b.screenshot(&format!("devices-b-{mode:?}")).await;
-    a.close().await?;
-    b.close().await?;
-    outcome
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_everywhere_after_confirming_ends_every_device_this_one_too()
 -> anyhow::Result<()> {
-    let stack = start_in(DeviceBinding::Required).await?;
-    let (a, b) = (Browser::start().await?, Browser::start().await?);
-    let outcome = async {
-        a.sign_in(&stack).await?;
-        b.sign_in(&stack).await?;
-        let b_id = session_id(&b).await?;
-        devices_of(&a, &b_id).await?;
+    let stack = tests::start_account_stack(DeviceBinding::Required).await?;
+    tests::two_signed_in_devices(&stack, "devices-everywhere", async |a, b| {
+        let b_id = session_id(b).await?;
+        devices_of(a, &b_id).await?;
 
         // Nothing happens before the confirmation; cancelling keeps everyone signed in.
         a.element("#devices-sign-out-everywhere")
@@ -146,11 +124,6 @@ async fn signing_out_everywhere_after_confirming_ends_every_device_this_one_too(
 
         b.is_signed_out_with(BOUND_NOTICE).await?;
         Ok(())
-    }
-    .await;
-    let _ = a.screenshot("devices-everywhere-a").await;
-    let _ = b.screenshot("devices-everywhere-b").await;
-    a.close().await?;
-    b.close().await?;
-    outcome
+    })
+    .await
 }

@@ -96,16 +96,11 @@ async fn sign_out(browser: &Browser) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shopper_adds_a_passkey_after_a_password_sign_in_and_next_time_signs_in_with_it()
--> anyhow::Result<()> {
-    let stack = start().await?;
-    let browser = Browser::start().await?;
-    let outcome = sign_in_with_a_passkey(&stack, &browser).await;
-    let _ = browser.screenshot("passkeys-sign-in-final").await;
-    browser.close().await?;
-    outcome
-}
+tests::story!(
+    a_shopper_adds_a_passkey_after_a_password_sign_in_and_next_time_signs_in_with_it,
+    start(),
+    |stack, browser| { sign_in_with_a_passkey(&stack, &browser).await }
+);
 
 async fn sign_in_with_a_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     let authenticator = add_fingerprint_reader(browser, stack).await?;
@@ -148,23 +143,15 @@ async fn sign_in_with_a_passkey(stack: &Stack, browser: &Browser) -> anyhow::Res
     );
 
     // The cart, through the device-bound session the passkey started.
-    browser.element("#nav-cart").await?.click().await?;
-    browser.path_becomes("/cart").await?;
-    let line = format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity");
-    browser.text_becomes(&line, "1").await?;
+    browser.opens_the_cart_with_one(&product_id).await?;
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_passkey_removed_in_the_account_gets_a_plain_message_and_the_password_still_works()
--> anyhow::Result<()> {
-    let stack = start().await?;
-    let browser = Browser::start().await?;
-    let outcome = remove_the_passkey(&stack, &browser).await;
-    let _ = browser.screenshot("passkeys-removed-final").await;
-    browser.close().await?;
-    outcome
-}
+tests::story!(
+    a_passkey_removed_in_the_account_gets_a_plain_message_and_the_password_still_works,
+    start(),
+    |stack, browser| { remove_the_passkey(&stack, &browser).await }
+);
 
 async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     let authenticator = add_fingerprint_reader(browser, stack).await?;
@@ -209,16 +196,11 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_the_session_ended_the_passkey_comes_first_and_signs_the_shopper_back_in()
--> anyhow::Result<()> {
-    let stack = start().await?;
-    let browser = Browser::start().await?;
-    let outcome = welcome_back(&stack, &browser).await;
-    let _ = browser.screenshot("passkeys-welcome-back-final").await;
-    browser.close().await?;
-    outcome
-}
+tests::story!(
+    after_the_session_ended_the_passkey_comes_first_and_signs_the_shopper_back_in,
+    start(),
+    |stack, browser| { welcome_back(&stack, &browser).await }
+);
 
 async fn welcome_back(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     let authenticator = add_fingerprint_reader(browser, stack).await?;

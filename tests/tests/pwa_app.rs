@@ -4,7 +4,7 @@
 
 use anyhow::ensure;
 use serde_json::json;
-use tests::{Browser, TOTP_SECRET_BASE32, TOTP_SECRET_BASE64, eventually, totp_code};
+use tests::{Browser, eventually, totp_code};
 
 async fn text_contains(browser: &Browser, css: &str, needle: &str) -> anyhow::Result<()> {
     eventually(&format!("`{css}` to mention {needle:?}"), || async {
@@ -33,11 +33,10 @@ async fn service_worker_ready(browser: &Browser) -> anyhow::Result<()> {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()> {
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+tests::story!(
+    every_login_outcome_is_explained_beside_the_form,
+    tests::start_stack(),
+    |stack, browser| {
         browser.client.goto(&stack.url("/login")).await?;
         browser.element("#login-form").await?;
 
@@ -92,33 +91,13 @@ async fn every_login_outcome_is_explained_beside_the_form() -> anyhow::Result<()
         );
         Ok(())
     }
-    .await;
-    // The final screen, kept for people to look at (and to see what went wrong).
-    let _ = browser.screenshot("pwa-login-outcomes").await;
-    browser.close().await?;
-    outcome
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> anyhow::Result<()> {
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
-        stack
-            .create_user(json!({
-                "email": "two-factor@example.com",
-                "password": "two-factor-password",
-                "firstName": "Tess",
-                "twoFactor": { "methods": [
-                    { "method": "authenticator", "secret": TOTP_SECRET_BASE64,
-                      "secretBase32Encoded": TOTP_SECRET_BASE32 }
-                ] },
-            }))
-            .await?;
-        browser.client.goto(&stack.url("/login")).await?;
-        browser
-            .submit_login("two-factor@example.com", "two-factor-password")
-            .await?;
+tests::story!(
+    a_two_factor_user_signs_in_with_the_code_from_their_authenticator,
+    tests::start_stack(),
+    |stack, browser| {
+        tests::start_a_two_factor_sign_in(&stack, &browser).await?;
 
         let code_input = browser.element("#two-factor-form #two-factor-code").await?;
         ensure!(
@@ -158,21 +137,14 @@ async fn a_two_factor_user_signs_in_with_the_code_from_their_authenticator() -> 
         text_contains(&browser, ".greeting", "Tess").await?;
         Ok(())
     }
-    .await;
-    // The final screen, kept for people to look at (and to see what went wrong).
-    let _ = browser.screenshot("pwa-two-factor").await;
-    browser.close().await?;
-    outcome
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::Result<()> {
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
-        browser.client.goto(&stack.url("/login")).await?;
+tests::story!(
+    the_session_lives_in_indexeddb_and_the_app_starts_offline,
+    tests::start_stack(),
+    |stack, browser| {
         browser
-            .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
+            .log_in_from_the_form(&stack, &stack.facts.demo_email, &stack.facts.demo_password)
             .await?;
         browser.path_becomes("/").await?;
         browser.element("#products li.product").await?;
@@ -232,9 +204,4 @@ async fn the_session_lives_in_indexeddb_and_the_app_starts_offline() -> anyhow::
         );
         Ok(())
     }
-    .await;
-    // The final screen, kept for people to look at (and to see what went wrong).
-    let _ = browser.screenshot("pwa-offline").await;
-    browser.close().await?;
-    outcome
-}
+);

@@ -58,12 +58,10 @@ async fn value_of(browser: &Browser, css: &str) -> anyhow::Result<Option<String>
     Ok(browser.element(css).await?.prop("value").await?)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn what_was_typed_into_the_shell_before_the_wasm_ran_is_kept_by_the_app() -> anyhow::Result<()>
-{
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+tests::story!(
+    what_was_typed_into_the_shell_before_the_wasm_ran_is_kept_by_the_app,
+    tests::start_stack(),
+    |stack, browser| {
         open_without_wasm(&browser, &stack).await?;
         let email = browser.element("#shell-email").await?;
         email.send_keys(&stack.facts.demo_email).await?;
@@ -97,17 +95,12 @@ async fn what_was_typed_into_the_shell_before_the_wasm_ran_is_kept_by_the_app() 
         browser.element("#products li.product").await?;
         Ok(())
     }
-    .await;
-    let _ = browser.screenshot("pwa-shell-takeover").await;
-    browser.close().await?;
-    outcome
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_pressed_in_the_shell_signs_in_once_the_app_runs() -> anyhow::Result<()> {
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = async {
+tests::story!(
+    sign_in_pressed_in_the_shell_signs_in_once_the_app_runs,
+    tests::start_stack(),
+    |stack, browser| {
         open_without_wasm(&browser, &stack).await?;
         for (css, value) in [
             ("#shell-email", &stack.facts.demo_email),
@@ -132,11 +125,7 @@ async fn sign_in_pressed_in_the_shell_signs_in_once_the_app_runs() -> anyhow::Re
         );
         Ok(())
     }
-    .await;
-    let _ = browser.screenshot("pwa-shell-submit").await;
-    browser.close().await?;
-    outcome
-}
+);
 
 /// Copies the built PWA (flat files and one level of folders: icons, images).
 fn copy_dist(from: &Path, to: &Path) -> anyhow::Result<()> {

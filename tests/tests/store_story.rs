@@ -2,17 +2,11 @@
 
 use tests::{Browser, Stack};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shopper_signs_in_fills_the_cart_keeps_it_across_reloads_and_signs_out()
--> anyhow::Result<()> {
-    let stack = tests::start_stack().await?;
-    let browser = Browser::start().await?;
-    let outcome = story(&stack, &browser).await;
-    // The final screen (the login form after logout), or what the browser showed when it failed.
-    let _ = browser.screenshot("store_story-final").await;
-    browser.close().await?;
-    outcome
-}
+tests::story!(
+    a_shopper_signs_in_fills_the_cart_keeps_it_across_reloads_and_signs_out,
+    tests::start_stack(),
+    |stack, browser| { story(&stack, &browser).await }
+);
 
 async fn story(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     // Steps 1–3: the app opens on its login form; valid credentials reach the store.
@@ -27,10 +21,8 @@ async fn story(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     // Steps 4–5: the store calls the backend with the JWT; adding a product fills the cart.
     let product_id = browser.add_first_product().await?;
 
-    browser.element("#nav-cart").await?.click().await?;
-    browser.path_becomes("/cart").await?;
-    let line = format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity");
-    browser.text_becomes(&line, "1").await?;
+    browser.opens_the_cart_with_one(&product_id).await?;
+    let line = tests::quantity_of(&product_id);
 
     // Reloading keeps the session and the cart: the tokens survive, the cart is server-side.
     browser.client.refresh().await?;

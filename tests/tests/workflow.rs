@@ -6,7 +6,7 @@
 
 use anyhow::{Context, ensure};
 use serde_json::Value;
-use tests::{Browser, Stack};
+use tests::{Browser, Stack, quantity_of};
 
 /// An access token lives 300 s (Kickstart) and the backend allows 5 s of skew.
 const PAST_JWT_EXPIRY: u64 = 306;
@@ -66,10 +66,6 @@ async fn expire_jwt_and_reopen_cart(
         Ok((now.refresh_token != before.refresh_token).then_some(now))
     })
     .await
-}
-
-fn quantity_of(product_id: &str) -> String {
-    format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
 }
 
 /// Calls the backend from another device's browser with the given headers, returning the
@@ -157,11 +153,8 @@ story!(
 );
 
 story!(steps_04_05_the_cart_loads_with_the_jwt, |stack, browser| {
-    browser.sign_in(&stack).await?;
-    let product = browser.add_first_product().await?;
-    browser.element("#nav-cart").await?.click().await?;
-    browser.path_becomes("/cart").await?;
-    browser.text_becomes(&quantity_of(&product), "1").await?;
+    let product = browser.sign_in_and_add_a_product(&stack).await?;
+    browser.opens_the_cart_with_one(&product).await?;
     ensure!(
         browser.has("#cart-total").await?,
         "the cart shows its total"
@@ -172,8 +165,7 @@ story!(steps_04_05_the_cart_loads_with_the_jwt, |stack, browser| {
 story!(
     steps_06_09_an_expired_jwt_is_refreshed_by_the_backend_and_replaced_on_the_device,
     |stack, browser| {
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         let before = stored_tokens(&browser).await?;
 
         // A while later the JWT has expired; the user opens the cart again.
@@ -194,8 +186,7 @@ story!(
 story!(
     steps_10_14_an_expired_refresh_token_ends_the_session_and_the_user_signs_in_again,
     |stack, browser| {
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
 
         // Days later both tokens have expired: FusionAuth refuses the refresh, the backend
         // answers 401, and the app asks the user to sign in again.
@@ -321,23 +312,15 @@ story!(
     two_tabs_whose_jwt_expired_at_once_stay_signed_in_with_one_refresh_at_fusionauth,
     |stack, browser| {
         let refreshes = stack.count_refreshes().await?;
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
-        let first_tab = browser.client.window().await?;
-        let second_tab = browser.client.new_window(true).await?.handle;
-        browser.client.switch_to_window(second_tab.clone()).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
+        let (first_tab, second_tab) = browser
+            .open_the_cart_in_a_second_tab(&stack, &product)
+            .await?;
 
         // Both tabs' JWT expires at once; both reload their page at the same moment.
         stack.travel(PAST_JWT_EXPIRY).await?;
         browser.travel(PAST_JWT_EXPIRY).await?;
-        browser.client.switch_to_window(first_tab.clone()).await?;
-        browser.keep_time_in_this_tab().await?;
-        let reload = "setTimeout(() => location.reload(), 200);";
-        browser.client.execute(reload, vec![]).await?;
-        browser.client.switch_to_window(second_tab.clone()).await?;
-        browser.client.execute(reload, vec![]).await?;
+        browser.reload_both_tabs(&first_tab, &second_tab).await?;
 
         browser.text_becomes(&quantity_of(&product), "1").await?;
         browser.client.switch_to_window(first_tab).await?;
@@ -390,8 +373,7 @@ story!(
         // The owner is signed in on their phone.
         let owner = Browser::start().await?;
         let story = async {
-            owner.sign_in(&stack).await?;
-            let product = owner.add_first_product().await?;
+            let product = owner.sign_in_and_add_a_product(&stack).await?;
 
             // Someone else guesses the password.
             thief.client.goto(&stack.url("/login")).await?;
@@ -441,8 +423,7 @@ story!(
     a_device_whose_clock_is_ten_minutes_behind_stays_signed_in_when_its_jwt_expires,
     |stack, browser| {
         browser.skew_clock(-600).await?;
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         let before = stored_tokens(&browser).await?;
 
         // The device believes its expired JWT fresh for ten more minutes and sends no refresh
@@ -460,8 +441,7 @@ story!(
 story!(
     a_refresh_lock_held_forever_by_a_frozen_tab_delays_a_refresh_by_seconds_and_says_nothing,
     |stack, browser| {
-        browser.sign_in(&stack).await?;
-        let product = browser.add_first_product().await?;
+        let product = browser.sign_in_and_add_a_product(&stack).await?;
         let before = stored_tokens(&browser).await?;
         let app_tab = browser.client.window().await?;
 

@@ -17,12 +17,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
-use shared::fusionauth::{self, Errors, RegistrationResponse};
+use shared::fusionauth::{
+    self, Errors, NewRegistration, NewUser, RegistrationRequest, RegistrationResponse,
+};
 use shared::store::{
     ErrorCode, FieldError, FieldErrors, ForgotPasswordRequest, SignUpRequest, SignUpResponse,
 };
 
+use super::enabled;
 use crate::auth::logout;
 use crate::client_address::{self, ClientAddresses};
 use crate::error::{Error, Result};
@@ -58,17 +60,6 @@ impl Accounts {
     }
 }
 
-/// The service (app data `Option<Accounts>`), or 404 without an API key.
-pub(super) fn service<'a>(
-    req: &HttpRequest,
-    accounts: &'a web::Data<Option<Accounts>>,
-) -> Result<&'a Accounts> {
-    accounts
-        .as_ref()
-        .as_ref()
-        .ok_or_else(|| Error::no_route(req))
-}
-
 pub(super) fn unavailable(what: &str, cause: impl std::fmt::Display) -> Error {
     Error::Unavailable(anyhow::anyhow!("{what}: {cause}"))
 }
@@ -81,29 +72,35 @@ pub async fn sign_up(
     addresses: web::Data<ClientAddresses>,
     body: web::Json<SignUpRequest>,
 ) -> Result<HttpResponse> {
-    let accounts = service(&req, &accounts)?;
+    let accounts = enabled(&req, accounts.get_ref().as_ref())?;
     let client_ip = addresses.of(&req);
     client_address::admit(&accounts.sign_ups, client_ip, "sign-up")?;
     let request = body.into_inner();
-    let mut user = json!({"email": request.email.trim(), "password": request.password});
-    if let Some(first_name) = request
+    let first_name = request
         .first_name
         .as_deref()
         .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        user["firstName"] = json!(first_name);
-    }
+        .filter(|n| !n.is_empty());
+    let registration = RegistrationRequest {
+        user: Some(NewUser {
+            email: Some(request.email.trim().to_owned()),
+            password: request.password,
+            first_name: first_name.map(str::to_owned),
+            ..NewUser::default()
+        }),
+        registration: NewRegistration {
+            application_id: accounts.application_id.clone(),
+            ..NewRegistration::default()
+        },
+        ..RegistrationRequest::default()
+    };
     let url = format!("{}/api/user/registration", accounts.fusionauth_url);
     let response = accounts
         .client
         .post(&url)
         .header(reqwest::header::AUTHORIZATION, accounts.api_key.expose())
         .header("x-forwarded-for", client_ip.to_string())
-        .json(&json!({
-            "registration": {"applicationId": accounts.application_id},
-            "user": user,
-        }))
+        .json(&registration)
         .timeout(TIMEOUT)
         .send()
         .await
@@ -224,7 +221,7 @@ pub async fn forgot_password(
     addresses: web::Data<ClientAddresses>,
     body: web::Json<ForgotPasswordRequest>,
 ) -> Result<HttpResponse> {
-    let accounts = service(&req, &accounts)?;
+    let accounts = enabled(&req, accounts.get_ref().as_ref())?;
     let client_ip = addresses.of(&req);
     client_address::admit(&accounts.resets, client_ip, "forgot-password")?;
     let email = body.into_inner().email.trim().to_owned();

@@ -24,7 +24,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use shared::fusionauth::{RetrievedRefreshToken, RetrievedRefreshTokens};
 use shared::store::{Keep, SignOutDevices, SignedInDevice, SignedInDevices};
 
-use super::account::{Accounts, TIMEOUT, service, unavailable};
+use super::account::{Accounts, TIMEOUT, unavailable};
+use super::enabled;
 use crate::auth::{AuthUser, CallerSession, Revocation};
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -52,7 +53,7 @@ pub async fn list(
     state: web::Data<AppState>,
     accounts: web::Data<Option<Accounts>>,
 ) -> Result<web::Json<SignedInDevices>> {
-    let accounts = service(&req, &accounts)?;
+    let accounts = enabled(&req, accounts.get_ref().as_ref())?;
     let entries = entries(accounts, &state, &user).await?;
     Ok(web::Json(SignedInDevices {
         devices: entries.into_iter().map(|entry| entry.device).collect(),
@@ -68,7 +69,7 @@ pub async fn sign_out_one(
     accounts: web::Data<Option<Accounts>>,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let accounts = service(&req, &accounts)?;
+    let accounts = enabled(&req, accounts.get_ref().as_ref())?;
     let entry = entries(accounts, &state, &user)
         .await?
         .into_iter()
@@ -87,7 +88,7 @@ pub async fn sign_out_many(
     state: web::Data<AppState>,
     accounts: web::Data<Option<Accounts>>,
 ) -> Result<HttpResponse> {
-    let accounts = service(&req, &accounts)?;
+    let accounts = enabled(&req, accounts.get_ref().as_ref())?;
     let query = web::Query::<SignOutDevices>::from_query(req.query_string())
         .map_err(|_| {
             Error::InvalidRequest(

@@ -9,7 +9,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::client_address::ClientAddresses;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::routes::{MAX_BODY_BYTES, read_body};
 use crate::state::AppState;
 
@@ -21,9 +21,7 @@ pub async fn login(
     state: web::Data<AppState>,
     addresses: web::Data<ClientAddresses>,
 ) -> Result<HttpResponse> {
-    let Some(proxy) = state.login_proxy.as_ref() else {
-        return Err(Error::no_route(&req));
-    };
+    let proxy = super::enabled(&req, state.login_proxy.as_ref())?;
     let client_ip = addresses.of(&req);
     proxy.admit(client_ip)?;
     let body = read_body(payload, MAX_BODY_BYTES).await?;

@@ -57,6 +57,12 @@ pub(crate) async fn read_body(payload: web::Payload, limit: usize) -> Result<web
     }
 }
 
+/// The service of a feature that may be off (e.g. without an API key), or, when it is off, 404
+/// for `req` as for an unknown route.
+pub(crate) fn enabled<'a, T>(req: &HttpRequest, service: Option<&'a T>) -> Result<&'a T, Error> {
+    service.ok_or_else(|| Error::no_route(req))
+}
+
 /// Unknown `/api` paths (and everything else when no PWA is served).
 pub(crate) async fn api_not_found(req: HttpRequest) -> HttpResponse {
     Error::no_route(&req).error_response()

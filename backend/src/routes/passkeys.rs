@@ -19,6 +19,7 @@ use shared::fusionauth::{
 };
 use shared::store::{Passkey, PasskeyList};
 
+use super::enabled;
 use crate::auth::AuthUser;
 use crate::client_address::{self, ClientAddresses};
 use crate::error::{Error, Result};
@@ -101,15 +102,6 @@ impl PasskeyProxy {
     }
 }
 
-fn proxy<'a>(
-    req: &HttpRequest,
-    proxy: Option<&'a web::Data<PasskeyProxy>>,
-) -> Result<&'a PasskeyProxy> {
-    proxy
-        .map(|data| data.get_ref())
-        .ok_or_else(|| Error::no_route(req))
-}
-
 /// `POST /api/passkeys/registration` `{displayName, name?, userAgent?, workflow?}`: FusionAuth's
 /// registration options for the signed-in user (`workflow` defaults to `bootstrap`).
 #[tracing::instrument(skip_all, fields(subject = %user.subject))]
@@ -120,7 +112,7 @@ pub async fn registration(
     addresses: web::Data<ClientAddresses>,
     web::Json(body): web::Json<WebAuthnRegisterStartRequest>,
 ) -> Result<HttpResponse> {
-    let passkeys = proxy(&req, passkeys.as_ref())?;
+    let passkeys = enabled(&req, passkeys.as_deref())?;
     client_address::admit(&passkeys.limiter, addresses.of(&req), "passkey")?;
     if body.display_name.trim().is_empty() {
         return Err(Error::InvalidRequest("displayName is required.".to_owned()));
@@ -145,7 +137,7 @@ pub async fn authentication(
     addresses: web::Data<ClientAddresses>,
     web::Json(body): web::Json<WebAuthnStartRequest>,
 ) -> Result<HttpResponse> {
-    let passkeys = proxy(&req, passkeys.as_ref())?;
+    let passkeys = enabled(&req, passkeys.as_deref())?;
     client_address::admit(&passkeys.limiter, addresses.of(&req), "passkey")?;
     let Some(login_id) = body.login_id.filter(|id| !id.trim().is_empty()) else {
         return Err(Error::InvalidRequest("loginId is required.".to_owned()));
@@ -182,7 +174,7 @@ pub async fn list(
     user: AuthUser,
     passkeys: Option<web::Data<PasskeyProxy>>,
 ) -> Result<HttpResponse> {
-    let passkeys = proxy(&req, passkeys.as_ref())?;
+    let passkeys = enabled(&req, passkeys.as_deref())?;
     let mut list: Vec<Passkey> = passkeys
         .credentials_of(&user.subject)
         .await?
@@ -210,7 +202,7 @@ pub async fn remove(
     passkeys: Option<web::Data<PasskeyProxy>>,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let passkeys = proxy(&req, passkeys.as_ref())?;
+    let passkeys = enabled(&req, passkeys.as_deref())?;
     let not_found = || Error::NotFound("No such passkey.".to_owned());
     let credential = passkeys
         .credentials_of(&user.subject)

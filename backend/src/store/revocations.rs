@@ -28,12 +28,11 @@ pub async fn revoke_session(
     at_millis: i64,
     expires_at_millis: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO revoked_sessions (sid, revoked_at, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (sid) DO UPDATE SET expires_at = \
-         CASE WHEN excluded.expires_at > revoked_sessions.expires_at \
-         THEN excluded.expires_at ELSE revoked_sessions.expires_at END",
-    )
+         ON CONFLICT (sid) DO UPDATE SET {}",
+        keep_later("revoked_sessions", &["expires_at"])
+    ))
     .bind(sid)
     .bind(at_millis)
     .bind(expires_at_millis)
@@ -85,12 +84,8 @@ async fn upsert_user_cut(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO {table} (issuer, subject, revoked_before, expires_at) \
-         VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (issuer, subject) DO UPDATE SET \
-         revoked_before = CASE WHEN excluded.revoked_before > {table}.revoked_before \
-         THEN excluded.revoked_before ELSE {table}.revoked_before END, \
-         expires_at = CASE WHEN excluded.expires_at > {table}.expires_at \
-         THEN excluded.expires_at ELSE {table}.expires_at END"
+         VALUES ($1, $2, $3, $4) ON CONFLICT (issuer, subject) DO UPDATE SET {}",
+        keep_later(table, &["revoked_before", "expires_at"])
     ))
     .bind(issuer)
     .bind(subject)
@@ -112,21 +107,31 @@ pub async fn revoke_application(
     before_millis: i64,
     expires_at_millis: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO revoked_applications (application_id, revoked_before, expires_at) \
-         VALUES ($1, $2, $3) \
-         ON CONFLICT (application_id) DO UPDATE SET \
-         revoked_before = CASE WHEN excluded.revoked_before > revoked_applications.revoked_before \
-         THEN excluded.revoked_before ELSE revoked_applications.revoked_before END, \
-         expires_at = CASE WHEN excluded.expires_at > revoked_applications.expires_at \
-         THEN excluded.expires_at ELSE revoked_applications.expires_at END",
-    )
+         VALUES ($1, $2, $3) ON CONFLICT (application_id) DO UPDATE SET {}",
+        keep_later("revoked_applications", &["revoked_before", "expires_at"])
+    ))
     .bind(application_id)
     .bind(before_millis)
     .bind(expires_at_millis)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// The `SET` of an upsert into `table` that keeps, for each of `columns`, the later instant
+/// (`CASE`, not `max`/`GREATEST`: the same SQL for SQLite and PostgreSQL).
+fn keep_later(table: &str, columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| {
+            format!(
+                "{c} = CASE WHEN excluded.{c} > {table}.{c} THEN excluded.{c} ELSE {table}.{c} END"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every revocation whose `expires_at` is not past `now_millis`.
@@ -138,35 +143,41 @@ pub async fn load_revocations(
     pool: &AnyPool,
     now_millis: i64,
 ) -> Result<StoredRevocations, sqlx::Error> {
-    let sessions: Vec<(String,)> =
-        sqlx::query_as("SELECT sid FROM revoked_sessions WHERE expires_at >= $1")
-            .bind(now_millis)
-            .fetch_all(pool)
-            .await?;
-    let users: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT issuer, subject, revoked_before FROM revoked_users WHERE expires_at >= $1",
+    let sessions: Vec<(String,)> = in_force(pool, "sid", "revoked_sessions", now_millis).await?;
+    let cut = "issuer, subject, revoked_before";
+    let users = in_force(pool, cut, "revoked_users", now_millis).await?;
+    let applications = in_force(
+        pool,
+        "application_id, revoked_before",
+        "revoked_applications",
+        now_millis,
     )
-    .bind(now_millis)
-    .fetch_all(pool)
     .await?;
-    let applications: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT application_id, revoked_before FROM revoked_applications WHERE expires_at >= $1",
-    )
-    .bind(now_millis)
-    .fetch_all(pool)
-    .await?;
-    let user_sessions: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT issuer, subject, revoked_before FROM revoked_user_sessions WHERE expires_at >= $1",
-    )
-    .bind(now_millis)
-    .fetch_all(pool)
-    .await?;
+    let user_sessions = in_force(pool, cut, "revoked_user_sessions", now_millis).await?;
     Ok(StoredRevocations {
         sessions: sessions.into_iter().map(|(sid,)| sid).collect(),
         users,
         applications,
         user_sessions,
     })
+}
+
+/// `columns` of the rows of `table` still in force at `now_millis`.
+async fn in_force<T>(
+    pool: &AnyPool,
+    columns: &str,
+    table: &str,
+    now_millis: i64,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(&format!(
+        "SELECT {columns} FROM {table} WHERE expires_at >= $1"
+    ))
+    .bind(now_millis)
+    .fetch_all(pool)
+    .await
 }
 
 /// Forgets revocations that expired before `now_millis`; returns how many.

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use shared::store::{ErrorCode, FieldErrors, SignUpResponse};
 
 use crate::helpers::{
-    API_KEY, APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, TENANT_ID, TestApp, error_code, header,
-    spawn_app, spawn_app_with,
+    API_KEY, APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, Sent, TENANT_ID, TestApp, assert_error,
+    error_code, header, spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_accounts() -> TestApp {
@@ -16,12 +16,7 @@ async fn spawn_app_with_accounts() -> TestApp {
 }
 
 async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .json(body)
-        .send()
-        .await
-        .expect("request sent")
+    app.client.post(app.url(path)).json(body).sent().await
 }
 
 /// The user with this email at FusionAuth (API key), or `None`.
@@ -30,9 +25,8 @@ async fn fusionauth_user(app: &TestApp, email: &str) -> Option<Value> {
         .client
         .get(format!("{}/api/user?email={email}", app.fusionauth_url))
         .header("Authorization", API_KEY)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     match response.status() {
         StatusCode::OK => Some(response.json().await.expect("JSON")),
         StatusCode::NOT_FOUND => None,
@@ -44,9 +38,8 @@ async fn outbox(app: &TestApp) -> Vec<Value> {
     let body: Value = app
         .client
         .get(format!("{}/_emulator/outbox.json", app.fusionauth_url))
-        .send()
+        .sent()
         .await
-        .expect("sent")
         .json()
         .await
         .expect("JSON");
@@ -92,9 +85,8 @@ async fn a_new_account_is_registered_to_the_store_and_can_sign_in() {
             app.fusionauth_url, created.user_id
         ))
         .header("Authorization", API_KEY)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     let sessions: Value = sessions.json().await.expect("JSON");
     assert_eq!(
         sessions["refreshTokens"],
@@ -106,9 +98,8 @@ async fn a_new_account_is_registered_to_the_store_and_can_sign_in() {
         .post(format!("{}/api/login", app.fusionauth_url))
         .json(&json!({"loginId": email, "password": "a-good-password",
                       "applicationId": APPLICATION_ID}))
-        .send()
-        .await
-        .expect("login");
+        .sent()
+        .await;
     assert_eq!(login.status(), StatusCode::OK);
 }
 
@@ -175,10 +166,7 @@ async fn the_client_cannot_choose_the_application_or_send_other_fields() {
     ];
     for body in bad {
         let response = post(&app, "/api/account", &body).await;
-        assert_eq!(
-            error_code(response, StatusCode::BAD_REQUEST).await,
-            ErrorCode::InvalidRequest
-        );
+        assert_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
     }
     assert!(fusionauth_user(&app, "x@example.com").await.is_none());
 }
@@ -195,10 +183,7 @@ async fn without_an_api_key_there_is_no_account_api() {
     ];
     for (path, body) in requests {
         let response = post(&app, path, &body).await;
-        assert_eq!(
-            error_code(response, StatusCode::NOT_FOUND).await,
-            ErrorCode::NotFound
-        );
+        assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     }
 }
 
@@ -226,10 +211,12 @@ async fn sign_ups_are_limited_per_address() {
             .is_ok_and(|s| (1..=31).contains(&s)),
         "{retry_after}"
     );
-    assert_eq!(
-        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
-        ErrorCode::TooManyRequests
-    );
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+    )
+    .await;
     assert!(
         fusionauth_user(&app, "limit2@example.com").await.is_none(),
         "not passed on"

@@ -10,7 +10,8 @@ use shared::store::{Cart, ErrorCode};
 
 use crate::forgery::decode_part;
 use crate::helpers::{
-    PAST_JWT_LIFETIME, TestApp, assert_session_expired, error_code, header, join_all, quantities,
+    PAST_JWT_LIFETIME, Sent, Session, TestApp, assert_error, assert_refused_without_new_jwt,
+    assert_session_expired, assert_unavailable_for_now, error_code, header, join_all, quantities,
     spawn_app, spawn_app_with, spawn_app_with_kickstart,
 };
 
@@ -28,7 +29,7 @@ async fn step_04_requests_without_a_bearer_jwt_are_unauthorized() {
         if let Some(value) = authorization {
             request = request.header("authorization", value);
         }
-        let response = request.send().await.expect("request");
+        let response = request.sent().await;
         assert_eq!(
             error_code(response, StatusCode::UNAUTHORIZED).await,
             ErrorCode::Unauthorized,
@@ -48,9 +49,7 @@ pub async fn check_expired_jwt_is_refreshed(app: &TestApp) {
     app.add_item(&session.jwt, "coffee-beans", 2).await;
 
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -120,19 +119,11 @@ async fn an_rs256_access_token_key_is_refused_and_never_refreshed_under_the_defa
     let session = app.login().await;
     assert_eq!(decode_part(&session.jwt, 0)["alg"], "RS256");
     let response = app.get_cart(&session.jwt, None).await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
+    let response = app.get_cart_as(&session).await;
+    assert_refused_without_new_jwt(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
         .await;
-    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 0);
 }
 
@@ -172,15 +163,13 @@ async fn step_06_an_expired_jwt_without_refresh_token_asks_for_it_and_ends_nothi
         header(&response, "www-authenticate").as_deref(),
         Some(r#"Bearer error="invalid_token""#)
     );
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::RefreshRequired
-    );
-    let again = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(again.status(), StatusCode::OK);
-    assert!(header(&again, NEW_ACCESS_TOKEN).is_some());
+    assert_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::RefreshRequired,
+    )
+    .await;
+    app.assert_the_refresh_works(&session).await;
 }
 
 #[tokio::test]
@@ -188,9 +177,7 @@ async fn a_jwt_within_the_leeway_is_still_accepted_without_refresh() {
     let app = spawn_app().await;
     let session = app.login().await;
     app.clock.advance(Duration::from_secs(302)); // exp + 2 s, within the 5 s leeway
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
 }
@@ -214,9 +201,8 @@ async fn step_12_13_refused_refresh_answers_401_session_expired() {
         .client
         .post(format!("{}/api/logout", app.fusionauth_url))
         .json(&json!({"refreshToken": session.refresh_token, "global": false}))
-        .send()
-        .await
-        .expect("logout");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 
     app.advance_time(PAST_JWT_LIFETIME).await;
@@ -229,13 +215,13 @@ async fn step_14_after_a_refused_refresh_logging_in_again_restores_the_cart() {
     let session = app.login().await;
     app.add_item(&session.jwt, "water-bottle", 1).await;
     app.advance_time(Duration::from_secs(8 * 24 * 3600)).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
-    );
+    let response = app.get_cart_as(&session).await;
+    assert_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::SessionExpired,
+    )
+    .await;
 
     let again = app.login().await;
     app.assert_cart(&again.jwt, &[("water-bottle", 1)]).await;
@@ -248,22 +234,20 @@ async fn a_jwt_expired_longer_than_a_refresh_token_lives_is_never_refreshed() {
     app.advance_time(Duration::from_secs(2 * 3600)).await;
     // With FusionAuth unreachable, any attempt to refresh would answer 503.
     app.stop_fusionauth();
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
-    );
+    let response = app.get_cart_as(&session).await;
+    assert_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::SessionExpired,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_refresh_that_yields_another_users_jwt_is_refused_without_data() {
     let app = spawn_app().await;
-    let victim = app.login().await;
-    app.add_item(&victim.jwt, "notebook", 4).await;
-    let mallory = app
-        .register_and_login("mallory@example.com", "mallory-pass-123")
+    let (victim, mallory) = app
+        .shopper_and_another_user(("notebook", 4), ("mallory@example.com", "mallory-pass-123"))
         .await;
 
     app.advance_time(PAST_JWT_LIFETIME).await;
@@ -271,11 +255,8 @@ async fn a_refresh_that_yields_another_users_jwt_is_refused_without_data() {
     let response = app
         .get_cart(&victim.jwt, mallory.refresh_token.as_deref())
         .await;
-    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    assert_refused_without_new_jwt(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+        .await;
 }
 
 #[tokio::test]
@@ -284,9 +265,7 @@ async fn fusionauth_down_still_serves_valid_jwts_and_answers_503_to_refreshes() 
     let session = app.login().await;
     app.stop_fusionauth();
 
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -294,42 +273,33 @@ async fn fusionauth_down_still_serves_valid_jwts_and_answers_503_to_refreshes() 
     );
 
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(header(&response, "retry-after").as_deref(), Some("5"));
-    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::SERVICE_UNAVAILABLE).await,
-        ErrorCode::Unavailable
-    );
+    let response = app.get_cart_as(&session).await;
+    assert_unavailable_for_now(response).await;
 
     // Not a logout: once FusionAuth is back, the same tokens refresh.
     app.start_fusionauth();
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
+    app.assert_the_refresh_works(&session).await;
 }
 
-#[tokio::test]
-async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
-    let app = spawn_app().await;
-    let session = app.login().await;
-    app.advance_time(PAST_JWT_LIFETIME).await;
-    let requests = (0..8)
+/// `n` cart calls at once through `client`, each with the session's JWT and refresh token: each
+/// one's status and the new JWT and refresh token it got.
+async fn concurrent_cart_calls(
+    app: &TestApp,
+    client: &reqwest::Client,
+    session: &Session,
+    n: usize,
+) -> Vec<(StatusCode, Option<String>, Option<String>)> {
+    let requests = (0..n)
         .map(|_| {
-            let (client, url) = (app.client.clone(), app.url("/api/cart"));
+            let (client, url) = (client.clone(), app.url("/api/cart"));
             let (jwt, refresh_token) = (session.jwt.clone(), session.refresh_token.clone());
             async move {
                 let response = client
                     .get(url)
                     .bearer_auth(jwt)
                     .header(REFRESH_TOKEN, refresh_token)
-                    .send()
-                    .await
-                    .expect("cart");
+                    .sent()
+                    .await;
                 (
                     response.status(),
                     header(&response, NEW_ACCESS_TOKEN),
@@ -338,7 +308,15 @@ async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
             }
         })
         .collect();
-    let results = join_all(requests).await;
+    join_all(requests).await
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    app.advance_time(PAST_JWT_LIFETIME).await;
+    let results = concurrent_cart_calls(&app, &app.client, &session, 8).await;
     let first = results[0].clone();
     assert_eq!(first.0, StatusCode::OK);
     assert!(first.1.is_some() && first.2.is_some());
@@ -347,9 +325,7 @@ async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
     }
 
     // A late arrival with the same stale tokens gets the same answer too.
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), first.1);
 }
@@ -366,27 +342,11 @@ async fn step_06_09_a_hundred_concurrent_requests_with_one_expired_jwt_make_exac
         .pool_max_idle_per_host(100)
         .build()
         .expect("client");
-    let requests = (0..100)
-        .map(|_| {
-            let (client, url) = (client.clone(), app.url("/api/cart"));
-            let (jwt, refresh_token) = (session.jwt.clone(), session.refresh_token.clone());
-            async move {
-                let response = client
-                    .get(url)
-                    .bearer_auth(jwt)
-                    .header(REFRESH_TOKEN, refresh_token)
-                    .send()
-                    .await
-                    .expect("cart");
-                (response.status(), header(&response, NEW_ACCESS_TOKEN))
-            }
-        })
-        .collect();
-    let results = join_all(requests).await;
+    let results = concurrent_cart_calls(&app, &client, &session, 100).await;
 
     assert_eq!(results.len(), 100);
     let new_jwt = results[0].1.clone().expect("a new JWT");
-    for (status, jwt) in &results {
+    for (status, jwt, _) in &results {
         assert_eq!(*status, StatusCode::OK);
         assert_eq!(
             jwt.as_deref(),
@@ -405,9 +365,7 @@ async fn the_relay_counts_every_refresh_call_that_reaches_fusionauth() {
     let (first, second) = (app.login().await, app.login().await);
     app.advance_time(PAST_JWT_LIFETIME).await;
     for session in [&first, &second] {
-        let response = app
-            .get_cart(&session.jwt, Some(&session.refresh_token))
-            .await;
+        let response = app.get_cart_as(session).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 2);

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use shared::store::ErrorCode;
 
-use crate::helpers::{TestApp, error_code, quantities, spawn_app};
+use crate::helpers::{Sent, TestApp, assert_error, error_code, quantities, spawn_app};
 
 #[tokio::test]
 async fn bad_cart_requests_are_refused_and_change_nothing() {
@@ -157,9 +157,8 @@ pub async fn check_bad_requests_change_nothing(app: &TestApp) {
             .bearer_auth(&jwt)
             .header("content-type", content_type)
             .body(body)
-            .send()
-            .await
-            .expect("request");
+            .sent()
+            .await;
         assert_eq!(response.status(), status, "{name}");
         assert_eq!(error_code(response, status).await, code, "{name}");
         assert_eq!(app.cart_of(&jwt).await, before, "{name} changed the cart");
@@ -174,11 +173,7 @@ async fn bad_input_without_a_jwt_is_401_first() {
         .post(app.url("/api/cart/items"))
         .header("content-type", "application/json")
         .body("{not json")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+        .sent()
+        .await;
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::helpers::Sent;
+
 #[tokio::test]
 async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     let database = std::env::temp_dir().join(format!("backend-bin-{}.db", uuid::Uuid::new_v4()));
@@ -60,9 +62,8 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     let response = client
         .get(format!("{url}/health/live"))
         .header("x-request-id", "binary-test-1")
-        .send()
-        .await
-        .expect("live");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let status = Command::new("kill")

@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use shared::store::{Cart, ErrorCode};
 
-use crate::helpers::{DEMO_USER_ID, TestApp, error_code, header, join_all, quantities, spawn_app};
+use crate::helpers::{
+    DEMO_USER_ID, Sent, TestApp, assert_error, header, join_all, quantities, spawn_app,
+};
 
 #[tokio::test]
 async fn step_04_05_a_valid_jwt_returns_the_users_cart() {
@@ -12,9 +14,7 @@ async fn step_04_05_a_valid_jwt_returns_the_users_cart() {
     let session = app.login().await;
     assert_eq!(session.user_id, DEMO_USER_ID);
 
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         header(&response, "cache-control").as_deref(),
@@ -42,19 +42,9 @@ async fn step_05_cart_changes_answer_the_whole_cart() {
 pub async fn check_cart_changes(app: &TestApp) {
     let jwt = app.login().await.jwt;
 
-    let added: Cart = app
-        .add_item(&jwt, "notebook", 2)
-        .await
-        .json()
-        .await
-        .expect("cart");
+    let added: Cart = app.cart_after_adding(&jwt, "notebook", 2).await;
     assert_eq!(quantities(&added), [("notebook".to_owned(), 2)]);
-    let added: Cart = app
-        .add_item(&jwt, "pour-over", 1)
-        .await
-        .json()
-        .await
-        .expect("cart");
+    let added: Cart = app.cart_after_adding(&jwt, "pour-over", 1).await;
     assert_eq!(
         quantities(&added),
         [("notebook".to_owned(), 2), ("pour-over".to_owned(), 1)]
@@ -63,12 +53,7 @@ pub async fn check_cart_changes(app: &TestApp) {
     assert_eq!(added.total, 2 * 1200 + 3200);
     assert_eq!(added.lines[0].line_total, 2400);
 
-    let again: Cart = app
-        .add_item(&jwt, "notebook", 98)
-        .await
-        .json()
-        .await
-        .expect("cart");
+    let again: Cart = app.cart_after_adding(&jwt, "notebook", 98).await;
     assert_eq!(
         quantities(&again)[0],
         ("notebook".to_owned(), 99),
@@ -76,34 +61,25 @@ pub async fn check_cart_changes(app: &TestApp) {
     );
 
     let response = app
-        .client
-        .patch(app.url("/api/cart/items/notebook"))
-        .bearer_auth(&jwt)
+        .with_jwt(reqwest::Method::PATCH, "/api/cart/items/notebook", &jwt)
         .json(&json!({"quantity": 5}))
-        .send()
-        .await
-        .expect("patch");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let patched: Cart = response.json().await.expect("cart");
     assert_eq!(quantities(&patched)[0], ("notebook".to_owned(), 5));
 
     let response = app
-        .client
-        .delete(app.url("/api/cart/items/pour-over"))
-        .bearer_auth(&jwt)
-        .send()
-        .await
-        .expect("delete");
+        .with_jwt(reqwest::Method::DELETE, "/api/cart/items/pour-over", &jwt)
+        .sent()
+        .await;
     let removed: Cart = response.json().await.expect("cart");
     assert_eq!(quantities(&removed), [("notebook".to_owned(), 5)]);
 
     let response = app
-        .client
-        .delete(app.url("/api/cart"))
-        .bearer_auth(&jwt)
-        .send()
-        .await
-        .expect("clear");
+        .with_jwt(reqwest::Method::DELETE, "/api/cart", &jwt)
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let cleared: Cart = response.json().await.expect("cart");
     assert!(cleared.lines.is_empty());
@@ -115,17 +91,11 @@ async fn patching_a_line_that_is_not_in_the_cart_is_404() {
     let app = spawn_app().await;
     let jwt = app.login().await.jwt;
     let response = app
-        .client
-        .patch(app.url("/api/cart/items/notebook"))
-        .bearer_auth(&jwt)
+        .with_jwt(reqwest::Method::PATCH, "/api/cart/items/notebook", &jwt)
         .json(&json!({"quantity": 5}))
-        .send()
-        .await
-        .expect("patch");
-    assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
-        ErrorCode::NotFound
-    );
+        .sent()
+        .await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     assert!(app.cart_of(&jwt).await.lines.is_empty());
 }
 
@@ -146,9 +116,8 @@ pub async fn check_concurrent_adds(app: &TestApp) {
                     .post(url)
                     .bearer_auth(jwt)
                     .json(&body)
-                    .send()
+                    .sent()
                     .await
-                    .expect("add")
                     .status()
             }
         })
@@ -162,12 +131,10 @@ pub async fn check_concurrent_adds(app: &TestApp) {
 #[tokio::test]
 async fn each_user_sees_only_their_own_cart() {
     let app = spawn_app().await;
-    let shopper = app.login().await;
-    app.add_item(&shopper.jwt, "wool-socks", 3).await;
-
-    let second = app
-        .register_and_login("second@example.com", "second-pass-123")
+    let (shopper, second) = app
+        .shopper_and_another_user(("wool-socks", 3), ("second@example.com", "second-pass-123"))
         .await;
+
     let second_jwt = second.token.expect("jwt");
 
     assert!(app.cart_of(&second_jwt).await.lines.is_empty());

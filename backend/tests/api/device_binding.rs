@@ -10,7 +10,7 @@ use testkit::DeviceKey;
 use testkit::dpop::{ProofClaims, unix_seconds};
 
 use crate::device_client::{Answer, Device, await_answer, send_raw, spawn_bound_app};
-use crate::helpers::{APPLICATION_ID, DEMO_USER_ID, Session, header};
+use crate::helpers::{APPLICATION_ID, DEMO_USER_ID, Sent, Session, header};
 
 /// Changes good proof members into bad ones.
 type Forgery = Box<dyn FnOnce(&mut ProofClaims)>;
@@ -117,9 +117,8 @@ async fn every_bad_proof_is_refused_with_invalid_dpop_proof() {
         .client
         .get(app.url("/api/cart"))
         .header("Authorization", format!("DPoP {}", device.jwt))
-        .send()
-        .await
-        .expect("request");
+        .sent()
+        .await;
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -129,27 +128,21 @@ async fn a_replayed_proof_is_refused() {
     let (device, _) = Device::sign_in(&app).await;
     let url = app.url("/api/cart");
     let proof = device.key.proof("GET", &url, &device.jwt, None);
-    let first = send_raw(
-        &app,
-        &device.base,
-        Method::GET,
-        "/api/cart",
-        &device.jwt,
-        &proof,
-        None,
-    )
-    .await;
+    let send = || {
+        let base = &device.base;
+        send_raw(
+            &app,
+            base,
+            Method::GET,
+            "/api/cart",
+            &device.jwt,
+            &proof,
+            None,
+        )
+    };
+    let first = send().await;
     assert_eq!(first.status, StatusCode::OK);
-    let again = send_raw(
-        &app,
-        &device.base,
-        Method::GET,
-        "/api/cart",
-        &device.jwt,
-        &proof,
-        None,
-    )
-    .await;
+    let again = send().await;
     again.assert_refused(
         "invalid_dpop_proof",
         ErrorCode::InvalidDpopProof,
@@ -244,11 +237,7 @@ async fn bearer_tokens_and_refresh_token_headers_are_refused_in_required_mode() 
         Some(r#"DPoP algs="ES256", error="invalid_token""#)
     );
     assert_eq!(bearer.code(), ErrorCode::Unauthorized);
-    let with_refresh = Answer::read(
-        app.get_cart(&session.jwt, Some(&session.refresh_token))
-            .await,
-    )
-    .await;
+    let with_refresh = Answer::read(app.get_cart_as(&session).await).await;
     assert_eq!(with_refresh.status, StatusCode::UNAUTHORIZED);
     // Even beside a good proof.
     let url = app.url("/api/cart");
@@ -258,9 +247,8 @@ async fn bearer_tokens_and_refresh_token_headers_are_refused_in_required_mode() 
         .header("Authorization", format!("DPoP {}", device.jwt))
         .header(DPOP, device.key.proof("GET", &url, &device.jwt, None))
         .header(shared::headers::REFRESH_TOKEN, &session.refresh_token)
-        .send()
-        .await
-        .expect("request");
+        .sent()
+        .await;
     Answer::read(response).await.assert_refused(
         "invalid_token",
         ErrorCode::Unauthorized,
@@ -345,9 +333,8 @@ async fn the_sign_in_refresh_token_is_worthless_after_the_hand_off_and_its_reuse
         .client
         .post(format!("{}/api/jwt/refresh", app.fusionauth_url))
         .json(&json!({"refreshToken": session.refresh_token}))
-        .send()
-        .await
-        .expect("refresh at FusionAuth");
+        .sent()
+        .await;
     assert_eq!(
         stolen.status(),
         StatusCode::BAD_REQUEST,
@@ -419,9 +406,8 @@ async fn session_routes_do_not_exist_when_binding_is_off() {
         .post(app.url("/api/session"))
         .header("Authorization", format!("DPoP {}", session.jwt))
         .json(&json!({"refreshToken": session.refresh_token}))
-        .send()
-        .await
-        .expect("request");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(header(&response, DPOP_NONCE), None);
 }

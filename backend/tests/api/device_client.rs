@@ -10,7 +10,7 @@ use shared::store::{ApiError, DeviceBinding, DeviceSession, ErrorCode};
 use testkit::DeviceKey;
 use testkit::dpop::{ProofClaims, unix_seconds};
 
-use crate::helpers::{Session, TestApp, header, spawn_app_with};
+use crate::helpers::{Sent, Session, TestApp, header, spawn_app_with};
 
 pub const ANDROID_CHROME: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
      (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
@@ -101,7 +101,7 @@ pub async fn send_raw(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    Answer::read(request.send().await.expect("request")).await
+    Answer::read(request.sent().await).await
 }
 
 impl Device {

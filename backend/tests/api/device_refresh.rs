@@ -11,7 +11,7 @@ use shared::store::{DeviceBinding, ErrorCode};
 
 use crate::device_client::{Device, spawn_bound_app};
 use crate::helpers::{
-    DEMO_USER_ID, PAST_JWT_LIFETIME, TestApp, header, join_all, spawn_app_on_postgres_with,
+    DEMO_USER_ID, PAST_JWT_LIFETIME, Sent, TestApp, header, join_all, spawn_app_on_postgres_with,
 };
 
 /// FusionAuth's refresh tokens live 7 days in the Kickstart: 8 days later it refuses them.
@@ -116,9 +116,8 @@ async fn cart_call(
         .get(url)
         .header("Authorization", format!("DPoP {jwt}"))
         .header(DPOP, proof)
-        .send()
-        .await
-        .expect("cart request");
+        .sent()
+        .await;
     (response.status(), header(&response, NEW_ACCESS_TOKEN))
 }
 

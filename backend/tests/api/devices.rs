@@ -8,8 +8,8 @@ use shared::store::{DeviceBinding, ErrorCode, SignedInDevices};
 
 use crate::device_client::{Device, await_answer, spawn_bound_app};
 use crate::helpers::{
-    API_KEY, BACKEND_API_KEY, Session, TestApp, assert_session_expired, error_code, sid_omitted,
-    spawn_app_on_postgres_with, spawn_app_with,
+    API_KEY, BACKEND_API_KEY, Sent, Session, TestApp, assert_error, assert_session_expired,
+    error_code, sid_omitted, spawn_app_on_postgres_with, spawn_app_with,
 };
 
 /// `off` mode with the least-privilege key.
@@ -31,12 +31,7 @@ async fn spawn_bound_app_with_devices() -> TestApp {
 }
 
 async fn bearer(app: &TestApp, method: Method, path: &str, jwt: &str) -> reqwest::Response {
-    app.client
-        .request(method, app.url(path))
-        .bearer_auth(jwt)
-        .send()
-        .await
-        .expect("request sent")
+    app.with_jwt(method, path, jwt).sent().await
 }
 
 /// The device list as the holder of `jwt` sees it, and the raw answer.
@@ -66,9 +61,8 @@ async fn refresh_token_lives(app: &TestApp, session: &Session) -> bool {
             refresh_token: Some(session.refresh_token.clone()),
             token: None,
         })
-        .send()
+        .sent()
         .await
-        .expect("refresh sent")
         .status()
         == StatusCode::OK
 }
@@ -82,9 +76,8 @@ async fn fusionauth_token_ids(app: &TestApp, user_id: &str) -> Vec<String> {
             app.fusionauth_url
         ))
         .header("Authorization", API_KEY)
-        .send()
+        .sent()
         .await
-        .expect("sent")
         .json()
         .await
         .expect("JSON");
@@ -130,7 +123,7 @@ async fn device_a_signs_device_b_out_and_b_is_refused_at_its_next_request() {
     assert_session_expired(&app, &b.jwt, Some(&b.refresh_token)).await;
     assert!(!refresh_token_lives(&app, &b).await);
     // A's JWT still works (without `sid` it proves itself once with A's live refresh token).
-    let a_cart = app.get_cart(&a.jwt, Some(&a.refresh_token)).await;
+    let a_cart = app.get_cart_as(&a).await;
     assert_eq!(a_cart.status(), StatusCode::OK);
     let listed = fusionauth_token_ids(&app, &a.user_id).await;
     assert!(listed.contains(&a.sid()) && !listed.contains(&b.sid()));
@@ -237,21 +230,10 @@ async fn without_an_api_key_or_a_jwt_there_is_no_device_list() {
     let app = spawn_app_with(|settings| settings.device_binding = DeviceBinding::Off).await;
     let session = app.login().await;
     let response = bearer(&app, Method::GET, "/api/account/sessions", &session.jwt).await;
-    assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
-        ErrorCode::NotFound
-    );
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     let app = spawn_app_with_devices().await;
-    let response = app
-        .client
-        .get(app.url("/api/account/sessions"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    let response = app.get("/api/account/sessions").await;
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use shared::headers::{NEW_ACCESS_TOKEN, REFRESH_TOKEN};
 
-use crate::helpers::{PAST_JWT_LIFETIME, TestApp, header, spawn_app, spawn_app_with};
+use crate::helpers::{PAST_JWT_LIFETIME, Sent, TestApp, header, spawn_app, spawn_app_with};
 
 const INLINE_SCRIPT: &str = "\nimport init from '/frontend-0123456789abcdef.js';\nawait init();\n";
 const INLINE_STYLE: &str = "#boot { display: none; }";
@@ -52,7 +52,7 @@ async fn spawn_app_with_pwa(cors_origin: Option<&str>) -> (TestApp, std::path::P
 }
 
 async fn get(app: &TestApp, path: &str) -> reqwest::Response {
-    app.client.get(app.url(path)).send().await.expect("request")
+    app.get(path).await
 }
 
 #[tokio::test]
@@ -93,9 +93,8 @@ async fn every_response_carries_the_security_headers_and_a_request_id() {
         .client
         .get(app.url("/api/products"))
         .header("x-request-id", "trace-42")
-        .send()
-        .await
-        .expect("request");
+        .sent()
+        .await;
     assert_eq!(
         header(&response, "x-request-id").as_deref(),
         Some("trace-42")
@@ -186,9 +185,8 @@ async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
             "access-control-request-headers",
             "authorization, content-type, x-refresh-token",
         )
-        .send()
-        .await
-        .expect("preflight");
+        .sent()
+        .await;
     assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         header(&preflight, "access-control-allow-origin").as_deref(),
@@ -208,9 +206,8 @@ async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
         .header("origin", origin)
         .bearer_auth(&session.jwt)
         .header(REFRESH_TOKEN, &session.refresh_token)
-        .send()
-        .await
-        .expect("cart");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         header(&response, "access-control-allow-origin").as_deref(),
@@ -229,9 +226,8 @@ async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
             .client
             .get(app.url("/api/products"))
             .header("origin", other)
-            .send()
-            .await
-            .expect("products");
+            .sent()
+            .await;
         assert_eq!(
             header(&response, "access-control-allow-origin"),
             None,
@@ -242,9 +238,8 @@ async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
             .request(Method::OPTIONS, app.url("/api/cart"))
             .header("origin", other)
             .header("access-control-request-method", "DELETE")
-            .send()
-            .await
-            .expect("preflight");
+            .sent()
+            .await;
         assert_eq!(
             header(&preflight, "access-control-allow-origin"),
             None,
@@ -261,9 +256,8 @@ async fn by_default_no_origin_gets_cors_headers() {
         .client
         .get(app.url("/api/products"))
         .header("origin", "http://127.0.0.1:8080")
-        .send()
-        .await
-        .expect("products");
+        .sent()
+        .await;
     assert_eq!(header(&response, "access-control-allow-origin"), None);
 }
 
@@ -299,9 +293,8 @@ async fn strict_transport_security_is_sent_over_https_only() {
             .client
             .get(app.url("/api/products"))
             .header(name, value)
-            .send()
-            .await
-            .expect("request");
+            .sent()
+            .await;
         assert_eq!(
             header(&response, "strict-transport-security").as_deref(),
             Some("max-age=31536000"),

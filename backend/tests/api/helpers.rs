@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode};
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use shared::fusionauth::{LoginRequest, LoginResponse};
+use shared::fusionauth::{
+    LoginRequest, LoginResponse, NewRegistration, NewUser, RegistrationRequest,
+};
 use shared::store::{ApiError, Cart, ErrorCode};
 use testkit::{Relay, Stack};
 
@@ -60,6 +62,17 @@ impl Session {
             refresh_token_id: body.refresh_token_id.expect("a refresh token id"),
             user_id: body.user.expect("a user").id,
         }
+    }
+}
+
+/// Sends a request a test built; not reaching the server fails the test.
+pub trait Sent {
+    fn sent(self) -> impl Future<Output = Response>;
+}
+
+impl Sent for reqwest::RequestBuilder {
+    async fn sent(self) -> Response {
+        self.send().await.expect("sent")
     }
 }
 
@@ -151,17 +164,8 @@ impl TestApp {
 
     pub async fn login_to(&self, application_id: &str) -> Session {
         let response = self
-            .client
-            .post(format!("{}/api/login", self.fusionauth_url))
-            .json(&LoginRequest {
-                login_id: DEMO_EMAIL.to_owned(),
-                password: DEMO_PASSWORD.to_owned(),
-                application_id: Some(application_id.to_owned()),
-                ..LoginRequest::default()
-            })
-            .send()
-            .await
-            .expect("login request");
+            .fusionauth_login(DEMO_EMAIL, DEMO_PASSWORD, application_id)
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "demo user logs in");
         let body: LoginResponse = response.json().await.expect("login body");
         let session = Session::from_login(body);
@@ -171,6 +175,25 @@ impl TestApp {
             false => assert_eq!(sid.as_str(), Some(session.refresh_token_id.as_str())),
         }
         session
+    }
+
+    /// `POST /api/login` at FusionAuth, as the PWA sends it.
+    async fn fusionauth_login(
+        &self,
+        login_id: &str,
+        password: &str,
+        application_id: &str,
+    ) -> Response {
+        self.client
+            .post(format!("{}/api/login", self.fusionauth_url))
+            .json(&LoginRequest {
+                login_id: login_id.to_owned(),
+                password: password.to_owned(),
+                application_id: Some(application_id.to_owned()),
+                ..LoginRequest::default()
+            })
+            .sent()
+            .await
     }
 
     /// Moves both the backend's and FusionAuth's clocks forward.
@@ -211,12 +234,35 @@ impl TestApp {
             .expect("the backend reaches FusionAuth through the relay")
     }
 
+    /// A request to the backend's `path` with `jwt` as a Bearer token.
+    pub fn with_jwt(&self, method: reqwest::Method, path: &str, jwt: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(jwt)
+    }
+
+    /// `GET path` of the backend, without credentials.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).sent().await
+    }
+
+    /// `GET /api/cart` with the session's JWT and refresh token.
+    pub async fn get_cart_as(&self, session: &Session) -> Response {
+        self.get_cart(&session.jwt, Some(&session.refresh_token))
+            .await
+    }
+
+    /// The session's cart call answers 200 with a new JWT: its refresh token still refreshes.
+    pub async fn assert_the_refresh_works(&self, session: &Session) {
+        let response = self.get_cart_as(session).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(header(&response, shared::headers::NEW_ACCESS_TOKEN).is_some());
+    }
+
     pub async fn get_cart(&self, jwt: &str, refresh_token: Option<&str>) -> Response {
-        let mut request = self.client.get(self.url("/api/cart")).bearer_auth(jwt);
+        let mut request = self.with_jwt(reqwest::Method::GET, "/api/cart", jwt);
         if let Some(token) = refresh_token {
             request = request.header(shared::headers::REFRESH_TOKEN, token);
         }
-        request.send().await.expect("cart request")
+        request.sent().await
     }
 
     /// Steps 7–9 during a cart change: `POST /api/cart/items` with an expired JWT and the
@@ -227,38 +273,47 @@ impl TestApp {
         product_id: &str,
         quantity: i64,
     ) -> Response {
-        self.client
-            .post(self.url("/api/cart/items"))
-            .bearer_auth(&session.jwt)
+        self.with_jwt(reqwest::Method::POST, "/api/cart/items", &session.jwt)
             .header(shared::headers::REFRESH_TOKEN, &session.refresh_token)
             .json(&json!({"productId": product_id, "quantity": quantity}))
-            .send()
+            .sent()
             .await
-            .expect("add request")
     }
 
     /// Registers a new user to the store through FusionAuth's Registration API and logs them
     /// in, as [`Self::login`] does for the demo user.
     pub async fn register_and_login(&self, email: &str, password: &str) -> LoginResponse {
-        self.admin(
-            reqwest::Method::POST,
-            "/api/user/registration",
-            json!({
-                "user": {"email": email, "password": password},
-                "registration": {"applicationId": APPLICATION_ID},
-                "skipVerification": true
+        let registration = RegistrationRequest {
+            user: Some(NewUser {
+                email: Some(email.to_owned()),
+                password: password.to_owned(),
+                ..NewUser::default()
             }),
-        )
-        .await;
-        let response = self
-            .client
-            .post(format!("{}/api/login", self.fusionauth_url))
-            .json(&json!({"loginId": email, "password": password, "applicationId": APPLICATION_ID}))
-            .send()
-            .await
-            .expect("login");
+            registration: NewRegistration {
+                application_id: APPLICATION_ID.to_owned(),
+                ..NewRegistration::default()
+            },
+            skip_verification: Some(true),
+            ..RegistrationRequest::default()
+        };
+        let body = serde_json::to_value(&registration).expect("a registration request");
+        self.admin(reqwest::Method::POST, "/api/user/registration", body)
+            .await;
+        let response = self.fusionauth_login(email, password, APPLICATION_ID).await;
         assert_eq!(response.status(), StatusCode::OK, "{email} logs in");
         response.json().await.expect("login body")
+    }
+
+    /// The demo user, signed in with `quantity` of `product_id` in the cart, and another user
+    /// (`email`, `password`), registered and signed in.
+    pub async fn shopper_and_another_user(
+        &self,
+        (product_id, quantity): (&str, i64),
+        (email, password): (&str, &str),
+    ) -> (Session, LoginResponse) {
+        let shopper = self.login().await;
+        self.add_item(&shopper.jwt, product_id, quantity).await;
+        (shopper, self.register_and_login(email, password).await)
     }
 
     /// JWT instants are whole seconds: a login a second after a revocation is a new, accepted
@@ -273,13 +328,16 @@ impl TestApp {
     }
 
     pub async fn add_item(&self, jwt: &str, product_id: &str, quantity: i64) -> Response {
-        self.client
-            .post(self.url("/api/cart/items"))
-            .bearer_auth(jwt)
+        self.with_jwt(reqwest::Method::POST, "/api/cart/items", jwt)
             .json(&json!({"productId": product_id, "quantity": quantity}))
-            .send()
+            .sent()
             .await
-            .expect("add request")
+    }
+
+    /// Adds `quantity` of `product_id` to the cart of `jwt`'s owner; the cart the answer shows.
+    pub async fn cart_after_adding(&self, jwt: &str, product_id: &str, quantity: i64) -> Cart {
+        let response = self.add_item(jwt, product_id, quantity).await;
+        response.json().await.expect("cart")
     }
 
     /// The cart of `jwt`'s owner holds exactly these `(product, quantity)` lines, in order.
@@ -325,11 +383,31 @@ pub async fn assert_revoked_session_refused(app: &TestApp, jwt: &str) {
 /// tokens: the session is over.
 pub async fn assert_session_expired(app: &TestApp, jwt: &str, refresh_token: Option<&str>) {
     let response = app.get_cart(jwt, refresh_token).await;
+    let (status, code) = (StatusCode::UNAUTHORIZED, ErrorCode::SessionExpired);
+    assert_refused_without_new_jwt(response, status, code).await;
+}
+
+/// Asserts a 503 `unavailable` answer with `Retry-After: 5` and no new JWT: "try again soon",
+/// the session is not over.
+pub async fn assert_unavailable_for_now(response: Response) {
+    assert_eq!(header(&response, "retry-after").as_deref(), Some("5"));
+    let (status, code) = (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable);
+    assert_refused_without_new_jwt(response, status, code).await;
+}
+
+/// Asserts an error answer with `status` and `code` that hands out no new JWT.
+pub async fn assert_refused_without_new_jwt(
+    response: Response,
+    status: StatusCode,
+    code: ErrorCode,
+) {
     assert_eq!(header(&response, shared::headers::NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::SessionExpired
-    );
+    assert_error(response, status, code).await;
+}
+
+/// Asserts an error answer with `status` and `code`.
+pub async fn assert_error(response: Response, status: StatusCode, code: ErrorCode) {
+    assert_eq!(error_code(response, status).await, code);
 }
 
 /// Asserts an error answer and returns its code.

@@ -52,9 +52,7 @@ async fn an_hs256_access_token_is_accepted_and_refreshed_when_its_secret_is_conf
 
     // Expiry, refresh and the refreshed token follow the same path as for public keys.
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::OK);
     let refreshed = header(&response, NEW_ACCESS_TOKEN).expect("a refreshed JWT");
     assert_eq!(decode_part(&refreshed, 0)["alg"], "HS256");
@@ -70,9 +68,7 @@ async fn an_hs256_access_token_is_refused_without_a_configured_secret_and_never_
     let session = app.login().await;
     assert_eq!(decode_part(&session.jwt, 0)["alg"], "HS256");
 
-    let response = app
-        .get_cart(&session.jwt, Some(&session.refresh_token))
-        .await;
+    let response = app.get_cart_as(&session).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 0);

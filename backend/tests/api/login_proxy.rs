@@ -7,8 +7,8 @@ use shared::fusionauth::LoginResponse;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID, TENANT_ID, TestApp,
-    error_code, header, spawn_app, spawn_app_with,
+    APPLICATION_ID, BACKEND_API_KEY, DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID, Sent, TENANT_ID,
+    TestApp, assert_error, error_code, header, spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_login_proxy() -> TestApp {
@@ -19,9 +19,8 @@ async fn proxied_login(app: &TestApp, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/login"))
         .json(body)
-        .send()
+        .sent()
         .await
-        .expect("login request")
 }
 
 fn credentials(password: &str) -> Value {
@@ -86,10 +85,12 @@ async fn the_eleventh_login_attempt_in_a_minute_is_429_with_retry_after() {
         .parse()
         .expect("seconds");
     assert!((1..=7).contains(&retry_after), "{retry_after}");
-    assert_eq!(
-        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
-        ErrorCode::TooManyRequests
-    );
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -148,10 +149,7 @@ async fn the_proxy_pins_the_application_and_ignores_a_client_chosen_no_jwt() {
     assert_eq!(app.get_cart(&jwt, None).await.status(), StatusCode::OK);
 
     let response = proxied_login(&app, &json!(["not", "an", "object"])).await;
-    assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
-        ErrorCode::InvalidRequest
-    );
+    assert_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
 }
 
 async fn login_from(app: &TestApp, forwarded_for: &str) -> StatusCode {
@@ -159,9 +157,8 @@ async fn login_from(app: &TestApp, forwarded_for: &str) -> StatusCode {
         .post(app.url("/api/login"))
         .header("x-forwarded-for", forwarded_for)
         .json(&credentials(DEMO_PASSWORD))
-        .send()
+        .sent()
         .await
-        .expect("login request")
         .status()
 }
 
@@ -220,9 +217,8 @@ async fn the_kickstarts_least_privilege_key_runs_the_login_proxy_and_no_user_adm
             .client
             .request(method.clone(), format!("{}{path}", app.fusionauth_url))
             .header("authorization", BACKEND_API_KEY)
-            .send()
-            .await
-            .expect("admin request");
+            .sent()
+            .await;
         assert_eq!(
             response.status(),
             StatusCode::UNAUTHORIZED,

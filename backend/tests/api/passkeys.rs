@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use shared::store::{ErrorCode, PasskeyList};
 
 use crate::helpers::{
-    BACKEND_API_KEY, DEMO_EMAIL, DEMO_USER_ID, TENANT_ID, TestApp, error_code, spawn_app,
-    spawn_app_with,
+    BACKEND_API_KEY, DEMO_EMAIL, DEMO_USER_ID, Sent, TENANT_ID, TestApp, assert_error, error_code,
+    spawn_app, spawn_app_with,
 };
 
 async fn spawn_app_with_passkeys(attempts_per_minute: u32) -> TestApp {
@@ -37,7 +37,7 @@ async fn post(app: &TestApp, path: &str, jwt: Option<&str>, body: &Value) -> req
     if let Some(jwt) = jwt {
         request = request.bearer_auth(jwt);
     }
-    request.send().await.expect("sent")
+    request.sent().await
 }
 
 #[tokio::test]
@@ -72,10 +72,7 @@ async fn registration_options_need_a_signed_in_user() {
         &json!({"displayName": "Phone"}),
     )
     .await;
-    assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
-        ErrorCode::Unauthorized
-    );
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
 }
 
 #[tokio::test]
@@ -115,10 +112,12 @@ async fn passkey_starts_are_limited_per_address() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
     let response = post(&app, "/api/passkeys/authentication", None, &body).await;
-    assert_eq!(
-        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
-        ErrorCode::TooManyRequests
-    );
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -131,10 +130,7 @@ async fn without_the_api_key_the_passkey_starts_are_not_offered() {
         &json!({"loginId": DEMO_EMAIL}),
     )
     .await;
-    assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
-        ErrorCode::NotFound
-    );
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 /// Where the software authenticator's ceremonies happen (the tenant's relying party id is
@@ -226,9 +222,8 @@ async fn register_passkey(app: &TestApp, jwt: &str, name: &str, seed: u8) -> Str
         ))
         .json(&json!({"userId": user_id,
             "credential": create_credential(&start["options"], &[seed; 16])}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.expect("credential");
     body["credential"]["id"].as_str().expect("an id").to_owned()
@@ -239,7 +234,7 @@ async fn send(app: &TestApp, method: Method, path: &str, jwt: Option<&str>) -> r
     if let Some(jwt) = jwt {
         request = request.bearer_auth(jwt);
     }
-    request.send().await.expect("sent")
+    request.sent().await
 }
 
 async fn passkeys_of(app: &TestApp, jwt: &str) -> PasskeyList {

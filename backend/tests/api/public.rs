@@ -8,12 +8,7 @@ use crate::helpers::{APPLICATION_ID, header, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn step_01_the_catalogue_is_public_and_never_cached() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/products"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/api/products").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         header(&response, "cache-control").as_deref(),
@@ -33,11 +28,8 @@ async fn step_01_the_catalogue_is_public_and_never_cached() {
 async fn step_01_app_config_tells_the_pwa_where_fusionauth_is() {
     let app = spawn_app().await;
     let config: AppConfig = app
-        .client
-        .get(app.url("/app-config.json"))
-        .send()
+        .get("/app-config.json")
         .await
-        .expect("request")
         .json()
         .await
         .expect("app config");
@@ -49,7 +41,7 @@ async fn step_01_app_config_tells_the_pwa_where_fusionauth_is() {
 async fn health_endpoints_answer_when_the_database_does() {
     let app = spawn_app().await;
     for path in ["/health/live", "/health/ready"] {
-        let response = app.client.get(app.url(path)).send().await.expect("request");
+        let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
     }
 }
@@ -57,12 +49,7 @@ async fn health_endpoints_answer_when_the_database_does() {
 #[tokio::test]
 async fn unknown_api_paths_are_json_404s() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/nothing-here"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/api/nothing-here").await;
     assert_eq!(
         crate::helpers::error_code(response, StatusCode::NOT_FOUND).await,
         shared::store::ErrorCode::NotFound
@@ -83,7 +70,7 @@ async fn the_pwa_is_served_and_page_paths_fall_back_to_index_html() {
     let app = spawn_app_with(move |settings| settings.static_dir = Some(static_dir)).await;
 
     for page in ["/", "/cart", "/login"] {
-        let response = app.client.get(app.url(page)).send().await.expect("request");
+        let response = app.get(page).await;
         assert_eq!(response.status(), StatusCode::OK, "{page}");
         assert!(
             response
@@ -94,34 +81,14 @@ async fn the_pwa_is_served_and_page_paths_fall_back_to_index_html() {
             "{page}"
         );
     }
-    let script = app
-        .client
-        .get(app.url("/app.js"))
-        .send()
-        .await
-        .expect("request");
+    let script = app.get("/app.js").await;
     assert_eq!(script.status(), StatusCode::OK);
     assert_eq!(script.text().await.expect("body"), "console.log('store')");
-    let missing = app
-        .client
-        .get(app.url("/missing.js"))
-        .send()
-        .await
-        .expect("request");
+    let missing = app.get("/missing.js").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    let api = app
-        .client
-        .get(app.url("/api/nothing-here"))
-        .send()
-        .await
-        .expect("request");
+    let api = app.get("/api/nothing-here").await;
     assert_eq!(api.status(), StatusCode::NOT_FOUND);
-    let products = app
-        .client
-        .get(app.url("/api/products"))
-        .send()
-        .await
-        .expect("request");
+    let products = app.get("/api/products").await;
     assert_eq!(products.status(), StatusCode::OK);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -7,7 +7,10 @@ use reqwest::StatusCode;
 use shared::headers::{NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN};
 use shared::store::ErrorCode;
 
-use crate::helpers::{PAST_JWT_LIFETIME, error_code, header, spawn_app, spawn_app_with};
+use crate::helpers::{
+    PAST_JWT_LIFETIME, assert_refused_without_new_jwt, error_code, header, spawn_app,
+    spawn_app_with,
+};
 
 /// Past the Kickstart's 10 s one-time-use grace period: a spent value is refused by then.
 const PAST_GRACE_PERIOD: Duration = Duration::from_secs(15);
@@ -15,10 +18,8 @@ const PAST_GRACE_PERIOD: Duration = Duration::from_secs(15);
 #[tokio::test]
 async fn an_attackers_own_expired_jwt_with_a_stolen_refresh_token_does_not_log_its_owner_out() {
     let app = spawn_app().await;
-    let victim = app.login().await;
-    app.add_item(&victim.jwt, "notebook", 2).await;
-    let mallory = app
-        .register_and_login("mallory@example.com", "mallory-pass-123")
+    let (victim, mallory) = app
+        .shopper_and_another_user(("notebook", 2), ("mallory@example.com", "mallory-pass-123"))
         .await;
     let mallory_jwt = mallory.token.expect("a JWT");
     app.advance_time(PAST_JWT_LIFETIME).await;
@@ -50,7 +51,7 @@ async fn an_attackers_own_expired_jwt_with_a_stolen_refresh_token_does_not_log_i
 
     // Long after FusionAuth's grace period, the victim's own refresh still works.
     app.advance_time(PAST_GRACE_PERIOD).await;
-    let response = app.get_cart(&victim.jwt, Some(&victim.refresh_token)).await;
+    let response = app.get_cart_as(&victim).await;
     assert_eq!(response.status(), StatusCode::OK);
     let new_jwt = header(&response, NEW_ACCESS_TOKEN).expect("a new JWT");
     let new_refresh_token = header(&response, NEW_REFRESH_TOKEN).expect("the rotated value");
@@ -69,22 +70,21 @@ async fn refreshes_past_the_per_user_limit_answer_429_without_asking_fusionauth(
     let sessions = [app.login().await, app.login().await, app.login().await];
     app.advance_time(PAST_JWT_LIFETIME).await;
     for session in &sessions[..2] {
-        let response = app
-            .get_cart(&session.jwt, Some(&session.refresh_token))
-            .await;
+        let response = app.get_cart_as(session).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
     let third = &sessions[2];
-    let response = app.get_cart(&third.jwt, Some(&third.refresh_token)).await;
+    let response = app.get_cart_as(third).await;
     let retry_after: u64 = header(&response, "retry-after")
         .expect("Retry-After")
         .parse()
         .expect("seconds");
     assert!((1..=31).contains(&retry_after), "{retry_after}");
-    assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
-    assert_eq!(
-        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
-        ErrorCode::TooManyRequests
-    );
+    assert_refused_without_new_jwt(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+    )
+    .await;
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 2);
 }

@@ -8,8 +8,8 @@ use serde_json::json;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    API_KEY, Session, TENANT_ID, TestApp, assert_revoked_session_refused, assert_session_expired,
-    error_code, spawn_app,
+    API_KEY, Sent, Session, TENANT_ID, TestApp, assert_revoked_session_refused,
+    assert_session_expired, error_code, spawn_app,
 };
 
 /// Waits (a few seconds at most) until the backend refuses `session`'s JWT; the Kickstart
@@ -41,9 +41,8 @@ async fn logout(app: &TestApp, session: &Session, global: bool) {
         .client
         .post(format!("{}/api/logout", app.fusionauth_url))
         .json(&json!({"refreshToken": session.refresh_token, "global": global}))
-        .send()
-        .await
-        .expect("logout");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -75,7 +74,7 @@ async fn step_19_20_a_single_session_logout_leaves_the_users_other_sessions_alon
     assert_refused_soon(&app, &phone).await;
     // (Without `sid` in the JWTs, the laptop's refresh token proves its session is not the
     // revoked one.)
-    let response = app.get_cart(&laptop.jwt, Some(&laptop.refresh_token)).await;
+    let response = app.get_cart_as(&laptop).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -101,9 +100,8 @@ async fn step_19_20_revoking_a_users_refresh_tokens_at_fusionauth_revokes_their_
             app.fusionauth_url, phone.user_id
         ))
         .header("authorization", API_KEY)
-        .send()
-        .await
-        .expect("revoke");
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_refused_soon(&app, &phone).await;
     assert_refused_soon(&app, &laptop).await;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::store::ErrorCode;
 
 use crate::forgery::{decode_part, sign_hs256};
-use crate::helpers::{Session, TestApp, assert_session_expired, spawn_app_with_kickstart};
+use crate::helpers::{Sent, Session, TestApp, assert_session_expired, spawn_app_with_kickstart};
 use crate::hmac::{SECRET, import_hmac_access_token_key, spawn_hmac_app};
 use crate::revocation::{a_later_second_millis, revoke_event};
 
@@ -29,9 +29,8 @@ async fn deliver_signed(app: &TestApp, event: &Value, kid: &str, mut claims: Val
         .header("content-type", "application/json")
         .header("x-fusionauth-signature-jwt", signature)
         .body(body)
-        .send()
+        .sent()
         .await
-        .expect("webhook request")
         .status()
 }
 

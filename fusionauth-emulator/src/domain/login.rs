@@ -66,9 +66,7 @@ pub async fn with_password(
         if !user.active {
             return Err(ApiError::Locked);
         }
-        if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
-            return Err(ApiError::LoginPrevented(actions));
-        }
+        not_prevented(state, user).await?;
     }
     let stored = user
         .as_ref()
@@ -86,12 +84,7 @@ pub async fn with_password(
         }
         None => return Err(ApiError::NotFound),
     };
-    if user
-        .expiry()
-        .is_some_and(|expiry| expiry <= state.clock.now_ms())
-    {
-        return Err(ApiError::Expired);
-    }
+    not_expired(state, &user)?;
     let methods = two_factor::methods(&user);
     if !methods.is_empty() {
         let two_factor_id = crypto::random_string::<32>()?;
@@ -113,18 +106,8 @@ pub async fn with_password(
             },
         ));
     }
-    // The failure streak ends only with a complete login: a password alone does not reset the
-    // count its second factor's wrong codes add to.
-    store::failed_logins::clear(&state.pool, &user.id).await?;
-    complete(
-        state,
-        tenant,
-        user,
-        application,
-        &options,
-        AuthenticationType::Password,
-    )
-    .await
+    let password = AuthenticationType::Password;
+    complete(state, tenant, user, application, &options, password).await
 }
 
 /// A wrong password for an existing user: the `user.login.failed` event and the lockout count.
@@ -199,15 +182,8 @@ pub async fn with_second_factor(
         store::two_factor::delete_challenge(&state.pool, two_factor_id).await?;
         return Err(ApiError::NotFound);
     }
-    if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
-        return Err(ApiError::LoginPrevented(actions));
-    }
-    if user
-        .expiry()
-        .is_some_and(|expiry| expiry <= state.clock.now_ms())
-    {
-        return Err(ApiError::Expired);
-    }
+    not_prevented(state, &user).await?;
+    not_expired(state, &user)?;
     if !store::two_factor::take_attempt(&state.pool, two_factor_id, TWO_FACTOR_ATTEMPTS).await? {
         store::two_factor::delete_challenge(&state.pool, two_factor_id).await?;
         tracing::warn!(user_id = user.id, "two-factor attempts exhausted");
@@ -220,16 +196,8 @@ pub async fn with_second_factor(
     if !store::two_factor::delete_challenge(&state.pool, two_factor_id).await? {
         return Err(ApiError::NotFound);
     }
-    store::failed_logins::clear(&state.pool, &user.id).await?;
-    complete(
-        state,
-        tenant,
-        user,
-        application,
-        &options,
-        AuthenticationType::Password,
-    )
-    .await
+    let password = AuthenticationType::Password;
+    complete(state, tenant, user, application, &options, password).await
 }
 
 /// A passkey login (`POST /api/webauthn/login`) once the assertion verified: 423, 409 and 410
@@ -242,14 +210,14 @@ pub async fn with_passkey(
     options: LoginOptions,
 ) -> Result<LoginOutcome> {
     may_log_in(state, &user).await?;
-    store::failed_logins::clear(&state.pool, &user.id).await?;
     let webauthn = AuthenticationType::Other("WebAuthn".to_owned());
     complete(state, tenant, user, application, &options, webauthn).await
 }
 
 /// The end of a login once the credentials (and second factor) are good: 203 when a password
 /// change is required, 212 when the tenant gates unverified emails, else 200 (202 when not
-/// registered to the application) with the session.
+/// registered to the application) with the session. The user's failure streak ends here, and
+/// only here: a password alone does not reset the count its second factor's wrong codes add to.
 async fn complete(
     state: &AppState,
     tenant: &Tenant,
@@ -258,6 +226,7 @@ async fn complete(
     options: &LoginOptions,
     authentication_type: AuthenticationType,
 ) -> Result<LoginOutcome> {
+    store::failed_logins::clear(&state.pool, &user.id).await?;
     if user.password_change_required() {
         tracing::info!("login needs a password change");
         return Ok(LoginOutcome::new(
@@ -361,14 +330,14 @@ pub async fn with_one_time_password(
         return Err(ApiError::NotFound);
     }
     may_log_in(state, &user).await?;
-    store::failed_logins::clear(&state.pool, &user.id).await?;
+    let one_time_password = AuthenticationType::OneTimePassword;
     complete(
         state,
         tenant,
         user,
         application,
         &options,
-        AuthenticationType::OneTimePassword,
+        one_time_password,
     )
     .await
 }
@@ -379,9 +348,20 @@ async fn may_log_in(state: &AppState, user: &UserRow) -> Result<()> {
     if !user.active {
         return Err(ApiError::Locked);
     }
-    if let Some(actions) = lockout::login_prevented(state, &user.id).await? {
-        return Err(ApiError::LoginPrevented(actions));
+    not_prevented(state, user).await?;
+    not_expired(state, user)
+}
+
+/// 409 while a login-preventing action (the lockout) is in force on the user.
+async fn not_prevented(state: &AppState, user: &UserRow) -> Result<()> {
+    match lockout::login_prevented(state, &user.id).await? {
+        Some(actions) => Err(ApiError::LoginPrevented(actions)),
+        None => Ok(()),
     }
+}
+
+/// 410 once the user has expired.
+fn not_expired(state: &AppState, user: &UserRow) -> Result<()> {
     if user
         .expiry()
         .is_some_and(|expiry| expiry <= state.clock.now_ms())

@@ -28,6 +28,17 @@ pub enum ApiKeyStatus {
     Invalid,
 }
 
+impl ApiKeyStatus {
+    /// The API key when one is sent; 401 for a value that is not one.
+    pub fn optional(self) -> Result<Option<ApiKey>> {
+        match self {
+            Self::Valid(key) => Ok(Some(key)),
+            Self::Absent => Ok(None),
+            Self::Invalid => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
 /// The endpoint names of the routes served (none if the app data is missing).
 fn known(endpoints: Option<&Endpoints>) -> impl Iterator<Item = &str> {
     endpoints.into_iter().flat_map(Endpoints::names)

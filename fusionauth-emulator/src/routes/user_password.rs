@@ -34,15 +34,6 @@ pub fn own_url(req: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
-/// The API key when one is sent; 401 for a key that is not one.
-fn optional_key(api_key: ApiKeyStatus) -> Result<Option<crate::model::ApiKey>> {
-    match api_key {
-        ApiKeyStatus::Valid(key) => Ok(Some(key)),
-        ApiKeyStatus::Absent => Ok(None),
-        ApiKeyStatus::Invalid => Err(ApiError::Unauthorized),
-    }
-}
-
 /// The application `id` of `tenant`; 400 `[invalid]applicationId` otherwise.
 pub async fn application_of(
     state: &AppState,
@@ -72,7 +63,7 @@ async fn forgot(
     api_key: ApiKeyStatus,
     Json(body): Json<ForgotPasswordRequest>,
 ) -> Result<HttpResponse> {
-    let key = optional_key(api_key)?;
+    let key = api_key.optional()?;
     let tenant = resolve_tenant(&state, &req, key.as_ref()).await?;
     if body.login_id.trim().is_empty() {
         return Err(ApiError::field(

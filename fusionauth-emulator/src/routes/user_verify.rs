@@ -105,11 +105,7 @@ async fn resend(
     api_key: ApiKeyStatus,
     query: web::Query<ResendQuery>,
 ) -> Result<HttpResponse> {
-    let key = match api_key {
-        ApiKeyStatus::Valid(key) => Some(key),
-        ApiKeyStatus::Absent => None,
-        ApiKeyStatus::Invalid => return Err(ApiError::Unauthorized),
-    };
+    let key = api_key.optional()?;
     let tenant = resolve_tenant(&state, &req, key.as_ref()).await?;
     let query = query.into_inner();
     let Some(email) = query.email.filter(|e| !e.trim().is_empty()) else {

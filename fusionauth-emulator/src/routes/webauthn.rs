@@ -63,20 +63,11 @@ async fn register_start(
     blank(&mut errors, Some(&body.user_id), "userId");
     blank(&mut errors, Some(&body.display_name), "displayName");
     if body.workflow.is_none() {
-        errors.add_field(
-            Rule::Blank,
-            "workflow",
-            "You must specify the [workflow] property.",
-        );
+        blank(&mut errors, None, "workflow");
     }
     ApiError::check(errors)?;
-    let Some(workflow) = body.workflow else {
-        return Err(ApiError::field(
-            Rule::Blank,
-            "workflow",
-            "You must specify the [workflow] property.",
-        ));
-    };
+    // Present: checked above.
+    let workflow = body.workflow.unwrap_or(WebAuthnWorkflow::Bootstrap);
     let user = user_for_key(&state, &key, &body.user_id)
         .await?
         .ok_or_else(|| {
@@ -135,11 +126,7 @@ async fn start(
         blank(&mut errors, body.login_id.as_deref(), "loginId");
     }
     if body.workflow.is_none() {
-        errors.add_field(
-            Rule::Blank,
-            "workflow",
-            "You must specify the [workflow] property.",
-        );
+        blank(&mut errors, None, "workflow");
     }
     ApiError::check(errors)?;
     let workflow = body.workflow.unwrap_or(WebAuthnWorkflow::Bootstrap);

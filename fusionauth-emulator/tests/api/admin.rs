@@ -2,31 +2,20 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_emulator;
+use crate::helpers::{Sent, spawn_emulator};
 
 #[tokio::test]
 async fn the_user_api_needs_an_api_key_and_finds_users_by_id_and_email() {
     let emulator = spawn_emulator().await;
     let path = format!("/api/user/{}", emulator.user_id);
-    let response = emulator
-        .client
-        .get(emulator.url(&path))
-        .send()
-        .await
-        .expect("sent");
+    let response = emulator.client.get(emulator.url(&path)).sent().await;
     assert_eq!(response.status(), 401);
     assert!(response.headers().get("content-type").is_none());
     for path in [
         path.clone(),
         format!("/api/user?email={}", emulator.email.replace('@', "%40")),
     ] {
-        let response = emulator
-            .client
-            .get(emulator.url(&path))
-            .header("Authorization", &emulator.api_key)
-            .send()
-            .await
-            .expect("sent");
+        let response = emulator.admin(reqwest::Method::GET, &path).sent().await;
         assert_eq!(response.status(), 200, "{path}");
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(body["user"]["id"], emulator.user_id);
@@ -34,12 +23,9 @@ async fn the_user_api_needs_an_api_key_and_finds_users_by_id_and_email() {
         assert!(body["user"].get("salt").is_none());
     }
     let missing = emulator
-        .client
-        .get(emulator.url("/api/user?email=nobody%40example.com"))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(reqwest::Method::GET, "/api/user?email=nobody%40example.com")
+        .sent()
+        .await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -48,9 +34,7 @@ async fn registration_validates_email_and_password_then_the_new_user_can_log_in(
     let emulator = spawn_emulator().await;
     let register = |body: Value| {
         emulator
-            .client
-            .post(emulator.url("/api/user/registration"))
-            .header("Authorization", &emulator.api_key)
+            .admin(reqwest::Method::POST, "/api/user/registration")
             .json(&body)
             .send()
     };
@@ -94,8 +78,7 @@ async fn registration_validates_email_and_password_then_the_new_user_can_log_in(
         "the default role"
     );
     let login = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": "new@example.com", "password": "long-enough",
                     "applicationId": emulator.application_id}),
         )
@@ -125,30 +108,22 @@ async fn typos_in_tenant_and_application_settings_are_refused_with_400() {
         ),
     ] {
         let response = emulator
-            .client
-            .patch(emulator.url(&tenant_path))
-            .header("Authorization", &emulator.api_key)
+            .admin(reqwest::Method::PATCH, &tenant_path)
             .json(&json!({"tenant": {"jwtConfiguration": patch}}))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400, "{field}");
         let errors: shared::fusionauth::Errors = response.json().await.expect("Errors");
         assert!(errors.field_errors.contains_key(field), "{errors:?}");
     }
-    let response = emulator
-        .client
-        .post(emulator.url("/api/application"))
-        .header("Authorization", &emulator.api_key)
+    let response = emulator.admin(reqwest::Method::POST, "/api/application")
         .json(&json!({"application": {"name": "x", "loginConfiguration": {"allowTokenRefresh": "yes"}}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent().await;
     assert_eq!(response.status(), 400);
     // Nothing was changed: the Kickstart's policy still applies.
     let login = emulator.login().await;
     let refreshed: Value = emulator
-        .refresh(login["refreshToken"].as_str().expect("value"))
+        .refresh_login(&login)
         .await
         .json()
         .await

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_emulator, variable};
+use crate::helpers::{Sent, TestEmulator, spawn_emulator, variable};
 
 #[tokio::test]
 async fn a_preflight_from_the_store_origin_for_a_json_post_is_allowed() {
@@ -14,9 +14,8 @@ async fn a_preflight_from_the_store_origin_for_a_json_post_is_allowed() {
             .header("Origin", variable("storeOrigin"))
             .header("Access-Control-Request-Method", "POST")
             .header("Access-Control-Request-Headers", "content-type")
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert!(
             response.status().is_success(),
             "{path}: {}",
@@ -56,9 +55,8 @@ async fn a_preflight_from_another_origin_or_for_another_method_is_forbidden() {
             .request(reqwest::Method::OPTIONS, emulator.url("/api/login"))
             .header("Origin", &origin)
             .header("Access-Control-Request-Method", method)
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 403, "{origin} {method}");
         assert!(
             response
@@ -69,10 +67,9 @@ async fn a_preflight_from_another_origin_or_for_another_method_is_forbidden() {
     }
 }
 
-#[tokio::test]
-async fn a_cross_origin_login_from_the_store_carries_allow_origin_and_exposed_headers() {
-    let emulator = spawn_emulator().await;
-    let response = emulator
+/// The demo user's login, sent from the store's origin.
+async fn login_from_the_store(emulator: &TestEmulator) -> reqwest::Response {
+    emulator
         .client
         .post(emulator.url("/api/login"))
         .header("Origin", variable("storeOrigin"))
@@ -80,9 +77,14 @@ async fn a_cross_origin_login_from_the_store_carries_allow_origin_and_exposed_he
             &json!({"loginId": emulator.email, "password": emulator.password,
                       "applicationId": emulator.application_id}),
         )
-        .send()
+        .sent()
         .await
-        .expect("sent");
+}
+
+#[tokio::test]
+async fn a_cross_origin_login_from_the_store_carries_allow_origin_and_exposed_headers() {
+    let emulator = spawn_emulator().await;
+    let response = login_from_the_store(&emulator).await;
     assert_eq!(response.status(), 200);
     let headers = response.headers();
     assert_eq!(
@@ -97,25 +99,12 @@ async fn a_cross_origin_login_from_the_store_carries_allow_origin_and_exposed_he
 async fn cors_headers_disappear_once_cors_is_disabled() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .client
-        .patch(emulator.url("/api/system-configuration"))
-        .header("Authorization", &emulator.api_key)
+        .admin(reqwest::Method::PATCH, "/api/system-configuration")
         .json(&json!({"systemConfiguration": {"corsConfiguration": {"enabled": false}}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
-    let response = emulator
-        .client
-        .post(emulator.url("/api/login"))
-        .header("Origin", variable("storeOrigin"))
-        .json(
-            &json!({"loginId": emulator.email, "password": emulator.password,
-                      "applicationId": emulator.application_id}),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let response = login_from_the_store(&emulator).await;
     assert_eq!(response.status(), 200);
     assert!(
         response

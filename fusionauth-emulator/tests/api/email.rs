@@ -8,7 +8,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::helpers::{TestEmulator, spawn_emulator};
+use crate::helpers::{Sent, TestEmulator, spawn_emulator};
 
 const EMAIL: &str = "new-user@example.com";
 const PASSWORD: &str = "verify-me-please";
@@ -29,21 +29,35 @@ async fn emailed_verification_id(emulator: &TestEmulator) -> String {
         .to_owned()
 }
 
-async fn gated_emulator(strategy: &str) -> TestEmulator {
+/// An emulator whose tenant verifies emails with `strategy` and gates unverified users, with a
+/// new, unverified user ([`EMAIL`], [`PASSWORD`]); and the user's id.
+async fn gated_emulator_with_user(strategy: &str) -> (TestEmulator, String) {
     let emulator = spawn_emulator().await;
     emulator
         .patch_default_tenant(json!({"emailConfiguration": {"verifyEmail": true,
             "verificationStrategy": strategy, "unverified": {"behavior": "Gated"}}}))
         .await;
+    let user_id = emulator
+        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
+        .await;
+    (emulator, user_id)
+}
+
+/// `PUT /api/user/verify-email?email=…&sendVerifyEmail=false` for [`EMAIL`] with the API key:
+/// a new verification id, not emailed.
+async fn verification_id_without_email(emulator: &TestEmulator) -> reqwest::Response {
     emulator
+        .admin(
+            Method::PUT,
+            &format!("/api/user/verify-email?email={EMAIL}&sendVerifyEmail=false"),
+        )
+        .sent()
+        .await
 }
 
 #[tokio::test]
 async fn a_new_user_gets_a_verification_email_and_signs_in_once_verified() {
-    let emulator = gated_emulator("ClickableLink").await;
-    emulator
-        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
-        .await;
+    let (emulator, _) = gated_emulator_with_user("ClickableLink").await;
     let messages = outbox(&emulator).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["template"], "EmailVerification");
@@ -72,17 +86,13 @@ async fn a_new_user_gets_a_verification_email_and_signs_in_once_verified() {
 
 #[tokio::test]
 async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
-    let emulator = gated_emulator("ClickableLink").await;
-    emulator
-        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
-        .await;
+    let (emulator, _) = gated_emulator_with_user("ClickableLink").await;
     let first = emailed_verification_id(&emulator).await;
     let response = emulator
         .client
         .put(emulator.url(&format!("/api/user/verify-email?email={EMAIL}")))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.expect("body").is_empty());
     assert_eq!(outbox(&emulator).await.len(), 2);
@@ -93,14 +103,7 @@ async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
         .await;
     assert_eq!(stale.status(), 404, "a resend replaces the earlier id");
 
-    let response = emulator
-        .admin(
-            Method::PUT,
-            &format!("/api/user/verify-email?email={EMAIL}&sendVerifyEmail=false"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let response = verification_id_without_email(&emulator).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(outbox(&emulator).await.len(), 2, "no email sent");
@@ -117,30 +120,15 @@ async fn resending_replaces_the_id_and_an_api_key_may_only_generate_one() {
         "/api/user/verify-email",
     ];
     for (path, status) in missing.iter().zip([404, 400]) {
-        let response = emulator
-            .client
-            .put(emulator.url(path))
-            .send()
-            .await
-            .expect("sent");
+        let response = emulator.client.put(emulator.url(path)).sent().await;
         assert_eq!(response.status(), status, "{path}");
     }
 }
 
 #[tokio::test]
 async fn the_form_field_strategy_needs_the_emailed_code() {
-    let emulator = gated_emulator("FormField").await;
-    emulator
-        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
-        .await;
-    let response = emulator
-        .admin(
-            Method::PUT,
-            &format!("/api/user/verify-email?email={EMAIL}&sendVerifyEmail=false"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let (emulator, _) = gated_emulator_with_user("FormField").await;
+    let response = verification_id_without_email(&emulator).await;
     let body: Value = response.json().await.expect("JSON");
     let code = body["verificationOneTimeCode"].as_str().expect("code");
     assert_eq!(body["oneTimeCode"], code);
@@ -233,6 +221,17 @@ async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
     (port, receiver)
 }
 
+/// `POST /api/user/forgot-password` for the demo user (the email goes out); asserts 200.
+async fn start_the_demo_users_reset(emulator: &TestEmulator) {
+    let response = emulator
+        .post_json(
+            "/api/user/forgot-password",
+            &json!({"loginId": emulator.email}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
 #[tokio::test]
 async fn a_tenant_with_an_smtp_host_gets_its_emails_delivered_over_smtp() {
     let (port, mut received) = smtp_sink().await;
@@ -243,13 +242,7 @@ async fn a_tenant_with_an_smtp_host_gets_its_emails_delivered_over_smtp() {
             "security": "NONE", "defaultFromEmail": "store@example.com"}}),
         )
         .await;
-    let response = emulator
-        .post_json(
-            "/api/user/forgot-password",
-            &json!({"loginId": emulator.email}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    start_the_demo_users_reset(&emulator).await;
     let data = received.recv().await.expect("a message");
     let unfolded = data.replace("=\n", "").replace("=3D", "=");
     assert!(data.contains("Subject: Reset your password"), "{data}");
@@ -269,23 +262,14 @@ async fn an_unreachable_smtp_host_is_recorded_and_the_workflow_still_starts() {
     emulator
         .patch_default_tenant(json!({"emailConfiguration": {"host": "127.0.0.1", "port": port}}))
         .await;
-    let response = emulator
-        .post_json(
-            "/api/user/forgot-password",
-            &json!({"loginId": emulator.email}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    start_the_demo_users_reset(&emulator).await;
     let messages = outbox(&emulator).await;
     assert_eq!(messages[0]["delivery"], "smtp-failed");
 }
 
 #[tokio::test]
 async fn a_verification_id_is_refused_once_the_tenant_stops_verifying_emails() {
-    let emulator = gated_emulator("ClickableLink").await;
-    let user_id = emulator
-        .register_user(json!({"email": EMAIL, "password": PASSWORD}), false)
-        .await;
+    let (emulator, user_id) = gated_emulator_with_user("ClickableLink").await;
     let id = emailed_verification_id(&emulator).await;
     emulator
         .patch_default_tenant(json!({"emailConfiguration": {"verifyEmail": false}}))
@@ -297,9 +281,8 @@ async fn a_verification_id_is_refused_once_the_tenant_stops_verifying_emails() {
     let response = emulator
         .admin(Method::POST, "/api/user/verify-email")
         .json(&json!({"userId": user_id}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(
         response.status(),
         200,

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{set_cookies, spawn_emulator, variable};
+use crate::helpers::{Sent, set_cookies, spawn_emulator, variable};
 
 #[tokio::test]
 async fn validate_returns_the_claims_of_a_good_jwt_and_401_without_a_body_otherwise() {
@@ -13,9 +13,8 @@ async fn validate_returns_the_claims_of_a_good_jwt_and_401_without_a_body_otherw
         .client
         .get(emulator.url("/api/jwt/validate"))
         .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["jwt"]["sub"], emulator.user_id);
@@ -31,7 +30,7 @@ async fn validate_returns_the_claims_of_a_good_jwt_and_401_without_a_body_otherw
         if let Some(auth) = &auth {
             request = request.header("Authorization", auth);
         }
-        let response = request.send().await.expect("sent");
+        let response = request.sent().await;
         assert_eq!(response.status(), 401);
         assert!(response.headers().get("content-type").is_none());
     }
@@ -41,9 +40,8 @@ async fn validate_returns_the_claims_of_a_good_jwt_and_401_without_a_body_otherw
         .client
         .get(emulator.url("/api/jwt/validate"))
         .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(expired.status(), 401, "expired after timeToLiveInSeconds");
 }
 
@@ -66,9 +64,8 @@ async fn the_public_key_api_serves_pem_keys_by_kid() {
     let missing = emulator
         .client
         .get(emulator.url("/api/jwt/public-key?kid=unknown"))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -89,13 +86,7 @@ async fn the_openid_configuration_advertises_only_what_the_emulator_serves() {
             continue;
         }
         if let Some(url) = value.as_str().filter(|v| v.starts_with("http")) {
-            let status = emulator
-                .client
-                .get(url)
-                .send()
-                .await
-                .expect("sent")
-                .status();
+            let status = emulator.client.get(url).sent().await.status();
             assert_ne!(status, 404, "{name} = {url} is served");
         }
     }
@@ -120,9 +111,8 @@ async fn logout_revokes_the_refresh_token_and_clears_the_cookies() {
         .client
         .post(emulator.url(&format!("/api/logout?global=false&refreshToken={value}")))
         .header("Content-Type", "text/plain")
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("content-type").is_none());
     assert!(
@@ -167,13 +157,10 @@ async fn revoking_by_value_by_id_or_by_user_ends_those_sessions() {
     let login = emulator.login().await;
     let value = login["refreshToken"].as_str().expect("value");
     let response = emulator
-        .client
-        .delete(emulator.url("/api/jwt/refresh"))
-        .header("Authorization", &emulator.api_key)
+        .admin(reqwest::Method::DELETE, "/api/jwt/refresh")
         .form(&[("token", value)])
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("content-type").is_none());
     assert_eq!(emulator.refresh(value).await.status(), 400);
@@ -185,53 +172,39 @@ async fn revoking_by_value_by_id_or_by_user_ends_those_sessions() {
         .client
         .delete(emulator.url(&format!("/api/jwt/refresh/{id}")))
         .bearer_auth(login["token"].as_str().expect("jwt"))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        emulator
-            .refresh(login["refreshToken"].as_str().expect("v"))
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 
     // By user and application.
     let login = emulator.login().await;
     let response = emulator
-        .client
-        .delete(emulator.url(&format!(
-            "/api/jwt/refresh?userId={}&applicationId={}",
-            emulator.user_id, emulator.application_id
-        )))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(
+            reqwest::Method::DELETE,
+            &format!(
+                "/api/jwt/refresh?userId={}&applicationId={}",
+                emulator.user_id, emulator.application_id
+            ),
+        )
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        emulator
-            .refresh(login["refreshToken"].as_str().expect("v"))
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 
     // Without credentials: 401; an unknown id: 404.
     let response = emulator
         .client
         .delete(emulator.url(&format!("/api/jwt/refresh/{}", uuid::Uuid::new_v4())))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 401);
     let response = emulator
-        .client
-        .delete(emulator.url(&format!("/api/jwt/refresh/{}", uuid::Uuid::new_v4())))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/jwt/refresh/{}", uuid::Uuid::new_v4()),
+        )
+        .sent()
+        .await;
     assert_eq!(response.status(), 404);
 }

@@ -6,27 +6,49 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, decode_part, spawn_emulator, variable};
+use crate::helpers::{Sent, TestEmulator, decode_part, spawn_emulator, variable};
 
 async fn generate(emulator: &TestEmulator, algorithm: &str) -> Value {
     let id = uuid::Uuid::new_v4().to_string();
     let response = emulator
         .admin(reqwest::Method::POST, &format!("/api/key/generate/{id}"))
         .json(&json!({"key": {"algorithm": algorithm, "name": format!("{algorithm} key")}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     response.json::<Value>().await.expect("JSON")["key"].clone()
+}
+
+/// Makes `key` the default tenant's access-token key and logs the demo user in; the login's
+/// JWT names the key and `algorithm`.
+async fn login_signed_with(emulator: &TestEmulator, key: &Value, algorithm: &str) -> Value {
+    emulator
+        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
+        .await;
+    let login = emulator.login().await;
+    let header = decode_part(login["token"].as_str().expect("token"), 0);
+    assert_eq!(header["alg"], algorithm);
+    assert_eq!(header["kid"], key["kid"]);
+    login
+}
+
+/// The JWT a refresh with the login's refresh token returns.
+async fn refreshed_jwt(emulator: &TestEmulator, login: &Value) -> String {
+    let refreshed: Value = emulator
+        .refresh_login(login)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    refreshed["token"].as_str().expect("token").to_owned()
 }
 
 async fn jwks(emulator: &TestEmulator) -> Vec<Value> {
     emulator
         .client
         .get(emulator.url("/.well-known/jwks.json"))
-        .send()
+        .sent()
         .await
-        .expect("sent")
         .json::<Value>()
         .await
         .expect("JSON")["keys"]
@@ -40,9 +62,8 @@ async fn validate(emulator: &TestEmulator, jwt: &str) -> reqwest::StatusCode {
         .client
         .get(emulator.url("/api/jwt/validate"))
         .bearer_auth(jwt)
-        .send()
+        .sent()
         .await
-        .expect("sent")
         .status()
 }
 
@@ -52,9 +73,8 @@ async fn the_kickstart_signs_access_tokens_with_an_es256_p256_key() {
     let key_id = variable("accessTokenKeyId");
     let response = emulator
         .admin(reqwest::Method::GET, &format!("/api/key/{key_id}"))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let key = response.json::<Value>().await.expect("JSON")["key"].clone();
     assert_eq!(key["algorithm"], "ES256");
@@ -86,25 +106,13 @@ async fn an_rs256_key_signs_tokens_verifiable_with_its_rsa_jwk() {
     let key = generate(&emulator, "RS256").await;
     assert_eq!(key["type"], "RSA");
     assert_eq!(key["length"], 2048);
-    emulator
-        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
-        .await;
-    let login = emulator.login().await;
+    let login = login_signed_with(&emulator, &key, "RS256").await;
     let jwt = login["token"].as_str().expect("token");
-    let header = decode_part(jwt, 0);
-    assert_eq!(header["alg"], "RS256");
-    assert_eq!(header["kid"], key["kid"]);
     assert_eq!(emulator.verified_claims(jwt).await["sub"], emulator.user_id);
     assert_eq!(validate(&emulator, jwt).await, 200);
-    let refreshed: Value = emulator
-        .refresh(login["refreshToken"].as_str().expect("rt"))
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    let refreshed = refreshed["token"].as_str().expect("token");
-    assert_eq!(decode_part(refreshed, 0)["alg"], "RS256");
-    emulator.verified_claims(refreshed).await;
+    let refreshed = refreshed_jwt(&emulator, &login).await;
+    assert_eq!(decode_part(&refreshed, 0)["alg"], "RS256");
+    emulator.verified_claims(&refreshed).await;
 }
 
 #[tokio::test]
@@ -112,14 +120,8 @@ async fn an_es256_key_signs_tokens_verifiable_with_its_p256_jwk() {
     let emulator = spawn_emulator().await;
     let key = generate(&emulator, "ES256").await;
     assert_eq!(key["type"], "EC");
-    emulator
-        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
-        .await;
-    let login = emulator.login().await;
+    let login = login_signed_with(&emulator, &key, "ES256").await;
     let jwt = login["token"].as_str().expect("token");
-    let header = decode_part(jwt, 0);
-    assert_eq!(header["alg"], "ES256");
-    assert_eq!(header["kid"], key["kid"]);
     let jwk = jwks(&emulator)
         .await
         .into_iter()
@@ -143,16 +145,8 @@ async fn an_es256_key_signs_tokens_verifiable_with_its_p256_jwk() {
         )
         .expect("the ES256 signature verifies with the JWK");
     assert_eq!(validate(&emulator, jwt).await, 200);
-    let refreshed: Value = emulator
-        .refresh(login["refreshToken"].as_str().expect("rt"))
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    assert_eq!(
-        decode_part(refreshed["token"].as_str().expect("token"), 0)["alg"],
-        "ES256"
-    );
+    let refreshed = refreshed_jwt(&emulator, &login).await;
+    assert_eq!(decode_part(&refreshed, 0)["alg"], "ES256");
 }
 
 #[tokio::test]
@@ -167,12 +161,8 @@ async fn an_hs256_key_is_never_published_but_its_tokens_still_validate() {
                 .expect("the Key API returns the secret"),
         )
         .expect("base64");
-    emulator
-        .patch_default_tenant(json!({"jwtConfiguration": {"accessTokenKeyId": key["id"]}}))
-        .await;
-    let login = emulator.login().await;
+    let login = login_signed_with(&emulator, &key, "HS256").await;
     let jwt = login["token"].as_str().expect("token");
-    assert_eq!(decode_part(jwt, 0)["alg"], "HS256");
     let (signed, signature) = jwt.rsplit_once('.').expect("three parts");
     aws_lc_rs::hmac::verify(
         &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
@@ -187,9 +177,8 @@ async fn an_hs256_key_is_never_published_but_its_tokens_still_validate() {
             "/api/jwt/public-key?kid={}",
             key["kid"].as_str().expect("kid")
         )))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(public_key.status(), 404);
     assert_eq!(validate(&emulator, jwt).await, 200);
     let mut forged = jwt.to_owned();
@@ -210,9 +199,8 @@ async fn an_unsupported_algorithm_or_length_is_refused() {
                 &format!("/api/key/generate/{}", uuid::Uuid::new_v4()),
             )
             .json(&json!({ "key": key }))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400);
     }
 }
@@ -229,9 +217,8 @@ async fn an_imported_hs256_secret_signs_the_access_tokens_it_is_assigned_to() {
             "name": "Imported HMAC key",
             "secret": STANDARD.encode(secret)
         }}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let key = response.json::<Value>().await.expect("JSON")["key"].clone();
     assert_eq!(key["id"], id);
@@ -288,9 +275,8 @@ async fn key_import_refuses_rsa_ec_and_bad_secrets_and_takes_a_new_id_without_on
         let response = emulator
             .admin(reqwest::Method::POST, "/api/key/import")
             .json(&json!({ "key": key }))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400, "{key}");
         let body = response.json::<Value>().await.expect("JSON");
         assert!(body.to_string().contains(code), "{key}: {body}");
@@ -298,9 +284,7 @@ async fn key_import_refuses_rsa_ec_and_bad_secrets_and_takes_a_new_id_without_on
     let response = emulator
         .admin(reqwest::Method::POST, "/api/key/import")
         .json(&json!({"key": {"algorithm": "HS256", "name": "x", "secret": STANDARD.encode([1u8; 32])}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent().await;
     assert_eq!(response.status(), 200);
     let key = response.json::<Value>().await.expect("JSON")["key"].clone();
     assert!(uuid::Uuid::parse_str(key["id"].as_str().expect("id")).is_ok());

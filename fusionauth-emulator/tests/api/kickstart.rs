@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use fusionauth_emulator::{Application, Kickstart, Settings};
+use fusionauth_emulator::{Application, Kickstart};
+
+use crate::helpers::{Sent, settings_with};
 
 const API_KEY: &str = "kickstart-include-test-key-0123456789abcdef";
 
@@ -60,16 +62,9 @@ async fn a_kickstart_with_built_ins_uuids_includes_and_a_content_type_boots_the_
     ]);
     // Started from another directory: includes are read relative to the Kickstart file.
     let kickstart = Kickstart::from_path(&dir.join("kickstart/kickstart.json")).expect("parses");
-    let app = Application::build(Settings {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        database_url: "sqlite::memory:".into(),
-        kickstart: Some(kickstart),
-        test_hooks: false,
-        omit_login_sid: false,
-        strict_login_claims: false,
-    })
-    .await
-    .expect("the Kickstart applies");
+    let app = Application::build(settings_with(Some(kickstart)))
+        .await
+        .expect("the Kickstart applies");
     let base = app.base_url();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
@@ -78,7 +73,7 @@ async fn a_kickstart_with_built_ins_uuids_includes_and_a_content_type_boots_the_
             .get(format!("{base}{path}"))
             .header("Authorization", API_KEY);
         async move {
-            let response = request.send().await.expect("sent");
+            let response = request.sent().await;
             assert_eq!(response.status(), 200, "{path}");
             response.json::<Value>().await.expect("JSON")
         }
@@ -111,16 +106,9 @@ async fn a_missing_include_stops_start_up_naming_it() {
         json!({"apiKeys": [{"key": API_KEY}], "requests": ["&{nowhere.json}"]}).to_string(),
     )]);
     let kickstart = Kickstart::from_path(&dir.join("kickstart.json")).expect("parses");
-    let error = Application::build(Settings {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        database_url: "sqlite::memory:".into(),
-        kickstart: Some(kickstart),
-        test_hooks: false,
-        omit_login_sid: false,
-        strict_login_claims: false,
-    })
-    .await
-    .expect_err("the include is missing");
+    let error = Application::build(settings_with(Some(kickstart)))
+        .await
+        .expect_err("the include is missing");
     assert!(
         format!("{error:#}").contains("&{nowhere.json}"),
         "{error:#}"

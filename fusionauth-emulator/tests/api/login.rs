@@ -3,15 +3,14 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    decode_part, set_cookies, spawn_emulator, spawn_emulator_with_settings, variable,
+    Sent, decode_part, set_cookies, spawn_emulator, spawn_emulator_with_settings, variable,
 };
 
 #[tokio::test]
 async fn login_returns_a_token_a_refresh_token_and_the_user_without_password_data() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email, "password": emulator.password,
                     "applicationId": emulator.application_id}),
         )
@@ -40,10 +39,7 @@ async fn login_returns_a_token_a_refresh_token_and_the_user_without_password_dat
     assert_eq!(user.registrations[0].roles, vec!["customer".to_owned()]);
     assert!(user.last_login_instant.is_some());
     let without_application = emulator
-        .post_json(
-            "/api/login",
-            &json!({"loginId": emulator.email, "password": emulator.password}),
-        )
+        .login_with(&json!({"loginId": emulator.email, "password": emulator.password}))
         .await;
     assert_eq!(
         without_application.status(),
@@ -119,11 +115,8 @@ async fn a_wrong_password_or_unknown_user_gets_404_with_an_empty_body_and_no_con
         ("SHOPPER@example.com ", "store-demo-pass"),
     ] {
         let response = emulator
-            .post_json(
-                "/api/login",
-                &json!({"loginId": login_id, "password": password,
-                        "applicationId": emulator.application_id}),
-            )
+            .login_with(&json!({"loginId": login_id, "password": password,
+                        "applicationId": emulator.application_id}))
             .await;
         assert_eq!(response.status(), 404, "{login_id}/{password}");
         assert!(response.headers().get("content-type").is_none());
@@ -136,8 +129,7 @@ async fn a_wrong_password_or_unknown_user_gets_404_with_an_empty_body_and_no_con
 async fn the_email_is_matched_case_insensitively() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email.to_uppercase(), "password": emulator.password,
                     "applicationId": emulator.application_id}),
         )
@@ -149,8 +141,7 @@ async fn the_email_is_matched_case_insensitively() {
 async fn blank_login_id_and_password_get_400_field_errors() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": " ", "password": "", "applicationId": emulator.application_id}),
         )
         .await;
@@ -169,9 +160,8 @@ async fn malformed_json_gets_400_and_an_oversized_body_gets_413() {
             .post(emulator.url("/api/login"))
             .header("content-type", "application/json")
             .body(body)
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400, "{body}");
         let errors: shared::fusionauth::Errors = response.json().await.expect("Errors");
         assert!(!errors.general_errors.is_empty());
@@ -185,9 +175,8 @@ async fn malformed_json_gets_400_and_an_oversized_body_gets_413() {
         .post(emulator.url("/api/login"))
         .header("content-type", "application/json")
         .body(huge)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 413);
 }
 
@@ -195,13 +184,10 @@ async fn malformed_json_gets_400_and_an_oversized_body_gets_413() {
 async fn create_private_application(emulator: &crate::helpers::TestEmulator) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let response = emulator
-        .client
-        .post(emulator.url(&format!("/api/application/{id}")))
-        .header("Authorization", &emulator.api_key)
+        .admin(reqwest::Method::POST, &format!("/api/application/{id}"))
         .json(&json!({"application": {"name": "Back office", "roles": [{"name": "admin"}]}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     id
 }
@@ -216,7 +202,7 @@ async fn an_application_that_requires_authentication_refuses_logins_without_a_va
         if let Some(key) = key {
             request = request.header("Authorization", key);
         }
-        let response = request.send().await.expect("sent");
+        let response = request.sent().await;
         assert_eq!(response.status(), 401, "{key:?}");
         assert!(response.headers().get("content-type").is_none());
     }
@@ -226,14 +212,9 @@ async fn an_application_that_requires_authentication_refuses_logins_without_a_va
 async fn login_to_an_application_the_user_is_not_registered_to_gets_202_without_a_refresh_token() {
     let emulator = spawn_emulator().await;
     let application_id = create_private_application(&emulator).await;
-    let response = emulator
-        .client
-        .post(emulator.url("/api/login"))
-        .header("Authorization", &emulator.api_key)
+    let response = emulator.admin(reqwest::Method::POST, "/api/login")
         .json(&json!({"loginId": emulator.email, "password": emulator.password, "applicationId": application_id}))
-        .send()
-        .await
-        .expect("sent");
+        .sent().await;
     assert_eq!(response.status(), 202);
     let body: Value = response.json().await.expect("JSON");
     assert!(body.get("refreshToken").is_none());
@@ -247,8 +228,7 @@ async fn login_to_an_application_the_user_is_not_registered_to_gets_202_without_
 async fn no_jwt_login_returns_the_user_without_tokens_or_cookies() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email, "password": emulator.password,
                     "applicationId": emulator.application_id, "noJWT": true}),
         )
@@ -265,8 +245,7 @@ async fn no_jwt_login_returns_the_user_without_tokens_or_cookies() {
 async fn login_metadata_device_is_stored_on_the_refresh_token() {
     let emulator = spawn_emulator().await;
     let login: Value = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email, "password": emulator.password,
                     "applicationId": emulator.application_id,
                     "metaData": {"device": {"name": "Ana's Pixel", "type": "MOBILE"}}}),
@@ -289,23 +268,15 @@ async fn login_metadata_device_is_stored_on_the_refresh_token() {
 #[tokio::test]
 async fn a_deactivated_user_gets_423_without_a_body_even_with_the_right_password() {
     let emulator = spawn_emulator().await;
-    let response = emulator
-        .client
-        .post(emulator.url("/api/user/registration"))
-        .header("Authorization", &emulator.api_key)
+    let response = emulator.admin(reqwest::Method::POST, "/api/user/registration")
         .json(&json!({"user": {"email": "gone@example.com", "password": "long-enough", "active": false},
                       "registration": {"applicationId": emulator.application_id}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent().await;
     assert_eq!(response.status(), 200);
     for password in ["long-enough", "wrong-password"] {
         let response = emulator
-            .post_json(
-                "/api/login",
-                &json!({"loginId": "gone@example.com", "password": password,
-                        "applicationId": emulator.application_id}),
-            )
+            .login_with(&json!({"loginId": "gone@example.com", "password": password,
+                        "applicationId": emulator.application_id}))
             .await;
         assert_eq!(response.status(), 423);
         assert!(response.headers().get("content-type").is_none());

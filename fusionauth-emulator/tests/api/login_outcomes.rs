@@ -3,28 +3,37 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_emulator, spawn_emulator_with_receiver, totp_code};
-
-/// The authenticator key as FusionAuth documents it: `secret` standard Base64, with
-/// `secretBase32Encoded` (what an authenticator app shows) beside it.
-const SECRET: &str = "SGVsbG8h3q2+7w==";
-const SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
+use crate::helpers::{
+    Sent, TOTP_SECRET, TOTP_SECRET_BASE32, TestEmulator, spawn_emulator,
+    spawn_emulator_with_receiver, totp_code,
+};
 
 fn two_factor_user(email: &str) -> Value {
     json!({"email": email, "password": "two-factor-pass",
-           "twoFactor": {"methods": [{"method": "authenticator", "secret": SECRET,
-                                      "secretBase32Encoded": SECRET_BASE32}]}})
+           "twoFactor": {"methods": [{"method": "authenticator", "secret": TOTP_SECRET,
+                                      "secretBase32Encoded": TOTP_SECRET_BASE32}]}})
+}
+
+/// Registers `user` (verified) and logs in with its password: the user's id and the answer.
+async fn first_step(emulator: &TestEmulator, user: Value) -> (String, reqwest::Response) {
+    let email = user["email"].as_str().expect("an email").to_owned();
+    let password = user["password"].as_str().expect("a password").to_owned();
+    let user_id = emulator.register_user(user, true).await;
+    (user_id, emulator.login_as(&email, &password).await)
+}
+
+/// `POST /api/two-factor/login` for `two_factor_id` with the authenticator's current code.
+async fn second_step(emulator: &TestEmulator, two_factor_id: &Value) -> reqwest::Response {
+    let code = emulator.totp_now(TOTP_SECRET).await;
+    emulator
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code}))
+        .await
 }
 
 #[tokio::test]
 async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
     let emulator = spawn_emulator().await;
-    let user_id = emulator
-        .register_user(two_factor_user("totp@example.com"), true)
-        .await;
-    let response = emulator
-        .login_as("totp@example.com", "two-factor-pass")
-        .await;
+    let (user_id, response) = first_step(&emulator, two_factor_user("totp@example.com")).await;
     assert_eq!(response.status(), 242);
     let body: Value = response.json().await.expect("JSON");
     assert!(body.get("token").is_none() && body.get("refreshToken").is_none());
@@ -38,23 +47,17 @@ async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
     assert!(method.get("secret").is_none(), "never the secret");
 
     let wrong = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": "000000"}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": "000000"}))
         .await;
     let now = emulator.now_millis().await / 1000;
     let wrong_status = wrong.status();
-    if totp_code(SECRET, now) != "000000" {
+    if totp_code(TOTP_SECRET, now) != "000000" {
         assert_eq!(wrong_status, 421);
     }
-    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let code = emulator.totp_now(TOTP_SECRET).await;
     let response = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": code,
-                    "applicationId": emulator.application_id}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code,
+                    "applicationId": emulator.application_id}))
         .await;
     assert_eq!(response.status(), 200);
     let login: Value = response.json().await.expect("JSON");
@@ -68,17 +71,11 @@ async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
     );
 
     let again = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": code}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code}))
         .await;
     assert_eq!(again.status(), 404, "a twoFactorId is used once");
     let unknown = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": "no-such-id", "code": code}),
-        )
+        .two_factor_login(&json!({"twoFactorId": "no-such-id", "code": code}))
         .await;
     assert_eq!(unknown.status(), 404);
 }
@@ -86,39 +83,19 @@ async fn a_user_with_an_authenticator_gets_242_and_finishes_with_a_totp_code() {
 #[tokio::test]
 async fn a_two_factor_id_expires_after_five_minutes_of_the_emulators_clock() {
     let emulator = spawn_emulator().await;
-    emulator
-        .register_user(two_factor_user("late@example.com"), true)
-        .await;
-    let body: Value = emulator
-        .login_as("late@example.com", "two-factor-pass")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let (_, response) = first_step(&emulator, two_factor_user("late@example.com")).await;
+    let body: Value = response.json().await.expect("JSON");
     emulator.advance_clock(301).await;
-    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
-    let response = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": body["twoFactorId"], "code": code}),
-        )
-        .await;
+    let response = second_step(&emulator, &body["twoFactorId"]).await;
     assert_eq!(response.status(), 404);
 }
 
 #[tokio::test]
 async fn a_user_who_must_change_the_password_gets_203_without_tokens() {
     let emulator = spawn_emulator().await;
-    emulator
-        .register_user(
-            json!({"email": "change@example.com", "password": "change-me-please",
-                   "passwordChangeRequired": true}),
-            true,
-        )
-        .await;
-    let response = emulator
-        .login_as("change@example.com", "change-me-please")
-        .await;
+    let user = json!({"email": "change@example.com", "password": "change-me-please",
+                      "passwordChangeRequired": true});
+    let (_, response) = first_step(&emulator, user).await;
     assert_eq!(response.status(), 203);
     let body: Value = response.json().await.expect("JSON");
     assert!(body["changePasswordId"].is_string());
@@ -131,19 +108,10 @@ async fn the_second_factor_comes_before_the_password_change() {
     let emulator = spawn_emulator().await;
     let mut user = two_factor_user("both@example.com");
     user["passwordChangeRequired"] = json!(true);
-    emulator.register_user(user, true).await;
-    let response = emulator
-        .login_as("both@example.com", "two-factor-pass")
-        .await;
+    let (_, response) = first_step(&emulator, user).await;
     assert_eq!(response.status(), 242);
     let body: Value = response.json().await.expect("JSON");
-    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
-    let response = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": body["twoFactorId"], "code": code}),
-        )
-        .await;
+    let response = second_step(&emulator, &body["twoFactorId"]).await;
     assert_eq!(response.status(), 203);
 }
 
@@ -172,6 +140,14 @@ async fn an_unverified_user_gets_212_when_the_tenant_gates_unverified_emails() {
     assert_eq!(demo.status(), 200, "verified users are not gated");
 }
 
+/// `times` logins of the demo user with a wrong password, each answered 404.
+async fn wrong_passwords(emulator: &TestEmulator, times: u32) {
+    for attempt in 1..=times {
+        let response = emulator.login_as(&emulator.email, "wrong-password").await;
+        assert_eq!(response.status(), 404, "attempt {attempt}");
+    }
+}
+
 async fn configure_lockout(emulator: &crate::helpers::TestEmulator) -> String {
     let action_id = uuid::Uuid::new_v4().to_string();
     let response = emulator
@@ -181,9 +157,8 @@ async fn configure_lockout(emulator: &crate::helpers::TestEmulator) -> String {
         )
         .json(&json!({"userAction": {"name": "Too many failed logins",
                                      "preventLogin": true, "temporal": true}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     emulator
         .patch_default_tenant(json!({"failedAuthenticationConfiguration": {
@@ -198,10 +173,7 @@ async fn too_many_failed_logins_lock_the_user_with_409_and_revoke_the_sessions()
     let (emulator, receiver) = spawn_emulator_with_receiver().await;
     let action_id = configure_lockout(&emulator).await;
     let session = emulator.login().await;
-    for _ in 0..3 {
-        let response = emulator.login_as(&emulator.email, "wrong-password").await;
-        assert_eq!(response.status(), 404);
-    }
+    wrong_passwords(&emulator, 3).await;
     let response = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(response.status(), 409, "even the right password is refused");
     let body: Value = response.json().await.expect("JSON");
@@ -216,10 +188,7 @@ async fn too_many_failed_logins_lock_the_user_with_409_and_revoke_the_sessions()
     let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
     assert_eq!(event["userId"], emulator.user_id);
     assert_eq!(
-        emulator
-            .refresh(session["refreshToken"].as_str().expect("rt"))
-            .await
-            .status(),
+        emulator.refresh_login(&session).await.status(),
         400,
         "onLoginPrevented revoked the session"
     );
@@ -233,25 +202,9 @@ async fn too_many_failed_logins_lock_the_user_with_409_and_revoke_the_sessions()
 async fn failures_further_apart_than_the_reset_window_do_not_lock() {
     let emulator = spawn_emulator().await;
     configure_lockout(&emulator).await;
-    for _ in 0..2 {
-        assert_eq!(
-            emulator
-                .login_as(&emulator.email, "wrong-password")
-                .await
-                .status(),
-            404
-        );
-    }
+    wrong_passwords(&emulator, 2).await;
     emulator.advance_clock(61).await;
-    for _ in 0..2 {
-        assert_eq!(
-            emulator
-                .login_as(&emulator.email, "wrong-password")
-                .await
-                .status(),
-            404
-        );
-    }
+    wrong_passwords(&emulator, 2).await;
     let response = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(response.status(), 200);
 }
@@ -260,28 +213,16 @@ async fn failures_further_apart_than_the_reset_window_do_not_lock() {
 async fn a_lockout_naming_an_unknown_user_action_is_refused() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .admin(
-            reqwest::Method::PATCH,
-            &format!(
-                "/api/tenant/{}",
-                crate::helpers::variable("defaultTenantId")
-            ),
-        )
-        .json(&json!({"tenant": {"failedAuthenticationConfiguration":
-            {"userActionId": uuid::Uuid::new_v4().to_string()}}}))
-        .send()
-        .await
-        .expect("sent");
+        .try_patch_default_tenant(json!({"failedAuthenticationConfiguration":
+            {"userActionId": uuid::Uuid::new_v4().to_string()}}))
+        .await;
     assert_eq!(response.status(), 400);
 }
 
 #[tokio::test]
 async fn the_kickstart_alone_locks_an_account_after_ten_failed_logins_in_a_minute() {
     let emulator = spawn_emulator().await;
-    for attempt in 1..=10 {
-        let response = emulator.login_as(&emulator.email, "wrong-password").await;
-        assert_eq!(response.status(), 404, "attempt {attempt}");
-    }
+    wrong_passwords(&emulator, 10).await;
     let response = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(response.status(), 409, "the Kickstart's lockout action");
     let body: Value = response.json().await.expect("JSON");

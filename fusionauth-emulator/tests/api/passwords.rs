@@ -9,7 +9,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, spawn_emulator, spawn_emulator_with_receiver};
+use crate::helpers::{Sent, TestEmulator, spawn_emulator, spawn_emulator_with_receiver};
 
 const EMAIL: &str = "forgetful@example.com";
 const OLD: &str = "old-password-1";
@@ -28,9 +28,8 @@ async fn change_password_id(emulator: &TestEmulator) -> String {
     let response = emulator
         .admin(Method::POST, "/api/user/forgot-password")
         .json(&json!({"loginId": EMAIL, "sendForgotPasswordEmail": false}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     body["changePasswordId"].as_str().expect("id").to_owned()
@@ -71,9 +70,8 @@ async fn a_change_password_id_sets_the_new_password_once_and_the_old_one_stops_w
         emulator
             .client
             .get(emulator.url(&format!("/api/user/change-password/{id}")))
-            .send()
+            .sent()
             .await
-            .expect("sent")
             .status(),
         200
     );
@@ -97,9 +95,8 @@ async fn a_change_password_id_sets_the_new_password_once_and_the_old_one_stops_w
     let check = emulator
         .client
         .get(emulator.url(&format!("/api/user/change-password/{id}")))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(check.status(), 404);
 }
 
@@ -133,9 +130,8 @@ async fn a_change_password_id_expires_after_the_tenants_time_to_live() {
     let still = emulator
         .client
         .get(emulator.url(&format!("/api/user/change-password/{default_ttl}")))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(still.status(), 200, "valid for 600 s by default");
     emulator.advance_clock(2).await;
     assert_eq!(change(&emulator, &default_ttl, NEW).await.status(), 404);
@@ -188,9 +184,8 @@ async fn weak_passwords_are_refused_with_fusionauths_codes_and_the_id_stays_usab
             &json!({"user": {"email": "weak@example.com", "password": "weakpassword"},
                       "registration": {"applicationId": emulator.application_id}}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("JSON");
     let codes = field_codes(&body, "user.password");
@@ -199,9 +194,8 @@ async fn weak_passwords_are_refused_with_fusionauths_codes_and_the_id_stays_usab
     }
     let lookup = emulator
         .admin(Method::GET, "/api/user?email=weak@example.com")
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(lookup.status(), 404, "nothing stored on refusal");
 }
 
@@ -245,9 +239,8 @@ async fn forgot_password_refusals_follow_the_docs() {
         .post(emulator.url("/api/user/forgot-password"))
         .header("Authorization", "not-a-key")
         .json(&json!({"loginId": EMAIL}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(bad_key.status(), 401);
     emulator
         .patch_default_tenant(
@@ -294,9 +287,8 @@ async fn forgot_password_without_a_key_emails_a_link_and_answers_empty() {
     let page = emulator
         .client
         .get(emulator.url("/_emulator/outbox"))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert!(
         page.headers()["content-type"]
             .to_str()
@@ -314,9 +306,7 @@ async fn forgot_password_without_a_key_emails_a_link_and_answers_empty() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["state"], json!({"next": "/account"}));
-    let refresh = emulator
-        .refresh(session["refreshToken"].as_str().expect("refresh token"))
-        .await;
+    let refresh = emulator.refresh_login(&session).await;
     assert_eq!(
         refresh.status(),
         400,
@@ -361,12 +351,7 @@ async fn a_203_login_is_completed_with_its_change_password_id() {
 #[tokio::test]
 async fn a_signed_in_user_changes_the_password_with_the_current_one() {
     let (emulator, _) = with_user().await;
-    let login: Value = emulator
-        .login_as(EMAIL, OLD)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let login: Value = emulator.login_body(EMAIL, OLD).await;
     let jwt = login["token"].as_str().expect("token");
     let with_jwt = |body: Value| {
         emulator
@@ -401,9 +386,7 @@ async fn a_signed_in_user_changes_the_password_with_the_current_one() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert!(body["oneTimePassword"].is_string());
-    let refresh = emulator
-        .refresh(login["refreshToken"].as_str().expect("refresh token"))
-        .await;
+    let refresh = emulator.refresh_login(&login).await;
     assert_eq!(
         refresh.status(),
         400,
@@ -419,17 +402,10 @@ async fn sessions_survive_a_change_when_the_tenant_does_not_revoke_on_password_c
         .patch_default_tenant(json!({"jwtConfiguration": {"refreshTokenRevocationPolicy":
             {"onPasswordChanged": false}}}))
         .await;
-    let login: Value = emulator
-        .login_as(EMAIL, OLD)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let login: Value = emulator.login_body(EMAIL, OLD).await;
     let id = change_password_id(&emulator).await;
     assert_eq!(change(&emulator, &id, NEW).await.status(), 200);
-    let refresh = emulator
-        .refresh(login["refreshToken"].as_str().expect("refresh token"))
-        .await;
+    let refresh = emulator.refresh_login(&login).await;
     assert_eq!(refresh.status(), 200);
 }
 
@@ -529,9 +505,8 @@ async fn a_password_change_tells_the_webhook_that_all_the_users_sessions_are_rev
         .post(emulator.url("/api/user/change-password"))
         .bearer_auth(login["token"].as_str().expect("token"))
         .json(&json!({"currentPassword": emulator.password, "password": NEW}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
     assert_eq!(event["userId"], emulator.user_id.as_str(), "{event}");
@@ -544,15 +519,8 @@ async fn a_password_change_tells_the_webhook_that_all_the_users_sessions_are_rev
 #[tokio::test]
 async fn a_signed_in_user_or_an_api_key_may_check_a_password_change() {
     let (emulator, _) = with_user().await;
-    let login: Value = emulator
-        .login_as(EMAIL, OLD)
-        .await
-        .json()
-        .await
-        .expect("JSON");
-    let check = |request: reqwest::RequestBuilder| async move {
-        request.send().await.expect("sent").status()
-    };
+    let login: Value = emulator.login_body(EMAIL, OLD).await;
+    let check = |request: reqwest::RequestBuilder| async move { request.sent().await.status() };
     let url = emulator.url("/api/user/change-password");
     let jwt = login["token"].as_str().expect("token");
     assert_eq!(check(emulator.client.get(&url).bearer_auth(jwt)).await, 200);
@@ -569,10 +537,7 @@ async fn a_signed_in_user_or_an_api_key_may_check_a_password_change() {
 
 async fn login_with_one_time_password(emulator: &TestEmulator, value: &str) -> reqwest::Response {
     emulator
-        .post_json(
-            "/api/login",
-            &json!({"oneTimePassword": value, "applicationId": emulator.application_id}),
-        )
+        .login_with(&json!({"oneTimePassword": value, "applicationId": emulator.application_id}))
         .await
 }
 

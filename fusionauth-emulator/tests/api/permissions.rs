@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, spawn_emulator_with_kickstart_json};
+use crate::helpers::{Sent, TestEmulator, spawn_emulator_with_kickstart_json};
 
 const READ_USERS_KEY: &str = "read-users-only-key-0123456789abcdefghijklmnopqrstuvwxyz";
 const LOGIN_KEY: &str = "login-only-key-0123456789abcdefghijklmnopqrstuvwxyz012345";
@@ -40,7 +40,7 @@ async fn expect_statuses(emulator: &TestEmulator, cases: Vec<Case<'_>>) {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let status = request.send().await.expect("sent").status();
+        let status = request.sent().await.status();
         assert_eq!(status, expected, "{method} {path}: {why}");
     }
 }

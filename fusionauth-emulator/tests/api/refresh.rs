@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{decode_part, set_cookies, spawn_emulator};
+use crate::helpers::{Sent, decode_part, set_cookies, spawn_emulator};
 
 #[tokio::test]
 async fn refresh_returns_a_new_jwt_and_a_rotated_token_with_the_same_id() {
@@ -57,9 +57,7 @@ async fn the_previous_value_within_the_grace_period_returns_the_current_value() 
         again["refreshToken"], rotated["refreshToken"],
         "no second rotation"
     );
-    let current = emulator
-        .refresh(rotated["refreshToken"].as_str().expect("value"))
-        .await;
+    let current = emulator.refresh_login(&rotated).await;
     assert_eq!(current.status(), 200);
 }
 
@@ -77,9 +75,7 @@ async fn the_previous_value_after_the_grace_period_is_refused_and_revokes_the_se
         body.field_errors["refreshToken"][0].code,
         "[invalid]refreshToken"
     );
-    let current = emulator
-        .refresh(rotated["refreshToken"].as_str().expect("value"))
-        .await;
+    let current = emulator.refresh_login(&rotated).await;
     assert_eq!(
         current.status(),
         400,
@@ -115,9 +111,8 @@ async fn the_refresh_token_cookie_wins_over_the_body() {
         .post(emulator.url("/api/jwt/refresh"))
         .header("Cookie", format!("refresh_token={value}"))
         .json(&json!({"refreshToken": "garbage"}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -151,9 +146,8 @@ async fn concurrent_refreshes_of(
                 let response = client
                     .post(url)
                     .json(&json!({"refreshToken": value}))
-                    .send()
-                    .await
-                    .expect("sent");
+                    .sent()
+                    .await;
                 let status = response.status().as_u16();
                 let body: Value = response.json().await.expect("JSON");
                 let successor = body["refreshToken"].as_str().map(str::to_owned);
@@ -198,18 +192,10 @@ async fn concurrent_refreshes_on_a_database_file_also_converge() {
 async fn without_a_grace_period_exactly_one_concurrent_refresh_wins() {
     let emulator = spawn_emulator().await;
     let response = emulator
-        .client
-        .patch(emulator.url(&format!(
-            "/api/tenant/{}",
-            crate::helpers::variable("defaultTenantId")
-        )))
-        .header("Authorization", &emulator.api_key)
-        .json(&json!({"tenant": {"jwtConfiguration": {
+        .try_patch_default_tenant(json!({"jwtConfiguration": {
             "refreshTokenOneTimeUseConfiguration": {"gracePeriodInSeconds": 0},
-            "refreshTokenRevocationPolicy": {"onOneTimeTokenReuse": false}}}}))
-        .send()
-        .await
-        .expect("sent");
+            "refreshTokenRevocationPolicy": {"onOneTimeTokenReuse": false}}}))
+        .await;
     assert_eq!(response.status(), 200);
     let login = emulator.login().await;
     let value = login["refreshToken"].as_str().expect("value");
@@ -329,33 +315,24 @@ async fn application_with(
 ) -> (String, String) {
     let id = uuid::Uuid::new_v4().to_string();
     let response = emulator
-        .client
-        .post(emulator.url(&format!("/api/application/{id}")))
-        .header("Authorization", &emulator.api_key)
+        .admin(reqwest::Method::POST, &format!("/api/application/{id}"))
         .json(
             &json!({"application": {"name": "Other", "loginConfiguration": login_configuration,
                                       "jwtConfiguration": jwt_configuration}}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let email = format!("{}@example.com", uuid::Uuid::new_v4());
     let response = emulator
-        .client
-        .post(emulator.url("/api/user/registration"))
-        .header("Authorization", &emulator.api_key)
+        .admin(reqwest::Method::POST, "/api/user/registration")
         .json(&json!({"user": {"email": email, "password": "long-enough"},
                       "registration": {"applicationId": id}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let login: Value = emulator
-        .post_json(
-            "/api/login",
-            &json!({"loginId": email, "password": "long-enough", "applicationId": id}),
-        )
+        .login_with(&json!({"loginId": email, "password": "long-enough", "applicationId": id}))
         .await
         .json()
         .await
@@ -420,9 +397,8 @@ async fn the_expire_hook_ends_one_session_without_moving_the_clock() {
     let response = emulator
         .client
         .post(emulator.url(&format!("/_emulator/refresh-tokens/{id}/expire")))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let value = first["refreshToken"].as_str().expect("value");
     assert_eq!(emulator.refresh(value).await.status(), 400);
@@ -434,8 +410,7 @@ async fn the_expire_hook_ends_one_session_without_moving_the_clock() {
             "/_emulator/refresh-tokens/{}/expire",
             uuid::Uuid::new_v4()
         )))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(missing.status(), 404);
 }

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::spawn_emulator_on;
+use crate::helpers::{Sent, settings_with, spawn_emulator_on};
 
 async fn kids(emulator: &crate::helpers::TestEmulator) -> Vec<String> {
     let jwks: Value = emulator.get_json("/.well-known/jwks.json").await;
@@ -30,9 +30,7 @@ async fn a_restart_on_the_same_database_keeps_keys_users_and_sessions() {
         .verified_claims(login["token"].as_str().expect("token"))
         .await;
     assert_eq!(claims["sub"], second.user_id);
-    let refreshed = second
-        .refresh(login["refreshToken"].as_str().expect("value"))
-        .await;
+    let refreshed = second.refresh_login(&login).await;
     assert_eq!(refreshed.status(), 200, "the session survives the restart");
     second.login().await;
 }
@@ -53,16 +51,9 @@ async fn a_failing_kickstart_request_is_named_in_the_error() {
                          "body":{"tenant":{"issuer":"x"}}}]}"#,
     )
     .expect("parses");
-    let error = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        database_url: "sqlite::memory:".into(),
-        kickstart: Some(kickstart),
-        test_hooks: false,
-        omit_login_sid: false,
-        strict_login_claims: false,
-    })
-    .await
-    .expect_err("the Kickstart fails");
+    let error = fusionauth_emulator::Application::build(settings_with(Some(kickstart)))
+        .await
+        .expect_err("the Kickstart fails");
     let message = format!("{error:#}");
     assert!(
         message.contains("requests[0] PATCH /api/tenant/"),
@@ -75,11 +66,8 @@ async fn a_failing_kickstart_request_is_named_in_the_error() {
 async fn test_hooks_are_refused_on_a_non_loopback_address() {
     let error = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
         listen: "0.0.0.0:0".parse().expect("address"),
-        database_url: "sqlite::memory:".into(),
-        kickstart: None,
         test_hooks: true,
-        omit_login_sid: false,
-        strict_login_claims: false,
+        ..settings_with(None)
     })
     .await
     .expect_err("refused");
@@ -88,23 +76,15 @@ async fn test_hooks_are_refused_on_a_non_loopback_address() {
 
 #[tokio::test]
 async fn the_clock_hook_does_not_exist_without_test_hooks() {
-    let application = fusionauth_emulator::Application::build(fusionauth_emulator::Settings {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        database_url: "sqlite::memory:".into(),
-        kickstart: None,
-        test_hooks: false,
-        omit_login_sid: false,
-        strict_login_claims: false,
-    })
-    .await
-    .expect("builds");
+    let application = fusionauth_emulator::Application::build(settings_with(None))
+        .await
+        .expect("builds");
     let url = format!("{}/_emulator/clock", application.base_url());
     tokio::spawn(application.run_until_stopped());
     let response = reqwest::Client::new()
         .post(url)
         .json(&serde_json::json!({"advanceSeconds": 10}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 404);
 }

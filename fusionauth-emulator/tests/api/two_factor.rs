@@ -4,12 +4,11 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, spawn_emulator, spawn_emulator_with_kickstart_json, totp_code};
+use crate::helpers::{
+    Sent, TOTP_SECRET, TOTP_SECRET_BASE32, TestEmulator, spawn_emulator,
+    spawn_emulator_with_kickstart_json, totp_code,
+};
 
-/// The authenticator key in FusionAuth's documented encoding (standard Base64) and its Base32
-/// twin (what an authenticator app shows).
-const SECRET: &str = "SGVsbG8h3q2+7w==";
-const SECRET_BASE32: &str = "JBSWY3DPEHPK3PXP";
 const PASSWORD: &str = "two-factor-pass";
 
 fn user_with(email: &str, method: Value) -> Value {
@@ -22,8 +21,8 @@ async fn start_two_factor(emulator: &TestEmulator, email: &str) -> String {
         .register_user(
             user_with(
                 email,
-                json!({"method": "authenticator", "secret": SECRET,
-                       "secretBase32Encoded": SECRET_BASE32}),
+                json!({"method": "authenticator", "secret": TOTP_SECRET,
+                       "secretBase32Encoded": TOTP_SECRET_BASE32}),
             ),
             true,
         )
@@ -42,7 +41,7 @@ async fn wrong_code(emulator: &TestEmulator) -> String {
     let now = emulator.now_millis().await / 1000;
     let valid: Vec<String> = [-30, 0, 30]
         .iter()
-        .map(|delta| totp_code(SECRET, now + delta))
+        .map(|delta| totp_code(TOTP_SECRET, now + delta))
         .collect();
     (0..4)
         .map(|n| format!("{n}{n}{n}{n}{n}{n}"))
@@ -60,9 +59,8 @@ async fn configure_lockout(emulator: &TestEmulator, too_many_attempts: i64) -> S
             &format!("/api/user-action/{action_id}"),
         )
         .json(&json!({"userAction": {"name": "Locked", "preventLogin": true, "temporal": true}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     emulator
         .patch_default_tenant(json!({"failedAuthenticationConfiguration": {
@@ -74,11 +72,8 @@ async fn configure_lockout(emulator: &TestEmulator, too_many_attempts: i64) -> S
 
 async fn two_factor_login(emulator: &TestEmulator, two_factor_id: &str, code: &str) -> u16 {
     emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": code,
-                    "applicationId": emulator.application_id}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": code,
+                    "applicationId": emulator.application_id}))
         .await
         .status()
         .as_u16()
@@ -92,7 +87,7 @@ async fn a_secret_is_read_as_standard_base64_even_when_it_also_reads_as_base32()
         .register_user(
             user_with(
                 "ambiguous@example.com",
-                json!({"method": "authenticator", "secret": SECRET_BASE32}),
+                json!({"method": "authenticator", "secret": TOTP_SECRET_BASE32}),
             ),
             true,
         )
@@ -100,7 +95,7 @@ async fn a_secret_is_read_as_standard_base64_even_when_it_also_reads_as_base32()
     let response = emulator.login_as("ambiguous@example.com", PASSWORD).await;
     assert_eq!(response.status(), 242);
     let body: Value = response.json().await.expect("JSON");
-    let code = totp_code(SECRET_BASE32, emulator.now_millis().await / 1000);
+    let code = emulator.totp_now(TOTP_SECRET_BASE32).await;
     let two_factor_id = body["twoFactorId"].as_str().expect("twoFactorId");
     assert_eq!(two_factor_login(&emulator, two_factor_id, &code).await, 200);
 }
@@ -115,11 +110,11 @@ async fn two_factor_secrets_outside_the_documented_encoding_are_refused() {
         ),
         (
             "Base32 only",
-            json!({"method": "authenticator", "secretBase32Encoded": SECRET_BASE32}),
+            json!({"method": "authenticator", "secretBase32Encoded": TOTP_SECRET_BASE32}),
         ),
         (
             "a Base32 twin of other bytes",
-            json!({"method": "authenticator", "secret": SECRET,
+            json!({"method": "authenticator", "secret": TOTP_SECRET,
                    "secretBase32Encoded": "MZXW6YTBOI======"}),
         ),
         ("no secret", json!({"method": "authenticator"})),
@@ -130,9 +125,8 @@ async fn two_factor_secrets_outside_the_documented_encoding_are_refused() {
             .json(&json!({
                 "user": user_with(&format!("refused{index}@example.com"), method),
                 "registration": {"applicationId": emulator.application_id}}))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 400, "{case}");
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(
@@ -156,7 +150,7 @@ async fn a_two_factor_id_takes_five_codes_and_then_is_gone() {
             "attempt {attempt}"
         );
     }
-    let right = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let right = emulator.totp_now(TOTP_SECRET).await;
     assert_eq!(
         two_factor_login(&emulator, &two_factor_id, &right).await,
         404,
@@ -176,12 +170,9 @@ async fn wrong_codes_count_toward_the_lockout_and_a_locked_user_gets_409_at_the_
             421
         );
     }
-    let right = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let right = emulator.totp_now(TOTP_SECRET).await;
     let response = emulator
-        .post_json(
-            "/api/two-factor/login",
-            &json!({"twoFactorId": two_factor_id, "code": right}),
-        )
+        .two_factor_login(&json!({"twoFactorId": two_factor_id, "code": right}))
         .await;
     assert_eq!(
         response.status(),
@@ -230,7 +221,7 @@ async fn the_two_factor_login_needs_no_api_key_even_where_the_login_does() {
         .register_user(
             user_with(
                 "keyless@example.com",
-                json!({"method": "authenticator", "secret": SECRET}),
+                json!({"method": "authenticator", "secret": TOTP_SECRET}),
             ),
             true,
         )
@@ -245,12 +236,11 @@ async fn the_two_factor_login_needs_no_api_key_even_where_the_login_does() {
                 &json!({"loginId": "keyless@example.com", "password": PASSWORD,
                           "applicationId": emulator.application_id}),
             )
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(response.status(), 242);
         let body: Value = response.json().await.expect("JSON");
-        let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+        let code = emulator.totp_now(TOTP_SECRET).await;
         let mut request = emulator
             .client
             .post(emulator.url("/api/two-factor/login"))
@@ -259,7 +249,7 @@ async fn the_two_factor_login_needs_no_api_key_even_where_the_login_does() {
         if let Some(key) = key {
             request = request.header("Authorization", key);
         }
-        let response = request.send().await.expect("sent");
+        let response = request.sent().await;
         assert_eq!(response.status(), 200, "{case}");
     }
 }
@@ -273,7 +263,7 @@ async fn a_two_factor_id_lives_as_long_as_the_tenant_says() {
         .await;
     let two_factor_id = start_two_factor(&emulator, "brief@example.com").await;
     emulator.advance_clock(61).await;
-    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let code = emulator.totp_now(TOTP_SECRET).await;
     assert_eq!(
         two_factor_login(&emulator, &two_factor_id, &code).await,
         404
@@ -292,12 +282,11 @@ async fn a_user_who_expired_between_the_two_steps_gets_410() {
     let response = emulator
         .admin(reqwest::Method::PATCH, &format!("/api/user/{user_id}"))
         .json(&json!({"user": {"expiry": expiry}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     emulator.advance_clock(2).await;
-    let code = totp_code(SECRET, emulator.now_millis().await / 1000);
+    let code = emulator.totp_now(TOTP_SECRET).await;
     assert_eq!(
         two_factor_login(&emulator, &two_factor_id, &code).await,
         410

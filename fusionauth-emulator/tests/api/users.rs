@@ -4,15 +4,14 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestEmulator, spawn_emulator};
+use crate::helpers::{Sent, TestEmulator, spawn_emulator};
 
 async fn patch_user(emulator: &TestEmulator, user_id: &str, user: Value) -> reqwest::Response {
     emulator
         .admin(reqwest::Method::PATCH, &format!("/api/user/{user_id}"))
         .json(&json!({ "user": user }))
-        .send()
+        .sent()
         .await
-        .expect("sent")
 }
 
 #[tokio::test]
@@ -30,9 +29,8 @@ async fn usernames_are_unique_and_found_regardless_of_case_and_kept_as_given() {
             &json!({"user": {"username": "shopper_TWO", "password": "another-password"},
                       "registration": {"applicationId": emulator.application_id}}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(
@@ -58,11 +56,8 @@ async fn patch_applies_login_ids_and_password_removes_nulls_and_appends_arrays()
         )
         .await;
     let session: Value = emulator
-        .login_as("patch@example.com", "first-password")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .login_body("patch@example.com", "first-password")
+        .await;
     let response = patch_user(
         &emulator,
         &user_id,
@@ -88,9 +83,7 @@ async fn patch_applies_login_ids_and_password_removes_nulls_and_appends_arrays()
     assert_eq!(old.status(), 404);
     let new = emulator.login_as("renamed", "second-password").await;
     assert_eq!(new.status(), 200);
-    let refreshed = emulator
-        .refresh(session["refreshToken"].as_str().expect("rt"))
-        .await;
+    let refreshed = emulator.refresh_login(&session).await;
     assert_eq!(
         refreshed.status(),
         400,
@@ -163,11 +156,8 @@ async fn a_first_second_factor_revokes_the_sessions_when_on_multi_factor_enable(
         )
         .await;
     let session: Value = emulator
-        .login_as("kept@example.com", "kept-password")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+        .login_body("kept@example.com", "kept-password")
+        .await;
     assert_eq!(
         patch_user(&emulator, &kept, method.clone()).await.status(),
         200

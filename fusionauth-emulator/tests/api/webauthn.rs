@@ -11,8 +11,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestEmulator, WebhookReceiver, decode_part, spawn_emulator, spawn_emulator_with_kickstart_json,
-    variable,
+    Sent, TestEmulator, WebhookReceiver, decode_part, spawn_emulator,
+    spawn_emulator_with_kickstart_json, variable,
 };
 
 const ORIGIN: &str = "http://localhost:8080";
@@ -135,33 +135,46 @@ async fn passkey_emulator() -> TestEmulator {
 }
 
 async fn send(emulator: &TestEmulator, path: &str, body: &Value) -> (u16, Value) {
-    let response = emulator
-        .admin(Method::POST, path)
-        .json(body)
-        .send()
-        .await
-        .expect("sent");
+    let response = emulator.admin(Method::POST, path).json(body).sent().await;
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// `POST /api/webauthn/register/start` for a bootstrap passkey named "Phone" of `user_id`.
+async fn start_registration(emulator: &TestEmulator, user_id: &str) -> (u16, Value) {
+    let body = json!({"userId": user_id, "displayName": "Phone", "workflow": "bootstrap"});
+    send(emulator, "/api/webauthn/register/start", &body).await
+}
+
+/// `POST /api/webauthn/register/complete` with `credential` for `user_id`.
+async fn complete_registration(
+    emulator: &TestEmulator,
+    user_id: &str,
+    credential: &Value,
+) -> (u16, Value) {
+    let body = json!({"userId": user_id, "credential": credential});
+    send(emulator, "/api/webauthn/register/complete", &body).await
+}
+
+/// `POST /api/webauthn/login` with `assertion` (no API key).
+async fn passkey_login(emulator: &TestEmulator, assertion: &Value) -> reqwest::Response {
+    let body = json!({"credential": assertion});
+    emulator.post_json("/api/webauthn/login", &body).await
+}
+
+/// `POST /api/webauthn/assert` with `assertion` (no API key).
+async fn passkey_assert(emulator: &TestEmulator, assertion: &Value) -> reqwest::Response {
+    let body = json!({"credential": assertion});
+    emulator.post_json("/api/webauthn/assert", &body).await
+}
+
 /// Registers the authenticator's passkey for `user_id`; returns the stored credential.
 async fn register(emulator: &TestEmulator, authenticator: &Authenticator, user_id: &str) -> Value {
-    let (status, start) = send(
-        emulator,
-        "/api/webauthn/register/start",
-        &json!({"userId": user_id, "displayName": "Phone", "workflow": "bootstrap"}),
-    )
-    .await;
+    let (status, start) = start_registration(emulator, user_id).await;
     assert_eq!(status, 200, "{start}");
     let credential = authenticator.create(&start["options"]);
-    let (status, body) = send(
-        emulator,
-        "/api/webauthn/register/complete",
-        &json!({"userId": user_id, "credential": credential}),
-    )
-    .await;
+    let (status, body) = complete_registration(emulator, user_id, &credential).await;
     assert_eq!(status, 200, "{body}");
     body["credential"].clone()
 }
@@ -191,12 +204,7 @@ async fn stored(emulator: &TestEmulator, id: &str) -> Value {
 async fn a_passkey_registered_after_start_signs_the_user_in_like_a_password_login() {
     let emulator = passkey_emulator().await;
     let mut phone = Authenticator::new(7);
-    let (status, start) = send(
-        &emulator,
-        "/api/webauthn/register/start",
-        &json!({"userId": emulator.user_id, "displayName": "Phone", "workflow": "bootstrap"}),
-    )
-    .await;
+    let (status, start) = start_registration(&emulator, &emulator.user_id).await;
     assert_eq!(status, 200);
     let options = &start["options"];
     assert_eq!(options["rp"], json!({"id": RP_ID, "name": "Store"}));
@@ -225,9 +233,7 @@ async fn a_passkey_registered_after_start_signs_the_user_in_like_a_password_logi
 
     let challenge = start_login(&emulator, &emulator.user_id).await;
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
-    let response = emulator
-        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-        .await;
+    let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(response.status(), 200);
     let login: Value = response.json().await.expect("JSON");
     assert!(login["refreshToken"].is_string());
@@ -260,29 +266,14 @@ async fn a_registration_with_an_unknown_or_expired_challenge_is_refused_and_stor
     let emulator = passkey_emulator().await;
     let phone = Authenticator::new(9);
     let forged = phone.create(&json!({"challenge": b64(&[1; 32])}));
-    let (status, body) = send(
-        &emulator,
-        "/api/webauthn/register/complete",
-        &json!({"userId": emulator.user_id, "credential": forged}),
-    )
-    .await;
+    let (status, body) = complete_registration(&emulator, &emulator.user_id, &forged).await;
     assert_eq!(status, 400);
     assert_eq!(body["generalErrors"][0]["code"], "[WebAuthnFailed]");
 
-    let (_, start) = send(
-        &emulator,
-        "/api/webauthn/register/start",
-        &json!({"userId": emulator.user_id, "displayName": "Phone", "workflow": "bootstrap"}),
-    )
-    .await;
+    let (_, start) = start_registration(&emulator, &emulator.user_id).await;
     emulator.advance_clock(181).await;
     let late = phone.create(&start["options"]);
-    let (status, _) = send(
-        &emulator,
-        "/api/webauthn/register/complete",
-        &json!({"userId": emulator.user_id, "credential": late}),
-    )
-    .await;
+    let (status, _) = complete_registration(&emulator, &emulator.user_id, &late).await;
     assert_eq!(status, 400);
     let listed = emulator
         .get_json_with_key(&format!("/api/webauthn?userId={}", emulator.user_id))
@@ -335,27 +326,21 @@ async fn each_bad_assertion_gets_404_and_changes_nothing() {
             BadAssertion::Replayed => {
                 let challenge = start_login(&emulator, &user_id).await;
                 let assertion = phone.get(&challenge, &user_id, 1);
-                let first = emulator
-                    .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-                    .await;
+                let first = passkey_login(&emulator, &assertion).await;
                 assert_eq!(first.status(), 200);
                 assertion
             }
             BadAssertion::CounterWentBackwards => {
                 let challenge = start_login(&emulator, &user_id).await;
                 let first = phone.get(&challenge, &user_id, 5);
-                let ok = emulator
-                    .post_json("/api/webauthn/assert", &json!({"credential": first}))
-                    .await;
+                let ok = passkey_assert(&emulator, &first).await;
                 assert_eq!(ok.status(), 200);
                 let challenge = start_login(&emulator, &user_id).await;
                 phone.get(&challenge, &user_id, -2)
             }
         };
         let before = stored(&emulator, &id).await;
-        let response = emulator
-            .post_json("/api/webauthn/login", &json!({"credential": body}))
-            .await;
+        let response = passkey_login(&emulator, &body).await;
         assert_eq!(response.status(), 404, "{case:?}");
         assert!(response.bytes().await.expect("body").is_empty(), "{case:?}");
         assert_eq!(stored(&emulator, &id).await, before, "{case:?}");
@@ -373,14 +358,11 @@ async fn a_removed_passkey_no_longer_signs_the_user_in() {
             Method::DELETE,
             &format!("/api/webauthn?userId={}", emulator.user_id),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
-    let response = emulator
-        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-        .await;
+    let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(
         response.status(),
         404,
@@ -429,9 +411,8 @@ async fn a_passkey_login_fires_user_login_success_with_authentication_type_webau
             &json!({"webhook": {"url": receiver.url, "tenantIds": [variable("defaultTenantId")],
             "eventsEnabled": {"user.login.success": true}}}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     emulator
         .patch_default_tenant(json!({"eventConfiguration": {"events": {
@@ -441,9 +422,7 @@ async fn a_passkey_login_fires_user_login_success_with_authentication_type_webau
     register(&emulator, &phone, &emulator.user_id).await;
     let challenge = start_login(&emulator, &emulator.user_id).await;
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
-    let response = emulator
-        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-        .await;
+    let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(response.status(), 200);
     let (_, event) = receiver.next_event("user.login.success").await;
     assert_eq!(event["authenticationType"], "WebAuthn");
@@ -460,17 +439,14 @@ async fn an_expired_user_gets_410_from_a_passkey_login_as_from_a_password_login(
     let response = emulator
         .admin(Method::PATCH, &format!("/api/user/{}", emulator.user_id))
         .json(&json!({"user": {"expiry": now - 1000}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let password = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(password.status(), 410);
     let challenge = start_login(&emulator, &emulator.user_id).await;
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
-    let response = emulator
-        .post_json("/api/webauthn/login", &json!({"credential": assertion}))
-        .await;
+    let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(response.status(), 410);
     assert!(response.bytes().await.expect("body").is_empty());
 }
@@ -513,8 +489,7 @@ async fn a_kickstart_enables_webauthn_and_a_key_limited_to_the_starts_can_only_s
         .client
         .get(emulator.url(&format!("/api/webauthn?userId={}", emulator.user_id)))
         .header("Authorization", START_ONLY_KEY)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 401);
 }

@@ -6,48 +6,34 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestEmulator, WebhookReceiver, decode_part, spawn_emulator_with_receiver, variable,
+    Sent, TestEmulator, WebhookReceiver, decode_part, spawn_emulator_with_receiver, variable,
 };
-
-async fn patch_tenant(emulator: &TestEmulator, tenant: Value) -> reqwest::Response {
-    emulator
-        .client
-        .patch(emulator.url(&format!("/api/tenant/{}", variable("defaultTenantId"))))
-        .header("Authorization", &emulator.api_key)
-        .json(&json!({ "tenant": tenant }))
-        .send()
-        .await
-        .expect("request sent")
-}
 
 async fn create_webhook(emulator: &TestEmulator, webhook: Value) -> reqwest::Response {
     emulator
-        .client
-        .post(emulator.url("/api/webhook"))
-        .header("Authorization", &emulator.api_key)
+        .admin(reqwest::Method::POST, "/api/webhook")
         .json(&json!({ "webhook": webhook }))
-        .send()
+        .sent()
         .await
-        .expect("request sent")
 }
 
 async fn revoke_by_id(emulator: &TestEmulator, token_id: &str) -> reqwest::Response {
     emulator
-        .client
-        .delete(emulator.url(&format!("/api/jwt/refresh/{token_id}")))
-        .header("Authorization", &emulator.api_key)
-        .send()
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/jwt/refresh/{token_id}"),
+        )
+        .sent()
         .await
-        .expect("request sent")
 }
 
 async fn set_revoke_transaction(emulator: &TestEmulator, transaction_type: &str) {
-    let response = patch_tenant(
-        emulator,
-        json!({"eventConfiguration": {"events": {"jwt.refresh-token.revoke":
+    let response = emulator
+        .try_patch_default_tenant(
+            json!({"eventConfiguration": {"events": {"jwt.refresh-token.revoke":
             {"enabled": true, "transactionType": transaction_type}}}}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -59,12 +45,7 @@ async fn logout_sends_a_signed_refresh_token_revoke_event_to_the_kickstart_webho
     let sid = decode_part(login["token"].as_str().expect("token"), 1)["sid"].clone();
     assert_eq!(sid, refresh_token_id);
 
-    let response = emulator
-        .post_json(
-            "/api/logout",
-            &json!({"refreshToken": login["refreshToken"]}),
-        )
-        .await;
+    let response = emulator.logout(&login).await;
     assert_eq!(response.status(), 200);
 
     let (received, event) = receiver.next_event("jwt.refresh-token.revoke").await;
@@ -101,28 +82,34 @@ async fn logout_sends_a_signed_refresh_token_revoke_event_to_the_kickstart_webho
         event["applicationTimeToLiveInSeconds"][&emulator.application_id],
         300
     );
-    assert_eq!(
-        emulator
-            .refresh(login["refreshToken"].as_str().expect("rt"))
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(emulator.refresh_login(&login).await.status(), 400);
+}
+
+/// Logs the demo user in, then revokes the refresh tokens `query` selects
+/// (`DELETE /api/jwt/refresh?…`); the revoke event it sends.
+async fn revoke_after_a_login(
+    emulator: &TestEmulator,
+    receiver: &WebhookReceiver,
+    query: &str,
+) -> Value {
+    emulator.login().await;
+    let response = emulator
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/jwt/refresh?{query}"),
+        )
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
+    event
 }
 
 #[tokio::test]
 async fn revoking_all_of_a_users_tokens_or_an_applications_sends_the_matching_event() {
     let (emulator, receiver) = spawn_emulator_with_receiver().await;
-    emulator.login().await;
-    let response = emulator
-        .client
-        .delete(emulator.url(&format!("/api/jwt/refresh?userId={}", emulator.user_id)))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 200);
-    let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
+    let query = format!("userId={}", emulator.user_id);
+    let event = revoke_after_a_login(&emulator, &receiver, &query).await;
     assert_eq!(event["userId"], emulator.user_id);
     assert_eq!(event["user"]["email"], emulator.email);
     assert!(event.get("refreshToken").is_none());
@@ -131,19 +118,8 @@ async fn revoking_all_of_a_users_tokens_or_an_applications_sends_the_matching_ev
         300
     );
 
-    emulator.login().await;
-    let response = emulator
-        .client
-        .delete(emulator.url(&format!(
-            "/api/jwt/refresh?applicationId={}",
-            emulator.application_id
-        )))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 200);
-    let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
+    let query = format!("applicationId={}", emulator.application_id);
+    let event = revoke_after_a_login(&emulator, &receiver, &query).await;
     assert_eq!(event["applicationId"], emulator.application_id);
     assert!(event.get("userId").is_none());
 }
@@ -173,9 +149,7 @@ async fn a_failing_transactional_webhook_makes_revocation_answer_504_and_keeps_t
     let response = revoke_by_id(&emulator, id).await;
     assert_eq!(response.status(), 504);
     receiver.next_event("jwt.refresh-token.revoke").await;
-    let refreshed = emulator
-        .refresh(login["refreshToken"].as_str().expect("rt"))
-        .await;
+    let refreshed = emulator.refresh_login(&login).await;
     assert_eq!(refreshed.status(), 200, "the token was not revoked");
 
     receiver
@@ -183,12 +157,9 @@ async fn a_failing_transactional_webhook_makes_revocation_answer_504_and_keeps_t
         .store(200, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(revoke_by_id(&emulator, id).await.status(), 200);
     let gone = emulator
-        .client
-        .get(emulator.url(&format!("/api/jwt/refresh/{id}")))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(reqwest::Method::GET, &format!("/api/jwt/refresh/{id}"))
+        .sent()
+        .await;
     assert_eq!(gone.status(), 404);
 }
 
@@ -232,20 +203,9 @@ async fn with_transaction_type_none_an_unreachable_webhook_never_changes_the_ans
     .await;
     assert_eq!(response.status(), 200);
     let login = emulator.login().await;
-    let response = emulator
-        .post_json(
-            "/api/logout",
-            &json!({"refreshToken": login["refreshToken"]}),
-        )
-        .await;
+    let response = emulator.logout(&login).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        emulator
-            .refresh(login["refreshToken"].as_str().expect("rt"))
-            .await
-            .status(),
-        400
-    );
+    assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 }
 
 #[tokio::test]
@@ -268,14 +228,12 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
         receiver.nothing_within(300).await,
         "events are off until the tenant enables them"
     );
-    let response = patch_tenant(
-        &emulator,
-        json!({"eventConfiguration": {"events": {
+    let response = emulator
+        .try_patch_default_tenant(json!({"eventConfiguration": {"events": {
             "user.login.success": {"enabled": true, "transactionType": "None"},
             "user.login.failed": {"enabled": true, "transactionType": "None"},
-            "jwt.refresh": {"enabled": true, "transactionType": "None"}}}}),
-    )
-    .await;
+            "jwt.refresh": {"enabled": true, "transactionType": "None"}}}}))
+        .await;
     assert_eq!(response.status(), 200);
 
     let login = emulator.login().await;
@@ -302,8 +260,7 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
     assert_eq!(event["userId"], emulator.user_id);
 
     let response = emulator
-        .post_json(
-            "/api/login",
+        .login_with(
             &json!({"loginId": emulator.email, "password": "wrong-password",
                     "applicationId": emulator.application_id}),
         )
@@ -321,9 +278,8 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
             &format!("/api/application/{elsewhere}"),
         )
         .json(&json!({"application": {"name": "Another application"}}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let response = emulator
         .admin(reqwest::Method::POST, "/api/login")
@@ -331,9 +287,8 @@ async fn login_and_refresh_events_are_sent_with_custom_headers_when_enabled() {
             &json!({"loginId": emulator.email, "password": "wrong-password",
                       "applicationId": elsewhere}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(response.status(), 404);
     let (_, event) = receiver.next_event("user.login.failed").await;
     assert!(
@@ -355,12 +310,10 @@ async fn a_failing_transactional_refresh_event_answers_504_and_does_not_rotate()
     )
     .await;
     assert_eq!(response.status(), 200);
-    let response = patch_tenant(
-        &emulator,
-        json!({"eventConfiguration": {"events": {
-            "jwt.refresh": {"enabled": true, "transactionType": "Any"}}}}),
-    )
-    .await;
+    let response = emulator
+        .try_patch_default_tenant(json!({"eventConfiguration": {"events": {
+            "jwt.refresh": {"enabled": true, "transactionType": "Any"}}}}))
+        .await;
     assert_eq!(response.status(), 200);
     let login = emulator.login().await;
     let token = login["refreshToken"].as_str().expect("rt");
@@ -392,20 +345,18 @@ async fn webhook_and_event_configuration_are_validated() {
     )
     .await;
     assert_eq!(response.status(), 400);
-    let response = patch_tenant(
-        &emulator,
-        json!({"eventConfiguration": {"events": {"jwt.refresh":
-            {"enabled": true, "transactionType": "Most"}}}}),
-    )
-    .await;
+    let response = emulator
+        .try_patch_default_tenant(json!({"eventConfiguration": {"events": {"jwt.refresh":
+            {"enabled": true, "transactionType": "Most"}}}}))
+        .await;
     assert_eq!(response.status(), 400);
     let response = emulator
-        .client
-        .get(emulator.url(&format!("/api/webhook/{}", variable("webhookId"))))
-        .header("Authorization", &emulator.api_key)
-        .send()
-        .await
-        .expect("sent");
+        .admin(
+            reqwest::Method::GET,
+            &format!("/api/webhook/{}", variable("webhookId")),
+        )
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(

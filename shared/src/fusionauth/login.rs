@@ -443,3 +443,50 @@ crate::debug_fields!(RegistrationResponse {
 pub struct RegistrationRetrieveResponse {
     pub registration: UserRegistration,
 }
+
+/// `POST /api/user/registration[/{userId}]` request body: the combined form (a new `user` with
+/// its password, and the `registration`), or only the `registration` of an existing user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RegistrationRequest {
+    /// The combined form's new user; absent to register the user the path names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<NewUser>,
+    pub registration: NewRegistration,
+    /// Creates the user verified, without a verification email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_verification: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_registration_verification: Option<bool>,
+}
+
+/// The `user` of a combined registration: the profile and the password.
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NewUser {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    pub password: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Every other field of the profile (`lastName`, `data`, `twoFactor`, …), as given.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+crate::debug_fields!(NewUser { username });
+
+/// The `registration` of a registration request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NewRegistration {
+    pub application_id: String,
+    /// Role names; none: the application's default roles.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Every other field (`id`, `data`, `timezone`, …), as given.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}

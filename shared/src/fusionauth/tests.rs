@@ -191,6 +191,35 @@ fn two_factor_login_and_logout_requests_use_fusionauth_names() {
 }
 
 #[test]
+fn the_documented_combined_registration_request_round_trips_and_writes_only_what_is_set() {
+    let documented = json!({
+        "registration": {"applicationId": "10000000-0000-0002-0000-000000000001", "roles": ["user"]},
+        "skipRegistrationVerification": true,
+        "skipVerification": true,
+        "user": {"email": "ana@example.com", "firstName": "Ana", "password": "s3cret-pass",
+                 "timezone": "Europe/Berlin"}
+    });
+    assert_eq!(round_trip::<RegistrationRequest>(&documented), documented);
+    let minimal = RegistrationRequest {
+        user: Some(NewUser {
+            email: Some("ana@example.com".into()),
+            password: "s3cret-pass".into(),
+            ..NewUser::default()
+        }),
+        registration: NewRegistration {
+            application_id: "app".into(),
+            ..NewRegistration::default()
+        },
+        ..RegistrationRequest::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&minimal).expect("serializes"),
+        json!({"registration": {"applicationId": "app"},
+               "user": {"email": "ana@example.com", "password": "s3cret-pass"}})
+    );
+}
+
+#[test]
 fn debug_output_never_shows_secrets() {
     let secret = "hunter2-secret-value";
     let shown = [
@@ -277,6 +306,16 @@ fn debug_output_never_shows_secrets() {
                 token: secret.into(),
                 original: Some(secret.into()),
                 ..JwtRefreshEvent::default()
+            }
+        ),
+        format!(
+            "{:?}",
+            RegistrationRequest {
+                user: Some(NewUser {
+                    password: secret.into(),
+                    ..NewUser::default()
+                }),
+                ..RegistrationRequest::default()
             }
         ),
         format!(
