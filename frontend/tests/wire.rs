@@ -3,6 +3,7 @@
 //! browser's): each test builds the shared type, serializes it with serde_json and reads it with
 //! the PWA's reader — or writes with the PWA's writer and parses the text with serde — and
 //! compares field by field. A field renamed in `shared` fails here, not in a user's browser.
+//! (Over 500 lines: one test per wire shape the PWA reads or writes, kept together.)
 //!
 //! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver
 //!  cargo test -p frontend --target wasm32-unknown-unknown --test wire`

@@ -2,6 +2,7 @@
 //! emulator (Kickstart applied, test hooks on, database in memory) and the real backend, each on
 //! port 0, the backend on a fresh SQLite file (or PostgreSQL database) and reaching FusionAuth
 //! through a relay the tests can switch off; plus typed helpers.
+//! (Over 500 lines: every API test's setup and its typed calls, one place for all of them.)
 
 use std::path::PathBuf;
 use std::time::Duration;
