@@ -96,7 +96,7 @@ pub fn dist_dir() -> anyhow::Result<PathBuf> {
         .map_or_else(|| workspace_root().join("target/dist"), PathBuf::from);
     if !dist.join("index.html").is_file() {
         bail!(
-            "the PWA is not built at {}: run `cargo xtask test` (or `trunk build --release`) first",
+            "the PWA is not built at {}: run `cargo xtask dist` (or `cargo xtask test`) first",
             dist.display()
         );
     }

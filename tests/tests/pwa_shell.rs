@@ -36,7 +36,8 @@ async fn open_without_wasm(browser: &Browser, stack: &Stack) -> anyhow::Result<(
     Ok(())
 }
 
-/// Lifts the block and starts the app the way index.html's module script does.
+/// Lifts the block and starts the app the way index.html's module script does (the wasm's path
+/// read from that script: the release build fetches it after the first paint, unpreloaded).
 async fn start_the_app(browser: &Browser) -> anyhow::Result<()> {
     browser
         .cdp("Network.setBlockedURLs", json!({ "urls": [] }))
@@ -44,7 +45,8 @@ async fn start_the_app(browser: &Browser) -> anyhow::Result<()> {
     let started = browser
         .run_async(
             "const glue = document.querySelector('link[rel=modulepreload]').href; \
-             const wasm = document.querySelector('link[rel=preload][as=fetch]').href; \
+             const wasm = document.querySelector('script[type=module]').textContent \
+               .match(/\\/frontend-[0-9a-f]+_bg\\.wasm/)[0]; \
              const app = await import(glue); \
              await app.default({ module_or_path: wasm }); \
              return true;",
@@ -122,6 +124,35 @@ tests::story!(
         ensure!(
             browser.stored_session().await?.is_some(),
             "the app signed in and stored the session"
+        );
+        Ok(())
+    }
+);
+
+tests::story!(
+    the_wasm_is_fetched_only_once_the_shell_has_painted,
+    tests::start_stack(),
+    |stack, browser| {
+        browser.client.goto(&stack.url("/")).await?;
+        browser.element("#login-form").await?;
+        // Both times on the page's own clock: when the first content was painted, and when the
+        // request for the app's wasm started.
+        let times = browser
+            .run_async(
+                "const paint = performance.getEntriesByName('first-contentful-paint')[0]; \
+                 const wasm = performance.getEntriesByType('resource') \
+                   .find((e) => /\\/frontend-[0-9a-f]+_bg\\.wasm$/.test(new URL(e.name).pathname)); \
+                 return { painted: paint ? paint.startTime : null, \
+                          fetched: wasm ? wasm.startTime : null };",
+            )
+            .await?;
+        let (Some(painted), Some(fetched)) = (times["painted"].as_f64(), times["fetched"].as_f64())
+        else {
+            anyhow::bail!("the page has no first paint or no wasm request: {times}");
+        };
+        ensure!(
+            fetched >= painted,
+            "the wasm was requested at {fetched:.1} ms, before the first paint at {painted:.1} ms"
         );
         Ok(())
     }

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use base64::Engine as _;
 use sha2::{Digest, Sha256, Sha384};
 
@@ -143,6 +143,7 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
         std::fs::remove_file(dist.join(old))?;
         std::fs::write(dist.join(new), bytes)?;
     }
+    index = fetch_wasm_after_first_paint(&index, &names.wasm)?;
     std::fs::write(dist.join(&names.loader), &loader)?;
     // The loader is part of the first screen (the glue imports it); the chunks are named for the
     // service worker, which caches them with the rest (sw.js), and fetched when first needed.
@@ -165,6 +166,53 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
         later_paths.join(", ")
     );
     Ok(())
+}
+
+/// What Trunk's start script awaits instead of the wasm's path: the wasm fetched (with its
+/// integrity value, `INTEGRITY`) once the shell has painted, or at once where nothing will paint
+/// (a hidden tab, no paint timing); at the latest after 3 s.
+const AFTER_FIRST_PAINT: &str = "new Promise((painted) => { \
+    if (document.visibilityState === 'hidden' \
+        || !(PerformanceObserver.supportedEntryTypes || []).includes('paint')) { painted(); return; } \
+    new PerformanceObserver((list, observer) => { \
+        if (list.getEntriesByName('first-contentful-paint').length) { observer.disconnect(); painted(); } \
+    }).observe({ type: 'paint', buffered: true }); \
+    setTimeout(painted, 3000); \
+}).then(() => fetch('/WASM', { integrity: 'INTEGRITY' }))";
+
+/// Trunk preloads the wasm next to the CSS, so the first paint shares a slow network with the
+/// app's largest file. The shell (index.html's own sign-in form) needs only the CSS, so the wasm
+/// waits for the first paint: Trunk's preload goes (its integrity value moves to the fetch) and
+/// its start script gets [`AFTER_FIRST_PAINT`] instead of the wasm's path. The cost is about one
+/// round trip before the app takes over, while the shell already keeps what is typed.
+fn fetch_wasm_after_first_paint(index: &str, wasm: &str) -> anyhow::Result<String> {
+    let href = format!("href=/{wasm} ");
+    let at = index
+        .find(&href)
+        .context("index.html has no preload of the wasm")?;
+    let start = index[..at].rfind('<').context("a broken preload tag")?;
+    let end = at + index[at..].find('>').context("a broken preload tag")? + 1;
+    let preload = &index[start..end];
+    ensure!(
+        preload.contains("rel=preload"),
+        "index.html names the wasm outside a preload: {preload}"
+    );
+    let integrity = preload
+        .split(' ')
+        .find_map(|attribute| attribute.strip_prefix("integrity="))
+        .map(|value| value.trim_matches('"'))
+        .context("the wasm's preload has no integrity value")?;
+    let path = format!("module_or_path: '/{wasm}'");
+    ensure!(
+        index.contains(&path),
+        "Trunk's start script does not name /{wasm}"
+    );
+    let fetch = AFTER_FIRST_PAINT
+        .replace("WASM", wasm)
+        .replace("INTEGRITY", integrity);
+    Ok(index
+        .replacen(preload, "", 1)
+        .replacen(&path, &format!("module_or_path: {fetch}"), 1))
 }
 
 /// The release folder's names for the main wasm, its glue and the chunks' loader.
@@ -269,7 +317,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 mod tests {
     use testkit::ScratchDir;
 
-    use super::{first_screen_and_later, integrity, trunk_files};
+    use super::{fetch_wasm_after_first_paint, first_screen_and_later, integrity, trunk_files};
 
     #[test]
     fn integrity_is_sha384_in_base64_as_browsers_check_it() {
@@ -290,6 +338,29 @@ mod tests {
         assert_eq!(glue, "frontend-c52a56ecbf9fe0c.js");
         assert_eq!(wasm, "frontend-c52a56ecbf9fe0c_bg.wasm");
         assert!(trunk_files("<html></html>").is_err(), "nothing to find");
+    }
+
+    #[test]
+    fn the_wasm_is_fetched_after_the_first_paint_with_its_integrity_value() {
+        let index = "<script type=module>import init from '/frontend-ab12.js';\n\
+                     const wasm = await init({ module_or_path: '/frontend-ab12_bg.wasm' });</script>\
+                     <link href=/style.css rel=stylesheet><link as=fetch crossorigin \
+                     href=/frontend-ab12_bg.wasm integrity=sha384-abc rel=preload \
+                     type=application/wasm><link href=/split.js rel=modulepreload>";
+        let rewritten =
+            fetch_wasm_after_first_paint(index, "frontend-ab12_bg.wasm").expect("rewritten");
+        assert!(!rewritten.contains("rel=preload"), "{rewritten}");
+        assert!(rewritten.contains("<link href=/style.css rel=stylesheet><link href=/split.js"));
+        assert!(rewritten.contains("'first-contentful-paint'"));
+        assert!(
+            rewritten.contains(
+                "fetch('/frontend-ab12_bg.wasm', { integrity: 'sha384-abc' })) });</script>"
+            ),
+            "{rewritten}"
+        );
+        let error = fetch_wasm_after_first_paint("<html></html>", "frontend-ab12_bg.wasm")
+            .expect_err("no preload to move");
+        assert!(error.to_string().contains("preload"));
     }
 
     #[test]
