@@ -199,13 +199,7 @@ async fn step_12_13_refused_refresh_answers_401_session_expired() {
     let app = spawn_app().await;
     let session = app.login().await;
     // Revoke the session at FusionAuth (as a logout elsewhere would).
-    let response = app
-        .client
-        .post(format!("{}/api/logout", app.fusionauth_url))
-        .json(&json!({"refreshToken": session.refresh_token, "global": false}))
-        .sent()
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    crate::webhook_e2e::logout(&app, &session, false).await;
 
     app.advance_time(PAST_JWT_LIFETIME).await;
     assert_session_expired(&app, &session.jwt, Some(&session.refresh_token)).await;
