@@ -209,22 +209,11 @@ async fn every_proof_has_its_own_jti_and_carries_the_backends_nonce_when_there_i
         access_token: TOKEN,
         nonce: Some("AAAAAGlAZJo3nW0fQ2q8Tfs1wZWa9r0x"),
     };
-    let first = decode_json(
-        key.proof(&request)
-            .await
-            .unwrap()
-            .split('.')
-            .nth(1)
-            .unwrap(),
-    );
-    let second = decode_json(
-        key.proof(&request)
-            .await
-            .unwrap()
-            .split('.')
-            .nth(1)
-            .unwrap(),
-    );
+    let claims = async || {
+        let proof = key.proof(&request).await.unwrap();
+        decode_json(proof.split('.').nth(1).unwrap())
+    };
+    let (first, second) = (claims().await, claims().await);
     assert_eq!(first.get("nonce").str().as_deref(), request.nonce);
     assert_eq!(first.get("htm").str().as_deref(), Some("POST"));
     assert_ne!(first.get("jti").str(), second.get("jti").str());
