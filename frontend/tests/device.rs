@@ -83,6 +83,16 @@ async fn independent_sha256(text: &str) -> String {
         .replace('/', "_")
 }
 
+/// WebCrypto's ECDSA parameters with one more member: `namedCurve` to import a key, `hash` to
+/// verify a signature.
+fn ecdsa(member: &str, value: &str) -> Object {
+    object(&[
+        ("name", JsValue::from_str("ECDSA")),
+        (member, JsValue::from_str(value)),
+    ])
+    .unchecked_into()
+}
+
 /// Verifies `proof`'s signature with the key in its own header, as the backend does.
 async fn signature_verifies(proof: &str) -> bool {
     let (signed, signature) = proof.rsplit_once('.').unwrap();
@@ -91,11 +101,7 @@ async fn signature_verifies(proof: &str) -> bool {
     let jwk: Object = web_sys::js_sys::Reflect::get(&header, &JsValue::from_str("jwk"))
         .unwrap()
         .unchecked_into();
-    let algorithm: Object = object(&[
-        ("name", JsValue::from_str("ECDSA")),
-        ("namedCurve", JsValue::from_str("P-256")),
-    ])
-    .unchecked_into();
+    let algorithm = ecdsa("namedCurve", "P-256");
     let key: CryptoKey = JsFuture::from(
         subtle()
             .import_key_with_object("jwk", &jwk, &algorithm, true, &Array::of1(&"verify".into()))
@@ -104,11 +110,7 @@ async fn signature_verifies(proof: &str) -> bool {
     .await
     .unwrap()
     .unchecked_into();
-    let hash: Object = object(&[
-        ("name", JsValue::from_str("ECDSA")),
-        ("hash", JsValue::from_str("SHA-256")),
-    ])
-    .unchecked_into();
+    let hash = ecdsa("hash", "SHA-256");
     JsFuture::from(
         subtle()
             .verify_with_object_and_u8_array_and_u8_array(
@@ -207,22 +209,11 @@ async fn every_proof_has_its_own_jti_and_carries_the_backends_nonce_when_there_i
         access_token: TOKEN,
         nonce: Some("AAAAAGlAZJo3nW0fQ2q8Tfs1wZWa9r0x"),
     };
-    let first = decode_json(
-        key.proof(&request)
-            .await
-            .unwrap()
-            .split('.')
-            .nth(1)
-            .unwrap(),
-    );
-    let second = decode_json(
-        key.proof(&request)
-            .await
-            .unwrap()
-            .split('.')
-            .nth(1)
-            .unwrap(),
-    );
+    let claims = async || {
+        let proof = key.proof(&request).await.unwrap();
+        decode_json(proof.split('.').nth(1).unwrap())
+    };
+    let (first, second) = (claims().await, claims().await);
     assert_eq!(first.get("nonce").str().as_deref(), request.nonce);
     assert_eq!(first.get("htm").str().as_deref(), Some("POST"));
     assert_ne!(first.get("jti").str(), second.get("jti").str());

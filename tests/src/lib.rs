@@ -265,7 +265,7 @@ impl Browser {
             field.clear().await?;
             field.send_keys(value).await?;
         }
-        self.element("#login-submit").await?.click().await?;
+        self.click("#login-submit").await?;
         Ok(())
     }
 
@@ -299,7 +299,7 @@ impl Browser {
 
     /// Opens the cart from the menu and waits until it holds one of `product_id`.
     pub async fn opens_the_cart_with_one(&self, product_id: &str) -> anyhow::Result<()> {
-        self.element("#nav-cart").await?.click().await?;
+        self.click("#nav-cart").await?;
         self.path_becomes("/cart").await?;
         self.text_becomes(&quantity_of(product_id), "1").await
     }
@@ -360,7 +360,7 @@ impl Browser {
     /// Opens the cart from the menu (the device's next store request) after its session was
     /// ended elsewhere: it lands on the login form saying `notice` and keeps no session.
     pub async fn is_signed_out_with(&self, notice: &str) -> anyhow::Result<()> {
-        self.element("#nav-cart").await?.click().await?;
+        self.click("#nav-cart").await?;
         self.path_becomes("/login").await?;
         self.text_becomes("#session-notice", notice).await?;
         anyhow::ensure!(
@@ -372,7 +372,7 @@ impl Browser {
 
     /// Opens the cart from the menu and it shows: the device is still signed in.
     pub async fn is_still_signed_in(&self) -> anyhow::Result<()> {
-        self.element("#nav-cart").await?.click().await?;
+        self.click("#nav-cart").await?;
         self.path_becomes("/cart").await?;
         self.element("#cart").await?;
         anyhow::ensure!(
@@ -416,6 +416,12 @@ impl Browser {
             .for_element(Locator::Css(css))
             .await
             .with_context(|| format!("waiting for `{css}`"))
+    }
+
+    /// Waits until an element matching `css` is present and clicks it.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.element(css).await?.click().await?;
+        Ok(())
     }
 
     /// Waits until the element matching `css` has exactly the text `expected` (trimmed).

@@ -44,7 +44,7 @@ async fn fill_in(browser: &Browser, fields: &[(&str, &str)], submit: &str) -> an
         field.clear().await?;
         field.send_keys(value).await?;
     }
-    browser.element(submit).await?.click().await?;
+    browser.click(submit).await?;
     Ok(())
 }
 
@@ -92,7 +92,7 @@ tests::story!(
             )
             .await?;
         browser.client.goto(&stack.url("/login")).await?;
-        browser.element("#signup-link").await?.click().await?;
+        browser.click("#signup-link").await?;
         browser.path_becomes("/signup").await?;
         // FusionAuth's errors, beside their fields; what was typed stays.
         fill_in(
@@ -147,11 +147,7 @@ tests::story!(
         browser
             .text_becomes("#login-error", "Please verify your email address first.")
             .await?;
-        browser
-            .element("#resend-verification")
-            .await?
-            .click()
-            .await?;
+        browser.click("#resend-verification").await?;
         browser
             .text_becomes("#resend-status", "We've sent a new link. Check your email.")
             .await?;
@@ -178,7 +174,7 @@ tests::story!(
     |stack, browser| {
         let email = stack.facts.demo_email.clone();
         browser.client.goto(&stack.url("/login")).await?;
-        browser.element("#forgot-link").await?.click().await?;
+        browser.click("#forgot-link").await?;
         browser.path_becomes("/password/forgot").await?;
         // An unknown address gets the same answer.
         fill_in(
@@ -214,7 +210,7 @@ tests::story!(
         the_link_is_refused(&browser).await?;
 
         // Signed out, the old password is refused and the new one works.
-        browser.element("#logout").await?.click().await?;
+        browser.click("#logout").await?;
         browser.path_becomes("/login").await?;
         browser
             .submit_login(&email, &stack.facts.demo_password)
@@ -273,7 +269,7 @@ async fn change_on_a_ends_b(mode: DeviceBinding, notice: &str) -> anyhow::Result
     let stack = tests::start_account_stack(mode).await?;
     let name = format!("account-change-{mode:?}");
     tests::two_signed_in_devices(&stack, &name, async |a, b| {
-        a.element("#nav-account").await?.click().await?;
+        a.click("#nav-account").await?;
         a.path_becomes("/account").await?;
         // A wrong current password changes nothing.
         fill_in(

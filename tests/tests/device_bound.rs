@@ -222,7 +222,7 @@ story!(
         );
 
         // Logout ends the session at the backend, then here: the copied JWT is worth nothing.
-        browser.element("#logout").await?.click().await?;
+        browser.click("#logout").await?;
         browser.element("#login-form").await?;
         let kept = tests::eventually("the session and the key to be wiped", || async {
             let kept = kept_on_the_device(&browser).await?;
@@ -387,7 +387,7 @@ story!(
         code_input
             .send_keys(&tests::totp_code(&browser).await?)
             .await?;
-        browser.element("#two-factor-submit").await?.click().await?;
+        browser.click("#two-factor-submit").await?;
         browser.path_becomes("/").await?;
         browser.element("#products li.product").await?;
         browser.add_first_product().await?;
@@ -443,7 +443,7 @@ story!(
         );
 
         // Signing out in one tab signs the other out too.
-        browser.element("#logout").await?.click().await?;
+        browser.click("#logout").await?;
         browser.element("#login-form").await?;
         browser.client.switch_to_window(second_tab).await?;
         browser.element("#login-form").await?;

@@ -23,7 +23,7 @@ async fn session_id(browser: &Browser) -> anyhow::Result<String> {
 
 /// Opens the account page and waits for the device list to show `id`.
 async fn devices_of(browser: &Browser, id: &str) -> anyhow::Result<()> {
-    browser.element("#nav-account").await?.click().await?;
+    browser.click("#nav-account").await?;
     browser.path_becomes("/account").await?;
     browser
         .element(&format!("#devices-list li[data-id='{id}']"))
@@ -58,9 +58,7 @@ async fn a_signs_b_out(mode: DeviceBinding, notice: &str) -> anyhow::Result<()> 
                 .await?,
             "this device has no per-device sign-out"
         );
-        a.element(&format!("li[data-id='{b_id}'] .device-sign-out"))
-            .await?
-            .click()
+        a.click(&format!("li[data-id='{b_id}'] .device-sign-out"))
             .await?;
         a.text_becomes("#devices-status", "That device has been signed out.")
             .await?;
@@ -86,19 +84,13 @@ async fn signing_out_everywhere_after_confirming_ends_every_device_this_one_too(
         devices_of(a, &b_id).await?;
 
         // Nothing happens before the confirmation; cancelling keeps everyone signed in.
-        a.element("#devices-sign-out-everywhere")
-            .await?
-            .click()
-            .await?;
+        a.click("#devices-sign-out-everywhere").await?;
         a.text_becomes(
             "#devices-everywhere-question",
             "Sign out of every device, this one too?",
         )
         .await?;
-        a.element("#devices-everywhere-cancel")
-            .await?
-            .click()
-            .await?;
+        a.click("#devices-everywhere-cancel").await?;
         ensure!(
             !a.has("#devices-everywhere-question").await?,
             "the question is gone after Cancel"
@@ -108,14 +100,8 @@ async fn signing_out_everywhere_after_confirming_ends_every_device_this_one_too(
             "B is still listed"
         );
 
-        a.element("#devices-sign-out-everywhere")
-            .await?
-            .click()
-            .await?;
-        a.element("#devices-everywhere-confirm")
-            .await?
-            .click()
-            .await?;
+        a.click("#devices-sign-out-everywhere").await?;
+        a.click("#devices-everywhere-confirm").await?;
         a.path_becomes("/login").await?;
         eventually("A to keep no session", || async {
             Ok(a.stored_session().await?.is_none().then_some(()))

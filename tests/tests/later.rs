@@ -30,12 +30,12 @@ story!(
             at_start == 0,
             "the sign-in and the store fetched {at_start} chunks loaded later"
         );
-        browser.element("#nav-cart").await?.click().await?;
+        browser.click("#nav-cart").await?;
         browser.path_becomes("/cart").await?;
         browser.element("#cart").await?;
         let after_cart = chunks_fetched(&browser).await?;
         ensure!(after_cart > 0, "the cart came without its chunk");
-        browser.element("#nav-account").await?.click().await?;
+        browser.click("#nav-account").await?;
         browser
             .text_becomes("#account-title", "Your account")
             .await?;
@@ -60,7 +60,7 @@ story!(
             )
             .await?;
         browser.sign_in(&stack).await?;
-        browser.element("#nav-account").await?.click().await?;
+        browser.click("#nav-account").await?;
         browser.path_becomes("/account").await?;
         browser
             .text_becomes(
@@ -76,11 +76,7 @@ story!(
         browser
             .cdp("Network.setBlockedURLs", json!({ "urls": [] }))
             .await?;
-        browser
-            .element("main .load-error button.retry")
-            .await?
-            .click()
-            .await?;
+        browser.click("main .load-error button.retry").await?;
         browser
             .text_becomes("#account-title", "Your account")
             .await?;
@@ -89,7 +85,7 @@ story!(
             "the message stays after the page came"
         );
         // Still the same running app: the header's cart link leads to the cart.
-        browser.element("#nav-cart").await?.click().await?;
+        browser.click("#nav-cart").await?;
         browser.path_becomes("/cart").await?;
         browser.element("#cart").await?;
         Ok(())

@@ -71,11 +71,7 @@ async fn sign_in_and_add_a_passkey(
     browser
         .text_becomes("#passkey-offer-title", "Use a passkey next time")
         .await?;
-    browser
-        .element("#passkey-offer-accept")
-        .await?
-        .click()
-        .await?;
+    browser.click("#passkey-offer-accept").await?;
     browser
         .text_becomes(
             "#passkey-offer-text",
@@ -91,7 +87,7 @@ async fn sign_in_and_add_a_passkey(
 }
 
 async fn sign_out(browser: &Browser) -> anyhow::Result<()> {
-    browser.element("#logout").await?.click().await?;
+    browser.click("#logout").await?;
     browser.element("#login-form").await?;
     Ok(())
 }
@@ -119,7 +115,7 @@ async fn sign_in_with_a_passkey(stack: &Stack, browser: &Browser) -> anyhow::Res
         )
     };
     verified(false).await?;
-    browser.element("#passkey-sign-in").await?.click().await?;
+    browser.click("#passkey-sign-in").await?;
     browser.text_becomes("#login-error", CANCELLED).await?;
     ensure!(
         browser.stored_session().await?.is_none(),
@@ -127,7 +123,7 @@ async fn sign_in_with_a_passkey(stack: &Stack, browser: &Browser) -> anyhow::Res
     );
     // One tap, verified, signs in.
     verified(true).await?;
-    browser.element("#passkey-sign-in").await?.click().await?;
+    browser.click("#passkey-sign-in").await?;
     browser.path_becomes("/").await?;
     ensure!(
         !browser.has("#passkey-offer").await?,
@@ -158,7 +154,7 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
     sign_in_and_add_a_passkey(browser, stack, &authenticator).await?;
 
     // The account lists it (name, added, last used) and removes it.
-    browser.element("#nav-account").await?.click().await?;
+    browser.click("#nav-account").await?;
     let item = browser.element("#passkey-list li.passkey").await?;
     let text = item.text().await?;
     ensure!(
@@ -166,11 +162,7 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
         "the passkey's name and dates: {text:?}"
     );
     browser.screenshot("passkeys-account").await?;
-    browser
-        .element("#passkey-list .remove-passkey")
-        .await?
-        .click()
-        .await?;
+    browser.click("#passkey-list .remove-passkey").await?;
     browser
         .text_becomes("#passkey-status", "Passkey removed.")
         .await?;
@@ -181,7 +173,7 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
     sign_out(browser).await?;
 
     // The device still holds the passkey, but FusionAuth no longer knows it.
-    browser.element("#passkey-sign-in").await?.click().await?;
+    browser.click("#passkey-sign-in").await?;
     browser.text_becomes("#login-error", REMOVED).await?;
     browser.screenshot("passkeys-removed").await?;
     browser
@@ -222,7 +214,7 @@ async fn welcome_back(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
             Value::Null,
         )
         .await?;
-    browser.element("#nav-cart").await?.click().await?;
+    browser.click("#nav-cart").await?;
     browser
         .text_becomes("#passkey-welcome h2", "Welcome back — confirm it's you")
         .await?;
@@ -233,7 +225,7 @@ async fn welcome_back(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
         )
         .await?;
     browser.screenshot("passkeys-welcome-back").await?;
-    browser.element("#passkey-sign-in").await?.click().await?;
+    browser.click("#passkey-sign-in").await?;
     browser.path_becomes("/").await?;
     browser.element("#products li.product").await?;
     Ok(())

@@ -41,7 +41,7 @@ tests::story!(
         browser.element("#login-form").await?;
 
         // Nothing filled in: an error beside each field, nothing sent.
-        browser.element("#login-submit").await?.click().await?;
+        browser.click("#login-submit").await?;
         browser
             .text_becomes("#email-error", "Enter your email address.")
             .await?;
@@ -123,7 +123,7 @@ tests::story!(
             })
             .collect();
         code_input.send_keys(&wrong).await?;
-        browser.element("#two-factor-submit").await?.click().await?;
+        browser.click("#two-factor-submit").await?;
         browser
             .text_becomes("#login-error", "That code isn't right.")
             .await?;
@@ -131,7 +131,7 @@ tests::story!(
         let code_input = browser.element("#two-factor-code").await?;
         code_input.clear().await?;
         code_input.send_keys(&totp_code(&browser).await?).await?;
-        browser.element("#two-factor-submit").await?.click().await?;
+        browser.click("#two-factor-submit").await?;
         browser.path_becomes("/").await?;
         browser.element("#products li.product").await?;
         text_contains(&browser, ".greeting", "Tess").await?;

@@ -68,7 +68,7 @@ async fn run(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     browser.text_becomes(&status, "Added to your cart.").await?;
     browser.text_becomes("#cart-count", "1").await?;
 
-    browser.element("#nav-cart").await?.click().await?;
+    browser.click("#nav-cart").await?;
     browser.path_becomes("/cart").await?;
     let row = format!("#cart li.cart-line[data-product-id='{id}']");
     let quantity = format!("{row} .quantity");

@@ -92,7 +92,7 @@ tests::story!(
             "the focus stays in the password field: {focused}"
         );
         // The values reached the app's state, not only its inputs: signing in uses them.
-        browser.element("#login-submit").await?.click().await?;
+        browser.click("#login-submit").await?;
         browser.path_becomes("/").await?;
         browser.element("#products li.product").await?;
         Ok(())
@@ -110,7 +110,7 @@ tests::story!(
         ] {
             browser.element(css).await?.send_keys(value).await?;
         }
-        browser.element("#shell-submit").await?.click().await?;
+        browser.click("#shell-submit").await?;
         // Nothing went anywhere: no navigation, the password is not in the address.
         let url = browser.client.current_url().await?;
         ensure!(
@@ -242,7 +242,7 @@ async fn a_new_version_is_announced_and_applied_only_when_the_user_reloads() -> 
             "the open app still runs the old version: {waiting}"
         );
 
-        browser.element("#update-reload").await?.click().await?;
+        browser.click("#update-reload").await?;
         let applied = eventually("the new version to be running", || async {
             let state = page_state(&browser).await?;
             let new = state["stylesheet"] == json!(format!("/{new_stylesheet}"))

@@ -35,7 +35,7 @@ async fn story(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     browser.screenshot("store_story-cart").await?;
 
     // Logging out ends the session: the cart page is no longer reachable.
-    browser.element("#logout").await?.click().await?;
+    browser.click("#logout").await?;
     browser.element("#login-form").await?;
     browser.client.goto(&stack.url("/cart")).await?;
     browser.element("#login-form").await?;

@@ -291,7 +291,7 @@ story!(
 
             // The victim logs out: FusionAuth revokes the session and tells the backend through
             // its webhook, so the stolen JWT stops working long before it would expire.
-            victim.element("#logout").await?.click().await?;
+            victim.click("#logout").await?;
             victim.element("#login-form").await?;
             tests::eventually("the stolen JWT to be refused", || async {
                 let (status, body, _) =

@@ -193,27 +193,14 @@ fn measure(
     concurrent_refresh(&system, report)?;
 
     steps::announce("authenticated GET /api/cart vs public GET /api/products");
-    let jwt = system.login()?.jwt;
+    let bearer = [format!("Authorization: Bearer {}", system.login()?.jwt)];
     let products = wrk(&system.url("/api/products"), &[], &[], options.seconds)?;
-    let cart = wrk(
-        &system.url("/api/cart"),
-        &[format!("Authorization: Bearer {jwt}")],
-        &[],
-        options.seconds,
-    )?;
+    let cart = wrk(&system.url("/api/cart"), &bearer, &[], options.seconds)?;
     let ratio = cart.requests_per_second / products.requests_per_second;
     report.add(Row {
         what: "GET /api/cart (JWT verified) vs GET /api/products".into(),
-        measured: format!(
-            "{:.0} req/s, p99 {}",
-            cart.requests_per_second,
-            ms(cart.p99)
-        ),
-        baseline: format!(
-            "{:.0} req/s, p99 {}",
-            products.requests_per_second,
-            ms(products.p99)
-        ),
+        measured: cart.summary(),
+        baseline: products.summary(),
         ratio: format!("{ratio:.2}×"),
         goal: "≥ 0.7×".into(),
         met: Some(ratio >= 0.7),
@@ -222,23 +209,15 @@ fn measure(
     let validating = system.start_validating_backend()?;
     let remote = wrk(
         &format!("{validating}/api/cart"),
-        &[format!("Authorization: Bearer {jwt}")],
+        &bearer,
         &[],
         options.seconds,
     )?;
     let ratio = cart.requests_per_second / remote.requests_per_second;
     report.add(Row {
         what: "GET /api/cart: local JWKS verification vs /api/jwt/validate per request".into(),
-        measured: format!(
-            "{:.0} req/s, p99 {}",
-            cart.requests_per_second,
-            ms(cart.p99)
-        ),
-        baseline: format!(
-            "{:.0} req/s, p99 {}",
-            remote.requests_per_second,
-            ms(remote.p99)
-        ),
+        measured: cart.summary(),
+        baseline: remote.summary(),
         ratio: format!("{ratio:.1}×"),
         // Retired as a goal (issue #11): on one machine with the emulator it measures the HTTP
         // stack, not FusionAuth. "FusionAuth calls per 1,000 verified requests" replaces it.
@@ -793,6 +772,17 @@ fn compressed_size(file: &Path, program: &str, args: &[&str]) -> anyhow::Result<
 struct Load {
     requests_per_second: f64,
     p99: Duration,
+}
+
+impl Load {
+    /// `N req/s, p99 X ms`, as the report shows a load.
+    fn summary(&self) -> String {
+        format!(
+            "{:.0} req/s, p99 {}",
+            self.requests_per_second,
+            ms(self.p99)
+        )
+    }
 }
 
 /// Runs wrk against `url`: a GET without `bodies`, else POSTs taking the bodies in turn.

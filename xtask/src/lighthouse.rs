@@ -34,21 +34,8 @@ pub struct Figures {
 /// Lighthouse's command, installed first if missing.
 fn ensure_installed(root: &Path) -> anyhow::Result<std::path::PathBuf> {
     let prefix = root.join("target/lighthouse");
-    let binary = prefix.join("node_modules/.bin/lighthouse");
-    let package = prefix.join("node_modules/lighthouse/package.json");
-    let installed = std::fs::read_to_string(&package)
-        .is_ok_and(|json| json.contains(&format!("\"version\": \"{VERSION}\"")));
-    if !installed {
-        std::fs::create_dir_all(&prefix)?;
-        steps::run(
-            &format!("installing lighthouse {VERSION} from npm"),
-            Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--prefix"])
-                .arg(&prefix)
-                .arg(format!("lighthouse@{VERSION}")),
-        )?;
-    }
-    Ok(binary)
+    tools::ensure_npm_package(&prefix, "lighthouse", VERSION)?;
+    Ok(prefix.join("node_modules/.bin/lighthouse"))
 }
 
 /// Runs Lighthouse [`RUNS`] times against `url` and returns the median of each figure.

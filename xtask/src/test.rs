@@ -14,6 +14,17 @@ use crate::tools;
 /// Tests that can run on PostgreSQL read its URL from this variable.
 pub const POSTGRES_URL_VARIABLE: &str = "STORE_TEST_POSTGRES_URL";
 
+/// `cargo test` of every crate but the PWA (wasm32) and the end-to-end suite: the unit and
+/// integration tests, run again on PostgreSQL with the same selection so nothing is rebuilt.
+const NATIVE_TESTS: [&str; 6] = [
+    "test",
+    "--workspace",
+    "--exclude",
+    "frontend",
+    "--exclude",
+    "tests",
+];
+
 #[derive(Debug, Default)]
 pub struct Options {
     e2e: bool,
@@ -91,14 +102,7 @@ fn run_steps(
     summary.run(
         "unit and integration tests (SQLite and PostgreSQL)",
         cargo()
-            .args([
-                "test",
-                "--workspace",
-                "--exclude",
-                "frontend",
-                "--exclude",
-                "tests",
-            ])
+            .args(NATIVE_TESTS)
             .env(POSTGRES_URL_VARIABLE, postgres.url())
             .env("FUSIONAUTH_COMPAT_PYTHON", &compat_python)
             .env("FUSIONAUTH_COMPAT_NODE_PATH", &compat_node_path),
@@ -108,16 +112,8 @@ fn run_steps(
         cargo()
             // The same package selection as the first pass, so nothing is rebuilt; `--test api`
             // then also re-runs the emulator's API suite, which takes seconds.
-            .args([
-                "test",
-                "--workspace",
-                "--exclude",
-                "frontend",
-                "--exclude",
-                "tests",
-                "--test",
-                "api",
-            ])
+            .args(NATIVE_TESTS)
+            .args(["--test", "api"])
             .env(POSTGRES_URL_VARIABLE, postgres.url())
             .env("STORE_TEST_DATABASE", "postgres"),
     )?;

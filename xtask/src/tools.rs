@@ -237,19 +237,27 @@ pub fn ensure_official_clients(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)
         )?;
     }
     let node = compat.join("node");
-    let node_modules = node.join("node_modules");
-    let package = node_modules.join("@fusionauth/typescript-client/package.json");
-    let has_ts_client = std::fs::read_to_string(&package)
-        .is_ok_and(|json| json.contains(&format!("\"version\": \"{VERSION}\"")));
-    if !has_ts_client {
-        std::fs::create_dir_all(&node)?;
+    ensure_npm_package(&node, "@fusionauth/typescript-client", VERSION)?;
+    Ok((python, node.join("node_modules")))
+}
+
+/// Installs `package@version` from npm into `prefix/node_modules`, unless that version is there.
+pub fn ensure_npm_package(prefix: &Path, package: &str, version: &str) -> anyhow::Result<()> {
+    let manifest = prefix
+        .join("node_modules")
+        .join(package)
+        .join("package.json");
+    let installed = std::fs::read_to_string(&manifest)
+        .is_ok_and(|json| json.contains(&format!("\"version\": \"{version}\"")));
+    if !installed {
+        std::fs::create_dir_all(prefix)?;
         steps::run(
-            &format!("installing @fusionauth/typescript-client {VERSION} from npm"),
+            &format!("installing {package} {version} from npm"),
             Command::new("npm")
                 .args(["install", "--no-audit", "--no-fund", "--prefix"])
-                .arg(&node)
-                .arg(format!("@fusionauth/typescript-client@{VERSION}")),
+                .arg(prefix)
+                .arg(format!("{package}@{version}")),
         )?;
     }
-    Ok((python, node_modules))
+    Ok(())
 }

@@ -9,7 +9,7 @@ use sqlx::AnyPool;
 
 use super::verify::Claims;
 use crate::clock::Clock;
-use crate::store;
+use crate::store::{self, Cut};
 
 /// One revocation, as learnt from FusionAuth.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,42 +175,25 @@ impl Revocations {
         expires_at_millis: i64,
     ) -> Result<(), sqlx::Error> {
         let _writer = self.writer.lock().await;
-        match revocation {
+        let issuer = self.issuer.as_str();
+        let cut = match revocation {
             Revocation::Session { sid, subject } => {
                 store::revoke_session(&self.pool, sid, at_millis, expires_at_millis).await?;
-                if let Some(subject) = subject {
-                    store::revoke_user_session(
-                        &self.pool,
-                        &self.issuer,
-                        subject,
-                        at_millis,
-                        expires_at_millis,
-                    )
-                    .await?;
-                }
+                subject
+                    .as_deref()
+                    .map(|subject| (Cut::UserSession { issuer, subject }, at_millis))
             }
             Revocation::User {
                 subject,
                 before_millis,
-            } => {
-                store::revoke_user(
-                    &self.pool,
-                    &self.issuer,
-                    subject,
-                    *before_millis,
-                    expires_at_millis,
-                )
-                .await?;
-            }
+            } => Some((Cut::User { issuer, subject }, *before_millis)),
             Revocation::Application { before_millis } => {
-                store::revoke_application(
-                    &self.pool,
-                    &self.application_id,
-                    *before_millis,
-                    expires_at_millis,
-                )
-                .await?;
+                let application_id = &self.application_id;
+                Some((Cut::Application { application_id }, *before_millis))
             }
+        };
+        if let Some((cut, before_millis)) = cut {
+            store::revoke_before(&self.pool, cut, before_millis, expires_at_millis).await?;
         }
         self.snapshot
             .write()

@@ -140,62 +140,62 @@ mod tests {
 
     #[test]
     fn equivalent_spellings_of_one_url_normalise_alike() {
-        for (text, expected) in [
+        let cases: &[(&str, &str, &[&str])] = &[
             (
-                "https://shop.example/api/cart",
-                url("https://shop.example", "/api/cart"),
+                "https://shop.example",
+                "/api/cart",
+                &[
+                    "https://shop.example/api/cart",
+                    "HTTPS://Shop.EXAMPLE/api/cart",
+                    "https://shop.example:443/api/cart",
+                    "https://shop.example:/api/cart",
+                    "https://shop.example/api/cart?x=1#top",
+                    "https://shop.example/api/cart#a?b",
+                ],
             ),
             (
-                "HTTPS://Shop.EXAMPLE/api/cart",
-                url("https://shop.example", "/api/cart"),
+                "http://shop.example",
+                "/api/cart",
+                &["http://shop.example:80/api/cart"],
             ),
             (
-                "https://shop.example:443/api/cart",
-                url("https://shop.example", "/api/cart"),
+                "http://127.0.0.1:8080",
+                "/api/cart",
+                &["http://127.0.0.1:8080/api/cart"],
             ),
             (
-                "https://shop.example:/api/cart",
-                url("https://shop.example", "/api/cart"),
+                "https://shop.example:8443",
+                "/x",
+                &["https://shop.example:8443/x"],
             ),
             (
-                "http://shop.example:80/api/cart",
-                url("http://shop.example", "/api/cart"),
+                "http://shop.example:443",
+                "/x",
+                &["http://shop.example:443/x"],
             ),
             (
-                "http://127.0.0.1:8080/api/cart",
-                url("http://127.0.0.1:8080", "/api/cart"),
+                "https://shop.example",
+                "/",
+                &["https://shop.example?x", "https://shop.example"],
             ),
             (
-                "https://shop.example:8443/x",
-                url("https://shop.example:8443", "/x"),
+                "https://shop.example",
+                "/a%2Fb",
+                &["https://shop.example/a%2fb"],
             ),
             (
-                "http://shop.example:443/x",
-                url("http://shop.example:443", "/x"),
+                "https://shop.example",
+                "/~user/A",
+                &["https://shop.example/%7Euser/%41"],
             ),
-            (
-                "https://shop.example/api/cart?x=1#top",
-                url("https://shop.example", "/api/cart"),
-            ),
-            (
-                "https://shop.example/api/cart#a?b",
-                url("https://shop.example", "/api/cart"),
-            ),
-            ("https://shop.example?x", url("https://shop.example", "/")),
-            ("https://shop.example", url("https://shop.example", "/")),
-            (
-                "https://shop.example/a%2fb",
-                url("https://shop.example", "/a%2Fb"),
-            ),
-            (
-                "https://shop.example/%7Euser/%41",
-                url("https://shop.example", "/~user/A"),
-            ),
-            ("http://[::1]:8080/api", url("http://[::1]:8080", "/api")),
-            ("http://[::1]/api", url("http://[::1]", "/api")),
-            ("http://[FE80::1]:80/", url("http://[fe80::1]", "/")),
-        ] {
-            assert_eq!(normalise(text), expected, "{text}");
+            ("http://[::1]:8080", "/api", &["http://[::1]:8080/api"]),
+            ("http://[::1]", "/api", &["http://[::1]/api"]),
+            ("http://[fe80::1]", "/", &["http://[FE80::1]:80/"]),
+        ];
+        for (origin, path, spellings) in cases {
+            for text in *spellings {
+                assert_eq!(normalise(text), url(origin, path), "{text}");
+            }
         }
     }
 

@@ -141,67 +141,54 @@ mod tests {
 
     #[test]
     fn keys_that_are_not_public_p256_keys_are_refused() {
-        let short = URL_SAFE_NO_PAD.encode([1; 31]);
-        let long = URL_SAFE_NO_PAD.encode([1; 33]);
-        for (case, value, error) in [
+        for (case, value) in [
             (
                 "with d",
                 json!({"kty": "EC", "crv": "P-256", "x": X, "y": Y, "d": X}),
-                JwkError::Private,
             ),
             (
                 "with d: null",
                 json!({"kty": "EC", "crv": "P-256", "x": X, "y": Y, "d": null}),
-                JwkError::Private,
             ),
-            (
-                "RSA",
-                json!({"kty": "RSA", "n": X, "e": "AQAB"}),
-                JwkError::NotP256,
-            ),
+        ] {
+            assert_eq!(read(value), Err(JwkError::Private), "{case}");
+        }
+        let short = URL_SAFE_NO_PAD.encode([1; 31]);
+        let long = URL_SAFE_NO_PAD.encode([1; 33]);
+        for (case, value) in [
+            ("RSA", json!({"kty": "RSA", "n": X, "e": "AQAB"})),
             (
                 "P-384",
                 json!({"kty": "EC", "crv": "P-384", "x": X, "y": Y}),
-                JwkError::NotP256,
             ),
             (
                 "lower-case kty",
                 json!({"kty": "ec", "crv": "P-256", "x": X, "y": Y}),
-                JwkError::NotP256,
             ),
-            (
-                "no y",
-                json!({"kty": "EC", "crv": "P-256", "x": X}),
-                JwkError::NotP256,
-            ),
+            ("no y", json!({"kty": "EC", "crv": "P-256", "x": X})),
             (
                 "numeric x",
                 json!({"kty": "EC", "crv": "P-256", "x": 1, "y": Y}),
-                JwkError::NotP256,
             ),
             (
                 "31-byte x",
                 json!({"kty": "EC", "crv": "P-256", "x": short, "y": Y}),
-                JwkError::NotP256,
             ),
             (
                 "33-byte y",
                 json!({"kty": "EC", "crv": "P-256", "x": X, "y": long}),
-                JwkError::NotP256,
             ),
             (
                 "padded x",
                 json!({"kty": "EC", "crv": "P-256", "x": format!("{X}="), "y": Y}),
-                JwkError::NotP256,
             ),
             (
                 "standard alphabet",
                 json!({"kty": "EC", "crv": "P-256", "x": X.replace('-', "+"), "y": Y}),
-                JwkError::NotP256,
             ),
-            ("oct", json!({"kty": "oct", "k": X}), JwkError::NotP256),
+            ("oct", json!({"kty": "oct", "k": X})),
         ] {
-            assert_eq!(read(value), Err(error), "{case}");
+            assert_eq!(read(value), Err(JwkError::NotP256), "{case}");
         }
     }
 

@@ -32,7 +32,7 @@ use crate::rate_limit::RateLimiter;
 use crate::settings::{Secret, Settings};
 
 /// How long FusionAuth may take to answer.
-pub(super) const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The account API's service (app data; present when `APP_FUSIONAUTH_API_KEY` is set).
 #[derive(Debug)]
@@ -40,7 +40,7 @@ pub struct Accounts {
     pub(super) client: reqwest::Client,
     pub(super) fusionauth_url: String,
     pub(super) application_id: String,
-    pub(super) api_key: Secret,
+    api_key: Secret,
     sign_ups: RateLimiter,
     resets: RateLimiter,
 }
@@ -57,6 +57,21 @@ impl Accounts {
             sign_ups: RateLimiter::per_minute(settings.account_attempts_per_minute),
             resets: RateLimiter::per_minute(settings.account_attempts_per_minute),
         })
+    }
+
+    /// Sends `request` to FusionAuth with the API key, waiting at most [`TIMEOUT`]; `what`
+    /// (`METHOD /path`) names the call when FusionAuth cannot be reached.
+    pub(super) async fn send_with_key(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<reqwest::Response> {
+        request
+            .header(reqwest::header::AUTHORIZATION, self.api_key.expose())
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| unavailable(what, e.without_url()))
     }
 }
 
@@ -95,16 +110,14 @@ pub async fn sign_up(
         ..RegistrationRequest::default()
     };
     let url = format!("{}/api/user/registration", accounts.fusionauth_url);
-    let response = accounts
+    let request = accounts
         .client
         .post(&url)
-        .header(reqwest::header::AUTHORIZATION, accounts.api_key.expose())
         .header("x-forwarded-for", client_ip.to_string())
-        .json(&registration)
-        .timeout(TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| unavailable("POST /api/user/registration", e.without_url()))?;
+        .json(&registration);
+    let response = accounts
+        .send_with_key(request, "POST /api/user/registration")
+        .await?;
     let status = response.status().as_u16();
     match status {
         200 => {

@@ -24,7 +24,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use shared::fusionauth::{RetrievedRefreshToken, RetrievedRefreshTokens};
 use shared::store::{Keep, SignOutDevices, SignedInDevice, SignedInDevices};
 
-use super::account::{Accounts, TIMEOUT, unavailable};
+use super::account::{Accounts, unavailable};
 use super::enabled;
 use crate::auth::{AuthUser, CallerSession, Revocation};
 use crate::error::{Error, Result};
@@ -209,13 +209,8 @@ async fn refresh_tokens(accounts: &Accounts, user_id: &str) -> Result<Vec<Retrie
     let mut url = endpoint(accounts, &["api", "jwt", "refresh"])?;
     url.query_pairs_mut().append_pair("userId", user_id);
     let response = accounts
-        .client
-        .get(url)
-        .header(reqwest::header::AUTHORIZATION, accounts.api_key.expose())
-        .timeout(TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| unavailable("GET /api/jwt/refresh", e.without_url()))?;
+        .send_with_key(accounts.client.get(url), "GET /api/jwt/refresh")
+        .await?;
     match response.status().as_u16() {
         200 => Ok(response
             .json::<RetrievedRefreshTokens>()
@@ -234,13 +229,8 @@ async fn refresh_tokens(accounts: &Accounts, user_id: &str) -> Result<Vec<Retrie
 async fn revoke(accounts: &Accounts, token_id: &str) -> Result<()> {
     let url = endpoint(accounts, &["api", "jwt", "refresh", token_id])?;
     let response = accounts
-        .client
-        .delete(url)
-        .header(reqwest::header::AUTHORIZATION, accounts.api_key.expose())
-        .timeout(TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| unavailable("DELETE /api/jwt/refresh/{id}", e.without_url()))?;
+        .send_with_key(accounts.client.delete(url), "DELETE /api/jwt/refresh/{id}")
+        .await?;
     match response.status().as_u16() {
         200 | 404 => Ok(()),
         401 => Err(key_refused("DELETE /api/jwt/refresh/{id}")),

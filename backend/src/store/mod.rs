@@ -13,8 +13,7 @@ mod webhook_events;
 pub use cart::{CartOwner, add_item, clear_cart, load_cart, remove_item, set_quantity};
 pub use catalogue::{find_product, list_products, seed_catalogue};
 pub use revocations::{
-    StoredRevocations, load_revocations, prune_revocations, revoke_application, revoke_session,
-    revoke_user, revoke_user_session,
+    Cut, StoredRevocations, load_revocations, prune_revocations, revoke_before, revoke_session,
 };
 pub use sessions::{
     NewDeviceSession, RecordedRefresh, SessionToken, StoredDeviceSession, create_device_session,

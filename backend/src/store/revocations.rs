@@ -41,82 +41,70 @@ pub async fn revoke_session(
     Ok(())
 }
 
-/// Records that the user's JWTs issued before `before_millis` are revoked (the latest instant
-/// wins).
+/// Whose JWTs issued before an instant a revocation cuts off; each kind has its own table.
+#[derive(Clone, Copy, Debug)]
+pub enum Cut<'a> {
+    /// Every JWT of the user (`revoked_users`).
+    User { issuer: &'a str, subject: &'a str },
+    /// One of the user's sessions was revoked: their earlier JWTs without `sid` must come with
+    /// a live refresh token (`revoked_user_sessions`).
+    UserSession { issuer: &'a str, subject: &'a str },
+    /// Every JWT of the application (`revoked_applications`).
+    Application { application_id: &'a str },
+}
+
+impl Cut<'_> {
+    /// The table, its key columns and this cut's key values.
+    fn row(&self) -> (&'static str, &'static str, Vec<&str>) {
+        match *self {
+            Self::User { issuer, subject } => {
+                ("revoked_users", "issuer, subject", vec![issuer, subject])
+            }
+            Self::UserSession { issuer, subject } => (
+                "revoked_user_sessions",
+                "issuer, subject",
+                vec![issuer, subject],
+            ),
+            Self::Application { application_id } => (
+                "revoked_applications",
+                "application_id",
+                vec![application_id],
+            ),
+        }
+    }
+}
+
+/// Records that the JWTs `cut` names issued before `before_millis` are revoked (the latest
+/// instant wins).
 ///
 /// # Errors
 /// When the statement fails.
 #[tracing::instrument(skip_all)]
-pub async fn revoke_user(
+pub async fn revoke_before(
     pool: &AnyPool,
-    issuer: &str,
-    subject: &str,
+    cut: Cut<'_>,
     before_millis: i64,
     expires_at_millis: i64,
 ) -> Result<(), sqlx::Error> {
-    let cut = (issuer, subject, before_millis, expires_at_millis);
-    upsert_user_cut(pool, "revoked_users", cut).await
-}
-
-/// Records that one of the user's sessions was revoked at `before_millis`: their earlier JWTs
-/// without `sid` must come with a live refresh token (the latest instant wins).
-///
-/// # Errors
-/// When the statement fails.
-#[tracing::instrument(skip_all)]
-pub async fn revoke_user_session(
-    pool: &AnyPool,
-    issuer: &str,
-    subject: &str,
-    before_millis: i64,
-    expires_at_millis: i64,
-) -> Result<(), sqlx::Error> {
-    let cut = (issuer, subject, before_millis, expires_at_millis);
-    upsert_user_cut(pool, "revoked_user_sessions", cut).await
-}
-
-/// `(issuer, subject, before_millis, expires_at_millis)` into `table`, keeping the later
-/// instants.
-async fn upsert_user_cut(
-    pool: &AnyPool,
-    table: &'static str,
-    (issuer, subject, before_millis, expires_at_millis): (&str, &str, i64, i64),
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO {table} (issuer, subject, revoked_before, expires_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (issuer, subject) DO UPDATE SET {}",
+    let (table, key_columns, keys) = cut.row();
+    let placeholders = (1..=keys.len() + 2)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO {table} ({key_columns}, revoked_before, expires_at) \
+         VALUES ({placeholders}) ON CONFLICT ({key_columns}) DO UPDATE SET {}",
         keep_later(table, &["revoked_before", "expires_at"])
-    ))
-    .bind(issuer)
-    .bind(subject)
-    .bind(before_millis)
-    .bind(expires_at_millis)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Records that every JWT of the application issued before `before_millis` is revoked.
-///
-/// # Errors
-/// When the statement fails.
-#[tracing::instrument(skip_all)]
-pub async fn revoke_application(
-    pool: &AnyPool,
-    application_id: &str,
-    before_millis: i64,
-    expires_at_millis: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO revoked_applications (application_id, revoked_before, expires_at) \
-         VALUES ($1, $2, $3) ON CONFLICT (application_id) DO UPDATE SET {}",
-        keep_later("revoked_applications", &["revoked_before", "expires_at"])
-    ))
-    .bind(application_id)
-    .bind(before_millis)
-    .bind(expires_at_millis)
-    .execute(pool)
-    .await?;
+    );
+    let mut query = sqlx::query(&sql);
+    for key in keys {
+        query = query.bind(key);
+    }
+    query
+        .bind(before_millis)
+        .bind(expires_at_millis)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

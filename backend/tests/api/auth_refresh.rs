@@ -127,11 +127,17 @@ async fn an_rs256_access_token_key_is_refused_and_never_refreshed_under_the_defa
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 0);
 }
 
-#[tokio::test]
-async fn step_07_09_a_refresh_during_a_cart_change_applies_the_change_and_returns_new_tokens() {
+/// A new app and a shopper signed in to it, their JWT just expired.
+async fn signed_in_past_jwt_lifetime() -> (TestApp, Session) {
     let app = spawn_app().await;
     let session = app.login().await;
     app.advance_time(PAST_JWT_LIFETIME).await;
+    (app, session)
+}
+
+#[tokio::test]
+async fn step_07_09_a_refresh_during_a_cart_change_applies_the_change_and_returns_new_tokens() {
+    let (app, session) = signed_in_past_jwt_lifetime().await;
     let response = app.add_item_refreshing(&session, "notebook", 1).await;
     assert_eq!(response.status(), StatusCode::OK);
     let new_jwt = header(&response, NEW_ACCESS_TOKEN).expect("a new JWT");
@@ -141,9 +147,7 @@ async fn step_07_09_a_refresh_during_a_cart_change_applies_the_change_and_return
 #[tokio::test]
 async fn step_07_new_tokens_are_returned_even_when_the_request_itself_fails() {
     // A rotated one-time refresh token must never be lost, or the session strands.
-    let app = spawn_app().await;
-    let session = app.login().await;
-    app.advance_time(PAST_JWT_LIFETIME).await;
+    let (app, session) = signed_in_past_jwt_lifetime().await;
     let response = app.add_item_refreshing(&session, "unicorn", 1).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(header(&response, NEW_ACCESS_TOKEN).is_some());
@@ -154,9 +158,7 @@ async fn step_07_new_tokens_are_returned_even_when_the_request_itself_fails() {
 async fn step_06_an_expired_jwt_without_refresh_token_asks_for_it_and_ends_nothing() {
     // A client whose clock is behind believes its JWT fresh and sends no refresh token: the
     // answer tells it to resend with one (issue #12, item 17), and the session lives on.
-    let app = spawn_app().await;
-    let session = app.login().await;
-    app.advance_time(PAST_JWT_LIFETIME).await;
+    let (app, session) = signed_in_past_jwt_lifetime().await;
     let response = app.get_cart(&session.jwt, None).await;
     assert_eq!(header(&response, NEW_ACCESS_TOKEN), None);
     assert_eq!(
@@ -197,13 +199,7 @@ async fn step_12_13_refused_refresh_answers_401_session_expired() {
     let app = spawn_app().await;
     let session = app.login().await;
     // Revoke the session at FusionAuth (as a logout elsewhere would).
-    let response = app
-        .client
-        .post(format!("{}/api/logout", app.fusionauth_url))
-        .json(&json!({"refreshToken": session.refresh_token, "global": false}))
-        .sent()
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    crate::webhook_e2e::logout(&app, &session, false).await;
 
     app.advance_time(PAST_JWT_LIFETIME).await;
     assert_session_expired(&app, &session.jwt, Some(&session.refresh_token)).await;
@@ -215,13 +211,7 @@ async fn step_14_after_a_refused_refresh_logging_in_again_restores_the_cart() {
     let session = app.login().await;
     app.add_item(&session.jwt, "water-bottle", 1).await;
     app.advance_time(Duration::from_secs(8 * 24 * 3600)).await;
-    let response = app.get_cart_as(&session).await;
-    assert_error(
-        response,
-        StatusCode::UNAUTHORIZED,
-        ErrorCode::SessionExpired,
-    )
-    .await;
+    assert_session_expired(&app, &session.jwt, Some(&session.refresh_token)).await;
 
     let again = app.login().await;
     app.assert_cart(&again.jwt, &[("water-bottle", 1)]).await;
@@ -234,13 +224,7 @@ async fn a_jwt_expired_longer_than_a_refresh_token_lives_is_never_refreshed() {
     app.advance_time(Duration::from_secs(2 * 3600)).await;
     // With FusionAuth unreachable, any attempt to refresh would answer 503.
     app.stop_fusionauth();
-    let response = app.get_cart_as(&session).await;
-    assert_error(
-        response,
-        StatusCode::UNAUTHORIZED,
-        ErrorCode::SessionExpired,
-    )
-    .await;
+    assert_session_expired(&app, &session.jwt, Some(&session.refresh_token)).await;
 }
 
 #[tokio::test]
@@ -313,9 +297,7 @@ async fn concurrent_cart_calls(
 
 #[tokio::test]
 async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
-    let app = spawn_app().await;
-    let session = app.login().await;
-    app.advance_time(PAST_JWT_LIFETIME).await;
+    let (app, session) = signed_in_past_jwt_lifetime().await;
     let results = concurrent_cart_calls(&app, &app.client, &session, 8).await;
     let first = results[0].clone();
     assert_eq!(first.0, StatusCode::OK);
@@ -333,9 +315,7 @@ async fn concurrent_requests_with_one_refresh_token_share_one_refresh() {
 #[tokio::test]
 async fn step_06_09_a_hundred_concurrent_requests_with_one_expired_jwt_make_exactly_one_refresh_call()
  {
-    let app = spawn_app().await;
-    let session = app.login().await;
-    app.advance_time(PAST_JWT_LIFETIME).await;
+    let (app, session) = signed_in_past_jwt_lifetime().await;
     assert_eq!(app.refresh_calls_seen_by_fusionauth(), 0);
 
     let client = reqwest::Client::builder()

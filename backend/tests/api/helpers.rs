@@ -406,6 +406,19 @@ pub async fn assert_refused_without_new_jwt(
     assert_error(response, status, code).await;
 }
 
+/// Asserts a 429 `too_many_requests` answer that says to retry in 1 to `most_seconds` seconds.
+pub async fn assert_too_many_requests(response: Response, most_seconds: u64) {
+    let retry_after = header(&response, "retry-after").expect("Retry-After");
+    assert!(
+        retry_after
+            .parse::<u64>()
+            .is_ok_and(|s| (1..=most_seconds).contains(&s)),
+        "{retry_after}"
+    );
+    let (status, code) = (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests);
+    assert_error(response, status, code).await;
+}
+
 /// Asserts an error answer with `status` and `code`.
 pub async fn assert_error(response: Response, status: StatusCode, code: ErrorCode) {
     assert_eq!(error_code(response, status).await, code);

@@ -71,6 +71,29 @@ pub async fn deliver(app: &TestApp, event: &Value, authorization: Option<&str>) 
     deliver_to(app, &app.address, event, authorization).await
 }
 
+/// Delivers `event` with the shared secret and asserts the backend accepted it (200).
+pub async fn deliver_accepted(app: &TestApp, event: &Value) {
+    assert_eq!(
+        deliver(app, event, Some(WEBHOOK_SECRET)).await,
+        StatusCode::OK
+    );
+}
+
+/// Revokes every refresh token of `user_id` at FusionAuth (`DELETE /api/jwt/refresh?userId=`
+/// with the API key), as an administrator does; asserts FusionAuth's 200.
+pub async fn revoke_at_fusionauth(app: &TestApp, user_id: &str) {
+    let response = app
+        .client
+        .delete(format!(
+            "{}/api/jwt/refresh?userId={user_id}",
+            app.fusionauth_url
+        ))
+        .header("authorization", API_KEY)
+        .sent()
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
 async fn deliver_to(
     app: &TestApp,
     address: &str,
@@ -121,15 +144,9 @@ pub async fn check_session_revocation(app: &TestApp) {
             "refreshToken": {"id": victim.sid(), "userId": victim.user_id, "applicationId": APPLICATION_ID},
         }),
     );
-    assert_eq!(
-        deliver(app, &event, Some(WEBHOOK_SECRET)).await,
-        StatusCode::OK
-    );
+    deliver_accepted(app, &event).await;
     // A second delivery of the same event is harmless.
-    assert_eq!(
-        deliver(app, &event, Some(WEBHOOK_SECRET)).await,
-        StatusCode::OK
-    );
+    deliver_accepted(app, &event).await;
 
     // The stolen JWT is refused long before its expiry...
     assert_revoked_session_refused(app, &victim.jwt).await;
@@ -158,10 +175,7 @@ async fn step_19_20_revoking_all_of_a_users_sessions_refuses_every_earlier_jwt()
         a_later_second_millis(&app).await,
         json!({"userId": first.user_id}),
     );
-    assert_eq!(
-        deliver(&app, &event, Some(WEBHOOK_SECRET)).await,
-        StatusCode::OK
-    );
+    deliver_accepted(&app, &event).await;
     assert_session_expired(&app, &first.jwt, None).await;
     assert_session_expired(&app, &second.jwt, None).await;
 
@@ -184,10 +198,7 @@ async fn a_jwt_issued_in_a_revocations_second_after_it_works_with_its_live_refre
     let after = app.login().await;
     let cut = issued_second(&after) * 1000 + 500;
     let event = revoke_event(cut, json!({"userId": after.user_id}));
-    assert_eq!(
-        deliver(&app, &event, Some(WEBHOOK_SECRET)).await,
-        StatusCode::OK
-    );
+    deliver_accepted(&app, &event).await;
 
     // Alone, the JWT could be from before the cut: the client is asked for its refresh token.
     let response = app.get_cart(&after.jwt, None).await;
@@ -206,22 +217,10 @@ async fn a_jwt_issued_in_a_revocations_second_before_it_stays_refused() {
     // Signed in at 0.x s, every refresh token of the user revoked later in the same second.
     let app = spawn_app_with_webhook_secret().await;
     let before = app.login().await;
-    let response = app
-        .client
-        .delete(format!(
-            "{}/api/jwt/refresh?userId={}",
-            app.fusionauth_url, before.user_id
-        ))
-        .header("authorization", API_KEY)
-        .sent()
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    revoke_at_fusionauth(&app, &before.user_id).await;
     let cut = issued_second(&before) * 1000 + 999;
     let event = revoke_event(cut, json!({"userId": before.user_id}));
-    assert_eq!(
-        deliver(&app, &event, Some(WEBHOOK_SECRET)).await,
-        StatusCode::OK
-    );
+    deliver_accepted(&app, &event).await;
 
     // (The emulator's own event may name a later second: then it is refused outright.)
     let response = app.get_cart(&before.jwt, None).await;
@@ -244,10 +243,7 @@ async fn step_19_20_revoking_the_applications_sessions_refuses_every_earlier_jwt
         json!({"userId": session.user_id, "applicationId": "00000000-0000-0000-0000-000000000001"}),
     ] {
         let event = revoke_event(fusionauth_now_millis(&app).await, fields);
-        assert_eq!(
-            deliver(&app, &event, Some(WEBHOOK_SECRET)).await,
-            StatusCode::OK
-        );
+        deliver_accepted(&app, &event).await;
     }
     assert_eq!(
         app.get_cart(&session.jwt, None).await.status(),
@@ -258,10 +254,7 @@ async fn step_19_20_revoking_the_applications_sessions_refuses_every_earlier_jwt
         a_later_second_millis(&app).await,
         json!({"applicationId": APPLICATION_ID}),
     );
-    assert_eq!(
-        deliver(&app, &event, Some(WEBHOOK_SECRET)).await,
-        StatusCode::OK
-    );
+    deliver_accepted(&app, &event).await;
     assert_session_expired(&app, &session.jwt, None).await;
 }
 
@@ -291,10 +284,7 @@ pub async fn check_revocation_reaches_other_instances(app: &TestApp) {
         fusionauth_now_millis(app).await,
         json!({"userId": victim.user_id, "refreshToken": {"id": victim.sid()}}),
     );
-    assert_eq!(
-        deliver(app, &event, Some(WEBHOOK_SECRET)).await,
-        StatusCode::OK
-    );
+    deliver_accepted(app, &event).await;
     assert_eq!(cart(app.address.clone()).await, StatusCode::UNAUTHORIZED);
     // The other instance rereads the revocations every second.
     let learnt = tokio::time::timeout(Duration::from_secs(10), async {
@@ -443,10 +433,7 @@ async fn other_event_types_are_acknowledged_and_ignored_and_bad_events_are_400()
         "type": "user.login.success", "id": "e1", "createInstant": 1,
         "userId": session.user_id, "applicationId": APPLICATION_ID,
     }});
-    assert_eq!(
-        deliver(&app, &other, Some(WEBHOOK_SECRET)).await,
-        StatusCode::OK
-    );
+    deliver_accepted(&app, &other).await;
     for bad in [
         json!({"nope": 1}),
         json!([1, 2]),
@@ -486,10 +473,7 @@ pub async fn check_user_and_application_revocations_are_stored(app: &TestApp) {
             json!({"userId": user.user_id, "refreshToken": {"id": user.sid()}}),
         ] {
             let event = revoke_event(created, fields);
-            assert_eq!(
-                deliver(app, &event, Some(WEBHOOK_SECRET)).await,
-                StatusCode::OK
-            );
+            deliver_accepted(app, &event).await;
         }
     }
     // A fresh instance knows only what the database says.

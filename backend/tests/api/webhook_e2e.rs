@@ -8,9 +8,10 @@ use serde_json::json;
 use shared::store::ErrorCode;
 
 use crate::helpers::{
-    API_KEY, Sent, Session, TENANT_ID, TestApp, assert_revoked_session_refused,
-    assert_session_expired, error_code, spawn_app,
+    Sent, Session, TENANT_ID, TestApp, assert_revoked_session_refused, assert_session_expired,
+    error_code, spawn_app,
 };
+use crate::revocation::revoke_at_fusionauth;
 
 /// Waits (a few seconds at most) until the backend refuses `session`'s JWT; the Kickstart
 /// delivers the event in the background (transactionType `None`). A JWT of the revocation's own
@@ -36,7 +37,9 @@ async fn assert_refused_soon(app: &TestApp, session: &Session) {
     assert_session_expired(app, &session.jwt, Some(&session.refresh_token)).await;
 }
 
-async fn logout(app: &TestApp, session: &Session, global: bool) {
+/// `POST /api/logout` at FusionAuth with the session's refresh token (`global`: every session of
+/// its user), as the PWA signs out; asserts FusionAuth's 200.
+pub async fn logout(app: &TestApp, session: &Session, global: bool) {
     let response = app
         .client
         .post(format!("{}/api/logout", app.fusionauth_url))
@@ -93,16 +96,7 @@ async fn step_19_20_revoking_a_users_refresh_tokens_at_fusionauth_revokes_their_
     let app = spawn_app().await;
     let phone = app.login().await;
     let laptop = app.login().await;
-    let response = app
-        .client
-        .delete(format!(
-            "{}/api/jwt/refresh?userId={}",
-            app.fusionauth_url, phone.user_id
-        ))
-        .header("authorization", API_KEY)
-        .sent()
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    revoke_at_fusionauth(&app, &phone.user_id).await;
     assert_refused_soon(&app, &phone).await;
     assert_refused_soon(&app, &laptop).await;
 

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use shared::store::{AppConfig, DeviceBinding};
+use wasm_bindgen::JsValue;
 
 use super::call::Timeout;
 use super::client::ApiClient;
 use super::device::this_device;
-use crate::http::{self, Call};
+use crate::http::{self, Call, Reply};
 use crate::json::{from_str, to_string};
 use crate::session::StoredSession;
 use crate::wire::fusionauth::{
@@ -282,20 +283,12 @@ impl ApiClient {
         }
         let refresh_token = current.and_then(|s| s.refresh_token);
         if let (Some(refresh_token), Ok(config)) = (refresh_token, self.config().await) {
-            let abort = Timeout::start(LOGOUT_TIMEOUT);
             let body = to_string(&LogoutRequest {
                 refresh_token: Some(&refresh_token),
             });
             if let Some(body) = body {
-                let _ = http::send(Call {
-                    method: "POST",
-                    url: &format!("{}/api/logout", config.fusion_auth_url),
-                    json: Some(&body),
-                    omit_credentials: true,
-                    signal: abort.signal().as_ref(),
-                    ..Call::default()
-                })
-                .await;
+                let url = format!("{}/api/logout", config.fusion_auth_url);
+                let _ = post_to_fusionauth(&url, &body, LOGOUT_TIMEOUT).await;
             }
         }
         self.session.end();
@@ -305,19 +298,30 @@ impl ApiClient {
 
 /// Sends a login request to FusionAuth (cross-origin, no cookies) and reads the answer.
 async fn post_login(url: &str, body: String, two_factor: bool) -> Result<LoginStep, LoginFailure> {
-    let abort = Timeout::start(LOGIN_TIMEOUT);
-    let reply = http::send(Call {
+    let reply = post_to_fusionauth(url, &body, LOGIN_TIMEOUT)
+        .await
+        .map_err(|_| LoginFailure::Unreachable)?;
+    let (status, body) = (reply.status, reply.body);
+    read_login_answer(status, &body, two_factor)
+}
+
+/// `POST`s a JSON `body` to FusionAuth: cross-origin, without cookies, given up after
+/// `timeout`.
+pub(super) async fn post_to_fusionauth(
+    url: &str,
+    body: &str,
+    timeout: Duration,
+) -> Result<Reply, JsValue> {
+    let abort = Timeout::start(timeout);
+    http::send(Call {
         method: "POST",
         url,
-        json: Some(&body),
+        json: Some(body),
         omit_credentials: true,
         signal: abort.signal().as_ref(),
         ..Call::default()
     })
     .await
-    .map_err(|_| LoginFailure::Unreachable)?;
-    let (status, body) = (reply.status, reply.body);
-    read_login_answer(status, &body, two_factor)
 }
 
 #[cfg(test)]

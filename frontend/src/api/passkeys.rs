@@ -14,7 +14,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::call::{ApiFailure, Timeout, read_json};
 use super::client::ApiClient;
 use super::device::this_device;
-use super::fusionauth::{LOGIN_TIMEOUT, LoginFailure, LoginStep, read_login_answer};
+use super::fusionauth::{
+    LOGIN_TIMEOUT, LoginFailure, LoginStep, post_to_fusionauth, read_login_answer,
+};
 use crate::http::{self, Call, Reply};
 use crate::json::{object, opt, stringify};
 use crate::passkeys::{self, PromptFailure};
@@ -140,6 +142,22 @@ fn text(credential: &JsValue, path: &[&str]) -> JsValue {
     opt(passkeys::field(credential, path).as_string().as_deref())
 }
 
+/// A credential's JSON form as FusionAuth reads it: `id`, `type`, the text members of its
+/// `response` named in `response`, then the members `more`.
+fn credential_json(credential: &JsValue, response: &[&str], more: &[(&str, JsValue)]) -> JsValue {
+    let response: Vec<(&str, JsValue)> = response
+        .iter()
+        .map(|&key| (key, text(credential, &["response", key])))
+        .collect();
+    let mut members = vec![
+        ("id", text(credential, &["id"])),
+        ("type", text(credential, &["type"])),
+        ("response", object(&response)),
+    ];
+    members.extend_from_slice(more);
+    object(&members)
+}
+
 /// `base64url` → text, for the creation options' `user.id` (the user id's text).
 fn decode_user_handle(handle: &str) -> Option<String> {
     let standard: String = handle
@@ -192,38 +210,25 @@ impl ApiClient {
         let credential = passkeys::create(&options)
             .await
             .map_err(PasskeyFailure::from_prompt)?;
+        let credential = credential_json(
+            &credential,
+            &["attestationObject", "clientDataJSON"],
+            &[
+                (
+                    "transports",
+                    passkeys::field(&credential, &["response", "transports"]),
+                ),
+                (
+                    "clientExtensionResults",
+                    passkeys::field(&credential, &["clientExtensionResults"]),
+                ),
+            ],
+        );
         let request = object(&[
             ("userId", JsValue::from_str(&user_id)),
-            (
-                "credential",
-                object(&[
-                    ("id", text(&credential, &["id"])),
-                    ("type", text(&credential, &["type"])),
-                    (
-                        "response",
-                        object(&[
-                            (
-                                "attestationObject",
-                                text(&credential, &["response", "attestationObject"]),
-                            ),
-                            (
-                                "clientDataJSON",
-                                text(&credential, &["response", "clientDataJSON"]),
-                            ),
-                        ]),
-                    ),
-                    (
-                        "transports",
-                        passkeys::field(&credential, &["response", "transports"]),
-                    ),
-                    (
-                        "clientExtensionResults",
-                        passkeys::field(&credential, &["clientExtensionResults"]),
-                    ),
-                ]),
-            ),
+            ("credential", credential),
         ]);
-        let reply = post_to_fusionauth(
+        let reply = post_json(
             &format!("{}/api/webauthn/register/complete", config.fusion_auth_url),
             &request,
         )
@@ -282,25 +287,19 @@ impl ApiClient {
         let credential = passkeys::get(&options)
             .await
             .map_err(PasskeyFailure::from_prompt)?;
-        let response = |key| text(&credential, &["response", key]);
+        let credential = credential_json(
+            &credential,
+            &[
+                "authenticatorData",
+                "clientDataJSON",
+                "signature",
+                "userHandle",
+            ],
+            &[],
+        );
         let device = this_device();
         let request = object(&[
-            (
-                "credential",
-                object(&[
-                    ("id", text(&credential, &["id"])),
-                    ("type", text(&credential, &["type"])),
-                    (
-                        "response",
-                        object(&[
-                            ("authenticatorData", response("authenticatorData")),
-                            ("clientDataJSON", response("clientDataJSON")),
-                            ("signature", response("signature")),
-                            ("userHandle", response("userHandle")),
-                        ]),
-                    ),
-                ]),
-            ),
+            ("credential", credential),
             ("applicationId", JsValue::from_str(&config.application_id)),
             (
                 "metaData",
@@ -316,7 +315,7 @@ impl ApiClient {
         if config.device_binding == shared::store::DeviceBinding::Required {
             self.prepare_key().await?;
         }
-        let reply = post_to_fusionauth(
+        let reply = post_json(
             &format!("{}/api/webauthn/login", config.fusion_auth_url),
             &request,
         )
@@ -353,19 +352,11 @@ impl ApiClient {
 }
 
 /// `POST` a JSON body to FusionAuth cross-origin without cookies.
-async fn post_to_fusionauth(url: &str, body: &JsValue) -> Result<Reply, PasskeyFailure> {
+async fn post_json(url: &str, body: &JsValue) -> Result<Reply, PasskeyFailure> {
     let body = stringify(body).ok_or(PasskeyFailure::Unexpected)?;
-    let abort = Timeout::start(LOGIN_TIMEOUT);
-    http::send(Call {
-        method: "POST",
-        url,
-        json: Some(&body),
-        omit_credentials: true,
-        signal: abort.signal().as_ref(),
-        ..Call::default()
-    })
-    .await
-    .map_err(|_| PasskeyFailure::unreachable())
+    post_to_fusionauth(url, &body, LOGIN_TIMEOUT)
+        .await
+        .map_err(|_| PasskeyFailure::unreachable())
 }
 
 #[cfg(test)]

@@ -18,14 +18,16 @@ const CHANGE_PASSWORD_ID_TTL_S: i64 = 600;
 /// `externalIdentifierConfiguration.oneTimePasswordTimeToLiveInSeconds`' default.
 const ONE_TIME_PASSWORD_TTL_S: i64 = 60;
 
-/// `tenant.externalIdentifierConfiguration.<name>`, or `default`.
-pub fn ttl_seconds(tenant: &Tenant, name: &str, default: i64) -> i64 {
-    tenant
+/// When an id made at `now_ms` expires (epoch ms): the tenant's
+/// `externalIdentifierConfiguration.<name>` seconds later, or `default_seconds`.
+pub fn expiry_ms(tenant: &Tenant, name: &str, default_seconds: i64, now_ms: i64) -> i64 {
+    let ttl = tenant
         .data
         .pointer(&format!("/externalIdentifierConfiguration/{name}"))
         .and_then(Value::as_i64)
         .filter(|ttl| *ttl > 0)
-        .unwrap_or(default)
+        .unwrap_or(default_seconds);
+    now_ms.saturating_add(ttl.saturating_mul(1000))
 }
 
 /// Checks `password` against the tenant's rules; each broken rule is an error on `field`
@@ -105,15 +107,12 @@ pub async fn store_change_password_id(
             "This change password id is in use.",
         ));
     }
-    let ttl = ttl_seconds(
+    let expiry = expiry_ms(
         tenant,
         "changePasswordIdTimeToLiveInSeconds",
         CHANGE_PASSWORD_ID_TTL_S,
+        state.clock.now_ms(),
     );
-    let expiry = state
-        .clock
-        .now_ms()
-        .saturating_add(ttl.saturating_mul(1000));
     let request_state = request_state.map(|s| Value::Object(s.clone()).to_string());
     store::account::insert_change_password_id(
         &state.pool,
@@ -175,12 +174,12 @@ pub async fn set(
     let now = state.clock.now_ms();
     store::account::set_password(&state.pool, &user.id, &hashed, now).await?;
     let one_time_password = crypto::random_string::<32>()?;
-    let ttl = ttl_seconds(
+    let expiry = expiry_ms(
         tenant,
         "oneTimePasswordTimeToLiveInSeconds",
         ONE_TIME_PASSWORD_TTL_S,
+        now,
     );
-    let expiry = now.saturating_add(ttl.saturating_mul(1000));
     store::account::insert_one_time_password(&state.pool, &one_time_password, &user.id, expiry)
         .await?;
     let notify = tenant

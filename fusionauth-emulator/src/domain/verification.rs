@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::email;
-use super::passwords::ttl_seconds;
+use super::passwords::expiry_ms;
 use crate::infra::crypto;
 use crate::infra::error::Result;
 use crate::model::{Application, Tenant};
@@ -35,15 +35,12 @@ pub async fn start(
     } else {
         None
     };
-    let ttl = ttl_seconds(
+    let expiry = expiry_ms(
         tenant,
         "emailVerificationIdTimeToLiveInSeconds",
         VERIFICATION_ID_TTL_S,
+        state.clock.now_ms(),
     );
-    let expiry = state
-        .clock
-        .now_ms()
-        .saturating_add(ttl.saturating_mul(1000));
     store::account::replace_verification_id(&state.pool, &id, &user.id, code.as_deref(), expiry)
         .await?;
     if send {

@@ -47,6 +47,17 @@ pub fn required<'a>(object: &'a Map<String, Value>, prefix: &str, name: &str) ->
     })
 }
 
+/// Adds `[blank]path` to `errors` when `value` is absent or blank.
+pub fn check_not_blank(errors: &mut Errors, value: Option<&str>, path: &str) {
+    if value.is_none_or(|v| v.trim().is_empty()) {
+        errors.add_field(
+            Rule::Blank,
+            path,
+            &format!("You must specify the [{path}] property."),
+        );
+    }
+}
+
 /// `text` as a UUID; 400 `[invalid]field` when it is not one.
 pub fn parse_uuid(text: &str, field: &str) -> Result<String> {
     uuid::Uuid::parse_str(text)

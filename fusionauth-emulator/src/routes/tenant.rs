@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, Rule, TenantResponse};
 
-use super::input::{object, validate_jwt_configuration};
+use super::input::{check_not_blank, object, validate_jwt_configuration};
 use super::table::Routes;
 use crate::domain::{events, lockout};
 use crate::infra::error::{ApiError, Result, found};
@@ -46,17 +46,8 @@ async fn patch(
             errors.add_field(Rule::Invalid, &path, "No key with this id exists.");
         }
     }
-    if data
-        .get("issuer")
-        .and_then(Value::as_str)
-        .is_none_or(|s| s.trim().is_empty())
-    {
-        errors.add_field(
-            Rule::Blank,
-            "tenant.issuer",
-            "You must specify the [tenant.issuer] property.",
-        );
-    }
+    let issuer = data.get("issuer").and_then(Value::as_str);
+    check_not_blank(&mut errors, issuer, "tenant.issuer");
     if let Some(config) = data.get("jwtConfiguration") {
         validate_jwt_configuration(config, "tenant.jwtConfiguration", &mut errors);
     }

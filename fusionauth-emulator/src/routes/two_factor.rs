@@ -2,11 +2,12 @@
 //! <https://fusionauth.io/docs/apis/two-factor#complete-a-two-factor-login>
 
 use actix_web::{HttpRequest, HttpResponse};
-use shared::fusionauth::{Errors, Rule, TwoFactorLoginRequest};
+use shared::fusionauth::{Errors, TwoFactorLoginRequest};
 
 use crate::domain::login::{self, LoginOptions};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, client_ip};
+use crate::routes::input::check_not_blank;
 use crate::routes::login::respond;
 use crate::routes::table::Routes;
 use crate::state::State;
@@ -27,16 +28,8 @@ async fn two_factor_login(
     Json(body): Json<TwoFactorLoginRequest>,
 ) -> Result<HttpResponse> {
     let mut errors = Errors::default();
-    if body.two_factor_id.trim().is_empty() {
-        errors.add_field(
-            Rule::Blank,
-            "twoFactorId",
-            "You must specify the [twoFactorId] property.",
-        );
-    }
-    if body.code.trim().is_empty() {
-        errors.add_field(Rule::Blank, "code", "You must specify the [code] property.");
-    }
+    check_not_blank(&mut errors, Some(&body.two_factor_id), "twoFactorId");
+    check_not_blank(&mut errors, Some(&body.code), "code");
     ApiError::check(errors)?;
     let (challenge, user, tenant) = login::pending_two_factor(&state, &body.two_factor_id).await?;
     let application_id = body

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, Rule, UserActionResponse};
 
-use super::input::{Create, object};
+use super::input::{Create, check_not_blank, object};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::ok_json;
@@ -27,17 +27,8 @@ async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse>
     let (id, body) = (new.id_or_new(), new.body);
     let mut data = object(&body, "userAction")?.clone();
     let mut errors = Errors::default();
-    if data
-        .get("name")
-        .and_then(Value::as_str)
-        .is_none_or(|name| name.trim().is_empty())
-    {
-        errors.add_field(
-            Rule::Blank,
-            "userAction.name",
-            "You must specify the [userAction.name] property.",
-        );
-    }
+    let name = data.get("name").and_then(Value::as_str);
+    check_not_blank(&mut errors, name, "userAction.name");
     for field in ["preventLogin", "temporal"] {
         if data.get(field).is_some_and(|v| !v.is_boolean()) {
             let path = format!("userAction.{field}");

@@ -17,6 +17,7 @@ use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::{Json, client_ip, empty_ok, ok_json};
 use crate::model::ApiKey;
 use crate::routes::auth::resolve_tenant;
+use crate::routes::input::check_not_blank;
 use crate::routes::login::respond;
 use crate::routes::table::Routes;
 use crate::state::{AppState, State};
@@ -41,16 +42,6 @@ async fn user_for_key(state: &AppState, key: &ApiKey, user_id: &str) -> Result<O
     Ok(user.filter(|user| key.tenant_id.as_ref().is_none_or(|t| *t == user.tenant_id)))
 }
 
-fn blank(errors: &mut Errors, value: Option<&str>, path: &str) {
-    if value.is_none_or(|v| v.trim().is_empty()) {
-        errors.add_field(
-            Rule::Blank,
-            path,
-            &format!("You must specify the [{path}] property."),
-        );
-    }
-}
-
 /// `POST /api/webauthn/register/start`: 200 `{options}`; 400 blank fields, unknown user
 /// (`[invalid]userId`), WebAuthn or the workflow disabled (`[WebAuthnDisabled]`); 401.
 #[tracing::instrument(skip_all)]
@@ -60,10 +51,10 @@ async fn register_start(
     Json(body): Json<WebAuthnRegisterStartRequest>,
 ) -> Result<HttpResponse> {
     let mut errors = Errors::default();
-    blank(&mut errors, Some(&body.user_id), "userId");
-    blank(&mut errors, Some(&body.display_name), "displayName");
+    check_not_blank(&mut errors, Some(&body.user_id), "userId");
+    check_not_blank(&mut errors, Some(&body.display_name), "displayName");
     if body.workflow.is_none() {
-        blank(&mut errors, None, "workflow");
+        check_not_blank(&mut errors, None, "workflow");
     }
     ApiError::check(errors)?;
     // Present: checked above.
@@ -90,15 +81,15 @@ async fn register_complete(
     Json(body): Json<WebAuthnRegisterCompleteRequest>,
 ) -> Result<HttpResponse> {
     let mut errors = Errors::default();
-    blank(&mut errors, Some(&body.user_id), "userId");
-    blank(&mut errors, Some(&body.credential.id), "credential.id");
+    check_not_blank(&mut errors, Some(&body.user_id), "userId");
+    check_not_blank(&mut errors, Some(&body.credential.id), "credential.id");
     let response = &body.credential.response;
-    blank(
+    check_not_blank(
         &mut errors,
         Some(&response.attestation_object),
         "credential.response.attestationObject",
     );
-    blank(
+    check_not_blank(
         &mut errors,
         Some(&response.client_data_json),
         "credential.response.clientDataJSON",
@@ -121,12 +112,12 @@ async fn start(
     Json(body): Json<WebAuthnStartRequest>,
 ) -> Result<HttpResponse> {
     let mut errors = Errors::default();
-    blank(&mut errors, body.application_id.as_deref(), "applicationId");
+    check_not_blank(&mut errors, body.application_id.as_deref(), "applicationId");
     if body.user_id.as_deref().is_none_or(str::is_empty) {
-        blank(&mut errors, body.login_id.as_deref(), "loginId");
+        check_not_blank(&mut errors, body.login_id.as_deref(), "loginId");
     }
     if body.workflow.is_none() {
-        blank(&mut errors, None, "workflow");
+        check_not_blank(&mut errors, None, "workflow");
     }
     ApiError::check(errors)?;
     let workflow = body.workflow.unwrap_or(WebAuthnWorkflow::Bootstrap);

@@ -187,6 +187,13 @@ impl TestEmulator {
         response.json().await.expect("login JSON")
     }
 
+    /// Logs the demo user in; the new session's refresh token.
+    pub async fn login_refresh_token(&self) -> String {
+        let login = self.login().await;
+        let refresh_token = login["refreshToken"].as_str().expect("a refresh token");
+        refresh_token.to_owned()
+    }
+
     pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
         self.post_json("/api/jwt/refresh", &json!({"refreshToken": refresh_token}))
             .await

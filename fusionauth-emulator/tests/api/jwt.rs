@@ -105,8 +105,7 @@ async fn the_openid_configuration_advertises_only_what_the_emulator_serves() {
 #[tokio::test]
 async fn logout_revokes_the_refresh_token_and_clears_the_cookies() {
     let emulator = spawn_emulator().await;
-    let login = emulator.login().await;
-    let value = login["refreshToken"].as_str().expect("value");
+    let value = emulator.login_refresh_token().await;
     let response = emulator
         .client
         .post(emulator.url(&format!("/api/logout?global=false&refreshToken={value}")))
@@ -120,7 +119,7 @@ async fn logout_revokes_the_refresh_token_and_clears_the_cookies() {
             .iter()
             .all(|c| c.contains("Max-Age=0"))
     );
-    assert_eq!(emulator.refresh(value).await.status(), 400);
+    assert_eq!(emulator.refresh(&value).await.status(), 400);
 
     let unknown = emulator
         .post_json("/api/logout", &json!({"refreshToken": "unknown"}))

@@ -46,11 +46,10 @@ async fn refresh_returns_a_new_jwt_and_a_rotated_token_with_the_same_id() {
 #[tokio::test]
 async fn the_previous_value_within_the_grace_period_returns_the_current_value() {
     let emulator = spawn_emulator().await;
-    let login = emulator.login().await;
-    let first = login["refreshToken"].as_str().expect("refresh token");
-    let rotated: Value = emulator.refresh(first).await.json().await.expect("JSON");
+    let first = emulator.login_refresh_token().await;
+    let rotated: Value = emulator.refresh(&first).await.json().await.expect("JSON");
     emulator.advance_clock(5).await;
-    let again = emulator.refresh(first).await;
+    let again = emulator.refresh(&first).await;
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.expect("JSON");
     assert_eq!(
@@ -64,11 +63,10 @@ async fn the_previous_value_within_the_grace_period_returns_the_current_value() 
 #[tokio::test]
 async fn the_previous_value_after_the_grace_period_is_refused_and_revokes_the_session() {
     let emulator = spawn_emulator().await;
-    let login = emulator.login().await;
-    let first = login["refreshToken"].as_str().expect("refresh token");
-    let rotated: Value = emulator.refresh(first).await.json().await.expect("JSON");
+    let first = emulator.login_refresh_token().await;
+    let rotated: Value = emulator.refresh(&first).await.json().await.expect("JSON");
     emulator.advance_clock(11).await;
-    let stale = emulator.refresh(first).await;
+    let stale = emulator.refresh(&first).await;
     assert_eq!(stale.status(), 400);
     let body: shared::fusionauth::Errors = stale.json().await.expect("Errors");
     assert_eq!(
@@ -104,8 +102,7 @@ async fn an_unknown_or_missing_refresh_token_gets_400_invalid_refresh_token() {
 #[tokio::test]
 async fn the_refresh_token_cookie_wins_over_the_body() {
     let emulator = spawn_emulator().await;
-    let login = emulator.login().await;
-    let value = login["refreshToken"].as_str().expect("value");
+    let value = emulator.login_refresh_token().await;
     let response = emulator
         .client
         .post(emulator.url("/api/jwt/refresh"))
@@ -161,25 +158,23 @@ async fn concurrent_refreshes_of(
 #[tokio::test]
 async fn concurrent_refreshes_of_one_token_converge_on_a_single_successor() {
     let emulator = spawn_emulator().await;
-    let login = emulator.login().await;
-    let value = login["refreshToken"].as_str().expect("value");
-    let results = concurrent_refreshes(&emulator, value, 30).await;
+    let value = emulator.login_refresh_token().await;
+    let results = concurrent_refreshes(&emulator, &value, 30).await;
     assert!(
         results.iter().all(|(status, _)| *status == 200),
         "{results:?}"
     );
     let successors: HashSet<_> = results.into_iter().filter_map(|(_, v)| v).collect();
     assert_eq!(successors.len(), 1, "exactly one successor: {successors:?}");
-    assert!(!successors.contains(value));
+    assert!(!successors.contains(&value));
 }
 
 #[tokio::test]
 async fn concurrent_refreshes_on_a_database_file_also_converge() {
     let database = crate::helpers::DatabaseFile::new();
     let emulator = crate::helpers::spawn_emulator_on(&database.url).await;
-    let login = emulator.login().await;
-    let value = login["refreshToken"].as_str().expect("value");
-    let results = concurrent_refreshes(&emulator, value, 40).await;
+    let value = emulator.login_refresh_token().await;
+    let results = concurrent_refreshes(&emulator, &value, 40).await;
     assert!(
         results.iter().all(|(status, _)| *status == 200),
         "{results:?}"
@@ -197,9 +192,8 @@ async fn without_a_grace_period_exactly_one_concurrent_refresh_wins() {
             "refreshTokenRevocationPolicy": {"onOneTimeTokenReuse": false}}}))
         .await;
     assert_eq!(response.status(), 200);
-    let login = emulator.login().await;
-    let value = login["refreshToken"].as_str().expect("value");
-    let results = concurrent_refreshes(&emulator, value, 20).await;
+    let value = emulator.login_refresh_token().await;
+    let results = concurrent_refreshes(&emulator, &value, 20).await;
     let winners: Vec<_> = results
         .iter()
         .filter(|(status, _)| *status == 200)
@@ -221,18 +215,16 @@ async fn without_a_grace_period_exactly_one_concurrent_refresh_wins() {
 #[tokio::test]
 async fn an_unused_refresh_token_expires_after_the_sliding_window() {
     let emulator = spawn_emulator().await;
-    let login = emulator.login().await;
-    let value = login["refreshToken"].as_str().expect("value");
+    let value = emulator.login_refresh_token().await;
     emulator.advance_clock(7 * 24 * 3600 + 1).await;
-    let response = emulator.refresh(value).await;
+    let response = emulator.refresh(&value).await;
     assert_eq!(response.status(), 400);
 }
 
 #[tokio::test]
 async fn a_used_refresh_token_stays_valid_past_the_window_but_not_past_the_maximum_lifetime() {
     let emulator = spawn_emulator().await;
-    let login = emulator.login().await;
-    let mut value = login["refreshToken"].as_str().expect("value").to_owned();
+    let mut value = emulator.login_refresh_token().await;
     for _ in 0..4 {
         emulator.advance_clock(6 * 24 * 3600).await;
         let response = emulator.refresh(&value).await;
@@ -260,11 +252,10 @@ async fn reusable_sliding_window(emulator: &crate::helpers::TestEmulator) {
 async fn a_reusable_token_stays_valid_while_used_within_the_sliding_window() {
     let emulator = spawn_emulator().await;
     reusable_sliding_window(&emulator).await;
-    let login = emulator.login().await;
-    let value = login["refreshToken"].as_str().expect("value");
+    let value = emulator.login_refresh_token().await;
     for _ in 0..2 {
         emulator.advance_clock(6 * 24 * 3600).await;
-        let response = emulator.refresh(value).await;
+        let response = emulator.refresh(&value).await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(
@@ -274,7 +265,7 @@ async fn a_reusable_token_stays_valid_while_used_within_the_sliding_window() {
     }
     emulator.advance_clock(7 * 24 * 3600 + 1).await;
     assert_eq!(
-        emulator.refresh(value).await.status(),
+        emulator.refresh(&value).await.status(),
         400,
         "7 days without a use end the session"
     );
@@ -287,8 +278,7 @@ async fn every_one_of_many_concurrent_uses_of_reusable_tokens_is_stored() {
     reusable_sliding_window(&emulator).await;
     let mut sessions = Vec::new();
     for _ in 0..3 {
-        let login = emulator.login().await;
-        sessions.push(login["refreshToken"].as_str().expect("value").to_owned());
+        sessions.push(emulator.login_refresh_token().await);
     }
     // Six days on, every session is used 20 times at once; each must have recorded its use,
     // so six more days later (12 after login, over the 7-day window) all are still valid.

@@ -315,14 +315,13 @@ async fn a_failing_transactional_refresh_event_answers_504_and_does_not_rotate()
             "jwt.refresh": {"enabled": true, "transactionType": "Any"}}}}))
         .await;
     assert_eq!(response.status(), 200);
-    let login = emulator.login().await;
-    let token = login["refreshToken"].as_str().expect("rt");
-    assert_eq!(emulator.refresh(token).await.status(), 504);
+    let token = emulator.login_refresh_token().await;
+    assert_eq!(emulator.refresh(&token).await.status(), 504);
     receiver
         .status
         .store(200, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(
-        emulator.refresh(token).await.status(),
+        emulator.refresh(&token).await.status(),
         200,
         "the presented value is still the current one"
     );

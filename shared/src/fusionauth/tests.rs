@@ -222,112 +222,74 @@ fn the_documented_combined_registration_request_round_trips_and_writes_only_what
 #[test]
 fn debug_output_never_shows_secrets() {
     let secret = "hunter2-secret-value";
-    let shown = [
-        format!(
-            "{:?}",
-            LoginRequest {
+    let values: &[&dyn std::fmt::Debug] = &[
+        &LoginRequest {
+            password: secret.into(),
+            ..LoginRequest::default()
+        },
+        &LoginResponse {
+            token: Some(secret.into()),
+            refresh_token: Some(secret.into()),
+            two_factor_id: Some(secret.into()),
+            change_password_id: Some(secret.into()),
+            ..LoginResponse::default()
+        },
+        &RefreshRequest {
+            refresh_token: Some(secret.into()),
+            token: Some(secret.into()),
+        },
+        &RefreshResponse {
+            token: secret.into(),
+            refresh_token: Some(secret.into()),
+            refresh_token_id: None,
+        },
+        &TwoFactorLoginRequest {
+            two_factor_id: secret.into(),
+            code: secret.into(),
+            ..TwoFactorLoginRequest::default()
+        },
+        &LogoutRequest {
+            refresh_token: Some(secret.into()),
+            global: None,
+        },
+        &RevokeRefreshTokenRequest {
+            token: Some(secret.into()),
+            ..RevokeRefreshTokenRequest::default()
+        },
+        &RefreshToken {
+            token: Some(secret.into()),
+            ..RefreshToken::default()
+        },
+        &TwoFactorMethod {
+            secret: Some(secret.into()),
+            secret_base32_encoded: Some(secret.into()),
+            ..TwoFactorMethod::default()
+        },
+        &Key {
+            secret: Some(secret.into()),
+            ..Key::default()
+        },
+        &JwtRefreshEvent {
+            refresh_token: secret.into(),
+            token: secret.into(),
+            original: Some(secret.into()),
+            ..JwtRefreshEvent::default()
+        },
+        &RegistrationRequest {
+            user: Some(NewUser {
                 password: secret.into(),
-                ..LoginRequest::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            LoginResponse {
-                token: Some(secret.into()),
-                refresh_token: Some(secret.into()),
-                two_factor_id: Some(secret.into()),
-                change_password_id: Some(secret.into()),
-                ..LoginResponse::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            RefreshRequest {
-                refresh_token: Some(secret.into()),
-                token: Some(secret.into()),
-            }
-        ),
-        format!(
-            "{:?}",
-            RefreshResponse {
-                token: secret.into(),
-                refresh_token: Some(secret.into()),
-                refresh_token_id: None,
-            }
-        ),
-        format!(
-            "{:?}",
-            TwoFactorLoginRequest {
-                two_factor_id: secret.into(),
-                code: secret.into(),
-                ..TwoFactorLoginRequest::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            LogoutRequest {
-                refresh_token: Some(secret.into()),
-                global: None,
-            }
-        ),
-        format!(
-            "{:?}",
-            RevokeRefreshTokenRequest {
-                token: Some(secret.into()),
-                ..RevokeRefreshTokenRequest::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            RefreshToken {
-                token: Some(secret.into()),
-                ..RefreshToken::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            TwoFactorMethod {
-                secret: Some(secret.into()),
-                secret_base32_encoded: Some(secret.into()),
-                ..TwoFactorMethod::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            Key {
-                secret: Some(secret.into()),
-                ..Key::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            JwtRefreshEvent {
-                refresh_token: secret.into(),
-                token: secret.into(),
-                original: Some(secret.into()),
-                ..JwtRefreshEvent::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            RegistrationRequest {
-                user: Some(NewUser {
-                    password: secret.into(),
-                    ..NewUser::default()
-                }),
-                ..RegistrationRequest::default()
-            }
-        ),
-        format!(
-            "{:?}",
-            RegistrationResponse {
-                token: Some(secret.into()),
-                refresh_token: Some(secret.into()),
-                ..RegistrationResponse::default()
-            }
-        ),
+                ..NewUser::default()
+            }),
+            ..RegistrationRequest::default()
+        },
+        &RegistrationResponse {
+            token: Some(secret.into()),
+            refresh_token: Some(secret.into()),
+            ..RegistrationResponse::default()
+        },
     ];
-    for shown in shown {
+    for value in values {
+        let shown = format!("{value:?}");
         assert!(!shown.contains(secret), "{shown}");
     }
 }
