@@ -69,10 +69,7 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
     let mut chunks = Vec::new();
     for entry in std::fs::read_dir(&work)? {
         let path = entry?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+        let name = file_name(&path);
         if name.ends_with(".wasm") && name != "frontend.wasm" {
             chunks.push(path);
         }
@@ -143,7 +140,7 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
         std::fs::remove_file(dist.join(old))?;
         std::fs::write(dist.join(new), bytes)?;
     }
-    index = fetch_wasm_after_first_paint(&index, &names.wasm)?;
+    index = fetch_wasm_after_first_paint(&index, &names.wasm, &integrity(&main))?;
     std::fs::write(dist.join(&names.loader), &loader)?;
     // The loader is part of the first screen (the glue imports it); the chunks are named for the
     // service worker, which caches them with the rest (sw.js), and fetched when first needed.
@@ -168,8 +165,8 @@ fn split(root: &Path, dist: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What Trunk's start script awaits instead of the wasm's path: the wasm fetched (with its
-/// integrity value, `INTEGRITY`) once the shell has painted, or at once where nothing will paint
+/// What Trunk's start script awaits instead of the wasm's path: the wasm fetched (with the
+/// integrity value `INTEGRITY`) once the shell has painted, or at once where nothing will paint
 /// (a hidden tab, no paint timing); at the latest after 3 s.
 const AFTER_FIRST_PAINT: &str = "new Promise((painted) => { \
     if (document.visibilityState === 'hidden' \
@@ -182,10 +179,15 @@ const AFTER_FIRST_PAINT: &str = "new Promise((painted) => { \
 
 /// Trunk preloads the wasm next to the CSS, so the first paint shares a slow network with the
 /// app's largest file. The shell (index.html's own sign-in form) needs only the CSS, so the wasm
-/// waits for the first paint: Trunk's preload goes (its integrity value moves to the fetch) and
-/// its start script gets [`AFTER_FIRST_PAINT`] instead of the wasm's path. The cost is about one
-/// round trip before the app takes over, while the shell already keeps what is typed.
-fn fetch_wasm_after_first_paint(index: &str, wasm: &str) -> anyhow::Result<String> {
+/// waits for the first paint: Trunk's preload goes and its start script gets
+/// [`AFTER_FIRST_PAINT`], with the wasm's `integrity` value, instead of the wasm's path. The
+/// cost is about one round trip before the app takes over, while the shell already keeps what
+/// is typed.
+fn fetch_wasm_after_first_paint(
+    index: &str,
+    wasm: &str,
+    integrity: &str,
+) -> anyhow::Result<String> {
     let href = format!("href=/{wasm} ");
     let at = index
         .find(&href)
@@ -197,11 +199,6 @@ fn fetch_wasm_after_first_paint(index: &str, wasm: &str) -> anyhow::Result<Strin
         preload.contains("rel=preload"),
         "index.html names the wasm outside a preload: {preload}"
     );
-    let integrity = preload
-        .split(' ')
-        .find_map(|attribute| attribute.strip_prefix("integrity="))
-        .map(|value| value.trim_matches('"'))
-        .context("the wasm's preload has no integrity value")?;
     let path = format!("module_or_path: '/{wasm}'");
     ensure!(
         index.contains(&path),
@@ -345,10 +342,10 @@ mod tests {
         let index = "<script type=module>import init from '/frontend-ab12.js';\n\
                      const wasm = await init({ module_or_path: '/frontend-ab12_bg.wasm' });</script>\
                      <link href=/style.css rel=stylesheet><link as=fetch crossorigin \
-                     href=/frontend-ab12_bg.wasm integrity=sha384-abc rel=preload \
+                     href=/frontend-ab12_bg.wasm integrity=sha384-old rel=preload \
                      type=application/wasm><link href=/split.js rel=modulepreload>";
-        let rewritten =
-            fetch_wasm_after_first_paint(index, "frontend-ab12_bg.wasm").expect("rewritten");
+        let rewritten = fetch_wasm_after_first_paint(index, "frontend-ab12_bg.wasm", "sha384-abc")
+            .expect("rewritten");
         assert!(!rewritten.contains("rel=preload"), "{rewritten}");
         assert!(rewritten.contains("<link href=/style.css rel=stylesheet><link href=/split.js"));
         assert!(rewritten.contains("'first-contentful-paint'"));
@@ -358,8 +355,9 @@ mod tests {
             ),
             "{rewritten}"
         );
-        let error = fetch_wasm_after_first_paint("<html></html>", "frontend-ab12_bg.wasm")
-            .expect_err("no preload to move");
+        let error =
+            fetch_wasm_after_first_paint("<html></html>", "frontend-ab12_bg.wasm", "sha384-abc")
+                .expect_err("no preload to move");
         assert!(error.to_string().contains("preload"));
     }
 
