@@ -265,14 +265,7 @@ pub struct SessionHandOff {
     pub refresh_token_id: Option<String>,
 }
 
-impl fmt::Debug for SessionHandOff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionHandOff")
-            .field("refresh_token", &"[redacted]")
-            .field("refresh_token_id", &self.refresh_token_id)
-            .finish()
-    }
-}
+crate::debug_fields!(SessionHandOff { refresh_token_id });
 
 /// A device-bound session as the backend describes it (`POST /api/session` answers 201 with
 /// it). It never carries a token.
@@ -291,7 +284,17 @@ pub struct DeviceSession {
 
 #[cfg(test)]
 mod tests {
+    use serde::de::DeserializeOwned;
+
     use super::*;
+
+    /// Each body must fail to deserialize as `T`; a failure names the body.
+    fn refuses<T: DeserializeOwned + fmt::Debug>(bodies: &[&str]) {
+        for body in bodies {
+            let read = serde_json::from_str::<T>(body);
+            assert!(read.is_err(), "{body} must be refused, read {read:?}");
+        }
+    }
 
     #[test]
     fn quantity_accepts_one_to_ninety_nine_only() {
@@ -308,19 +311,14 @@ mod tests {
         let ok: AddCartItem =
             serde_json::from_str(r#"{"productId":"p1","quantity":3}"#).expect("valid body");
         assert_eq!(ok.quantity.get(), 3);
-        for bad in [
+        refuses::<AddCartItem>(&[
             r#"{"productId":"p1","quantity":0}"#,
             r#"{"productId":"p1","quantity":100}"#,
             r#"{"productId":"p1","quantity":-4}"#,
             r#"{"productId":"p1","quantity":"3"}"#,
             r#"{"productId":"p1"}"#,
             r#"{"productId":"p1","quantity":3,"price":0}"#,
-        ] {
-            assert!(
-                serde_json::from_str::<AddCartItem>(bad).is_err(),
-                "{bad} must be refused"
-            );
-        }
+        ]);
     }
 
     #[test]
@@ -444,18 +442,13 @@ mod tests {
             serde_json::to_value(&without_id).expect("serializes"),
             serde_json::json!({"refreshToken": "r"})
         );
-        for bad in [
+        refuses::<SessionHandOff>(&[
             r#"{}"#,
             r#"{"refreshTokenId":"rid"}"#,
             r#"{"refreshToken":7}"#,
             r#"{"refreshToken":"r","token":"jwt"}"#,
             r#""r""#,
-        ] {
-            assert!(
-                serde_json::from_str::<SessionHandOff>(bad).is_err(),
-                "{bad} must be refused"
-            );
-        }
+        ]);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! `POST /api/account/forgot-password`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,15 +17,7 @@ pub struct SignUpRequest {
     pub first_name: Option<String>,
 }
 
-impl fmt::Debug for SignUpRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignUpRequest")
-            .field("email", &self.email)
-            .field("password", &"[redacted]")
-            .field("first_name", &self.first_name)
-            .finish()
-    }
-}
+crate::debug_fields!(SignUpRequest { email, first_name });
 
 /// `POST /api/account` 201 answer. The new user signs in with the login form as usual (212
 /// there when `verification_required` and the tenant gates unverified emails).
