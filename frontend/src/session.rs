@@ -5,8 +5,6 @@
 //! announced on the [`CHANNEL`] `BroadcastChannel`, so all tabs adopt new tokens and logouts at
 //! once (a one-time-use refresh token must never be sent after another tab spent it).
 
-use std::fmt;
-
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
@@ -43,15 +41,11 @@ pub struct StoredSession {
     pub jkt: Option<String>,
 }
 
-impl fmt::Debug for StoredSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredSession")
-            .field("refresh_token_id", &self.refresh_token_id)
-            .field("email", &self.email)
-            .field("jkt", &self.jkt)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(StoredSession {
+    refresh_token_id,
+    email,
+    jkt
+});
 
 impl StoredSession {
     /// The session a successful (200) login answer describes, or `None` without a JWT.
