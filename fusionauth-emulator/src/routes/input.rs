@@ -158,13 +158,20 @@ pub fn validate_jwt_configuration(config: &Value, prefix: &str, errors: &mut Err
             );
         }
     }
-    for field in [
+    let booleans = [
         "refreshTokenRevocationPolicy/onOneTimeTokenReuse",
         "refreshTokenRevocationPolicy/onLoginPrevented",
         "refreshTokenRevocationPolicy/onPasswordChanged",
         "enabled",
-    ] {
-        if config
+    ];
+    check_booleans(config, prefix, &booleans, errors);
+}
+
+/// Adds `[invalid]prefix.field` to `errors` for each of `fields` (`/`-separated paths into
+/// `document`) that is present but not `true` or `false`.
+pub fn check_booleans(document: &Value, prefix: &str, fields: &[&str], errors: &mut Errors) {
+    for field in fields {
+        if document
             .pointer(&format!("/{field}"))
             .is_some_and(|v| !v.is_boolean())
         {
