@@ -266,26 +266,32 @@ pub async fn start_registration(
         user_agent: request.user_agent.clone(),
         state: registration,
     };
-    let row = ChallengeRow {
-        user_id: user.id.clone(),
-        expires_instant: expiry(state, ttl_s),
-        data: serde_json::to_string(&data)?,
-    };
-    store::webauthn::delete_expired_challenges(&state.pool, state.clock.now_ms()).await?;
-    store::webauthn::insert_challenge(
-        &state.pool,
-        &normalize_b64(&options.challenge),
-        REGISTRATION,
-        &row,
-    )
-    .await?;
+    let challenge = normalize_b64(&options.challenge);
+    save_challenge(state, REGISTRATION, &challenge, user, ttl_s, &data).await?;
     tracing::info!(user_id = user.id, "WebAuthn registration started");
     Ok(options)
 }
 
-fn expiry(state: &AppState, ttl_s: u64) -> i64 {
+/// Stores the `challenge` of a `kind` ceremony ([`REGISTRATION`] or [`AUTHENTICATION`]) of
+/// `user` with `data` (what completing it needs) for `ttl_s` seconds; expired challenges are
+/// swept first.
+async fn save_challenge(
+    state: &AppState,
+    kind: &str,
+    challenge: &str,
+    user: &UserRow,
+    ttl_s: u64,
+    data: &impl Serialize,
+) -> Result<()> {
     let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
-    state.clock.now_ms().saturating_add(ttl_ms)
+    let row = ChallengeRow {
+        user_id: user.id.clone(),
+        expires_instant: state.clock.now_ms().saturating_add(ttl_ms),
+        data: serde_json::to_string(data)?,
+    };
+    store::webauthn::delete_expired_challenges(&state.pool, state.clock.now_ms()).await?;
+    store::webauthn::insert_challenge(&state.pool, challenge, kind, &row).await?;
+    Ok(())
 }
 
 fn descriptor(row: &CredentialRow) -> PublicKeyCredentialDescriptor {
@@ -466,13 +472,7 @@ pub async fn start_assertion(
         state_value,
         state: authentication,
     };
-    let row = ChallengeRow {
-        user_id: user.id.clone(),
-        expires_instant: expiry(state, ttl_s),
-        data: serde_json::to_string(&data)?,
-    };
-    store::webauthn::delete_expired_challenges(&state.pool, state.clock.now_ms()).await?;
-    store::webauthn::insert_challenge(&state.pool, &challenge, AUTHENTICATION, &row).await?;
+    save_challenge(state, AUTHENTICATION, &challenge, user, ttl_s, &data).await?;
     tracing::info!(user_id = user.id, "WebAuthn assertion started");
     Ok(options)
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use shared::fusionauth::{ApplicationResponse, ErrorCode, Errors, Rule};
 
 use super::auth::resolve_tenant;
-use super::input::{Create, object, required, string, validate_jwt_configuration};
+use super::input::{Create, check_booleans, object, required, string, validate_jwt_configuration};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::ok_json;
@@ -88,19 +88,12 @@ async fn create(req: HttpRequest, state: State, key: ApiKey, new: Create) -> Res
         object.insert("roles".into(), Value::Array(roles));
     }
     let mut errors = Errors::default();
-    for field in [
-        "requireAuthentication",
-        "generateRefreshTokens",
-        "allowTokenRefresh",
-    ] {
-        if data
-            .pointer(&format!("/loginConfiguration/{field}"))
-            .is_some_and(|v| !v.is_boolean())
-        {
-            let path = format!("application.loginConfiguration.{field}");
-            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
-        }
-    }
+    let booleans = [
+        "loginConfiguration/requireAuthentication",
+        "loginConfiguration/generateRefreshTokens",
+        "loginConfiguration/allowTokenRefresh",
+    ];
+    check_booleans(&data, "application", &booleans, &mut errors);
     if let Some(config) = data.get("jwtConfiguration") {
         validate_jwt_configuration(config, "application.jwtConfiguration", &mut errors);
         if let Some(key_id) = config.get("accessTokenKeyId").and_then(Value::as_str)

@@ -29,13 +29,60 @@ pub enum ApiKeyStatus {
 }
 
 impl ApiKeyStatus {
-    /// The API key when one is sent; 401 for a value that is not one.
-    pub fn optional(self) -> Result<Option<ApiKey>> {
+    /// The API key when a valid one is sent.
+    pub fn valid(&self) -> Option<&ApiKey> {
         match self {
-            Self::Valid(key) => Ok(Some(key)),
-            Self::Absent => Ok(None),
-            Self::Invalid => Err(ApiError::Unauthorized),
+            Self::Valid(key) => Some(key),
+            Self::Absent | Self::Invalid => None,
         }
+    }
+
+    /// The API key when one is sent; 401 for a value that is not one.
+    pub fn optional(&self) -> Result<Option<&ApiKey>> {
+        match self {
+            Self::Invalid => Err(ApiError::Unauthorized),
+            Self::Valid(_) | Self::Absent => Ok(self.valid()),
+        }
+    }
+}
+
+/// Who calls an API that answers an API key, the user's own JWT or no one in particular: the
+/// request (its tenant header and JWT are read on demand) and its [`ApiKeyStatus`].
+pub struct Caller {
+    req: HttpRequest,
+    /// What the request's `Authorization` header says about API keys.
+    pub api_key: ApiKeyStatus,
+}
+
+impl Caller {
+    /// The request, for what else a handler reads from it (path, query, address, scheme).
+    pub fn request(&self) -> &HttpRequest {
+        &self.req
+    }
+
+    /// The tenant the request addresses (see [`resolve_tenant`]), with the API key when a
+    /// valid one is sent.
+    pub async fn tenant(&self, state: &AppState) -> Result<Tenant> {
+        resolve_tenant(state, &self.req, self.api_key.valid()).await
+    }
+
+    /// The user id (`sub`) of the request's JWT, when it is one of ours, unexpired.
+    pub fn jwt_subject(&self, state: &AppState) -> Option<String> {
+        jwt_claims(state, &self.req).and_then(|claims| claims.sub)
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let status = ApiKeyStatus::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let api_key = status.await?;
+            Ok(Self { req, api_key })
+        })
     }
 }
 

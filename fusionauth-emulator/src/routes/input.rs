@@ -58,6 +58,15 @@ pub fn check_not_blank(errors: &mut Errors, value: Option<&str>, path: &str) {
     }
 }
 
+/// The id a call names in its body (`body_id`, unless blank), else in its path segment `segment`
+/// (`POST /api/user/verify-email[/{verificationId}]`).
+pub fn body_or_path_id(req: &HttpRequest, body_id: Option<&str>, segment: &str) -> Option<String> {
+    body_id
+        .filter(|id| !id.trim().is_empty())
+        .map(str::to_owned)
+        .or_else(|| req.match_info().get(segment).map(str::to_owned))
+}
+
 /// `text` as a UUID; 400 `[invalid]field` when it is not one.
 pub fn parse_uuid(text: &str, field: &str) -> Result<String> {
     uuid::Uuid::parse_str(text)
@@ -149,13 +158,20 @@ pub fn validate_jwt_configuration(config: &Value, prefix: &str, errors: &mut Err
             );
         }
     }
-    for field in [
+    let booleans = [
         "refreshTokenRevocationPolicy/onOneTimeTokenReuse",
         "refreshTokenRevocationPolicy/onLoginPrevented",
         "refreshTokenRevocationPolicy/onPasswordChanged",
         "enabled",
-    ] {
-        if config
+    ];
+    check_booleans(config, prefix, &booleans, errors);
+}
+
+/// Adds `[invalid]prefix.field` to `errors` for each of `fields` (`/`-separated paths into
+/// `document`) that is present but not `true` or `false`.
+pub fn check_booleans(document: &Value, prefix: &str, fields: &[&str], errors: &mut Errors) {
+    for field in fields {
+        if document
             .pointer(&format!("/{field}"))
             .is_some_and(|v| !v.is_boolean())
         {

@@ -19,7 +19,7 @@ use crate::infra::crypto::sha256_b64;
 use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::{Json, cookie, empty_ok, json_builder, ok_json, set_cookie};
 use crate::model::{ApiKey, Application, JwtConfiguration, Tenant};
-use crate::routes::auth::{ApiKeyStatus, jwt_claims};
+use crate::routes::auth::{Caller, jwt_claims};
 use crate::routes::table::Routes;
 use crate::state::{AppState, State};
 use crate::store::{self, RefreshTokenRow, RegistrationRow, UserRow};
@@ -246,12 +246,12 @@ enum Revoker {
     Owner(String),
 }
 
-async fn revoker(state: &AppState, req: &HttpRequest, api_key: ApiKeyStatus) -> Result<Revoker> {
-    if let ApiKeyStatus::Valid(_) = api_key {
+fn revoker(state: &AppState, caller: &Caller) -> Result<Revoker> {
+    if caller.api_key.valid().is_some() {
         return Ok(Revoker::Admin);
     }
-    jwt_claims(state, req)
-        .and_then(|claims| claims.sub)
+    caller
+        .jwt_subject(state)
         .map(Revoker::Owner)
         .ok_or(ApiError::Unauthorized)
 }
@@ -268,13 +268,9 @@ impl Revoker {
 /// `DELETE /api/jwt/refresh` by `token` (query, form or JSON body), `userId`,
 /// `userId`+`applicationId` or `applicationId`. 200 without a body.
 #[tracing::instrument(skip_all)]
-async fn revoke(
-    req: HttpRequest,
-    state: State,
-    api_key: ApiKeyStatus,
-    body: web::Bytes,
-) -> Result<HttpResponse> {
-    let who = revoker(&state, &req, api_key).await?;
+async fn revoke(state: State, caller: Caller, body: web::Bytes) -> Result<HttpResponse> {
+    let who = revoker(&state, &caller)?;
+    let req = caller.request();
     let mut params = web::Query::<RevokeRefreshTokenRequest>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();
@@ -331,12 +327,11 @@ async fn revoke(
 /// `DELETE /api/jwt/refresh/{tokenId}`.
 #[tracing::instrument(skip_all)]
 async fn revoke_by_id(
-    req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let who = revoker(&state, &req, api_key).await?;
+    let who = revoker(&state, &caller)?;
     let token = found(store::refresh_tokens::by_id(&state.pool, &path).await?)?;
     if !who.may_revoke(&token) {
         return Err(ApiError::Unauthorized);

@@ -9,7 +9,7 @@ use crate::domain::login::{LoginOptions, LoginOutcome, with_one_time_password, w
 use crate::domain::{revocation, tokens};
 use crate::infra::error::{ApiError, Result};
 use crate::infra::http::{Json, client_ip, cookie, json_builder, set_cookie};
-use crate::routes::auth::{ApiKeyStatus, check_api_key, resolve_tenant};
+use crate::routes::auth::{Caller, check_api_key};
 use crate::routes::table::Routes;
 use crate::state::{AppState, State};
 use crate::store;
@@ -23,34 +23,30 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// [`LoginStatus`]: shared::fusionauth::LoginStatus
 #[tracing::instrument(skip_all, fields(application_id))]
 async fn login(
-    req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
+    caller: Caller,
     Json(body): Json<LoginRequest>,
 ) -> Result<HttpResponse> {
-    let key = match &api_key {
-        ApiKeyStatus::Valid(key) => Some(key),
-        _ => None,
-    };
-    let tenant = resolve_tenant(&state, &req, key).await?;
+    let req = caller.request();
+    let tenant = caller.tenant(&state).await?;
     let application_id = body.application_id.as_deref().filter(|id| !id.is_empty());
     tracing::Span::current().record("application_id", application_id);
     let application = match application_id {
         Some(id) => store::applications::find(&state.pool, id).await?,
         None => None,
     };
-    check_api_key(&api_key, application.as_ref(), &tenant)?;
+    check_api_key(&caller.api_key, application.as_ref(), &tenant)?;
     if let Some(one_time_password) = body.one_time_password.as_deref().filter(|p| !p.is_empty()) {
         let options = LoginOptions {
             application_id: application_id.map(str::to_owned),
             no_jwt: body.no_jwt.unwrap_or(false),
             meta_data: body.meta_data,
-            ip_address: client_ip(&req, body.ip_address.as_deref()),
+            ip_address: client_ip(req, body.ip_address.as_deref()),
         };
         let outcome =
             with_one_time_password(&state, &tenant, application, one_time_password, options)
                 .await?;
-        return Ok(respond(&req, &state, outcome));
+        return Ok(respond(req, &state, outcome));
     }
 
     let mut errors = Errors::default();
@@ -73,7 +69,7 @@ async fn login(
         application_id: application_id.map(str::to_owned),
         no_jwt: body.no_jwt.unwrap_or(false),
         meta_data: body.meta_data,
-        ip_address: client_ip(&req, body.ip_address.as_deref()),
+        ip_address: client_ip(req, body.ip_address.as_deref()),
     };
     let outcome = with_password(
         &state,
@@ -84,7 +80,7 @@ async fn login(
         options,
     )
     .await?;
-    Ok(respond(&req, &state, outcome))
+    Ok(respond(req, &state, outcome))
 }
 
 /// A login's 2xx answer, with the `access_token` and `refresh_token` cookies when it issued

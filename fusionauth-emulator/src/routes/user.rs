@@ -2,12 +2,12 @@
 //! `GET /api/user?email=|loginId=|username=` (API key) or with a JWT (its owner) —
 //! <https://fusionauth.io/docs/apis/users>
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::fusionauth::{Errors, Rule, UserResponse};
 
-use super::auth::{ApiKeyStatus, jwt_claims, resolve_tenant};
+use super::auth::Caller;
 use super::input::object;
 use super::registration::looks_like_email;
 use super::table::Routes;
@@ -245,22 +245,16 @@ struct UserQuery {
 
 /// `GET /api/user?email=|loginId=|username=` (API key), or `GET /api/user` with a JWT: its owner.
 async fn search(
-    req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
+    caller: Caller,
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse> {
-    let key = match api_key {
-        ApiKeyStatus::Valid(key) => key,
-        _ => {
-            let sub = jwt_claims(&state, &req)
-                .and_then(|claims| claims.sub)
-                .ok_or(ApiError::Unauthorized)?;
-            let user = found(store::users::find(&state.pool, &sub).await?)?;
-            return user_response(&state, &user).await;
-        }
-    };
-    let tenant = resolve_tenant(&state, &req, Some(&key)).await?;
+    if caller.api_key.valid().is_none() {
+        let sub = caller.jwt_subject(&state).ok_or(ApiError::Unauthorized)?;
+        let user = found(store::users::find(&state.pool, &sub).await?)?;
+        return user_response(&state, &user).await;
+    }
+    let tenant = caller.tenant(&state).await?;
     let query = query.into_inner();
     let user = if let Some(email) = query.email {
         store::users::by_email(&state.pool, &tenant.id, &email).await?

@@ -10,7 +10,8 @@ use shared::fusionauth::{
     ForgotPasswordResponse, Rule,
 };
 
-use super::auth::{ApiKeyStatus, jwt_claims, resolve_tenant};
+use super::auth::{ApiKeyStatus, Caller};
+use super::input::body_or_path_id;
 use super::table::Routes;
 use crate::domain::{email, passwords};
 use crate::infra::error::{ApiError, Result, found};
@@ -58,13 +59,12 @@ pub async fn application_of(
 /// such user; 422 the user has no email address.
 #[tracing::instrument(skip_all)]
 async fn forgot(
-    req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
+    caller: Caller,
     Json(body): Json<ForgotPasswordRequest>,
 ) -> Result<HttpResponse> {
-    let key = api_key.optional()?;
-    let tenant = resolve_tenant(&state, &req, key.as_ref()).await?;
+    let key = caller.api_key.optional()?;
+    let tenant = caller.tenant(&state).await?;
     if body.login_id.trim().is_empty() {
         return Err(ApiError::field(
             Rule::Blank,
@@ -104,7 +104,7 @@ async fn forgot(
         }
     };
     if send {
-        let base = email::base_url(&tenant, application.as_ref(), &own_url(&req));
+        let base = email::base_url(&tenant, application.as_ref(), &own_url(caller.request()));
         let rendered = email::forgot_password(
             &base,
             &tenant,
@@ -144,20 +144,17 @@ struct CheckQuery {
 /// the user may change the password without a trust token (always: two-factor step-up is not
 /// emulated); 401; 404 no such user.
 async fn check_signed_in(
-    req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
+    caller: Caller,
     query: web::Query<CheckQuery>,
 ) -> Result<HttpResponse> {
     let login_id = query.into_inner().login_id.filter(|l| !l.trim().is_empty());
-    if let (ApiKeyStatus::Valid(key), Some(login_id)) = (&api_key, login_id) {
-        let tenant = resolve_tenant(&state, &req, Some(key)).await?;
+    if let (Some(_), Some(login_id)) = (caller.api_key.valid(), login_id) {
+        let tenant = caller.tenant(&state).await?;
         found(store::users::by_login_id(&state.pool, &tenant.id, &login_id).await?)?;
         return Ok(empty_ok());
     }
-    let user_id = jwt_claims(&state, &req)
-        .and_then(|claims| claims.sub)
-        .ok_or(ApiError::Unauthorized)?;
+    let user_id = caller.jwt_subject(&state).ok_or(ApiError::Unauthorized)?;
     found(store::users::find(&state.pool, &user_id).await?)?;
     Ok(empty_ok())
 }
@@ -166,22 +163,21 @@ async fn check_signed_in(
 /// over the path), else by API key and `loginId`, else by JWT (`currentPassword` required).
 #[tracing::instrument(skip_all)]
 async fn change(
-    req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
+    caller: Caller,
     Json(body): Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse> {
-    let id = body
-        .change_password_id
-        .clone()
-        .filter(|id| !id.trim().is_empty())
-        .or_else(|| req.match_info().get("changePasswordId").map(str::to_owned));
+    let id = body_or_path_id(
+        caller.request(),
+        body.change_password_id.as_deref(),
+        "changePasswordId",
+    );
     if let Some(id) = id {
         return by_change_password_id(&state, &id, &body).await;
     }
     let login_id = body.login_id.as_deref().filter(|l| !l.trim().is_empty());
-    if let (ApiKeyStatus::Valid(key), Some(login_id)) = (&api_key, login_id) {
-        let tenant = resolve_tenant(&state, &req, Some(key)).await?;
+    if let (Some(_), Some(login_id)) = (caller.api_key.valid(), login_id) {
+        let tenant = caller.tenant(&state).await?;
         let Some(user) = store::users::by_login_id(&state.pool, &tenant.id, login_id).await? else {
             return Err(ApiError::field(
                 Rule::Invalid,
@@ -202,7 +198,7 @@ async fn change(
         passwords::set(&state, &tenant, &user, &body.password).await?;
         return Ok(empty_ok());
     }
-    if let Some(user_id) = jwt_claims(&state, &req).and_then(|claims| claims.sub) {
+    if let Some(user_id) = caller.jwt_subject(&state) {
         let user = found(store::users::find(&state.pool, &user_id).await?)?;
         let tenant = user_tenant(&state, &user).await?;
         let Some(current) = body.current_password.as_deref().filter(|p| !p.is_empty()) else {
@@ -222,7 +218,7 @@ async fn change(
             state: None,
         }));
     }
-    match api_key {
+    match caller.api_key {
         ApiKeyStatus::Valid(_) => Err(ApiError::field(
             Rule::Blank,
             "loginId",

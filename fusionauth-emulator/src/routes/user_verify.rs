@@ -2,11 +2,12 @@
 //! `PUT /api/user/verify-email?email=` (send the email again / a new id) —
 //! <https://fusionauth.io/docs/apis/users#verify-a-users-email>
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::fusionauth::{Rule, VerifyEmailRequest, VerifyEmailResponse};
 
-use super::auth::{ApiKeyStatus, resolve_tenant};
+use super::auth::{ApiKeyStatus, Caller};
+use super::input::body_or_path_id;
 use super::table::Routes;
 use super::user_password::{application_of, own_url};
 use crate::domain::verification;
@@ -29,17 +30,16 @@ pub fn routes(routes: &mut Routes<'_>) {
 /// used or expired id (or user).
 #[tracing::instrument(skip_all)]
 async fn verify(
-    req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
+    caller: Caller,
     Json(body): Json<VerifyEmailRequest>,
 ) -> Result<HttpResponse> {
     let now = state.clock.now_ms();
-    let id = body
-        .verification_id
-        .clone()
-        .filter(|id| !id.trim().is_empty())
-        .or_else(|| req.match_info().get("verificationId").map(str::to_owned));
+    let id = body_or_path_id(
+        caller.request(),
+        body.verification_id.as_deref(),
+        "verificationId",
+    );
     if let Some(id) = id {
         let row = found(store::account::verification_id(&state.pool, &id).await?)?;
         if row.expiry <= now {
@@ -70,7 +70,7 @@ async fn verify(
         tracing::info!(user_id = row.user_id, "email verified");
         return Ok(empty_ok());
     }
-    match (api_key, body.user_id) {
+    match (caller.api_key, body.user_id) {
         (ApiKeyStatus::Invalid, _) => Err(ApiError::Unauthorized),
         (ApiKeyStatus::Valid(_), Some(user_id)) => {
             let user = found(store::users::find(&state.pool, &user_id).await?)?;
@@ -100,13 +100,12 @@ struct ResendQuery {
 /// tenant does not verify emails; 404 no such user.
 #[tracing::instrument(skip_all)]
 async fn resend(
-    req: HttpRequest,
     state: State,
-    api_key: ApiKeyStatus,
+    caller: Caller,
     query: web::Query<ResendQuery>,
 ) -> Result<HttpResponse> {
-    let key = api_key.optional()?;
-    let tenant = resolve_tenant(&state, &req, key.as_ref()).await?;
+    let key = caller.api_key.optional()?;
+    let tenant = caller.tenant(&state).await?;
     let query = query.into_inner();
     let Some(email) = query.email.filter(|e| !e.trim().is_empty()) else {
         return Err(ApiError::field(
@@ -126,7 +125,7 @@ async fn resend(
         &tenant,
         application.as_ref(),
         &user,
-        &own_url(&req),
+        &own_url(caller.request()),
         send,
     )
     .await?;

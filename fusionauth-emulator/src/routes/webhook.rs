@@ -58,28 +58,23 @@ async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse>
             );
         }
     }
-    if let Some(events) = request.get("eventsEnabled")
-        && !events
-            .as_object()
-            .is_some_and(|events| events.values().all(Value::is_boolean))
-    {
-        errors.add_field(
-            Rule::Invalid,
-            "webhook.eventsEnabled",
-            "Must map event types to true or false.",
-        );
-    }
-    if let Some(headers) = request.get("headers")
-        && !headers
-            .as_object()
-            .is_some_and(|headers| headers.values().all(Value::is_string))
-    {
-        errors.add_field(
-            Rule::Invalid,
-            "webhook.headers",
-            "Must map header names to strings.",
-        );
-    }
+    let mut check_map = |field: &str, valid: fn(&Value) -> bool, message: &str| {
+        if let Some(map) = request.get(field)
+            && !map.as_object().is_some_and(|map| map.values().all(valid))
+        {
+            errors.add_field(Rule::Invalid, &format!("webhook.{field}"), message);
+        }
+    };
+    check_map(
+        "eventsEnabled",
+        Value::is_boolean,
+        "Must map event types to true or false.",
+    );
+    check_map(
+        "headers",
+        Value::is_string,
+        "Must map header names to strings.",
+    );
     if let Some(tenant_ids) = request.get("tenantIds") {
         match tenant_ids.as_array() {
             Some(ids) => {

@@ -4,6 +4,7 @@
 
 use sqlx::SqlitePool;
 
+use super::rows_changed;
 use crate::infra::crypto::sha256_b64;
 
 /// A stored change-password id.
@@ -53,11 +54,8 @@ pub async fn change_password_id(
 /// Deletes the change-password id `id`; false when it was already gone (used by a concurrent
 /// caller).
 pub async fn take_change_password_id(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM change_password_ids WHERE id_hash = ?")
-        .bind(sha256_b64(id))
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let statement = "DELETE FROM change_password_ids WHERE id_hash = ?";
+    Ok(rows_changed(pool, statement, &sha256_b64(id)).await? == 1)
 }
 
 pub async fn insert_one_time_password(
@@ -213,18 +211,10 @@ pub async fn set_password(
     now_ms: i64,
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
+    super::users::update_password_hash(&mut *tx, user_id, hash, now_ms).await?;
     sqlx::query(
-        "UPDATE users SET password_scheme = ?, password_factor = ?, password_salt = ?,
-             password_hash = ?, password_last_update_instant = ?, last_update_instant = ?,
-             data = json_remove(data, '$.passwordChangeRequired')
-         WHERE id = ?",
+        "UPDATE users SET data = json_remove(data, '$.passwordChangeRequired') WHERE id = ?",
     )
-    .bind(&hash.scheme)
-    .bind(i64::from(hash.factor))
-    .bind(&hash.salt)
-    .bind(&hash.hash)
-    .bind(now_ms)
-    .bind(now_ms)
     .bind(user_id)
     .execute(&mut *tx)
     .await?;

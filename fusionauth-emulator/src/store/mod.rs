@@ -91,6 +91,12 @@ fn parse_json(text: &str) -> sqlx::Result<Value> {
     serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
+/// Runs `statement`, whose one parameter is `key`: how many rows it changed.
+async fn rows_changed(pool: &SqlitePool, statement: &str, key: &str) -> sqlx::Result<u64> {
+    let done = sqlx::query(statement).bind(key).execute(pool).await?;
+    Ok(done.rows_affected())
+}
+
 /// The JSON document of row `id` in `table` (a table of one `data` document per `id`).
 async fn find_document(pool: &SqlitePool, table: &str, id: &str) -> sqlx::Result<Option<Value>> {
     let row: Option<String> = sqlx::query_scalar(&format!("SELECT data FROM {table} WHERE id = ?"))

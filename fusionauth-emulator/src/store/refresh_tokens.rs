@@ -3,6 +3,8 @@
 
 use sqlx::SqlitePool;
 
+use super::rows_changed;
+
 /// A refresh token as stored: hashes only, never the value.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefreshTokenRow {
@@ -123,11 +125,7 @@ pub async fn rotate(
 }
 
 pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM refresh_tokens WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected())
+    rows_changed(pool, "DELETE FROM refresh_tokens WHERE id = ?", id).await
 }
 
 pub async fn delete_of_user(
@@ -135,32 +133,25 @@ pub async fn delete_of_user(
     user_id: &str,
     application_id: Option<&str>,
 ) -> sqlx::Result<u64> {
-    let result = match application_id {
-        Some(application_id) => {
-            sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ? AND application_id = ?")
-                .bind(user_id)
-                .bind(application_id)
-                .execute(pool)
-                .await?
-        }
-        None => {
-            sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ?")
-                .bind(user_id)
-                .execute(pool)
-                .await?
-        }
+    let Some(application_id) = application_id else {
+        return rows_changed(
+            pool,
+            "DELETE FROM refresh_tokens WHERE user_id = ?",
+            user_id,
+        )
+        .await;
     };
-    Ok(result.rows_affected())
+    let done = sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ? AND application_id = ?")
+        .bind(user_id)
+        .bind(application_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 pub async fn delete_of_application(pool: &SqlitePool, application_id: &str) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM refresh_tokens WHERE application_id = ?")
-            .bind(application_id)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    )
+    let statement = "DELETE FROM refresh_tokens WHERE application_id = ?";
+    rows_changed(pool, statement, application_id).await
 }
 
 pub async fn of_user(pool: &SqlitePool, user_id: &str) -> sqlx::Result<Vec<RefreshTokenRow>> {
@@ -175,15 +166,10 @@ pub async fn of_user(pool: &SqlitePool, user_id: &str) -> sqlx::Result<Vec<Refre
 /// Test hook: backdates a refresh token to the epoch so that every expiration policy sees it
 /// as expired. False when there is no such token.
 pub async fn expire(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
+    let statement =
         "UPDATE refresh_tokens SET insert_instant = 0, start_instant = 0, last_used_instant = 0
-         WHERE id = ?",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?
-    .rows_affected()
-        == 1)
+         WHERE id = ?";
+    Ok(rows_changed(pool, statement, id).await? == 1)
 }
 
 pub async fn exist_for_application(pool: &SqlitePool, application_id: &str) -> sqlx::Result<bool> {

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use shared::fusionauth::LoginMetaData;
 use sqlx::SqlitePool;
 
+use super::rows_changed;
+
 /// What the login that answered 242 asked for, carried to `POST /api/two-factor/login`
 /// (stored as JSON; `null` for an absent value).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -79,12 +81,5 @@ pub async fn take_attempt(pool: &SqlitePool, id: &str, max: i64) -> sqlx::Result
 
 /// Deletes a challenge; false when it was already gone (used by a concurrent call).
 pub async fn delete_challenge(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
-    Ok(
-        sqlx::query("DELETE FROM two_factor_challenges WHERE id = ?")
-            .bind(id)
-            .execute(pool)
-            .await?
-            .rows_affected()
-            == 1,
-    )
+    Ok(rows_changed(pool, "DELETE FROM two_factor_challenges WHERE id = ?", id).await? == 1)
 }

@@ -1,7 +1,7 @@
 //! Users: identity and password columns, and the rest of the profile as JSON (`data`).
 
 use serde_json::Value;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
 
 use crate::infra::crypto::PasswordHash;
 
@@ -207,9 +207,9 @@ pub async fn update_login_ids(
     Ok(())
 }
 
-/// Replaces a user's password hash (`PATCH /api/user`).
-pub async fn update_password_hash(
-    pool: &SqlitePool,
+/// Replaces a user's password hash (`PATCH /api/user`, and every password change).
+pub async fn update_password_hash<'c>(
+    executor: impl SqliteExecutor<'c>,
     user_id: &str,
     hashed: &PasswordHash,
     now_ms: i64,
@@ -226,7 +226,7 @@ pub async fn update_password_hash(
     .bind(now_ms)
     .bind(now_ms)
     .bind(user_id)
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use shared::fusionauth::WebAuthnCredential;
 use sqlx::SqlitePool;
 
-use super::parse_json;
+use super::{parse_json, rows_changed};
 
 /// A stored passkey: FusionAuth's view of it and the verifier's record (JSON).
 #[derive(Debug, Clone)]
@@ -85,23 +85,17 @@ pub async fn record_use(
 
 /// Deletes one passkey; false when it did not exist.
 pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
-    Ok(sqlx::query("DELETE FROM webauthn_credentials WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(rows_changed(pool, "DELETE FROM webauthn_credentials WHERE id = ?", id).await? == 1)
 }
 
 /// Deletes every passkey of a user; how many there were.
 pub async fn delete_of_user(pool: &SqlitePool, user_id: &str) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM webauthn_credentials WHERE user_id = ?")
-            .bind(user_id)
-            .execute(pool)
-            .await?
-            .rows_affected(),
+    rows_changed(
+        pool,
+        "DELETE FROM webauthn_credentials WHERE user_id = ?",
+        user_id,
     )
+    .await
 }
 
 /// A started ceremony.

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use sqlx::SqlitePool;
 
-use super::{find_document, insert_document, parse_json};
+use super::{find_document, insert_document, parse_json, rows_changed};
 
 /// Every webhook's JSON.
 pub async fn all(pool: &SqlitePool) -> sqlx::Result<Vec<Value>> {
@@ -22,10 +22,5 @@ pub async fn insert(pool: &SqlitePool, id: &str, data: &Value) -> sqlx::Result<(
 }
 
 pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
-    Ok(sqlx::query("DELETE FROM webhooks WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(rows_changed(pool, "DELETE FROM webhooks WHERE id = ?", id).await? == 1)
 }

@@ -40,11 +40,24 @@ pub struct TestEmulator {
 /// Sends a request a test built; not reaching the emulator fails the test.
 pub trait Sent {
     fn sent(self) -> impl Future<Output = reqwest::Response>;
+
+    /// Sends the request and asserts the answer's status (a failure names the request's method
+    /// and URL); the answer.
+    fn expect_status(self, status: u16) -> impl Future<Output = reqwest::Response>;
 }
 
 impl Sent for reqwest::RequestBuilder {
     async fn sent(self) -> reqwest::Response {
         self.send().await.expect("sent")
+    }
+
+    async fn expect_status(self, status: u16) -> reqwest::Response {
+        let (client, request) = self.build_split();
+        let request = request.expect("the test builds a valid request");
+        let what = format!("{} {}", request.method(), request.url());
+        let response = client.execute(request).await.expect("sent");
+        assert_eq!(response.status(), status, "{what}");
+        response
     }
 }
 

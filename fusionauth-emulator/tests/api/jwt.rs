@@ -13,9 +13,8 @@ async fn validate_returns_the_claims_of_a_good_jwt_and_401_without_a_body_otherw
         .client
         .get(emulator.url("/api/jwt/validate"))
         .bearer_auth(token)
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["jwt"]["sub"], emulator.user_id);
     assert!(body["jwt"]["exp"].is_i64());
@@ -30,8 +29,7 @@ async fn validate_returns_the_claims_of_a_good_jwt_and_401_without_a_body_otherw
         if let Some(auth) = &auth {
             request = request.header("Authorization", auth);
         }
-        let response = request.sent().await;
-        assert_eq!(response.status(), 401);
+        let response = request.expect_status(401).await;
         assert!(response.headers().get("content-type").is_none());
     }
 
@@ -61,12 +59,11 @@ async fn the_public_key_api_serves_pem_keys_by_kid() {
         .get_json(&format!("/api/jwt/public-key?kid={kid}"))
         .await;
     assert_eq!(&one["publicKey"], pem);
-    let missing = emulator
+    emulator
         .client
         .get(emulator.url("/api/jwt/public-key?kid=unknown"))
-        .sent()
+        .expect_status(404)
         .await;
-    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]
@@ -110,9 +107,8 @@ async fn logout_revokes_the_refresh_token_and_clears_the_cookies() {
         .client
         .post(emulator.url(&format!("/api/logout?global=false&refreshToken={value}")))
         .header("Content-Type", "text/plain")
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     assert!(response.headers().get("content-type").is_none());
     assert!(
         set_cookies(&response)
@@ -158,27 +154,25 @@ async fn revoking_by_value_by_id_or_by_user_ends_those_sessions() {
     let response = emulator
         .admin(reqwest::Method::DELETE, "/api/jwt/refresh")
         .form(&[("token", value)])
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     assert!(response.headers().get("content-type").is_none());
     assert_eq!(emulator.refresh(value).await.status(), 400);
 
     // By id, authenticated with the owner's JWT.
     let login = emulator.login().await;
     let id = login["refreshTokenId"].as_str().expect("id");
-    let response = emulator
+    emulator
         .client
         .delete(emulator.url(&format!("/api/jwt/refresh/{id}")))
         .bearer_auth(login["token"].as_str().expect("jwt"))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 
     // By user and application.
     let login = emulator.login().await;
-    let response = emulator
+    emulator
         .admin(
             reqwest::Method::DELETE,
             &format!(
@@ -186,24 +180,21 @@ async fn revoking_by_value_by_id_or_by_user_ends_those_sessions() {
                 emulator.user_id, emulator.application_id
             ),
         )
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     assert_eq!(emulator.refresh_login(&login).await.status(), 400);
 
     // Without credentials: 401; an unknown id: 404.
-    let response = emulator
+    emulator
         .client
         .delete(emulator.url(&format!("/api/jwt/refresh/{}", uuid::Uuid::new_v4())))
-        .sent()
+        .expect_status(401)
         .await;
-    assert_eq!(response.status(), 401);
-    let response = emulator
+    emulator
         .admin(
             reqwest::Method::DELETE,
             &format!("/api/jwt/refresh/{}", uuid::Uuid::new_v4()),
         )
-        .sent()
+        .expect_status(404)
         .await;
-    assert_eq!(response.status(), 404);
 }

@@ -154,14 +154,15 @@ async fn blank_login_id_and_password_get_400_field_errors() {
 #[tokio::test]
 async fn malformed_json_gets_400_and_an_oversized_body_gets_413() {
     let emulator = spawn_emulator().await;
-    for body in ["{not json", r#"{"loginId": 5}"#, "[]"] {
-        let response = emulator
+    let post_login = |body: String| {
+        emulator
             .client
             .post(emulator.url("/api/login"))
             .header("content-type", "application/json")
             .body(body)
-            .sent()
-            .await;
+    };
+    for body in ["{not json", r#"{"loginId": 5}"#, "[]"] {
+        let response = post_login(body.to_owned()).sent().await;
         assert_eq!(response.status(), 400, "{body}");
         let errors: shared::fusionauth::Errors = response.json().await.expect("Errors");
         assert!(!errors.general_errors.is_empty());
@@ -170,25 +171,17 @@ async fn malformed_json_gets_400_and_an_oversized_body_gets_413() {
         r#"{{"loginId":"{}","password":"x"}}"#,
         "a".repeat(70 * 1024)
     );
-    let response = emulator
-        .client
-        .post(emulator.url("/api/login"))
-        .header("content-type", "application/json")
-        .body(huge)
-        .sent()
-        .await;
-    assert_eq!(response.status(), 413);
+    post_login(huge).expect_status(413).await;
 }
 
 /// Creates a second application that requires an API key (FusionAuth's default).
 async fn create_private_application(emulator: &crate::helpers::TestEmulator) -> String {
     let id = uuid::Uuid::new_v4().to_string();
-    let response = emulator
+    emulator
         .admin(reqwest::Method::POST, &format!("/api/application/{id}"))
         .json(&json!({"application": {"name": "Back office", "roles": [{"name": "admin"}]}}))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     id
 }
 
@@ -214,8 +207,7 @@ async fn login_to_an_application_the_user_is_not_registered_to_gets_202_without_
     let application_id = create_private_application(&emulator).await;
     let response = emulator.admin(reqwest::Method::POST, "/api/login")
         .json(&json!({"loginId": emulator.email, "password": emulator.password, "applicationId": application_id}))
-        .sent().await;
-    assert_eq!(response.status(), 202);
+        .expect_status(202).await;
     let body: Value = response.json().await.expect("JSON");
     assert!(body.get("refreshToken").is_none());
     assert_eq!(body["user"]["id"], emulator.user_id);
@@ -268,11 +260,10 @@ async fn login_metadata_device_is_stored_on_the_refresh_token() {
 #[tokio::test]
 async fn a_deactivated_user_gets_423_without_a_body_even_with_the_right_password() {
     let emulator = spawn_emulator().await;
-    let response = emulator.admin(reqwest::Method::POST, "/api/user/registration")
+    emulator.admin(reqwest::Method::POST, "/api/user/registration")
         .json(&json!({"user": {"email": "gone@example.com", "password": "long-enough", "active": false},
                       "registration": {"applicationId": emulator.application_id}}))
-        .sent().await;
-    assert_eq!(response.status(), 200);
+        .expect_status(200).await;
     for password in ["long-enough", "wrong-password"] {
         let response = emulator
             .login_with(&json!({"loginId": "gone@example.com", "password": password,

@@ -28,9 +28,8 @@ async fn change_password_id(emulator: &TestEmulator) -> String {
     let response = emulator
         .admin(Method::POST, "/api/user/forgot-password")
         .json(&json!({"loginId": EMAIL, "sendForgotPasswordEmail": false}))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     body["changePasswordId"].as_str().expect("id").to_owned()
 }
@@ -92,12 +91,11 @@ async fn a_change_password_id_sets_the_new_password_once_and_the_old_one_stops_w
         404,
         "used once"
     );
-    let check = emulator
+    emulator
         .client
         .get(emulator.url(&format!("/api/user/change-password/{id}")))
-        .sent()
+        .expect_status(404)
         .await;
-    assert_eq!(check.status(), 404);
 }
 
 #[tokio::test]
@@ -184,9 +182,8 @@ async fn weak_passwords_are_refused_with_fusionauths_codes_and_the_id_stays_usab
             &json!({"user": {"email": "weak@example.com", "password": "weakpassword"},
                       "registration": {"applicationId": emulator.application_id}}),
         )
-        .sent()
+        .expect_status(400)
         .await;
-    assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("JSON");
     let codes = field_codes(&body, "user.password");
     for code in ["[singleCase]user.password", "[onlyAlpha]user.password"] {
@@ -234,14 +231,13 @@ async fn forgot_password_refusals_follow_the_docs() {
         messages[0]["to"], "shared-box@example.com",
         "data.email is used"
     );
-    let bad_key = emulator
+    emulator
         .client
         .post(emulator.url("/api/user/forgot-password"))
         .header("Authorization", "not-a-key")
         .json(&json!({"loginId": EMAIL}))
-        .sent()
+        .expect_status(401)
         .await;
-    assert_eq!(bad_key.status(), 401);
     emulator
         .patch_default_tenant(
             json!({"emailConfiguration": {"forgotPasswordEmailTemplateId": null}}),
@@ -500,14 +496,13 @@ async fn an_api_key_may_choose_the_change_password_id() {
 async fn a_password_change_tells_the_webhook_that_all_the_users_sessions_are_revoked() {
     let (emulator, receiver) = spawn_emulator_with_receiver().await;
     let login = emulator.login().await;
-    let response = emulator
+    emulator
         .client
         .post(emulator.url("/api/user/change-password"))
         .bearer_auth(login["token"].as_str().expect("token"))
         .json(&json!({"currentPassword": emulator.password, "password": NEW}))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     let (_, event) = receiver.next_event("jwt.refresh-token.revoke").await;
     assert_eq!(event["userId"], emulator.user_id.as_str(), "{event}");
     assert!(
@@ -541,23 +536,29 @@ async fn login_with_one_time_password(emulator: &TestEmulator, value: &str) -> r
         .await
 }
 
-#[tokio::test]
-async fn the_one_time_password_of_a_change_signs_the_user_in_once_within_a_minute() {
-    let (emulator, user_id) = with_user().await;
-    let id = change_password_id(&emulator).await;
-    let body: Value = change(&emulator, &id, NEW)
+/// Changes the user's password to `password` by a change-password id; the one-time password
+/// the change answers.
+async fn changed_with_one_time_password(emulator: &TestEmulator, password: &str) -> String {
+    let id = change_password_id(emulator).await;
+    let body: Value = change(emulator, &id, password)
         .await
         .json()
         .await
         .expect("JSON");
-    let one_time_password = body["oneTimePassword"].as_str().expect("OTP");
-    let response = login_with_one_time_password(&emulator, one_time_password).await;
+    body["oneTimePassword"].as_str().expect("OTP").to_owned()
+}
+
+#[tokio::test]
+async fn the_one_time_password_of_a_change_signs_the_user_in_once_within_a_minute() {
+    let (emulator, user_id) = with_user().await;
+    let one_time_password = changed_with_one_time_password(&emulator, NEW).await;
+    let response = login_with_one_time_password(&emulator, &one_time_password).await;
     assert_eq!(response.status(), 200);
     let login: Value = response.json().await.expect("JSON");
     assert_eq!(login["user"]["id"], user_id.as_str());
     assert!(login["token"].is_string() && login["refreshToken"].is_string());
     assert_eq!(
-        login_with_one_time_password(&emulator, one_time_password)
+        login_with_one_time_password(&emulator, &one_time_password)
             .await
             .status(),
         404,
@@ -570,14 +571,8 @@ async fn the_one_time_password_of_a_change_signs_the_user_in_once_within_a_minut
         404
     );
 
-    let id = change_password_id(&emulator).await;
-    let body: Value = change(&emulator, &id, OLD)
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let one_time_password = changed_with_one_time_password(&emulator, OLD).await;
     emulator.advance_clock(61).await;
-    let late =
-        login_with_one_time_password(&emulator, body["oneTimePassword"].as_str().expect("OTP"));
+    let late = login_with_one_time_password(&emulator, &one_time_password);
     assert_eq!(late.await.status(), 404, "valid for 60 s");
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Sent, decode_part, set_cookies, spawn_emulator};
+use crate::helpers::{Sent, TestEmulator, decode_part, set_cookies, spawn_emulator};
 
 #[tokio::test]
 async fn refresh_returns_a_new_jwt_and_a_rotated_token_with_the_same_id() {
@@ -43,13 +43,19 @@ async fn refresh_returns_a_new_jwt_and_a_rotated_token_with_the_same_id() {
     assert_eq!(third.status(), 200, "the new value works");
 }
 
+/// Logs in, rotates the refresh token once and, `seconds` later, refreshes with the
+/// rotated-away value: the rotation's answer and the late refresh's.
+async fn reuse_after(emulator: &TestEmulator, seconds: i64) -> (Value, reqwest::Response) {
+    let first = emulator.login_refresh_token().await;
+    let rotated: Value = emulator.refresh(&first).await.json().await.expect("JSON");
+    emulator.advance_clock(seconds).await;
+    (rotated, emulator.refresh(&first).await)
+}
+
 #[tokio::test]
 async fn the_previous_value_within_the_grace_period_returns_the_current_value() {
     let emulator = spawn_emulator().await;
-    let first = emulator.login_refresh_token().await;
-    let rotated: Value = emulator.refresh(&first).await.json().await.expect("JSON");
-    emulator.advance_clock(5).await;
-    let again = emulator.refresh(&first).await;
+    let (rotated, again) = reuse_after(&emulator, 5).await;
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.expect("JSON");
     assert_eq!(
@@ -63,10 +69,7 @@ async fn the_previous_value_within_the_grace_period_returns_the_current_value() 
 #[tokio::test]
 async fn the_previous_value_after_the_grace_period_is_refused_and_revokes_the_session() {
     let emulator = spawn_emulator().await;
-    let first = emulator.login_refresh_token().await;
-    let rotated: Value = emulator.refresh(&first).await.json().await.expect("JSON");
-    emulator.advance_clock(11).await;
-    let stale = emulator.refresh(&first).await;
+    let (rotated, stale) = reuse_after(&emulator, 11).await;
     assert_eq!(stale.status(), 400);
     let body: shared::fusionauth::Errors = stale.json().await.expect("Errors");
     assert_eq!(
@@ -103,19 +106,18 @@ async fn an_unknown_or_missing_refresh_token_gets_400_invalid_refresh_token() {
 async fn the_refresh_token_cookie_wins_over_the_body() {
     let emulator = spawn_emulator().await;
     let value = emulator.login_refresh_token().await;
-    let response = emulator
+    emulator
         .client
         .post(emulator.url("/api/jwt/refresh"))
         .header("Cookie", format!("refresh_token={value}"))
         .json(&json!({"refreshToken": "garbage"}))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
 }
 
 /// Sends `count` concurrent refreshes of `value`; returns (status, refresh token) per call.
 async fn concurrent_refreshes(
-    emulator: &crate::helpers::TestEmulator,
+    emulator: &TestEmulator,
     value: &str,
     count: usize,
 ) -> Vec<(u16, Option<String>)> {
@@ -129,7 +131,7 @@ async fn concurrent_refreshes(
 /// Sends `each` concurrent refreshes of every one of `values`, all at once; returns (value,
 /// status, refresh token) per call.
 async fn concurrent_refreshes_of(
-    emulator: &crate::helpers::TestEmulator,
+    emulator: &TestEmulator,
     values: &[String],
     each: usize,
 ) -> Vec<(String, u16, Option<String>)> {
@@ -155,32 +157,33 @@ async fn concurrent_refreshes_of(
     tasks.join_all().await
 }
 
-#[tokio::test]
-async fn concurrent_refreshes_of_one_token_converge_on_a_single_successor() {
-    let emulator = spawn_emulator().await;
+/// Refreshes a new session's token `count` times at once; asserts every refresh succeeds with
+/// one and the same successor, and returns the old value and the successor.
+async fn converged_refreshes(emulator: &TestEmulator, count: usize) -> (String, String) {
     let value = emulator.login_refresh_token().await;
-    let results = concurrent_refreshes(&emulator, &value, 30).await;
+    let results = concurrent_refreshes(emulator, &value, count).await;
     assert!(
         results.iter().all(|(status, _)| *status == 200),
         "{results:?}"
     );
     let successors: HashSet<_> = results.into_iter().filter_map(|(_, v)| v).collect();
     assert_eq!(successors.len(), 1, "exactly one successor: {successors:?}");
-    assert!(!successors.contains(&value));
+    let successor = successors.into_iter().next().expect("one successor");
+    (value, successor)
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_converge_on_a_single_successor() {
+    let emulator = spawn_emulator().await;
+    let (value, successor) = converged_refreshes(&emulator, 30).await;
+    assert_ne!(successor, value);
 }
 
 #[tokio::test]
 async fn concurrent_refreshes_on_a_database_file_also_converge() {
     let database = crate::helpers::DatabaseFile::new();
     let emulator = crate::helpers::spawn_emulator_on(&database.url).await;
-    let value = emulator.login_refresh_token().await;
-    let results = concurrent_refreshes(&emulator, &value, 40).await;
-    assert!(
-        results.iter().all(|(status, _)| *status == 200),
-        "{results:?}"
-    );
-    let successors: HashSet<_> = results.into_iter().filter_map(|(_, v)| v).collect();
-    assert_eq!(successors.len(), 1, "exactly one successor: {successors:?}");
+    converged_refreshes(&emulator, 40).await;
 }
 
 #[tokio::test]
@@ -242,7 +245,7 @@ async fn a_used_refresh_token_stays_valid_past_the_window_but_not_past_the_maxim
 }
 
 /// Switches the default tenant to reusable refresh tokens, sliding window of 7 days capped at 30.
-async fn reusable_sliding_window(emulator: &crate::helpers::TestEmulator) {
+async fn reusable_sliding_window(emulator: &TestEmulator) {
     emulator
         .patch_default_tenant(json!({"jwtConfiguration": {"refreshTokenUsagePolicy": "Reusable"}}))
         .await;
@@ -299,28 +302,26 @@ async fn every_one_of_many_concurrent_uses_of_reusable_tokens_is_stored() {
 
 /// Creates an application with the given login configuration and registers a new user to it.
 async fn application_with(
-    emulator: &crate::helpers::TestEmulator,
+    emulator: &TestEmulator,
     login_configuration: Value,
     jwt_configuration: Value,
 ) -> (String, String) {
     let id = uuid::Uuid::new_v4().to_string();
-    let response = emulator
+    emulator
         .admin(reqwest::Method::POST, &format!("/api/application/{id}"))
         .json(
             &json!({"application": {"name": "Other", "loginConfiguration": login_configuration,
                                       "jwtConfiguration": jwt_configuration}}),
         )
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     let email = format!("{}@example.com", uuid::Uuid::new_v4());
-    let response = emulator
+    emulator
         .admin(reqwest::Method::POST, "/api/user/registration")
         .json(&json!({"user": {"email": email, "password": "long-enough"},
                       "registration": {"applicationId": id}}))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     let login: Value = emulator
         .login_with(&json!({"loginId": email, "password": "long-enough", "applicationId": id}))
         .await
@@ -384,23 +385,21 @@ async fn the_expire_hook_ends_one_session_without_moving_the_clock() {
     let first = emulator.login().await;
     let second = emulator.login().await;
     let id = first["refreshTokenId"].as_str().expect("id");
-    let response = emulator
+    emulator
         .client
         .post(emulator.url(&format!("/_emulator/refresh-tokens/{id}/expire")))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     let value = first["refreshToken"].as_str().expect("value");
     assert_eq!(emulator.refresh(value).await.status(), 400);
     let other = second["refreshToken"].as_str().expect("value");
     assert_eq!(emulator.refresh(other).await.status(), 200);
-    let missing = emulator
+    emulator
         .client
         .post(emulator.url(&format!(
             "/_emulator/refresh-tokens/{}/expire",
             uuid::Uuid::new_v4()
         )))
-        .sent()
+        .expect_status(404)
         .await;
-    assert_eq!(missing.status(), 404);
 }

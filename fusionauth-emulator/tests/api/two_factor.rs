@@ -53,15 +53,14 @@ async fn wrong_code(emulator: &TestEmulator) -> String {
 /// `too_many_attempts` failures; returns the action's id.
 async fn configure_lockout(emulator: &TestEmulator, too_many_attempts: i64) -> String {
     let action_id = uuid::Uuid::new_v4().to_string();
-    let response = emulator
+    emulator
         .admin(
             reqwest::Method::POST,
             &format!("/api/user-action/{action_id}"),
         )
         .json(&json!({"userAction": {"name": "Locked", "preventLogin": true, "temporal": true}}))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     emulator
         .patch_default_tenant(json!({"failedAuthenticationConfiguration": {
             "tooManyAttempts": too_many_attempts, "resetCountInSeconds": 600,
@@ -236,9 +235,8 @@ async fn the_two_factor_login_needs_no_api_key_even_where_the_login_does() {
                 &json!({"loginId": "keyless@example.com", "password": PASSWORD,
                           "applicationId": emulator.application_id}),
             )
-            .sent()
+            .expect_status(242)
             .await;
-        assert_eq!(response.status(), 242);
         let body: Value = response.json().await.expect("JSON");
         let code = emulator.totp_now(TOTP_SECRET).await;
         let mut request = emulator
@@ -279,12 +277,11 @@ async fn a_user_who_expired_between_the_two_steps_gets_410() {
         .await;
     let user_id = user["user"]["id"].as_str().expect("user id");
     let expiry = emulator.now_millis().await + 1_000;
-    let response = emulator
+    emulator
         .admin(reqwest::Method::PATCH, &format!("/api/user/{user_id}"))
         .json(&json!({"user": {"expiry": expiry}}))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     emulator.advance_clock(2).await;
     let code = emulator.totp_now(TOTP_SECRET).await;
     assert_eq!(

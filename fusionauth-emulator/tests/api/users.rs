@@ -29,9 +29,8 @@ async fn usernames_are_unique_and_found_regardless_of_case_and_kept_as_given() {
             &json!({"user": {"username": "shopper_TWO", "password": "another-password"},
                       "registration": {"applicationId": emulator.application_id}}),
         )
-        .sent()
+        .expect_status(400)
         .await;
-    assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(
         body["fieldErrors"]["user.username"][0]["code"],

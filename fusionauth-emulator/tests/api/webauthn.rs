@@ -353,14 +353,13 @@ async fn a_removed_passkey_no_longer_signs_the_user_in() {
     let mut phone = Authenticator::new(5);
     register(&emulator, &phone, &emulator.user_id).await;
     let challenge = start_login(&emulator, &emulator.user_id).await;
-    let response = emulator
+    emulator
         .admin(
             Method::DELETE,
             &format!("/api/webauthn?userId={}", emulator.user_id),
         )
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     let assertion = phone.get(&challenge, &emulator.user_id, 1);
     let response = passkey_login(&emulator, &assertion).await;
     assert_eq!(
@@ -405,15 +404,14 @@ async fn webauthn_off_for_the_tenant_or_the_workflow_is_refused_with_webauthn_di
 async fn a_passkey_login_fires_user_login_success_with_authentication_type_webauthn() {
     let emulator = passkey_emulator().await;
     let receiver = WebhookReceiver::start().await;
-    let response = emulator
+    emulator
         .admin(Method::POST, "/api/webhook")
         .json(
             &json!({"webhook": {"url": receiver.url, "tenantIds": [variable("defaultTenantId")],
             "eventsEnabled": {"user.login.success": true}}}),
         )
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     emulator
         .patch_default_tenant(json!({"eventConfiguration": {"events": {
             "user.login.success": {"enabled": true, "transactionType": "None"}}}}))
@@ -436,12 +434,11 @@ async fn an_expired_user_gets_410_from_a_passkey_login_as_from_a_password_login(
     let mut phone = Authenticator::new(8);
     register(&emulator, &phone, &emulator.user_id).await;
     let now = emulator.now_millis().await;
-    let response = emulator
+    emulator
         .admin(Method::PATCH, &format!("/api/user/{}", emulator.user_id))
         .json(&json!({"user": {"expiry": now - 1000}}))
-        .sent()
+        .expect_status(200)
         .await;
-    assert_eq!(response.status(), 200);
     let password = emulator.login_as(&emulator.email, &emulator.password).await;
     assert_eq!(password.status(), 410);
     let challenge = start_login(&emulator, &emulator.user_id).await;
@@ -485,11 +482,10 @@ async fn a_kickstart_enables_webauthn_and_a_key_limited_to_the_starts_can_only_s
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["options"]["rp"]["id"], RP_ID);
-    let response = emulator
+    emulator
         .client
         .get(emulator.url(&format!("/api/webauthn?userId={}", emulator.user_id)))
         .header("Authorization", START_ONLY_KEY)
-        .sent()
+        .expect_status(401)
         .await;
-    assert_eq!(response.status(), 401);
 }
