@@ -18,7 +18,7 @@ use anyhow::{Context, bail, ensure};
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::store::DeviceBinding;
-use testkit::{DeviceKey, Stack};
+use testkit::{DeviceKey, Stack, StackBuilder};
 
 /// Concurrent request loops in a throughput run (as wrk's connections in the other rows).
 const TASKS: usize = 32;
@@ -48,6 +48,15 @@ struct Device {
     jwt: String,
     base: String,
     nonce: Option<String>,
+}
+
+/// Every measurement's stack: the emulator in memory, the backend reaching it through the
+/// relay (which counts its calls), in `binding` mode.
+fn bench_stack<'a>(binding: DeviceBinding) -> StackBuilder<'a> {
+    Stack::builder()
+        .emulator_in_memory()
+        .through_relay()
+        .device_binding(binding)
 }
 
 async fn login(client: &reqwest::Client, stack: &Stack) -> anyhow::Result<(String, String)> {
@@ -220,24 +229,14 @@ fn ms(duration: Duration) -> String {
 }
 
 async fn throughput(client: &reqwest::Client, seconds: u64) -> anyhow::Result<()> {
-    let bearer_stack = Stack::builder()
-        .emulator_in_memory()
-        .through_relay()
-        .device_binding(DeviceBinding::Off)
-        .start()
-        .await?;
+    let bearer_stack = bench_stack(DeviceBinding::Off).start().await?;
     let (jwt, _) = login(client, &bearer_stack).await?;
     let bearer_url = bearer_stack.url("/api/cart");
     let bearer_headers: Vec<Vec<(String, String)>> = (0..TASKS)
         .map(|_| vec![("Authorization".to_owned(), format!("Bearer {jwt}"))])
         .collect();
 
-    let bound_stack = Stack::builder()
-        .emulator_in_memory()
-        .through_relay()
-        .device_binding(DeviceBinding::Required)
-        .start()
-        .await?;
+    let bound_stack = bench_stack(DeviceBinding::Required).start().await?;
     let mut device = sign_in(client, &bound_stack, &bound_stack.app_url).await?;
     // A nonce for every pre-signed proof (signing is the device's work, not the server's).
     call(client, &mut device, reqwest::Method::GET, "/api/cart", None).await?;
@@ -300,10 +299,7 @@ async fn two_instances(
     server: &str,
     sync_seconds: u64,
 ) -> anyhow::Result<(Stack, String, backend::Clock)> {
-    let stack = Stack::builder()
-        .emulator_in_memory()
-        .through_relay()
-        .device_binding(DeviceBinding::Required)
+    let stack = bench_stack(DeviceBinding::Required)
         .backend_database(backend::store::create_scratch_database(server, "store_bench").await?)
         .configure(|settings| {
             settings.revocation_sync_seconds = sync_seconds;

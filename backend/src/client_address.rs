@@ -63,9 +63,7 @@ impl ClientAddresses {
 pub fn admit(limiter: &RateLimiter, client_ip: IpAddr, what: &str) -> Result<()> {
     limiter.check(client_ip).map_err(|wait| {
         tracing::warn!(%client_ip, "too many {what} attempts");
-        Error::TooManyRequests {
-            retry_after_seconds: wait.as_secs().saturating_add(1),
-        }
+        Error::too_many_requests(wait)
     })
 }
 

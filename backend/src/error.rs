@@ -88,6 +88,14 @@ impl Error {
         Self::NotFound(format!("No route for {} {}.", req.method(), req.path()))
     }
 
+    /// 429 for a caller a rate limiter makes wait `wait`: `Retry-After` is its whole seconds
+    /// plus one.
+    pub(crate) fn too_many_requests(wait: std::time::Duration) -> Self {
+        Self::TooManyRequests {
+            retry_after_seconds: wait.as_secs().saturating_add(1),
+        }
+    }
+
     fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidRequest(_) => ErrorCode::InvalidRequest,

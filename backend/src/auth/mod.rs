@@ -431,9 +431,7 @@ fn rejection_error(rejection: Rejection) -> Error {
 /// 429 for a user past `APP_REFRESH_ATTEMPTS_PER_MINUTE`.
 pub(crate) fn too_many_refreshes(subject: &str, wait: std::time::Duration) -> Error {
     tracing::warn!(%subject, "too many refreshes");
-    Error::TooManyRequests {
-        retry_after_seconds: wait.as_secs().saturating_add(1),
-    }
+    Error::too_many_requests(wait)
 }
 
 #[cfg(test)]

@@ -172,12 +172,27 @@ mod tests {
         SessionKey::from_bytes([byte; SESSION_KEY_LENGTH])
     }
 
+    /// [`TOKEN`] sealed by `sealer` as the refresh token of session `session_id`.
+    fn seal_token(sealer: &Sealer, session_id: &str) -> String {
+        sealer
+            .seal(Sealed::RefreshToken, session_id, TOKEN)
+            .expect("seals")
+    }
+
+    /// What `sealer` opens `sealed` to, as the `what` of session `session_id`.
+    fn open_value(
+        sealer: &Sealer,
+        what: Sealed,
+        session_id: &str,
+        sealed: &str,
+    ) -> Result<String, SealError> {
+        sealer.open(what, session_id, sealed).map(|o| o.value)
+    }
+
     #[test]
     fn a_sealed_token_opens_in_its_own_row_and_column_only() {
         let sealer = Sealer::new(&key(1), None);
-        let sealed = sealer
-            .seal(Sealed::RefreshToken, "session-a", TOKEN)
-            .expect("seals");
+        let sealed = seal_token(&sealer, "session-a");
         assert!(!sealed.contains(TOKEN));
         let opened = sealer
             .open(Sealed::RefreshToken, "session-a", &sealed)
@@ -187,16 +202,12 @@ mod tests {
         assert!(!format!("{opened:?}").contains(TOKEN));
 
         assert_eq!(
-            sealer
-                .open(Sealed::RefreshToken, "session-b", &sealed)
-                .map(|o| o.value),
+            open_value(&sealer, Sealed::RefreshToken, "session-b", &sealed),
             Err(SealError::WrongKeyOrPlace),
             "moved to another session"
         );
         assert_eq!(
-            sealer
-                .open(Sealed::AccessToken, "session-a", &sealed)
-                .map(|o| o.value),
+            open_value(&sealer, Sealed::AccessToken, "session-a", &sealed),
             Err(SealError::WrongKeyOrPlace),
             "moved to the other column"
         );
@@ -205,12 +216,8 @@ mod tests {
     #[test]
     fn every_seal_uses_a_fresh_nonce() {
         let sealer = Sealer::new(&key(1), None);
-        let first = sealer
-            .seal(Sealed::RefreshToken, "s", TOKEN)
-            .expect("seals");
-        let second = sealer
-            .seal(Sealed::RefreshToken, "s", TOKEN)
-            .expect("seals");
+        let first = seal_token(&sealer, "s");
+        let second = seal_token(&sealer, "s");
         assert_ne!(first, second);
         let nonce = |sealed: &str| STANDARD.decode(sealed).expect("base64")[..NONCE_LEN].to_vec();
         assert_ne!(nonce(&first), nonce(&second));
@@ -223,9 +230,7 @@ mod tests {
     #[test]
     fn damaged_or_foreign_seals_are_refused() {
         let sealer = Sealer::new(&key(1), None);
-        let sealed = sealer
-            .seal(Sealed::RefreshToken, "s", TOKEN)
-            .expect("seals");
+        let sealed = seal_token(&sealer, "s");
         let mut bytes = STANDARD.decode(&sealed).expect("base64");
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
@@ -233,9 +238,7 @@ mod tests {
         bytes[last] ^= 1;
         bytes[NONCE_LEN] ^= 1;
         let flipped_ciphertext = STANDARD.encode(&bytes);
-        let other_key = Sealer::new(&key(2), None)
-            .seal(Sealed::RefreshToken, "s", TOKEN)
-            .expect("seals");
+        let other_key = seal_token(&Sealer::new(&key(2), None), "s");
         for (case, text, error) in [
             ("not base64", "%%%", SealError::Malformed),
             ("empty", "", SealError::Malformed),
@@ -257,9 +260,7 @@ mod tests {
             ("another key", &other_key, SealError::WrongKeyOrPlace),
         ] {
             assert_eq!(
-                sealer
-                    .open(Sealed::RefreshToken, "s", text)
-                    .map(|o| o.value),
+                open_value(&sealer, Sealed::RefreshToken, "s", text),
                 Err(error),
                 "{case}"
             );
@@ -269,7 +270,7 @@ mod tests {
     #[test]
     fn during_a_key_rotation_old_seals_open_and_ask_to_be_sealed_again() {
         let old = Sealer::new(&key(1), None);
-        let sealed_before = old.seal(Sealed::RefreshToken, "s", TOKEN).expect("seals");
+        let sealed_before = seal_token(&old, "s");
         let rotated = Sealer::new(&key(2), Some(&key(1)));
         let opened = rotated
             .open(Sealed::RefreshToken, "s", &sealed_before)
@@ -277,24 +278,19 @@ mod tests {
         assert_eq!(opened.value, TOKEN);
         assert!(opened.needs_reseal);
 
-        let sealed_after = rotated
-            .seal(Sealed::RefreshToken, "s", TOKEN)
-            .expect("seals");
+        let sealed_after = seal_token(&rotated, "s");
         let reopened = rotated
             .open(Sealed::RefreshToken, "s", &sealed_after)
             .expect("opens with the current key");
         assert!(!reopened.needs_reseal);
         assert_eq!(
-            old.open(Sealed::RefreshToken, "s", &sealed_after)
-                .map(|o| o.value),
+            open_value(&old, Sealed::RefreshToken, "s", &sealed_after),
             Err(SealError::WrongKeyOrPlace),
             "new seals are made with the new key only"
         );
         let after_rotation = Sealer::new(&key(2), None);
         assert_eq!(
-            after_rotation
-                .open(Sealed::RefreshToken, "s", &sealed_before)
-                .map(|o| o.value),
+            open_value(&after_rotation, Sealed::RefreshToken, "s", &sealed_before),
             Err(SealError::WrongKeyOrPlace),
             "once the previous key is dropped, its seals no longer open"
         );

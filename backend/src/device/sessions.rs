@@ -23,7 +23,7 @@ use super::{ProofError, ProofRequest, ProofVerdict, ProofVerifier, Sealed, Seale
 use crate::auth::{AuthUser, Authenticator, CallerSession, JwtFacts, JwtStatus, RefreshFailure};
 use crate::clock::Clock;
 use crate::error::{DpopRefusal, Error};
-use crate::store::{self, StoredDeviceSession};
+use crate::store::{self, SessionSelection, StoredDeviceSession};
 
 mod hand_off;
 mod refresh;
@@ -404,17 +404,15 @@ impl DeviceSessions {
     /// # Errors
     /// When the database refuses.
     pub(crate) async fn end_sessions(&self, ending: Ending<'_>) -> Result<usize, Error> {
-        let ids = match ending {
-            Ending::RefreshTokenId(id) => {
-                store::delete_device_sessions_by_refresh_token_id(&self.pool, id).await?
-            }
-            Ending::User { subject } => {
-                store::delete_device_sessions_of_user(&self.pool, &self.issuer, subject).await?
-            }
-            Ending::Application(id) => {
-                store::delete_device_sessions_of_application(&self.pool, id).await?
-            }
+        let selection = match ending {
+            Ending::RefreshTokenId(id) => SessionSelection::RefreshTokenId(id),
+            Ending::User { subject } => SessionSelection::User {
+                issuer: &self.issuer,
+                subject,
+            },
+            Ending::Application(id) => SessionSelection::Application(id),
         };
+        let ids = store::delete_device_sessions(&self.pool, selection).await?;
         for id in &ids {
             self.forget(id);
             self.events.announce(&self.pool, Change::Ended, id).await;

@@ -16,9 +16,8 @@ pub use revocations::{
     Cut, StoredRevocations, load_revocations, prune_revocations, revoke_before, revoke_session,
 };
 pub use sessions::{
-    NewDeviceSession, RecordedRefresh, SessionToken, StoredDeviceSession, create_device_session,
-    delete_device_session, delete_device_sessions_by_refresh_token_id,
-    delete_device_sessions_of_application, delete_device_sessions_of_user, find_device_session,
+    NewDeviceSession, RecordedRefresh, SessionSelection, SessionToken, StoredDeviceSession,
+    create_device_session, delete_device_session, delete_device_sessions, find_device_session,
     find_device_session_by_jkt, find_device_session_by_token, list_device_sessions,
     prune_device_session_tokens, record_refresh, release_refresh_lease, take_refresh_lease,
     touch_device_session,

@@ -330,16 +330,21 @@ pub async fn record_refresh(
     Ok(true)
 }
 
-/// Which sessions a deletion ends.
+/// Which sessions [`delete_device_sessions`] ends.
 #[derive(Clone, Copy, Debug)]
-enum Selection<'a> {
+pub enum SessionSelection<'a> {
+    /// One session, by its id.
     Id(&'a str),
+    /// The sessions holding FusionAuth's refresh token with this id (the revocation webhook
+    /// names one).
     RefreshTokenId(&'a str),
+    /// Every session of one user.
     User { issuer: &'a str, subject: &'a str },
+    /// Every session of one FusionAuth application.
     Application(&'a str),
 }
 
-impl Selection<'_> {
+impl SessionSelection<'_> {
     fn condition(self) -> &'static str {
         match self {
             Self::Id(_) => "id = $1",
@@ -366,8 +371,15 @@ impl Selection<'_> {
     }
 }
 
-/// Deletes the selected sessions and their token hashes in one transaction; their ids.
-async fn delete(pool: &AnyPool, selection: Selection<'_>) -> Result<Vec<String>, sqlx::Error> {
+/// Ends the selected sessions and their token hashes in one transaction; their ids.
+///
+/// # Errors
+/// When a statement fails (nothing is deleted then).
+#[tracing::instrument(skip_all)]
+pub async fn delete_device_sessions(
+    pool: &AnyPool,
+    selection: SessionSelection<'_>,
+) -> Result<Vec<String>, sqlx::Error> {
     let condition = selection.condition();
     let mut transaction = pool.begin().await?;
     let tokens = format!(
@@ -393,45 +405,9 @@ async fn delete(pool: &AnyPool, selection: Selection<'_>) -> Result<Vec<String>,
 /// When a statement fails (nothing is deleted then).
 #[tracing::instrument(skip_all, fields(session = id))]
 pub async fn delete_device_session(pool: &AnyPool, id: &str) -> Result<bool, sqlx::Error> {
-    Ok(!delete(pool, Selection::Id(id)).await?.is_empty())
-}
-
-/// Ends the sessions holding FusionAuth's refresh token `refresh_token_id` (the revocation
-/// webhook names one); their ids.
-///
-/// # Errors
-/// When a statement fails (nothing is deleted then).
-#[tracing::instrument(skip_all)]
-pub async fn delete_device_sessions_by_refresh_token_id(
-    pool: &AnyPool,
-    refresh_token_id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    delete(pool, Selection::RefreshTokenId(refresh_token_id)).await
-}
-
-/// Ends every session of one user; their ids.
-///
-/// # Errors
-/// When a statement fails (nothing is deleted then).
-#[tracing::instrument(skip_all)]
-pub async fn delete_device_sessions_of_user(
-    pool: &AnyPool,
-    issuer: &str,
-    subject: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    delete(pool, Selection::User { issuer, subject }).await
-}
-
-/// Ends every session of one FusionAuth application; their ids.
-///
-/// # Errors
-/// When a statement fails (nothing is deleted then).
-#[tracing::instrument(skip_all)]
-pub async fn delete_device_sessions_of_application(
-    pool: &AnyPool,
-    application_id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    delete(pool, Selection::Application(application_id)).await
+    Ok(!delete_device_sessions(pool, SessionSelection::Id(id))
+        .await?
+        .is_empty())
 }
 
 /// One user's sessions, oldest first.

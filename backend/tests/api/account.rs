@@ -35,14 +35,7 @@ async fn fusionauth_user(app: &TestApp, email: &str) -> Option<Value> {
 }
 
 async fn outbox(app: &TestApp) -> Vec<Value> {
-    let body: Value = app
-        .client
-        .get(format!("{}/_emulator/outbox.json", app.fusionauth_url))
-        .sent()
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let body = app.fusionauth_json("/_emulator/outbox.json").await;
     body["messages"].as_array().expect("messages").clone()
 }
 
@@ -78,18 +71,8 @@ async fn a_new_account_is_registered_to_the_store_and_can_sign_in() {
         user["user"]["registrations"][0]["applicationId"],
         APPLICATION_ID
     );
-    let sessions = app
-        .client
-        .get(format!(
-            "{}/api/jwt/refresh?userId={}",
-            app.fusionauth_url, created.user_id
-        ))
-        .header("Authorization", API_KEY)
-        .sent()
-        .await;
-    let sessions: Value = sessions.json().await.expect("JSON");
     assert_eq!(
-        sessions["refreshTokens"],
+        app.refresh_tokens_of(&created.user_id).await,
         json!([]),
         "no session left over from the registration"
     );

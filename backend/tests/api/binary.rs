@@ -8,19 +8,40 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::Sent;
+use crate::helpers::{Sent, TestDb};
+
+/// The binary on `database`, listening on a free port, its stderr piped; FusionAuth's URL is
+/// one nothing listens on (the keys are fetched later: only a warning at start).
+fn backend(database: &TestDb) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
+    command
+        .env("APP_LISTEN", "127.0.0.1:0")
+        .env("APP_DATABASE_URL", database.url())
+        .env("APP_FUSIONAUTH_URL", "http://127.0.0.1:9")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs `wait` (a wait for the child) on a thread of its own; what it returns, unless `limit`
+/// passes first: then the test fails, saying `expected`.
+fn within<T: Send + 'static>(
+    limit: Duration,
+    expected: &str,
+    wait: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(wait());
+    });
+    done_rx.recv_timeout(limit).expect(expected)
+}
 
 #[tokio::test]
 async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
-    let database = std::env::temp_dir().join(format!("backend-bin-{}.db", uuid::Uuid::new_v4()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backend"))
-        .env("APP_LISTEN", "127.0.0.1:0")
-        .env(
-            "APP_DATABASE_URL",
-            format!("sqlite:{}?mode=rwc", database.display()),
-        )
-        // Nothing listens there: the keys are fetched later (only a warning now).
-        .env("APP_FUSIONAUTH_URL", "http://127.0.0.1:9")
+    let database = TestDb::sqlite();
+    let mut child = backend(&database)
         .env("APP_FUSIONAUTH_API_KEY", "not-logged-anywhere-5d1c")
         // The default mode (device-bound) needs a session key.
         .env(
@@ -28,9 +49,6 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
             "7fNEAbGPLUdj8OOgdv/bcRUohtSnSrM4NAr3/X7mi2A=",
         )
         .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("the backend starts");
     let stderr = child.stderr.take().expect("stderr");
@@ -71,14 +89,12 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         .status()
         .expect("kill runs");
     assert!(status.success());
-    let (exit_tx, exit_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = exit_tx.send(child.wait());
-    });
-    let exit = exit_rx
-        .recv_timeout(Duration::from_secs(15))
-        .expect("the backend stops within its 10 s shutdown timeout")
-        .expect("wait");
+    let exit = within(
+        Duration::from_secs(15),
+        "the backend stops within its 10 s shutdown timeout",
+        move || child.wait(),
+    )
+    .expect("wait");
     assert!(exit.success(), "{exit:?}");
 
     log.extend(lines_rx.try_iter());
@@ -91,42 +107,25 @@ async fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         !log.contains("not-logged-anywhere-5d1c"),
         "the API key leaked:\n{log}"
     );
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut file = database.clone().into_os_string();
-        file.push(suffix);
-        let _ = std::fs::remove_file(file);
-    }
 }
 
 /// Runs the binary with `env` until it exits (at most 30 s); its exit success and stderr.
 fn run_to_exit(env: &[(&str, &str)]) -> (bool, String) {
-    let database = std::env::temp_dir().join(format!("backend-bin-{}.db", uuid::Uuid::new_v4()));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
+    let database = TestDb::sqlite();
+    let mut command = backend(&database);
     command
-        .env("APP_LISTEN", "127.0.0.1:0")
-        .env(
-            "APP_DATABASE_URL",
-            format!("sqlite:{}?mode=rwc", database.display()),
-        )
-        .env("APP_FUSIONAUTH_URL", "http://127.0.0.1:9")
-        .env("NO_COLOR", "1")
         .env_remove("APP_SESSION_KEY")
-        .env_remove("APP_DEVICE_BINDING")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .env_remove("APP_DEVICE_BINDING");
     for (name, value) in env {
         command.env(name, value);
     }
     let child = command.spawn().expect("the backend starts");
-    let (done_tx, done_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done_tx.send(child.wait_with_output());
-    });
-    let output = done_rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the backend exits within 30 s")
-        .expect("its output");
-    let _ = std::fs::remove_file(&database);
+    let output = within(
+        Duration::from_secs(30),
+        "the backend exits within 30 s",
+        move || child.wait_with_output(),
+    )
+    .expect("its output");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -349,25 +349,13 @@ async fn the_sign_in_refresh_token_is_worthless_after_the_hand_off_and_its_reuse
 async fn logout_revokes_at_fusionauth_and_ends_the_session() {
     let app = spawn_bound_app().await;
     let (mut device, _) = Device::sign_in(&app).await;
-    let before = app
-        .admin(
-            Method::GET,
-            &format!("/api/jwt/refresh?userId={DEMO_USER_ID}"),
-            Value::Null,
-        )
-        .await;
-    let live = |tokens: &Value| tokens["refreshTokens"].as_array().map_or(0, Vec::len);
+    let before = app.refresh_tokens_of(DEMO_USER_ID).await;
+    let live = |tokens: &Value| tokens.as_array().map_or(0, Vec::len);
     assert!(live(&before) >= 1);
     let answer = device.call(&app, Method::DELETE, "/api/session").await;
     assert_eq!(answer.status, StatusCode::NO_CONTENT);
     assert!(answer.nonce.is_some());
-    let after = app
-        .admin(
-            Method::GET,
-            &format!("/api/jwt/refresh?userId={DEMO_USER_ID}"),
-            Value::Null,
-        )
-        .await;
+    let after = app.refresh_tokens_of(DEMO_USER_ID).await;
     assert_eq!(
         live(&after),
         live(&before) - 1,

@@ -17,12 +17,26 @@ use crate::helpers::{
 /// FusionAuth's refresh tokens live 7 days in the Kickstart: 8 days later it refuses them.
 const PAST_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 24 * 3600);
 
-async fn spawn_bound_app_on_postgres(sync_seconds: u64) -> Option<TestApp> {
-    spawn_app_on_postgres_with(|settings| {
+/// One device-bound session on PostgreSQL used on two instances, each rereading the revocations
+/// every `sync_seconds`: the app, the device on the first instance, the same device on the
+/// other (which has served it once, so it has the JWT cached) and the other instance's clock.
+/// `None` (the test is skipped) without PostgreSQL.
+async fn device_on_two_instances(
+    sync_seconds: u64,
+) -> Option<(TestApp, Device, Device, backend::Clock)> {
+    let app = spawn_app_on_postgres_with(|settings| {
         settings.device_binding = DeviceBinding::Required;
         settings.revocation_sync_seconds = sync_seconds;
     })
-    .await
+    .await?;
+    let (other_url, other_clock) = app.another_instance().await;
+    let (device, _) = Device::sign_in(&app).await;
+    let mut other = device.on(&other_url);
+    assert_eq!(
+        other.call(&app, Method::GET, "/api/cart").await.status,
+        StatusCode::OK
+    );
+    Some((app, device, other, other_clock))
 }
 
 #[tokio::test]
@@ -123,16 +137,9 @@ async fn cart_call(
 
 #[tokio::test]
 async fn on_postgres_two_instances_refresh_one_expired_jwt_once_for_100_concurrent_requests() {
-    let Some(app) = spawn_bound_app_on_postgres(2).await else {
+    let Some((app, mut device, mut other, other_clock)) = device_on_two_instances(2).await else {
         return;
     };
-    let (other_url, other_clock) = app.another_instance().await;
-    let (mut device, _) = Device::sign_in(&app).await;
-    let mut other = device.on(&other_url);
-    assert_eq!(
-        other.call(&app, Method::GET, "/api/cart").await.status,
-        StatusCode::OK
-    );
     app.advance_time(PAST_JWT_LIFETIME).await;
     other_clock.advance(PAST_JWT_LIFETIME);
     // The backends' clocks moved: the device asks for a nonce first (no refresh happens).
@@ -188,17 +195,10 @@ async fn on_postgres_a_webhook_revocation_reaches_the_other_instance_before_its_
 
 async fn ended_session_reaches_the_other_instance(ending: Ending) {
     // The periodic re-read every 60 s cannot explain what happens within the deadline below.
-    let Some(app) = spawn_bound_app_on_postgres(60).await else {
+    let Some((app, mut device, mut other, _)) = device_on_two_instances(60).await else {
         return;
     };
-    let (other_url, _) = app.another_instance().await;
-    let (mut device, _) = Device::sign_in(&app).await;
-    let mut other = device.on(&other_url);
     // The other instance has the JWT cached.
-    assert_eq!(
-        other.call(&app, Method::GET, "/api/cart").await.status,
-        StatusCode::OK
-    );
     assert_eq!(
         other.call(&app, Method::GET, "/api/cart").await.status,
         StatusCode::OK

@@ -112,14 +112,7 @@ fn der_signature(fixed_b64: &str) -> Vec<u8> {
 
 /// The JWK FusionAuth publishes for `kid`.
 async fn published_jwk(app: &TestApp, kid: &str) -> Value {
-    let body: Value = app
-        .client
-        .get(format!("{}/.well-known/jwks.json", app.fusionauth_url))
-        .sent()
-        .await
-        .json()
-        .await
-        .expect("JWKS body");
+    let body = app.fusionauth_json("/.well-known/jwks.json").await;
     body["keys"]
         .as_array()
         .expect("keys")

@@ -2,7 +2,7 @@
 //! FusionAuth), caching rules, a request id, CORS for allowlisted origins; and readiness.
 
 use base64::Engine as _;
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use shared::headers::{NEW_ACCESS_TOKEN, REFRESH_TOKEN};
 
@@ -171,15 +171,24 @@ async fn caching_is_no_store_for_the_api_immutable_for_hashed_assets_and_revalid
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A request to the backend's `path` from a page of `origin` (its `Origin` header).
+fn from_origin(app: &TestApp, method: Method, path: &str, origin: &str) -> RequestBuilder {
+    app.client
+        .request(method, app.url(path))
+        .header("origin", origin)
+}
+
+/// The answer's `Access-Control-Allow-Origin`.
+fn allowed_origin(response: &Response) -> Option<String> {
+    header(response, "access-control-allow-origin")
+}
+
 #[tokio::test]
 async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
     let origin = "https://shop.example";
     let (app, dir) = spawn_app_with_pwa(Some(origin)).await;
 
-    let preflight = app
-        .client
-        .request(Method::OPTIONS, app.url("/api/cart/items"))
-        .header("origin", origin)
+    let preflight = from_origin(&app, Method::OPTIONS, "/api/cart/items", origin)
         .header("access-control-request-method", "POST")
         .header(
             "access-control-request-headers",
@@ -188,10 +197,7 @@ async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
         .sent()
         .await;
     assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        header(&preflight, "access-control-allow-origin").as_deref(),
-        Some(origin)
-    );
+    assert_eq!(allowed_origin(&preflight).as_deref(), Some(origin));
     let allowed = header(&preflight, "access-control-allow-headers").expect("allowed headers");
     assert!(allowed.contains("X-Refresh-Token") && allowed.contains("Authorization"));
     assert!(
@@ -200,19 +206,13 @@ async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
 
     let session = app.login().await;
     app.advance_time(PAST_JWT_LIFETIME).await;
-    let response = app
-        .client
-        .get(app.url("/api/cart"))
-        .header("origin", origin)
+    let response = from_origin(&app, Method::GET, "/api/cart", origin)
         .bearer_auth(&session.jwt)
         .header(REFRESH_TOKEN, &session.refresh_token)
         .sent()
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        header(&response, "access-control-allow-origin").as_deref(),
-        Some(origin)
-    );
+    assert_eq!(allowed_origin(&response).as_deref(), Some(origin));
     let exposed = header(&response, "access-control-expose-headers").expect("exposed");
     assert!(
         exposed.contains(NEW_ACCESS_TOKEN) && exposed.contains("Retry-After"),
@@ -222,29 +222,15 @@ async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
 
     // Any other origin gets no CORS headers: the browser keeps the answer from it.
     for other in ["https://evil.example", "https://shop.example.evil.example"] {
-        let response = app
-            .client
-            .get(app.url("/api/products"))
-            .header("origin", other)
+        let response = from_origin(&app, Method::GET, "/api/products", other)
             .sent()
             .await;
-        assert_eq!(
-            header(&response, "access-control-allow-origin"),
-            None,
-            "{other}"
-        );
-        let preflight = app
-            .client
-            .request(Method::OPTIONS, app.url("/api/cart"))
-            .header("origin", other)
+        assert_eq!(allowed_origin(&response), None, "{other}");
+        let preflight = from_origin(&app, Method::OPTIONS, "/api/cart", other)
             .header("access-control-request-method", "DELETE")
             .sent()
             .await;
-        assert_eq!(
-            header(&preflight, "access-control-allow-origin"),
-            None,
-            "{other}"
-        );
+        assert_eq!(allowed_origin(&preflight), None, "{other}");
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -252,13 +238,10 @@ async fn cors_lets_allowlisted_origins_call_the_api_and_read_the_new_tokens() {
 #[tokio::test]
 async fn by_default_no_origin_gets_cors_headers() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/products"))
-        .header("origin", "http://127.0.0.1:8080")
+    let response = from_origin(&app, Method::GET, "/api/products", "http://127.0.0.1:8080")
         .sent()
         .await;
-    assert_eq!(header(&response, "access-control-allow-origin"), None);
+    assert_eq!(allowed_origin(&response), None);
 }
 
 #[tokio::test]

@@ -213,6 +213,29 @@ impl TestApp {
             .expect("the admin call succeeds")
     }
 
+    /// An admin `GET` at the emulator with the Kickstart's API key; the answer.
+    pub async fn admin_get(&self, path: &str) -> Value {
+        self.admin(reqwest::Method::GET, path, Value::Null).await
+    }
+
+    /// FusionAuth's record of `user_id`'s refresh tokens (`refreshTokens` of
+    /// `GET /api/jwt/refresh?userId=`), read with the admin key.
+    pub async fn refresh_tokens_of(&self, user_id: &str) -> Value {
+        let path = format!("/api/jwt/refresh?userId={user_id}");
+        self.admin_get(&path).await["refreshTokens"].clone()
+    }
+
+    /// `GET path` at the emulator without credentials, as anyone may read it; the JSON answer.
+    pub async fn fusionauth_json(&self, path: &str) -> Value {
+        self.client
+            .get(format!("{}{path}", self.fusionauth_url))
+            .sent()
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
     /// "FusionAuth is down": every connection from the backend to it is cut and refused.
     pub fn stop_fusionauth(&self) {
         self.relay().set_up(false);
@@ -256,6 +279,26 @@ impl TestApp {
         let response = self.get_cart_as(session).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert!(header(&response, shared::headers::NEW_ACCESS_TOKEN).is_some());
+    }
+
+    /// `GET /api/cart` with `jwt` alone at the backend instance at `base` (this one's
+    /// `address`, or the URL [`Self::another_instance`] gave).
+    pub async fn get_cart_at(&self, base: &str, jwt: &str) -> Response {
+        self.client
+            .get(format!("{base}/api/cart"))
+            .bearer_auth(jwt)
+            .sent()
+            .await
+    }
+
+    /// The session's JWT alone answers 401 `refresh_required` (with `WWW-Authenticate`, no new
+    /// JWT), and with its refresh token it is refreshed: the client is asked for the refresh
+    /// token, and the session lives on.
+    pub async fn assert_refresh_required_then_works(&self, session: &Session) {
+        let response = self.get_cart(&session.jwt, None).await;
+        let (status, code) = (StatusCode::UNAUTHORIZED, ErrorCode::RefreshRequired);
+        assert_refused_without_new_jwt(response, status, code).await;
+        self.assert_the_refresh_works(session).await;
     }
 
     pub async fn get_cart(&self, jwt: &str, refresh_token: Option<&str>) -> Response {
@@ -509,7 +552,8 @@ impl TestDb {
         Some(Self::Postgres(url))
     }
 
-    fn url(&self) -> String {
+    /// Its `APP_DATABASE_URL`.
+    pub fn url(&self) -> String {
         match self {
             Self::Sqlite(path) => format!("sqlite:{}?mode=rwc", path.display()),
             Self::Postgres(url) => url.clone(),

@@ -243,14 +243,16 @@ async fn passkeys_of(app: &TestApp, jwt: &str) -> PasskeyList {
     response.json().await.expect("a passkey list")
 }
 
+/// `DELETE /api/passkeys/{id}` as the owner of `jwt`.
+async fn remove_passkey(app: &TestApp, jwt: &str, id: &str) -> reqwest::Response {
+    let path = format!("/api/passkeys/{id}");
+    send(app, Method::DELETE, &path, Some(jwt)).await
+}
+
 /// FusionAuth's own record of a user's passkeys (ids), read with the admin key.
 async fn stored_passkeys(app: &TestApp, user_id: &str) -> Vec<String> {
     let body = app
-        .admin(
-            Method::GET,
-            &format!("/api/webauthn?userId={user_id}"),
-            Value::Null,
-        )
+        .admin_get(&format!("/api/webauthn?userId={user_id}"))
         .await;
     body["credentials"]
         .as_array()
@@ -308,13 +310,7 @@ async fn a_user_removes_their_passkey_but_not_anyone_elses() {
         ("not an id at all", "..%2F..%2Fapi%2Fuser".to_owned()),
     ];
     for (what, id) in refused {
-        let response = send(
-            &app,
-            Method::DELETE,
-            &format!("/api/passkeys/{id}"),
-            Some(&demo.jwt),
-        )
-        .await;
+        let response = remove_passkey(&app, &demo.jwt, &id).await;
         assert_eq!(
             error_code(response, StatusCode::NOT_FOUND).await,
             ErrorCode::NotFound,
@@ -330,13 +326,7 @@ async fn a_user_removes_their_passkey_but_not_anyone_elses() {
         std::slice::from_ref(&mine)
     );
 
-    let response = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/passkeys/{mine}"),
-        Some(&demo.jwt),
-    )
-    .await;
+    let response = remove_passkey(&app, &demo.jwt, &mine).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(stored_passkeys(&app, DEMO_USER_ID).await.is_empty());
     assert_eq!(passkeys_of(&app, &demo.jwt).await, PasskeyList::default());

@@ -88,7 +88,8 @@ fn session_key(byte: u8) -> SessionKey {
     SessionKey::from_bytes([byte; SESSION_KEY_LENGTH])
 }
 
-fn verifier_on(origin: &str, clock: &Clock) -> ProofVerifier {
+/// A verifier for `origin` remembering proofs in `replays`, its nonces made with session key 1.
+fn verifier_with(origin: &str, replays: ReplayCache, clock: &Clock) -> ProofVerifier {
     ProofVerifier::new(
         origin.parse().expect("an origin"),
         Nonces::new(
@@ -97,27 +98,48 @@ fn verifier_on(origin: &str, clock: &Clock) -> ProofVerifier {
             Duration::from_secs(300),
             clock.clone(),
         ),
-        ReplayCache::default(),
+        replays,
         clock.clone(),
     )
+}
+
+fn verifier_on(origin: &str, clock: &Clock) -> ProofVerifier {
+    verifier_with(origin, ReplayCache::default(), clock)
 }
 
 fn verifier(clock: &Clock) -> ProofVerifier {
     verifier_on(ORIGIN, clock)
 }
 
-const GET_CART: ProofRequest<'static> = ProofRequest {
-    method: "GET",
-    path: "/api/cart",
-    access_token: TOKEN,
-};
+/// The error of a refused proof and the verdict it carries; `what` names the refusal expected.
+fn refusal(result: Result<VerifiedProof, ProofError>, what: &str) -> (ProofError, ProofVerdict) {
+    let error = result.expect_err(what);
+    (error, error.verdict())
+}
+
+/// A clock, a verifier for [`ORIGIN`] on it, and a device.
+fn fixture() -> (Clock, ProofVerifier, Device) {
+    let clock = Clock::default();
+    let verifier = verifier(&clock);
+    (clock, verifier, Device::new())
+}
+
+/// The request `method path` made with `access_token`, which a proof must be for.
+const fn request<'a>(method: &'a str, path: &'a str, access_token: &'a str) -> ProofRequest<'a> {
+    ProofRequest {
+        method,
+        path,
+        access_token,
+    }
+}
+
+const GET_CART: ProofRequest<'static> = request("GET", "/api/cart", TOKEN);
 
 #[test]
 fn a_fresh_proof_of_the_device_key_verifies_and_names_the_key() {
-    let clock = Clock::default();
-    let device = Device::new();
+    let (clock, verifier, device) = fixture();
     let now = clock.now_seconds();
-    let verified = verifier(&clock)
+    let verified = verifier
         .verify(&device.proof(&claims("GET", "/api/cart", now)), &GET_CART)
         .expect("a valid proof");
     assert_eq!(
@@ -133,15 +155,9 @@ fn a_fresh_proof_of_the_device_key_verifies_and_names_the_key() {
 
 #[test]
 fn every_spelling_of_the_request_url_is_accepted_and_no_other_url() {
-    let clock = Clock::default();
-    let verifier = verifier(&clock);
-    let device = Device::new();
+    let (clock, verifier, device) = fixture();
     let now = clock.now_seconds();
-    let request = ProofRequest {
-        method: "PATCH",
-        path: "/api/cart/items/pour%2dover",
-        access_token: TOKEN,
-    };
+    let request = request("PATCH", "/api/cart/items/pour%2dover", TOKEN);
     for htu in [
         "https://shop.example/api/cart/items/pour-over",
         "HTTPS://SHOP.example:443/api/cart/items/pour%2Dover",
@@ -170,12 +186,10 @@ fn every_spelling_of_the_request_url_is_accepted_and_no_other_url() {
     }
 }
 
-/// Each row: what is wrong, the proof, and the check that must catch it.
+/// Each group: the check, and the proofs it must catch (what is wrong with each, the proof).
 #[test]
 fn bad_proofs_are_refused_by_the_check_they_fail() {
-    let clock = Clock::default();
-    let verifier = verifier(&clock);
-    let device = Device::new();
+    let (clock, verifier, device) = fixture();
     let thief = Device::new();
     let now = clock.now_seconds();
     let good = || claims("GET", "/api/cart", now);
@@ -227,11 +241,6 @@ fn bad_proofs_are_refused_by_the_check_they_fail() {
         let tag = aws_lc_rs::hmac::sign(&key, signed.as_bytes());
         format!("{signed}.{}", b64(tag))
     };
-    let off_curve = with(
-        device.header(),
-        "jwk",
-        json!({"kty": "EC", "crv": "P-256", "x": b64([7; 32]), "y": b64([9; 32])}),
-    );
     let raw = |header: &str, claims: &str| {
         // Signed, so that only the unreadable part is wrong.
         let signed = format!("{}.{}", b64(header), b64(claims));
@@ -244,294 +253,221 @@ fn bad_proofs_are_refused_by_the_check_they_fail() {
     let jwk_text = device.jwk().to_string();
     let claims_text = good().to_string();
 
-    let cases: Vec<(&str, String, ProofError)> = vec![
-        ("empty", String::new(), ProofError::NotCompactJws),
-        ("two parts", "a.b".into(), ProofError::NotCompactJws),
+    // Signed by the device, with one header member set or removed.
+    let header_with =
+        |key: &str, member: Value| device.sign(&with(device.header(), key, member), &good());
+    let header_without = |key: &str| device.sign(&without(device.header(), key), &good());
+    // Signed by the device, with one claim set or removed.
+    let claim = |key: &str, member: Value| device.proof(&with(good(), key, member));
+    let no_claim = |key: &str| device.proof(&without(good(), key));
+
+    let cases: Vec<(ProofError, Vec<(&str, String)>)> = vec![
         (
-            "four parts",
-            format!("{}.x", device.proof(&good())),
             ProofError::NotCompactJws,
+            vec![
+                ("empty", String::new()),
+                ("two parts", "a.b".into()),
+                ("four parts", format!("{}.x", device.proof(&good()))),
+                (
+                    "a padded part",
+                    device.proof(&good()).replacen('.', "=.", 1),
+                ),
+                ("not base64url", "%%%.%%%.%%%".into()),
+            ],
         ),
         (
-            "a padded part",
-            device.proof(&good()).replacen('.', "=.", 1),
-            ProofError::NotCompactJws,
-        ),
-        (
-            "not base64url",
-            "%%%.%%%.%%%".into(),
-            ProofError::NotCompactJws,
-        ),
-        (
-            "too long",
-            "a".repeat(MAX_PROOF_LENGTH + 1),
             ProofError::TooLong,
+            vec![("too long", "a".repeat(MAX_PROOF_LENGTH + 1))],
         ),
         (
-            "a header that is not JSON",
-            raw("{typ", &claims_text),
             ProofError::MalformedHeader,
+            vec![
+                ("a header that is not JSON", raw("{typ", &claims_text)),
+                ("a header that is an array", raw("[1]", &claims_text)),
+                (
+                    "alg twice (ES256, then none)",
+                    raw(
+                        &format!(
+                            r#"{{"typ":"dpop+jwt","alg":"ES256","alg":"none","jwk":{jwk_text}}}"#
+                        ),
+                        &claims_text,
+                    ),
+                ),
+                ("a jwk that is a string", header_with("jwk", json!("EC"))),
+            ],
         ),
         (
-            "a header that is an array",
-            raw("[1]", &claims_text),
-            ProofError::MalformedHeader,
-        ),
-        (
-            "alg twice (ES256, then none)",
-            raw(
-                &format!(r#"{{"typ":"dpop+jwt","alg":"ES256","alg":"none","jwk":{jwk_text}}}"#),
-                &claims_text,
-            ),
-            ProofError::MalformedHeader,
-        ),
-        (
-            "typ JWT",
-            device.sign(&with(device.header(), "typ", json!("JWT")), &good()),
             ProofError::WrongType,
+            vec![
+                ("typ JWT", header_with("typ", json!("JWT"))),
+                ("typ upper case", header_with("typ", json!("DPOP+JWT"))),
+                ("no typ", header_without("typ")),
+            ],
         ),
         (
-            "typ upper case",
-            device.sign(&with(device.header(), "typ", json!("DPOP+JWT")), &good()),
-            ProofError::WrongType,
-        ),
-        (
-            "no typ",
-            device.sign(&without(device.header(), "typ"), &good()),
-            ProofError::WrongType,
-        ),
-        (
-            "alg none",
-            unsigned(with(device.header(), "alg", json!("none")), b""),
             ProofError::UnsupportedAlgorithm,
+            vec![
+                (
+                    "alg none",
+                    unsigned(with(device.header(), "alg", json!("none")), b""),
+                ),
+                ("alg HS256 keyed with the jwk", hmac_signed),
+                ("alg ES384", header_with("alg", json!("ES384"))),
+                ("alg RS256", header_with("alg", json!("RS256"))),
+                ("no alg", header_without("alg")),
+            ],
         ),
         (
-            "alg HS256 keyed with the jwk",
-            hmac_signed,
-            ProofError::UnsupportedAlgorithm,
-        ),
-        (
-            "alg ES384",
-            device.sign(&with(device.header(), "alg", json!("ES384")), &good()),
-            ProofError::UnsupportedAlgorithm,
-        ),
-        (
-            "alg RS256",
-            device.sign(&with(device.header(), "alg", json!("RS256")), &good()),
-            ProofError::UnsupportedAlgorithm,
-        ),
-        (
-            "no alg",
-            device.sign(&without(device.header(), "alg"), &good()),
-            ProofError::UnsupportedAlgorithm,
-        ),
-        (
-            "crit",
-            device.sign(&with(device.header(), "crit", json!(["exp"])), &good()),
             ProofError::CriticalHeader,
+            vec![("crit", header_with("crit", json!(["exp"])))],
         ),
         (
-            "no jwk",
-            device.sign(&without(device.header(), "jwk"), &good()),
             ProofError::InvalidKey,
+            vec![
+                ("no jwk", header_without("jwk")),
+                (
+                    "a P-384 jwk",
+                    header_with("jwk", with(device.jwk(), "crv", json!("P-384"))),
+                ),
+            ],
         ),
         (
-            "a P-384 jwk",
-            device.sign(
-                &with(
-                    device.header(),
-                    "jwk",
-                    with(device.jwk(), "crv", json!("P-384")),
-                ),
-                &good(),
-            ),
-            ProofError::InvalidKey,
-        ),
-        (
-            "a jwk with its private part",
-            device.sign(
-                &with(
-                    device.header(),
-                    "jwk",
-                    with(device.jwk(), "d", json!(b64([1; 32]))),
-                ),
-                &good(),
-            ),
             ProofError::PrivateKey,
+            vec![(
+                "a jwk with its private part",
+                header_with("jwk", with(device.jwk(), "d", json!(b64([1; 32])))),
+            )],
         ),
         (
-            "a jwk that is a string",
-            device.sign(&with(device.header(), "jwk", json!("EC")), &good()),
-            ProofError::MalformedHeader,
-        ),
-        (
-            "a point off the curve",
-            device.sign(&off_curve, &good()),
             ProofError::BadSignature,
+            vec![
+                (
+                    "a point off the curve",
+                    header_with(
+                        "jwk",
+                        json!({"kty": "EC", "crv": "P-256", "x": b64([7; 32]), "y": b64([9; 32])}),
+                    ),
+                ),
+                (
+                    "the thief's key in the header",
+                    thief.sign(&thief.header(), &good()).replacen(
+                        &b64(thief.header().to_string()),
+                        &b64(header.to_string()),
+                        1,
+                    ),
+                ),
+                ("another signature", signed_by_thief),
+                ("a flipped signature bit", flipped_signature),
+                ("a DER signature", der_signature),
+                ("an empty signature", unsigned(device.header(), b"")),
+            ],
         ),
         (
-            "the thief's key in the header",
-            thief.sign(&thief.header(), &good()).replacen(
-                &b64(thief.header().to_string()),
-                &b64(header.to_string()),
-                1,
-            ),
-            ProofError::BadSignature,
-        ),
-        (
-            "another signature",
-            signed_by_thief,
-            ProofError::BadSignature,
-        ),
-        (
-            "a flipped signature bit",
-            flipped_signature,
-            ProofError::BadSignature,
-        ),
-        ("a DER signature", der_signature, ProofError::BadSignature),
-        (
-            "an empty signature",
-            unsigned(device.header(), b""),
-            ProofError::BadSignature,
-        ),
-        (
-            "claims that are not JSON",
-            raw(&device.header().to_string(), "{jti"),
             ProofError::MalformedClaims,
+            vec![
+                (
+                    "claims that are not JSON",
+                    raw(&device.header().to_string(), "{jti"),
+                ),
+                (
+                    "claims that are an array",
+                    raw(&device.header().to_string(), r#"["j","GET"]"#),
+                ),
+                ("no jti", no_claim("jti")),
+                ("no htm", no_claim("htm")),
+                ("no htu", no_claim("htu")),
+                ("no iat", no_claim("iat")),
+                ("iat with a fraction", claim("iat", json!(now as f64 + 0.5))),
+                ("iat as text", claim("iat", json!(now.to_string()))),
+                ("a numeric nonce", claim("nonce", json!(5))),
+                (
+                    "jti twice",
+                    raw(
+                        &device.header().to_string(),
+                        &claims_text.replacen('{', r#"{"jti":"a","#, 1),
+                    ),
+                ),
+            ],
         ),
         (
-            "claims that are an array",
-            raw(&device.header().to_string(), r#"["j","GET"]"#),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "no jti",
-            device.proof(&without(good(), "jti")),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "no htm",
-            device.proof(&without(good(), "htm")),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "no htu",
-            device.proof(&without(good(), "htu")),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "no iat",
-            device.proof(&without(good(), "iat")),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "iat with a fraction",
-            device.proof(&with(good(), "iat", json!(now as f64 + 0.5))),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "iat as text",
-            device.proof(&with(good(), "iat", json!(now.to_string()))),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "a numeric nonce",
-            device.proof(&with(good(), "nonce", json!(5))),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "jti twice",
-            raw(
-                &device.header().to_string(),
-                &claims_text.replacen('{', r#"{"jti":"a","#, 1),
-            ),
-            ProofError::MalformedClaims,
-        ),
-        (
-            "an empty jti",
-            device.proof(&with(good(), "jti", json!(""))),
             ProofError::InvalidJti,
+            vec![
+                ("an empty jti", claim("jti", json!(""))),
+                ("a 65-byte jti", claim("jti", json!("j".repeat(65)))),
+            ],
         ),
         (
-            "a 65-byte jti",
-            device.proof(&with(good(), "jti", json!("j".repeat(65)))),
-            ProofError::InvalidJti,
-        ),
-        (
-            "htm POST for a GET",
-            device.proof(&with(good(), "htm", json!("POST"))),
             ProofError::WrongMethod,
+            vec![
+                ("htm POST for a GET", claim("htm", json!("POST"))),
+                ("htm in lower case", claim("htm", json!("get"))),
+            ],
         ),
         (
-            "htm in lower case",
-            device.proof(&with(good(), "htm", json!("get"))),
-            ProofError::WrongMethod,
-        ),
-        (
-            "htu of another path",
-            device.proof(&claims("GET", "/api/products", now)),
             ProofError::WrongUri,
+            vec![(
+                "htu of another path",
+                device.proof(&claims("GET", "/api/products", now)),
+            )],
         ),
         (
-            "no ath",
-            device.proof(&without(good(), "ath")),
             ProofError::WrongAccessTokenHash,
+            vec![
+                ("no ath", no_claim("ath")),
+                (
+                    "ath of another token",
+                    claim("ath", json!(token_hash("another"))),
+                ),
+                (
+                    "ath of the token, padded",
+                    claim("ath", json!(format!("{}=", token_hash(TOKEN)))),
+                ),
+            ],
         ),
         (
-            "ath of another token",
-            device.proof(&with(good(), "ath", json!(token_hash("another")))),
-            ProofError::WrongAccessTokenHash,
-        ),
-        (
-            "ath of the token, padded",
-            device.proof(&with(
-                good(),
-                "ath",
-                json!(format!("{}=", token_hash(TOKEN))),
-            )),
-            ProofError::WrongAccessTokenHash,
-        ),
-        (
-            "iat 61 s ago, no nonce",
-            device.proof(&claims("GET", "/api/cart", now - 61)),
             ProofError::StaleIssuedAt,
+            vec![
+                (
+                    "iat 61 s ago, no nonce",
+                    device.proof(&claims("GET", "/api/cart", now - 61)),
+                ),
+                (
+                    "iat 61 s ahead, no nonce",
+                    device.proof(&claims("GET", "/api/cart", now + 61)),
+                ),
+            ],
         ),
         (
-            "iat 61 s ahead, no nonce",
-            device.proof(&claims("GET", "/api/cart", now + 61)),
-            ProofError::StaleIssuedAt,
-        ),
-        (
-            "a nonce that is not ours",
-            device.proof(&with(good(), "nonce", json!(b64([0; 24])))),
             ProofError::BadNonce,
-        ),
-        (
-            "a garbage nonce",
-            device.proof(&with(good(), "nonce", json!("nonce"))),
-            ProofError::BadNonce,
+            vec![
+                (
+                    "a nonce that is not ours",
+                    claim("nonce", json!(b64([0; 24]))),
+                ),
+                ("a garbage nonce", claim("nonce", json!("nonce"))),
+            ],
         ),
     ];
-    for (case, proof, error) in cases {
-        assert_eq!(verifier.verify(&proof, &GET_CART), Err(error), "{case}");
+    for (error, proofs) in cases {
+        for (case, proof) in proofs {
+            assert_eq!(verifier.verify(&proof, &GET_CART), Err(error), "{case}");
+        }
     }
 }
 
 #[test]
 fn a_device_whose_clock_is_ten_minutes_off_is_asked_for_a_nonce_and_then_accepted() {
-    let clock = Clock::default();
-    let verifier = verifier(&clock);
-    let device = Device::new();
+    let (clock, verifier, device) = fixture();
     for skew in [-600, 600] {
         let device_now = clock.now_seconds() + skew;
-        let error = verifier
-            .verify(
-                &device.proof(&claims("GET", "/api/cart", device_now)),
-                &GET_CART,
-            )
-            .expect_err("no nonce, iat 10 minutes off");
-        assert_eq!(error, ProofError::StaleIssuedAt);
-        assert_eq!(error.verdict(), ProofVerdict::UseNonce);
+        let proof = device.proof(&claims("GET", "/api/cart", device_now));
+        assert_eq!(
+            refusal(
+                verifier.verify(&proof, &GET_CART),
+                "no nonce, iat 10 minutes off"
+            ),
+            (ProofError::StaleIssuedAt, ProofVerdict::UseNonce)
+        );
 
         let nonce = verifier.fresh_nonce();
         let retry = with(
@@ -549,9 +485,7 @@ fn a_device_whose_clock_is_ten_minutes_off_is_asked_for_a_nonce_and_then_accepte
 
 #[test]
 fn a_nonce_carries_a_skewed_device_for_its_lifetime_then_a_new_one_is_needed() {
-    let clock = Clock::default();
-    let verifier = verifier(&clock);
-    let device = Device::new();
+    let (clock, verifier, device) = fixture();
     let nonce = verifier.fresh_nonce();
     assert!(
         verifier_on(ORIGIN, &Clock::default())
@@ -572,25 +506,19 @@ fn a_nonce_carries_a_skewed_device_for_its_lifetime_then_a_new_one_is_needed() {
     clock.advance(Duration::from_secs(299));
     assert!(verifier.verify(&proof_at(&clock), &GET_CART).is_ok());
     clock.advance(Duration::from_secs(2));
-    let error = verifier
-        .verify(&proof_at(&clock), &GET_CART)
-        .expect_err("expired");
     assert_eq!(
-        (error, error.verdict()),
+        refusal(verifier.verify(&proof_at(&clock), &GET_CART), "expired"),
         (ProofError::BadNonce, ProofVerdict::UseNonce)
     );
 }
 
 #[test]
 fn a_replayed_proof_is_refused_for_as_long_as_it_could_be_accepted() {
-    let clock = Clock::default();
-    let verifier = verifier(&clock);
-    let device = Device::new();
+    let (clock, verifier, device) = fixture();
     let proof = device.proof(&claims("GET", "/api/cart", clock.now_seconds()));
     assert!(verifier.verify(&proof, &GET_CART).is_ok());
-    let error = verifier.verify(&proof, &GET_CART).expect_err("replayed");
     assert_eq!(
-        (error, error.verdict()),
+        refusal(verifier.verify(&proof, &GET_CART), "replayed"),
         (ProofError::Replayed, ProofVerdict::Invalid)
     );
     // 59 s, not the window's 60: the clock also follows real time, which may tick meanwhile.
@@ -627,9 +555,7 @@ fn a_replayed_proof_is_refused_for_as_long_as_it_could_be_accepted() {
 
 #[test]
 fn a_refused_proof_is_not_remembered() {
-    let clock = Clock::default();
-    let verifier = verifier(&clock);
-    let device = Device::new();
+    let (clock, verifier, device) = fixture();
     let proof = device.proof(&claims("GET", "/api/cart", clock.now_seconds()));
     let post = ProofRequest {
         method: "POST",
@@ -642,17 +568,7 @@ fn a_refused_proof_is_not_remembered() {
 #[test]
 fn a_full_replay_cache_refuses_proofs_as_overload() {
     let clock = Clock::default();
-    let verifier = ProofVerifier::new(
-        ORIGIN.parse().expect("an origin"),
-        Nonces::new(
-            &session_key(1),
-            None,
-            Duration::from_secs(300),
-            clock.clone(),
-        ),
-        ReplayCache::new(1),
-        clock.clone(),
-    );
+    let verifier = verifier_with(ORIGIN, ReplayCache::new(1), &clock);
     let device = Device::new();
     let now = clock.now_seconds();
     assert!(
@@ -660,11 +576,9 @@ fn a_full_replay_cache_refuses_proofs_as_overload() {
             .verify(&device.proof(&claims("GET", "/api/cart", now)), &GET_CART)
             .is_ok()
     );
-    let error = verifier
-        .verify(&device.proof(&claims("GET", "/api/cart", now)), &GET_CART)
-        .expect_err("no room");
+    let second = device.proof(&claims("GET", "/api/cart", now));
     assert_eq!(
-        (error, error.verdict()),
+        refusal(verifier.verify(&second, &GET_CART), "no room"),
         (ProofError::ReplayCacheFull, ProofVerdict::Overloaded)
     );
 }
@@ -683,13 +597,12 @@ const RFC_9449_FIGURE_2: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2Iiwiand
 
 #[test]
 fn rfc_9449s_resource_request_example_verifies_at_its_time() {
-    let clock = Clock::default();
-    let verifier = verifier_on("https://resource.example.org", &clock);
-    let request = ProofRequest {
-        method: "GET",
-        path: "/protectedresource",
-        access_token: "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
-    };
+    let verifier = verifier_on("https://resource.example.org", &Clock::default());
+    let request = request(
+        "GET",
+        "/protectedresource",
+        "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU",
+    );
     let verified = verifier
         .verify_at(RFC_9449_FIGURE_13, &request, 1_562_262_618 + 30)
         .expect("the RFC's example verifies");
@@ -703,13 +616,8 @@ fn rfc_9449s_resource_request_example_verifies_at_its_time() {
 
 #[test]
 fn rfc_9449s_token_request_example_passes_every_check_up_to_ath_which_store_calls_need() {
-    let clock = Clock::default();
-    let verifier = verifier_on("https://server.example.com", &clock);
-    let request = ProofRequest {
-        method: "POST",
-        path: "/token",
-        access_token: TOKEN,
-    };
+    let verifier = verifier_on("https://server.example.com", &Clock::default());
+    let request = request("POST", "/token", TOKEN);
     assert_eq!(
         verifier.verify_at(RFC_9449_FIGURE_2, &request, 1_562_262_616),
         Err(ProofError::WrongAccessTokenHash)
@@ -737,11 +645,7 @@ const PWA_IAT: i64 = 1_796_070_083;
 fn a_proof_made_by_the_pwa_in_chromium_verifies_and_names_the_browsers_thumbprint() {
     let clock = Clock::default();
     let verifier = verifier_on("http://127.0.0.1:8080", &clock);
-    let hand_off = ProofRequest {
-        method: "POST",
-        path: "/api/session",
-        access_token: PWA_TOKEN,
-    };
+    let hand_off = request("POST", "/api/session", PWA_TOKEN);
     let verified = verifier
         .verify_at(PWA_PROOF, &hand_off, PWA_IAT + 1)
         .expect("the PWA's proof verifies");

@@ -49,6 +49,28 @@ async fn create(
     .expect("session stored");
 }
 
+/// Session `id` as stored, if it is.
+async fn stored_session(pool: &AnyPool, id: &str) -> Option<StoredDeviceSession> {
+    find_device_session(pool, id).await.expect("query runs")
+}
+
+/// The ids of `subject`'s sessions, as [`list_device_sessions`] lists them.
+async fn listed(pool: &AnyPool, subject: &str) -> Vec<String> {
+    list_device_sessions(pool, ISSUER, subject)
+        .await
+        .expect("query runs")
+        .into_iter()
+        .map(|session| session.id)
+        .collect()
+}
+
+/// Takes session `id`'s refresh lease for `owner` at `now`, for 30 s; the generation when taken.
+async fn take_lease(pool: &AnyPool, id: &str, owner: &str, now: i64) -> Option<i64> {
+    take_refresh_lease(pool, id, owner, now, now + 30_000)
+        .await
+        .expect("runs")
+}
+
 async fn session_of_token(pool: &AnyPool, hash: &str, now: i64) -> Option<String> {
     find_device_session_by_token(pool, hash, now)
         .await
@@ -69,10 +91,7 @@ async fn a_session_is_stored_with_its_tokens_and_found_by_any_of_them_until_they
             &["login-jwt", "first-jwt"],
         )
         .await;
-        let stored = find_device_session(pool, "s1")
-            .await
-            .expect("query runs")
-            .expect("stored");
+        let stored = stored_session(pool, "s1").await.expect("stored");
         assert_eq!(
             stored,
             StoredDeviceSession {
@@ -118,12 +137,7 @@ async fn a_session_is_stored_with_its_tokens_and_found_by_any_of_them_until_they
             );
         }
         assert_eq!(session_of_token(pool, "unknown-jwt", NOW).await, None);
-        assert!(
-            find_device_session(pool, "s2")
-                .await
-                .expect("query runs")
-                .is_none()
-        );
+        assert!(stored_session(pool, "s2").await.is_none());
     }
 }
 
@@ -165,14 +179,7 @@ async fn a_second_session_with_the_same_id_key_or_token_is_refused_and_stores_no
                 db.kind
             );
         }
-        assert_eq!(
-            list_device_sessions(pool, ISSUER, "u2")
-                .await
-                .expect("query runs"),
-            [],
-            "{}",
-            db.kind
-        );
+        assert!(listed(pool, "u2").await.is_empty(), "{}", db.kind);
     }
 }
 
@@ -182,9 +189,8 @@ async fn touching_a_session_moves_its_last_use_only_when_it_is_old_enough() {
         let pool = &db.pool;
         create(pool, "s1", "u1", APP, None, &[]).await;
         let last_used = |pool| async move {
-            find_device_session(pool, "s1")
+            stored_session(pool, "s1")
                 .await
-                .expect("query runs")
                 .expect("stored")
                 .last_used_at
         };
@@ -246,10 +252,7 @@ async fn of_concurrent_lease_attempts_on_one_session_exactly_one_wins() {
                 "{}: {attempts} attempts, winners {winners:?}",
                 db.kind
             );
-            let stored = find_device_session(pool, "s1")
-                .await
-                .expect("query runs")
-                .expect("stored");
+            let stored = stored_session(pool, "s1").await.expect("stored");
             assert_eq!(
                 stored.refresh_lease_owner.as_ref(),
                 winners.first(),
@@ -270,14 +273,14 @@ async fn a_lease_is_released_by_its_owner_only_and_taken_over_once_it_runs_out()
     for db in test_databases().await {
         let pool = &db.pool;
         create(pool, "s1", "u1", APP, None, &[]).await;
-        let take = |owner: &'static str, now: i64| async move {
-            take_refresh_lease(pool, "s1", owner, now, now + 30_000)
-                .await
-                .expect("runs")
-        };
-        assert_eq!(take("a", NOW).await, Some(0), "{}", db.kind);
         assert_eq!(
-            take("b", NOW + 29_999).await,
+            take_lease(pool, "s1", "a", NOW).await,
+            Some(0),
+            "{}",
+            db.kind
+        );
+        assert_eq!(
+            take_lease(pool, "s1", "b", NOW + 29_999).await,
             None,
             "{}: held by a",
             db.kind
@@ -288,15 +291,20 @@ async fn a_lease_is_released_by_its_owner_only_and_taken_over_once_it_runs_out()
             db.kind
         );
         assert_eq!(
-            take("b", NOW + 1).await,
+            take_lease(pool, "s1", "b", NOW + 1).await,
             None,
             "{}: still held by a",
             db.kind
         );
         assert!(release_refresh_lease(pool, "s1", "a").await.expect("runs"));
-        assert_eq!(take("b", NOW + 2).await, Some(0), "{}: released", db.kind);
         assert_eq!(
-            take("c", NOW + 30_003).await,
+            take_lease(pool, "s1", "b", NOW + 2).await,
+            Some(0),
+            "{}: released",
+            db.kind
+        );
+        assert_eq!(
+            take_lease(pool, "s1", "c", NOW + 30_003).await,
             Some(0),
             "{}: b's lease ran out (b crashed)",
             db.kind
@@ -315,37 +323,32 @@ async fn a_refresh_is_recorded_only_by_the_lease_holder_at_its_generation() {
     for db in test_databases().await {
         let pool = &db.pool;
         create(pool, "s1", "u1", APP, Some("rt-1"), &["jwt-0"]).await;
-        let generation = take_refresh_lease(pool, "s1", "winner", NOW, NOW + 30_000)
-            .await
-            .expect("runs")
-            .expect("taken");
-        let refresh = |owner, generation, hash, refresh_token_id| RecordedRefresh {
-            id: "s1",
-            owner,
-            generation,
-            refresh_token_id,
-            sealed_refresh_token: "sealed-refresh-2",
-            sealed_access_token: "sealed-access-2",
-            token: SessionToken {
-                hash,
-                expires_at_millis: NOW + 10 * MINUTE,
-            },
-            now_millis: NOW + 1000,
+        let generation = take_lease(pool, "s1", "winner", NOW).await.expect("taken");
+        // `owner` records a refresh at `generation` with the new JWT `hash`; true when written.
+        let record = |owner, generation, hash, refresh_token_id| async move {
+            let refresh = RecordedRefresh {
+                id: "s1",
+                owner,
+                generation,
+                refresh_token_id,
+                sealed_refresh_token: "sealed-refresh-2",
+                sealed_access_token: "sealed-access-2",
+                token: SessionToken {
+                    hash,
+                    expires_at_millis: NOW + 10 * MINUTE,
+                },
+                now_millis: NOW + 1000,
+            };
+            record_refresh(pool, &refresh).await.expect("runs")
         };
-        assert!(
-            !record_refresh(pool, &refresh("loser", generation, "jwt-x", None))
-                .await
-                .expect("runs"),
-            "{}: not the lease holder",
-            db.kind
-        );
-        assert!(
-            !record_refresh(pool, &refresh("winner", generation + 1, "jwt-x", None))
-                .await
-                .expect("runs"),
-            "{}: not the generation it took",
-            db.kind
-        );
+        let refused = [
+            ("loser", generation, "not the lease holder"),
+            ("winner", generation + 1, "not the generation it took"),
+        ];
+        for (owner, generation, case) in refused {
+            let recorded = record(owner, generation, "jwt-x", None).await;
+            assert!(!recorded, "{}: {case}", db.kind);
+        }
         assert_eq!(
             session_of_token(pool, "jwt-x", NOW).await,
             None,
@@ -353,15 +356,8 @@ async fn a_refresh_is_recorded_only_by_the_lease_holder_at_its_generation() {
             db.kind
         );
 
-        assert!(
-            record_refresh(pool, &refresh("winner", generation, "jwt-1", None))
-                .await
-                .expect("runs")
-        );
-        let stored = find_device_session(pool, "s1")
-            .await
-            .expect("query runs")
-            .expect("stored");
+        assert!(record("winner", generation, "jwt-1", None).await);
+        let stored = stored_session(pool, "s1").await.expect("stored");
         assert_eq!(
             (
                 stored.generation,
@@ -394,45 +390,26 @@ async fn a_refresh_is_recorded_only_by_the_lease_holder_at_its_generation() {
             "{}: the previous JWT stays bound until it expires",
             db.kind
         );
-        assert!(
-            !record_refresh(pool, &refresh("winner", generation, "jwt-1", None))
-                .await
-                .expect("runs"),
-            "{}: the lease is spent",
-            db.kind
-        );
+        let spent = record("winner", generation, "jwt-1", None).await;
+        assert!(!spent, "{}: the lease is spent", db.kind);
 
-        let next = take_refresh_lease(pool, "s1", "winner", NOW + 2000, NOW + 32_000)
+        let next = take_lease(pool, "s1", "winner", NOW + 2000)
             .await
-            .expect("runs")
             .expect("taken");
         assert_eq!(next, 1);
-        assert!(
-            record_refresh(pool, &refresh("winner", next, "jwt-2", Some("rt-2")))
-                .await
-                .expect("runs")
-        );
-        let stored = find_device_session(pool, "s1")
-            .await
-            .expect("runs")
-            .expect("stored");
+        assert!(record("winner", next, "jwt-2", Some("rt-2")).await);
+        let stored = stored_session(pool, "s1").await.expect("stored");
         assert_eq!(
             (stored.generation, stored.refresh_token_id.as_deref()),
             (2, Some("rt-2"))
         );
 
-        let lease = take_refresh_lease(pool, "s1", "winner", NOW + 3000, NOW + 33_000)
+        let lease = take_lease(pool, "s1", "winner", NOW + 3000)
             .await
-            .expect("runs")
             .expect("taken");
         assert!(delete_device_session(pool, "s1").await.expect("runs"));
-        assert!(
-            !record_refresh(pool, &refresh("winner", lease, "jwt-3", None))
-                .await
-                .expect("runs"),
-            "{}: the session ended meanwhile",
-            db.kind
-        );
+        let after_the_end = record("winner", lease, "jwt-3", None).await;
+        assert!(!after_the_end, "{}: the session ended meanwhile", db.kind);
         assert_eq!(
             session_of_token(pool, "jwt-3", NOW).await,
             None,
@@ -459,48 +436,44 @@ async fn sessions_end_by_id_refresh_token_user_or_application_and_take_their_tok
             "{}: already gone",
             db.kind
         );
-        assert_eq!(
-            delete_device_sessions_by_refresh_token_id(pool, "rt-a2")
-                .await
-                .expect("runs"),
-            ["a2"],
-            "{}",
-            db.kind
-        );
-        assert_eq!(
-            delete_device_sessions_by_refresh_token_id(pool, "rt-unknown")
-                .await
-                .expect("runs"),
-            Vec::<String>::new()
-        );
-        let mut alices = delete_device_sessions_of_user(pool, ISSUER, "alice")
-            .await
-            .expect("runs");
-        alices.sort();
-        assert_eq!(alices, ["a1", "a3"], "{}: in every application", db.kind);
-        assert_eq!(
-            delete_device_sessions_of_user(pool, "https://other.issuer", "bob")
-                .await
-                .expect("runs"),
-            Vec::<String>::new(),
-            "{}: another issuer's bob",
-            db.kind
-        );
-        assert_eq!(
-            delete_device_sessions_of_application(pool, "app-2")
-                .await
-                .expect("runs"),
-            ["d1"],
-            "{}",
-            db.kind
-        );
+        let endings = [
+            (
+                SessionSelection::RefreshTokenId("rt-a2"),
+                &["a2"][..],
+                "its refresh token",
+            ),
+            (
+                SessionSelection::RefreshTokenId("rt-unknown"),
+                &[],
+                "an unknown refresh token",
+            ),
+            (
+                SessionSelection::User {
+                    issuer: ISSUER,
+                    subject: "alice",
+                },
+                &["a1", "a3"],
+                "alice's, in every application",
+            ),
+            (
+                SessionSelection::User {
+                    issuer: "https://other.issuer",
+                    subject: "bob",
+                },
+                &[],
+                "another issuer's bob",
+            ),
+            (SessionSelection::Application("app-2"), &["d1"], "app-2's"),
+        ];
+        for (selection, ended, case) in endings {
+            let mut ids = delete_device_sessions(pool, selection).await.expect("runs");
+            ids.sort();
+            assert_eq!(ids, ended, "{}: {case}", db.kind);
+        }
 
         for gone in ["a1", "a2", "a3", "c1", "d1"] {
             assert!(
-                find_device_session(pool, gone)
-                    .await
-                    .expect("runs")
-                    .is_none(),
+                stored_session(pool, gone).await.is_none(),
                 "{}: {gone}",
                 db.kind
             );
@@ -539,26 +512,13 @@ async fn a_users_sessions_are_listed_oldest_first_and_no_one_elses() {
         touch_device_session(pool, "s2", NOW + MINUTE, NOW + 1)
             .await
             .expect("runs");
-        let listed: Vec<String> = list_device_sessions(pool, ISSUER, "u1")
-            .await
-            .expect("runs")
-            .into_iter()
-            .map(|session| session.id)
-            .collect();
         assert_eq!(
-            listed,
+            listed(pool, "u1").await,
             ["s1", "s2"],
             "{}: same creation time, then by id",
             db.kind
         );
-        assert_eq!(
-            list_device_sessions(pool, ISSUER, "nobody")
-                .await
-                .expect("runs"),
-            [],
-            "{}",
-            db.kind
-        );
+        assert!(listed(pool, "nobody").await.is_empty(), "{}", db.kind);
     }
 }
 
@@ -589,31 +549,30 @@ async fn expired_token_hashes_are_pruned_and_live_ones_kept() {
         )
         .await
         .expect("runs");
-        assert_eq!(
-            prune_device_session_tokens(pool, NOW + 5 * MINUTE)
-                .await
-                .expect("runs"),
-            0,
-            "{}: expiring this very millisecond is not expired",
-            db.kind
-        );
-        assert_eq!(
-            prune_device_session_tokens(pool, NOW + 6 * MINUTE)
-                .await
-                .expect("runs"),
-            2,
-            "{}",
-            db.kind
-        );
+        let prunes = [
+            (
+                5 * MINUTE,
+                0,
+                "expiring this very millisecond is not expired",
+            ),
+            (6 * MINUTE, 2, "the two login JWTs expired"),
+        ];
+        for (after, pruned, case) in prunes {
+            assert_eq!(
+                prune_device_session_tokens(pool, NOW + after)
+                    .await
+                    .expect("runs"),
+                pruned,
+                "{}: {case}",
+                db.kind
+            );
+        }
         assert_eq!(
             session_of_token(pool, "new", NOW).await.as_deref(),
             Some("s1")
         );
         assert!(
-            find_device_session(pool, "s1")
-                .await
-                .expect("runs")
-                .is_some(),
+            stored_session(pool, "s1").await.is_some(),
             "{}: the session stays",
             db.kind
         );
