@@ -23,8 +23,8 @@ pub fn needs_refresh(token: &str, now_secs: i64) -> bool {
     }
 }
 
-/// Decodes unpadded (or padded) base64url, as used in JWTs.
-fn base64url_decode(input: &str) -> Option<Vec<u8>> {
+/// Decodes unpadded (or padded) base64url, as used in JWTs (and WebAuthn's JSON).
+pub(crate) fn base64url_decode(input: &str) -> Option<Vec<u8>> {
     let input = input.trim_end_matches('=');
     let mut out = Vec::with_capacity(input.len() * 3 / 4);
     let mut buffer: u32 = 0;

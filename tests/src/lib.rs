@@ -24,6 +24,11 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// Pause between two checks of a condition.
 const POLL: Duration = Duration::from_millis(100);
 
+/// An access token lives 300 s (Kickstart) and the backend allows 5 s of skew.
+pub const PAST_JWT_EXPIRY: u64 = 306;
+/// Longer than the one-time-use grace period (10 s, Kickstart).
+pub const PAST_GRACE_PERIOD: u64 = 15;
+
 /// The system in the workflow's `off` mode (Bearer JWT + `X-Refresh-Token`, said explicitly:
 /// the backend's default is `required`), the backend serving the built PWA (see [`dist_dir`]).
 ///
@@ -106,6 +111,16 @@ pub fn dist_dir() -> anyhow::Result<PathBuf> {
 /// The CSS selector of `product_id`'s quantity on the cart page.
 pub fn quantity_of(product_id: &str) -> String {
     format!("#cart li.cart-line[data-product-id='{product_id}'] .quantity")
+}
+
+/// Moves every clock `seconds` forward: the system's ([`Stack::travel`]) and the device's
+/// ([`Browser::travel`]).
+///
+/// # Errors
+/// When a clock cannot be moved.
+pub async fn time_passes(stack: &Stack, device: &Browser, seconds: u64) -> anyhow::Result<()> {
+    stack.travel(seconds).await?;
+    device.travel(seconds).await
 }
 
 /// Headless Chromium driven through its own ChromeDriver process.
@@ -269,6 +284,25 @@ impl Browser {
         Ok(())
     }
 
+    /// Fills the login form with `email` and `password`, submits it, and waits until the form
+    /// refuses them with `message`.
+    pub async fn login_is_refused(
+        &self,
+        email: &str,
+        password: &str,
+        message: &str,
+    ) -> anyhow::Result<()> {
+        self.submit_login(email, password).await?;
+        self.text_becomes("#login-error", message).await
+    }
+
+    /// Opens `path` and waits for the login form: the app is signed out.
+    pub async fn opens_on_the_login_form(&self, stack: &Stack, path: &str) -> anyhow::Result<()> {
+        self.client.goto(&stack.url(path)).await?;
+        self.element("#login-form").await?;
+        Ok(())
+    }
+
     /// Opens the login form and submits `email` and `password` with it.
     pub async fn log_in_from_the_form(
         &self,
@@ -285,8 +319,23 @@ impl Browser {
     pub async fn sign_in(&self, stack: &Stack) -> anyhow::Result<()> {
         self.log_in_from_the_form(stack, &stack.facts.demo_email, &stack.facts.demo_password)
             .await?;
+        self.shows_the_store().await
+    }
+
+    /// Waits until the app is at `/` showing the products: where a sign-in leads.
+    pub async fn shows_the_store(&self) -> anyhow::Result<()> {
         self.path_becomes("/").await?;
         self.element("#products li.product").await?;
+        Ok(())
+    }
+
+    /// Waits until the app shows the store, and checks that it stored the session.
+    pub async fn is_signed_in_to_the_store(&self) -> anyhow::Result<()> {
+        self.shows_the_store().await?;
+        anyhow::ensure!(
+            self.stored_session().await?.is_some(),
+            "the app signed in and stored the session"
+        );
         Ok(())
     }
 
@@ -304,6 +353,16 @@ impl Browser {
         self.text_becomes(&quantity_of(product_id), "1").await
     }
 
+    /// Loads `/cart` afresh and waits until it holds one of `product_id`.
+    pub async fn reopens_the_cart_with_one(
+        &self,
+        stack: &Stack,
+        product_id: &str,
+    ) -> anyhow::Result<()> {
+        self.client.goto(&stack.url("/cart")).await?;
+        self.text_becomes(&quantity_of(product_id), "1").await
+    }
+
     /// Opens the cart in a second tab and waits for one of `product_id` there; the first tab's
     /// and the second's handles (the second is the current one).
     pub async fn open_the_cart_in_a_second_tab(
@@ -314,8 +373,7 @@ impl Browser {
         let first = self.client.window().await?;
         let second = self.client.new_window(true).await?.handle;
         self.client.switch_to_window(second.clone()).await?;
-        self.client.goto(&stack.url("/cart")).await?;
-        self.text_becomes(&quantity_of(product_id), "1").await?;
+        self.reopens_the_cart_with_one(stack, product_id).await?;
         Ok((first, second))
     }
 

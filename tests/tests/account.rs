@@ -69,16 +69,6 @@ async fn the_link_is_refused(browser: &Browser) -> anyhow::Result<()> {
         .await
 }
 
-async fn signed_in_to_the_store(browser: &Browser) -> anyhow::Result<()> {
-    browser.path_becomes("/").await?;
-    browser.element("#products li.product").await?;
-    ensure!(
-        browser.stored_session().await?.is_some(),
-        "a session is stored"
-    );
-    Ok(())
-}
-
 tests::story!(
     a_new_user_signs_up_verifies_the_address_from_the_email_and_signs_in,
     start(),
@@ -164,7 +154,7 @@ tests::story!(
         browser
             .log_in_from_the_form(&stack, "nia@example.com", "a-long-enough-password")
             .await?;
-        signed_in_to_the_store(&browser).await
+        browser.is_signed_in_to_the_store().await
     }
 );
 
@@ -202,7 +192,7 @@ tests::story!(
         })
         .await?;
         choose_a_new_password(&browser, "a-brand-new-password").await?;
-        signed_in_to_the_store(&browser).await?;
+        browser.is_signed_in_to_the_store().await?;
 
         // The link is spent.
         browser.client.goto(&link).await?;
@@ -213,13 +203,14 @@ tests::story!(
         browser.click("#logout").await?;
         browser.path_becomes("/login").await?;
         browser
-            .submit_login(&email, &stack.facts.demo_password)
-            .await?;
-        browser
-            .text_becomes("#login-error", "Wrong email or password.")
+            .login_is_refused(
+                &email,
+                &stack.facts.demo_password,
+                "Wrong email or password.",
+            )
             .await?;
         browser.submit_login(&email, "a-brand-new-password").await?;
-        signed_in_to_the_store(&browser).await
+        browser.is_signed_in_to_the_store().await
     }
 );
 
@@ -241,7 +232,7 @@ tests::story!(
             .text_becomes("#change-title", "Choose a new password")
             .await?;
         choose_a_new_password(&browser, "a-fresh-password").await?;
-        signed_in_to_the_store(&browser).await
+        browser.is_signed_in_to_the_store().await
     }
 );
 
@@ -330,6 +321,6 @@ tests::story!(
         browser
             .log_in_from_the_form(&stack, &email, &stack.facts.demo_password)
             .await?;
-        signed_in_to_the_store(&browser).await
+        browser.is_signed_in_to_the_store().await
     }
 );

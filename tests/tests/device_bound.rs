@@ -10,12 +10,9 @@
 
 use anyhow::{Context, ensure};
 use serde_json::{Value, json};
-use tests::{Browser, DeviceKey, Stack, quantity_of};
-
-/// An access token lives 300 s (Kickstart) and the backend allows 5 s of skew.
-const PAST_JWT_EXPIRY: u64 = 306;
-/// Longer than the one-time-use grace period (10 s, Kickstart).
-const PAST_GRACE_PERIOD: u64 = 15;
+use tests::{
+    Browser, DeviceKey, PAST_GRACE_PERIOD, PAST_JWT_EXPIRY, Stack, quantity_of, time_passes,
+};
 
 const SESSION_ENDED: &str = "Your session has ended. Please sign in again.";
 
@@ -120,6 +117,24 @@ async fn stored_jwt(browser: &Browser) -> anyhow::Result<String> {
         .to_owned())
 }
 
+/// Steps 6–9 from the device's side: time passes the JWT's expiry, the device opens the cart
+/// (which still shows `product`), and the backend's refresh leaves a new JWT on the device;
+/// returns it.
+async fn expire_jwt_and_reopen_cart(
+    stack: &Stack,
+    browser: &Browser,
+    product: &str,
+) -> anyhow::Result<String> {
+    let before = stored_jwt(browser).await?;
+    time_passes(stack, browser, PAST_JWT_EXPIRY).await?;
+    browser.reopens_the_cart_with_one(stack, product).await?;
+    tests::eventually("the device to store the refreshed JWT", || async {
+        let now = stored_jwt(browser).await?;
+        Ok((now != before).then_some(now))
+    })
+    .await
+}
+
 /// `GET /api/cart` from the test process (another device: no cookies, no browser) with the
 /// given headers; the status and whether a new JWT came back.
 async fn call_cart(stack: &Stack, headers: &[(&str, &str)]) -> anyhow::Result<(u16, bool)> {
@@ -204,16 +219,7 @@ story!(
         }
 
         // Steps 6–9: the JWT expires; the backend refreshes with the token it holds.
-        let before = stored_jwt(&browser).await?;
-        stack.travel(PAST_JWT_EXPIRY).await?;
-        browser.travel(PAST_JWT_EXPIRY).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
-        let after = tests::eventually("the device to store the refreshed JWT", || async {
-            let now = stored_jwt(&browser).await?;
-            Ok((now != before).then_some(now))
-        })
-        .await?;
+        let after = expire_jwt_and_reopen_cart(&stack, &browser, &product).await?;
         ensure!(after.split('.').count() == 3, "a JWT");
         let session = stored_session(&kept_on_the_device(&browser).await?)?.context("a session")?;
         ensure!(
@@ -298,14 +304,12 @@ story!(
         ensure!(status == 401 && !renewed, "the replayed proof: {status}");
 
         // None of it touched the victim, who still reads the cart.
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
+        browser.reopens_the_cart_with_one(&stack, &product).await?;
 
         // The refresh token the device saw at sign-in, presented at FusionAuth once the
         // hand-off has spent it and the grace period is over: refused.
         let refresh_token = sign_in_refresh_token(&browser).await?;
-        stack.travel(PAST_GRACE_PERIOD).await?;
-        browser.travel(PAST_GRACE_PERIOD).await?;
+        time_passes(&stack, &browser, PAST_GRACE_PERIOD).await?;
         let answer = reqwest::Client::new()
             .post(format!("{}/api/jwt/refresh", stack.fusionauth_url))
             .json(&json!({ "refreshToken": refresh_token }))
@@ -362,15 +366,7 @@ story!(
             "the hand-off's proof, ten minutes old, was answered with a nonce and then accepted"
         );
 
-        let before = stored_jwt(&browser).await?;
-        stack.travel(PAST_JWT_EXPIRY).await?;
-        browser.travel(PAST_JWT_EXPIRY).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
-        tests::eventually("the device to store the refreshed JWT", || async {
-            Ok((stored_jwt(&browser).await? != before).then_some(()))
-        })
-        .await?;
+        expire_jwt_and_reopen_cart(&stack, &browser, &product).await?;
         ensure!(
             !browser.has("#login-form").await?,
             "the user stays signed in"
@@ -388,8 +384,7 @@ story!(
             .send_keys(&tests::totp_code(&browser).await?)
             .await?;
         browser.click("#two-factor-submit").await?;
-        browser.path_becomes("/").await?;
-        browser.element("#products li.product").await?;
+        browser.shows_the_store().await?;
         browser.add_first_product().await?;
 
         let refresh_token = sign_in_refresh_token(&browser).await?;
@@ -418,8 +413,7 @@ story!(
 
         // Both tabs' JWT expires at once; both reload their page at the same moment. The
         // backend's lease makes it one refresh; no lock between the tabs is needed.
-        stack.travel(PAST_JWT_EXPIRY).await?;
-        browser.travel(PAST_JWT_EXPIRY).await?;
+        time_passes(&stack, &browser, PAST_JWT_EXPIRY).await?;
         browser.reload_both_tabs(&first_tab, &second_tab).await?;
         browser.text_becomes(&quantity_of(&product), "1").await?;
         browser.client.switch_to_window(first_tab.clone()).await?;

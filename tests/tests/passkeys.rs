@@ -61,12 +61,10 @@ async fn passkeys_on_device(browser: &Browser, authenticator: &str) -> anyhow::R
         .unwrap_or_default())
 }
 
-/// Signs in with the password and takes the offer: the device then holds one passkey.
-async fn sign_in_and_add_a_passkey(
-    browser: &Browser,
-    stack: &Stack,
-    authenticator: &str,
-) -> anyhow::Result<()> {
+/// Gives the phone its fingerprint reader, signs in with the password and takes the offer: the
+/// device then holds one passkey. Returns the reader's id.
+async fn sign_in_and_add_a_passkey(browser: &Browser, stack: &Stack) -> anyhow::Result<String> {
+    let authenticator = add_fingerprint_reader(browser, stack).await?;
     browser.sign_in(stack).await?;
     browser
         .text_becomes("#passkey-offer-title", "Use a passkey next time")
@@ -78,12 +76,12 @@ async fn sign_in_and_add_a_passkey(
             "Passkey added. Next time, sign in with it.",
         )
         .await?;
-    let on_device = passkeys_on_device(browser, authenticator).await?;
+    let on_device = passkeys_on_device(browser, &authenticator).await?;
     ensure!(
         on_device.len() == 1,
         "one passkey on the device: {on_device:?}"
     );
-    Ok(())
+    Ok(authenticator)
 }
 
 async fn sign_out(browser: &Browser) -> anyhow::Result<()> {
@@ -99,8 +97,7 @@ tests::story!(
 );
 
 async fn sign_in_with_a_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
-    let authenticator = add_fingerprint_reader(browser, stack).await?;
-    sign_in_and_add_a_passkey(browser, stack, &authenticator).await?;
+    let authenticator = sign_in_and_add_a_passkey(browser, stack).await?;
     let product_id = browser.add_first_product().await?;
     browser.screenshot("passkeys-offer").await?;
     sign_out(browser).await?;
@@ -150,8 +147,7 @@ tests::story!(
 );
 
 async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
-    let authenticator = add_fingerprint_reader(browser, stack).await?;
-    sign_in_and_add_a_passkey(browser, stack, &authenticator).await?;
+    sign_in_and_add_a_passkey(browser, stack).await?;
 
     // The account lists it (name, added, last used) and removes it.
     browser.click("#nav-account").await?;
@@ -179,8 +175,7 @@ async fn remove_the_passkey(stack: &Stack, browser: &Browser) -> anyhow::Result<
     browser
         .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
         .await?;
-    browser.path_becomes("/").await?;
-    browser.element("#products li.product").await?;
+    browser.shows_the_store().await?;
     // The device forgot the removed passkey, so it offers a new one.
     browser
         .text_becomes("#passkey-offer-title", "Use a passkey next time")
@@ -195,8 +190,7 @@ tests::story!(
 );
 
 async fn welcome_back(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
-    let authenticator = add_fingerprint_reader(browser, stack).await?;
-    sign_in_and_add_a_passkey(browser, stack, &authenticator).await?;
+    sign_in_and_add_a_passkey(browser, stack).await?;
 
     // Steps 10–14: FusionAuth ends the session (its refresh token revoked, the backend told by
     // the webhook); the next call lands on the login page, which offers the passkey first.
@@ -226,7 +220,6 @@ async fn welcome_back(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
         .await?;
     browser.screenshot("passkeys-welcome-back").await?;
     browser.click("#passkey-sign-in").await?;
-    browser.path_becomes("/").await?;
-    browser.element("#products li.product").await?;
+    browser.shows_the_store().await?;
     Ok(())
 }

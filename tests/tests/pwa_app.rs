@@ -37,8 +37,7 @@ tests::story!(
     every_login_outcome_is_explained_beside_the_form,
     tests::start_stack(),
     |stack, browser| {
-        browser.client.goto(&stack.url("/login")).await?;
-        browser.element("#login-form").await?;
+        browser.opens_on_the_login_form(&stack, "/login").await?;
 
         // Nothing filled in: an error beside each field, nothing sent.
         browser.click("#login-submit").await?;
@@ -51,17 +50,19 @@ tests::story!(
 
         // One message for a wrong password or an unknown email.
         browser
-            .submit_login(&stack.facts.demo_email, "not-the-password")
-            .await?;
-        browser
-            .text_becomes("#login-error", "Wrong email or password.")
+            .login_is_refused(
+                &stack.facts.demo_email,
+                "not-the-password",
+                "Wrong email or password.",
+            )
             .await?;
         browser.text_becomes("#email-error", "").await?;
         browser
-            .submit_login("nobody@example.com", "whatever-password")
-            .await?;
-        browser
-            .text_becomes("#login-error", "Wrong email or password.")
+            .login_is_refused(
+                "nobody@example.com",
+                "whatever-password",
+                "Wrong email or password.",
+            )
             .await?;
 
         // 203: the password must be changed first: a new-password step (the whole story is in
@@ -132,8 +133,7 @@ tests::story!(
         code_input.clear().await?;
         code_input.send_keys(&totp_code(&browser).await?).await?;
         browser.click("#two-factor-submit").await?;
-        browser.path_becomes("/").await?;
-        browser.element("#products li.product").await?;
+        browser.shows_the_store().await?;
         text_contains(&browser, ".greeting", "Tess").await?;
         Ok(())
     }
@@ -146,8 +146,7 @@ tests::story!(
         browser
             .log_in_from_the_form(&stack, &stack.facts.demo_email, &stack.facts.demo_password)
             .await?;
-        browser.path_becomes("/").await?;
-        browser.element("#products li.product").await?;
+        browser.shows_the_store().await?;
 
         let session = eventually("the session in IndexedDB", || browser.stored_session()).await?;
         ensure!(

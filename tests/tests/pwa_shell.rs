@@ -93,9 +93,7 @@ tests::story!(
         );
         // The values reached the app's state, not only its inputs: signing in uses them.
         browser.click("#login-submit").await?;
-        browser.path_becomes("/").await?;
-        browser.element("#products li.product").await?;
-        Ok(())
+        browser.shows_the_store().await
     }
 );
 
@@ -119,13 +117,7 @@ tests::story!(
         );
 
         start_the_app(&browser).await?;
-        browser.path_becomes("/").await?;
-        browser.element("#products li.product").await?;
-        ensure!(
-            browser.stored_session().await?.is_some(),
-            "the app signed in and stored the session"
-        );
-        Ok(())
+        browser.is_signed_in_to_the_store().await
     }
 );
 
@@ -133,8 +125,7 @@ tests::story!(
     the_wasm_is_fetched_only_once_the_shell_has_painted,
     tests::start_stack(),
     |stack, browser| {
-        browser.client.goto(&stack.url("/")).await?;
-        browser.element("#login-form").await?;
+        browser.opens_on_the_login_form(&stack, "/").await?;
         // Both times on the page's own clock: when the first content was painted, and when the
         // request for the app's wasm started.
         let times = browser
@@ -214,8 +205,7 @@ async fn a_new_version_is_announced_and_applied_only_when_the_user_reloads() -> 
         .await?;
     let browser = Browser::start().await?;
     let outcome = async {
-        browser.client.goto(&stack.url("/")).await?;
-        browser.element("#login-form").await?;
+        browser.opens_on_the_login_form(&stack, "/").await?;
         let first = eventually("the service worker to control the page", || async {
             let state = page_state(&browser).await?;
             let ready = state["controlled"] == json!(true) && state["cached"].as_u64() >= Some(4);

@@ -10,8 +10,7 @@ tests::story!(
 
 async fn story(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     // Steps 1–3: the app opens on its login form; valid credentials reach the store.
-    browser.client.goto(&stack.url("/")).await?;
-    browser.element("#login-form").await?;
+    browser.opens_on_the_login_form(stack, "/").await?;
     browser.path_becomes("/login").await?;
     browser
         .submit_login(&stack.facts.demo_email, &stack.facts.demo_password)
@@ -37,8 +36,7 @@ async fn story(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
     // Logging out ends the session: the cart page is no longer reachable.
     browser.click("#logout").await?;
     browser.element("#login-form").await?;
-    browser.client.goto(&stack.url("/cart")).await?;
-    browser.element("#login-form").await?;
+    browser.opens_on_the_login_form(stack, "/cart").await?;
     browser.path_becomes("/login").await?;
     anyhow::ensure!(
         !browser.has("#cart li.cart-line").await?,

@@ -6,14 +6,10 @@
 
 use anyhow::{Context, ensure};
 use serde_json::Value;
-use tests::{Browser, Stack, quantity_of};
+use tests::{Browser, PAST_GRACE_PERIOD, PAST_JWT_EXPIRY, Stack, quantity_of, time_passes};
 
-/// An access token lives 300 s (Kickstart) and the backend allows 5 s of skew.
-const PAST_JWT_EXPIRY: u64 = 306;
 /// The refresh token's sliding window is 7 days (Kickstart): 8 days of silence end the session.
 const PAST_SLIDING_WINDOW: u64 = 8 * 24 * 3600;
-/// Longer than the one-time-use grace period (10 s, Kickstart).
-const PAST_GRACE_PERIOD: u64 = 15;
 
 const SESSION_EXPIRED: &str = "Your session has expired. Please sign in again.";
 
@@ -57,15 +53,23 @@ async fn expire_jwt_and_reopen_cart(
     product: &str,
     before: &DeviceTokens,
 ) -> anyhow::Result<DeviceTokens> {
-    stack.travel(PAST_JWT_EXPIRY).await?;
-    browser.travel(PAST_JWT_EXPIRY).await?;
-    browser.client.goto(&stack.url("/cart")).await?;
-    browser.text_becomes(&quantity_of(product), "1").await?;
+    time_passes(stack, browser, PAST_JWT_EXPIRY).await?;
+    browser.reopens_the_cart_with_one(stack, product).await?;
     tests::eventually("the device to store rotated tokens", || async {
         let now = stored_tokens(browser).await?;
         Ok((now.refresh_token != before.refresh_token).then_some(now))
     })
     .await
+}
+
+/// The device, its session over, opens the cart: it lands on the login form, which says the
+/// session expired.
+async fn is_told_the_session_expired(stack: &Stack, browser: &Browser) -> anyhow::Result<()> {
+    browser.client.goto(&stack.url("/cart")).await?;
+    browser.path_becomes("/login").await?;
+    browser
+        .text_becomes("#session-notice", SESSION_EXPIRED)
+        .await
 }
 
 /// Calls the backend from another device's browser with the given headers, returning the
@@ -93,15 +97,14 @@ async fn call_cart_from(
     ))
 }
 
-/// Steps 1–5 for the victim: signed in, one product in the cart; returns the product and the
-/// tokens a thief could copy off the device.
+/// Steps 1–5: signed in, one product in the cart; returns the product and the tokens on the
+/// device (what a thief could copy off it).
 async fn signed_in_with_a_product(
     stack: &Stack,
-    victim: &Browser,
+    device: &Browser,
 ) -> anyhow::Result<(String, DeviceTokens)> {
-    victim.sign_in(stack).await?;
-    let product = victim.add_first_product().await?;
-    Ok((product, stored_tokens(victim).await?))
+    let product = device.sign_in_and_add_a_product(stack).await?;
+    Ok((product, stored_tokens(device).await?))
 }
 
 /// Runs `attack` from a second device (another browser, on the app's origin) and closes it
@@ -134,8 +137,7 @@ macro_rules! story {
 story!(
     steps_01_03_the_app_opens_on_the_login_form_and_valid_credentials_reach_the_store,
     |stack, browser| {
-        browser.client.goto(&stack.url("/")).await?;
-        browser.element("#login-form").await?;
+        browser.opens_on_the_login_form(&stack, "/").await?;
         browser.path_becomes("/login").await?;
         ensure!(
             !browser.has("#products").await?,
@@ -165,8 +167,7 @@ story!(steps_04_05_the_cart_loads_with_the_jwt, |stack, browser| {
 story!(
     steps_06_09_an_expired_jwt_is_refreshed_by_the_backend_and_replaced_on_the_device,
     |stack, browser| {
-        let product = browser.sign_in_and_add_a_product(&stack).await?;
-        let before = stored_tokens(&browser).await?;
+        let (product, before) = signed_in_with_a_product(&stack, &browser).await?;
 
         // A while later the JWT has expired; the user opens the cart again.
         let after = expire_jwt_and_reopen_cart(&stack, &browser, &product, &before).await?;
@@ -190,22 +191,15 @@ story!(
 
         // Days later both tokens have expired: FusionAuth refuses the refresh, the backend
         // answers 401, and the app asks the user to sign in again.
-        stack.travel(PAST_SLIDING_WINDOW).await?;
-        browser.travel(PAST_SLIDING_WINDOW).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.path_becomes("/login").await?;
-        browser
-            .text_becomes("#session-notice", SESSION_EXPIRED)
-            .await?;
+        time_passes(&stack, &browser, PAST_SLIDING_WINDOW).await?;
+        is_told_the_session_expired(&stack, &browser).await?;
         ensure!(
             device_tokens(&browser).await?.is_none(),
             "the dead tokens were wiped from the device"
         );
 
         browser.sign_in(&stack).await?;
-        browser.client.goto(&stack.url("/cart")).await?;
-        browser.text_becomes(&quantity_of(&product), "1").await?;
-        Ok(())
+        browser.reopens_the_cart_with_one(&stack, &product).await
     }
 );
 
@@ -269,12 +263,7 @@ story!(
         // The victim's own (current) refresh token died with the session.
         stack.travel(PAST_JWT_EXPIRY).await?;
         victim.travel(PAST_JWT_EXPIRY + PAST_GRACE_PERIOD).await?;
-        victim.client.goto(&stack.url("/cart")).await?;
-        victim.path_becomes("/login").await?;
-        victim
-            .text_becomes("#session-notice", SESSION_EXPIRED)
-            .await?;
-        Ok(())
+        is_told_the_session_expired(&stack, &victim).await
     }
 );
 
@@ -318,8 +307,7 @@ story!(
             .await?;
 
         // Both tabs' JWT expires at once; both reload their page at the same moment.
-        stack.travel(PAST_JWT_EXPIRY).await?;
-        browser.travel(PAST_JWT_EXPIRY).await?;
+        time_passes(&stack, &browser, PAST_JWT_EXPIRY).await?;
         browser.reload_both_tabs(&first_tab, &second_tab).await?;
 
         browser.text_becomes(&quantity_of(&product), "1").await?;
@@ -379,10 +367,11 @@ story!(
             thief.client.goto(&stack.url("/login")).await?;
             for _ in 0..3 {
                 thief
-                    .submit_login(&stack.facts.demo_email, "a-wrong-guess")
-                    .await?;
-                thief
-                    .text_becomes("#login-error", "Wrong email or password.")
+                    .login_is_refused(
+                        &stack.facts.demo_email,
+                        "a-wrong-guess",
+                        "Wrong email or password.",
+                    )
                     .await?;
                 // The message is re-rendered for each answer: wait until the form is ready.
                 thief.element("#login-submit:not([disabled])").await?;
@@ -401,11 +390,7 @@ story!(
             .await?;
 
             // The lock revoked the owner's sessions, and the backend heard of it at once.
-            owner.client.goto(&stack.url("/cart")).await?;
-            owner.path_becomes("/login").await?;
-            owner
-                .text_becomes("#session-notice", SESSION_EXPIRED)
-                .await?;
+            is_told_the_session_expired(&stack, &owner).await?;
             ensure!(
                 !owner.has(&quantity_of(&product)).await?,
                 "no cart after the lock"
@@ -423,8 +408,7 @@ story!(
     a_device_whose_clock_is_ten_minutes_behind_stays_signed_in_when_its_jwt_expires,
     |stack, browser| {
         browser.skew_clock(-600).await?;
-        let product = browser.sign_in_and_add_a_product(&stack).await?;
-        let before = stored_tokens(&browser).await?;
+        let (product, before) = signed_in_with_a_product(&stack, &browser).await?;
 
         // The device believes its expired JWT fresh for ten more minutes and sends no refresh
         // token; the backend answers `refresh_required` and the PWA resends once with it.
@@ -441,8 +425,7 @@ story!(
 story!(
     a_refresh_lock_held_forever_by_a_frozen_tab_delays_a_refresh_by_seconds_and_says_nothing,
     |stack, browser| {
-        let product = browser.sign_in_and_add_a_product(&stack).await?;
-        let before = stored_tokens(&browser).await?;
+        let (product, before) = signed_in_with_a_product(&stack, &browser).await?;
         let app_tab = browser.client.window().await?;
 
         // Another tab of the app takes the cross-tab refresh lock and never gives it back.

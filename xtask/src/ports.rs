@@ -124,12 +124,8 @@ fn owners(sockets: &BTreeSet<u64>) -> Vec<(u32, String)> {
     if sockets.is_empty() {
         return Vec::new();
     }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+    crate::processes::pids::<u32>()
+        .into_iter()
         .filter(|pid| {
             socket_inodes(*pid)
                 .iter()

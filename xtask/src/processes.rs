@@ -249,13 +249,20 @@ struct Stat {
     state: char,
 }
 
-fn process_table() -> Vec<Stat> {
+/// The ids of the processes `/proc` lists (none when it cannot be read).
+pub fn pids<T: std::str::FromStr>() -> Vec<T> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+fn process_table() -> Vec<Stat> {
+    pids::<i32>()
+        .into_iter()
         .filter_map(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // `pid (comm) state ppid …`; comm may hold spaces and parentheses.

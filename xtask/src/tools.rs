@@ -38,21 +38,13 @@ fn ensure_wasm_split() -> anyhow::Result<()> {
     if installed.lines().any(|line| line == wanted) {
         return Ok(());
     }
-    steps::run(
-        &format!(
-            "installing wasm-split-cli {WASM_SPLIT_VERSION} from crates.io (about 2 minutes, once)"
-        ),
-        Command::new("cargo").args([
-            "install",
-            "wasm_split_cli_support",
-            "--version",
-            WASM_SPLIT_VERSION,
-            "--features",
-            "build-binary",
-            "--locked",
-        ]),
-    )?;
-    Ok(())
+    cargo_install(
+        "wasm-split-cli",
+        "wasm_split_cli_support",
+        WASM_SPLIT_VERSION,
+        &["--features", "build-binary", "--locked"],
+        "about 2 minutes",
+    )
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {
@@ -69,34 +61,53 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
 }
 
 fn ensure_trunk() -> anyhow::Result<()> {
-    let wanted = format!("trunk {TRUNK_VERSION}");
-    if output(tool("trunk").arg("--version")).as_deref() == Some(wanted.as_str()) {
+    if reports_version("trunk", TRUNK_VERSION) {
         return Ok(());
     }
-    steps::run(
-        &format!("installing trunk {TRUNK_VERSION} from crates.io (about 6 minutes, once)"),
-        Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]),
-    )?;
-    Ok(())
+    cargo_install(
+        "trunk",
+        "trunk",
+        TRUNK_VERSION,
+        &["--locked"],
+        "about 6 minutes",
+    )
 }
 
 fn ensure_wasm_bindgen(root: &Path) -> anyhow::Result<()> {
     let version = locked_version(root, "wasm-bindgen")?;
-    let wanted = format!("wasm-bindgen {version}");
-    if output(tool("wasm-bindgen").arg("--version")).as_deref() == Some(wanted.as_str()) {
+    if reports_version("wasm-bindgen", &version) {
         return Ok(());
     }
     // `--locked` fails for wasm-bindgen-cli here (a pinned dependency is missing from the
     // registry mirror), so the version pin is the only lock.
+    cargo_install(
+        "wasm-bindgen-cli",
+        "wasm-bindgen-cli",
+        &version,
+        &["--force"],
+        "about 2 minutes",
+    )
+}
+
+/// Whether `<program> --version` (found through [`tool_path`]) says `<program> <version>`.
+fn reports_version(program: &str, version: &str) -> bool {
+    output(tool(program).arg("--version")) == Some(format!("{program} {version}"))
+}
+
+/// `cargo install <package> --version <version> <more…>`, announced as installing `what` from
+/// crates.io, which takes `how_long` (once).
+fn cargo_install(
+    what: &str,
+    package: &str,
+    version: &str,
+    more: &[&str],
+    how_long: &str,
+) -> anyhow::Result<()> {
     steps::run(
-        &format!("installing wasm-bindgen-cli {version} from crates.io (about 2 minutes, once)"),
-        Command::new("cargo").args([
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            &version,
-            "--force",
-        ]),
+        &format!("installing {what} {version} from crates.io ({how_long}, once)"),
+        Command::new("cargo")
+            .args(["install", package, "--version", version])
+            .args(more),
     )?;
     Ok(())
 }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use shared::store::{ErrorCode, PasskeyList};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use super::call::{ApiFailure, Timeout, read_json};
 use super::client::ApiClient;
@@ -19,6 +19,7 @@ use super::fusionauth::{
 };
 use crate::http::{self, Call, Reply};
 use crate::json::{object, opt, stringify};
+use crate::jwt::base64url_decode;
 use crate::passkeys::{self, PromptFailure};
 use crate::wire::fusionauth::Errors;
 
@@ -160,25 +161,7 @@ fn credential_json(credential: &JsValue, response: &[&str], more: &[(&str, JsVal
 
 /// `base64url` → text, for the creation options' `user.id` (the user id's text).
 fn decode_user_handle(handle: &str) -> Option<String> {
-    let standard: String = handle
-        .chars()
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            c => c,
-        })
-        .collect();
-    let padding = "=".repeat((4 - standard.len() % 4) % 4);
-    // The global `atob` (a window's, or a worker's and Node's in the tests).
-    let atob: web_sys::js_sys::Function = passkeys::field(&web_sys::js_sys::global(), &["atob"])
-        .dyn_into()
-        .ok()?;
-    atob.call1(
-        &JsValue::NULL,
-        &JsValue::from_str(&format!("{standard}{padding}")),
-    )
-    .ok()?
-    .as_string()
+    String::from_utf8(base64url_decode(handle)?).ok()
 }
 
 impl ApiClient {
