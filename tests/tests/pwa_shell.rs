@@ -234,7 +234,11 @@ async fn a_new_version_is_announced_and_applied_only_when_the_user_reloads() -> 
 
         browser.click("#update-reload").await?;
         let applied = eventually("the new version to be running", || async {
-            let state = page_state(&browser).await?;
+            // The click reloads the page once the new worker takes over: a script caught by
+            // that reload fails, which means "not yet", not a failed update.
+            let Ok(state) = page_state(&browser).await else {
+                return Ok(None);
+            };
             let new = state["stylesheet"] == json!(format!("/{new_stylesheet}"))
                 && state["caches"] == json!(1);
             Ok(new.then_some(state))
