@@ -13,11 +13,12 @@
 //! (passwords, tokens, codes, key secrets) never show in `Debug`.
 
 /// `impl Debug` showing only the listed fields: the others (secrets: passwords, tokens, codes,
-/// key secrets) are left out and shown as `..`. `debug_fields!(LoginRequest { login_id });`
+/// key secrets) are left out and shown as `..`. `debug_fields!(LoginRequest { login_id });`,
+/// `debug_fields!(Borrowed<'_> {});` (no field shown).
 #[macro_export]
 macro_rules! debug_fields {
-    ($type:ty { $($field:ident),* $(,)? }) => {
-        impl ::std::fmt::Debug for $type {
+    ($type:ident $(<$lifetime:lifetime>)? { $($field:ident),* $(,)? }) => {
+        impl ::std::fmt::Debug for $type $(<$lifetime>)? {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct(stringify!($type))
                     $(.field(stringify!($field), &self.$field))*

@@ -87,11 +87,7 @@ pub struct Authenticator {
     clock: Clock,
 }
 
-impl fmt::Debug for Authenticator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Authenticator").finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(Authenticator {});
 
 impl Authenticator {
     pub fn new(

@@ -10,7 +10,6 @@
 //! grace period (the Kickstart's is 10 s).
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -35,11 +34,7 @@ pub(crate) struct Tokens {
     pub refresh_token_id: Option<String>,
 }
 
-impl fmt::Debug for Tokens {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tokens").finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(Tokens {});
 
 /// Why no new JWT was obtained.
 #[derive(Clone, Debug)]

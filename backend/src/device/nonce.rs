@@ -7,7 +7,6 @@
 //! A proof carrying a valid nonce is accepted whatever its `iat`: that is how a device whose
 //! clock is far off keeps working. A nonce is not single-use (the proof's `jti` is).
 
-use std::fmt;
 use std::time::Duration;
 
 use aws_lc_rs::hmac;
@@ -49,13 +48,7 @@ pub(crate) struct Nonces {
     clock: Clock,
 }
 
-impl fmt::Debug for Nonces {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Nonces")
-            .field("lifetime_seconds", &self.lifetime_seconds)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(Nonces { lifetime_seconds });
 
 fn mac_key(key: &SessionKey) -> hmac::Key {
     hmac::Key::new(hmac::HMAC_SHA256, &key.derive(KeyUse::Nonces))

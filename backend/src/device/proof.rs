@@ -8,8 +8,6 @@
 //!
 //! [`jkt`]: VerifiedProof::jkt
 
-use std::fmt;
-
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -102,14 +100,7 @@ pub(crate) struct ProofRequest<'a> {
     pub access_token: &'a str,
 }
 
-impl fmt::Debug for ProofRequest<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProofRequest")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(ProofRequest<'_> { method, path });
 
 /// What a verified proof establishes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,14 +146,7 @@ pub(crate) struct ProofVerifier {
     clock: Clock,
 }
 
-impl fmt::Debug for ProofVerifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProofVerifier")
-            .field("origin", &self.origin)
-            .field("nonces", &self.nonces)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(ProofVerifier { origin, nonces });
 
 fn decode_part(part: &str) -> Result<Vec<u8>, ProofError> {
     URL_SAFE_NO_PAD

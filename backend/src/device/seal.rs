@@ -61,13 +61,7 @@ pub(crate) struct Opened {
     pub needs_reseal: bool,
 }
 
-impl fmt::Debug for Opened {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Opened")
-            .field("needs_reseal", &self.needs_reseal)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(Opened { needs_reseal });
 
 /// Seals with the current session key; opens with it or, during a key rotation, with the
 /// previous one.

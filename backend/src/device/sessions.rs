@@ -51,14 +51,7 @@ pub(crate) struct DpopRequest<'a> {
     pub proof: &'a str,
 }
 
-impl fmt::Debug for DpopRequest<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DpopRequest")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(DpopRequest<'_> { method, path });
 
 /// A served device-bound request.
 #[derive(Clone)]
@@ -118,14 +111,7 @@ pub(crate) struct DeviceSessions {
     instance: String,
 }
 
-impl fmt::Debug for DeviceSessions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeviceSessions")
-            .field("proofs", &self.proofs)
-            .field("instance", &self.instance)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(DeviceSessions { proofs, instance });
 
 /// What the webhook, logout and a refused refresh do: delete, forget, announce.
 fn proof_refusal(error: ProofError) -> Error {

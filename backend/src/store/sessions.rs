@@ -6,8 +6,6 @@
 //! only one caller can win until the lease runs out; [`record_refresh`] writes the winner's new
 //! tokens and clears the lease in one transaction, and only while the winner still holds it.
 
-use std::fmt;
-
 use sqlx::AnyPool;
 
 /// A session as stored.
@@ -32,18 +30,14 @@ pub struct StoredDeviceSession {
     pub refresh_lease_owner: Option<String>,
 }
 
-impl fmt::Debug for StoredDeviceSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredDeviceSession")
-            .field("id", &self.id)
-            .field("subject", &self.subject)
-            .field("jkt", &self.jkt)
-            .field("device_label", &self.device_label)
-            .field("generation", &self.generation)
-            .field("refresh_lease_until", &self.refresh_lease_until)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(StoredDeviceSession {
+    id,
+    subject,
+    jkt,
+    device_label,
+    generation,
+    refresh_lease_until
+});
 
 /// A new session, as the hand-off creates it.
 #[derive(Clone, Copy)]
@@ -60,15 +54,7 @@ pub struct NewDeviceSession<'a> {
     pub now_millis: i64,
 }
 
-impl fmt::Debug for NewDeviceSession<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewDeviceSession")
-            .field("id", &self.id)
-            .field("subject", &self.subject)
-            .field("jkt", &self.jkt)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(NewDeviceSession<'_> { id, subject, jkt });
 
 /// A JWT the session handed out: its hash and when it expires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,15 +81,7 @@ pub struct RecordedRefresh<'a> {
     pub now_millis: i64,
 }
 
-impl fmt::Debug for RecordedRefresh<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecordedRefresh")
-            .field("id", &self.id)
-            .field("owner", &self.owner)
-            .field("generation", &self.generation)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(RecordedRefresh<'_> { id, owner, generation });
 
 const COLUMNS: &str = "s.id, s.issuer, s.subject, s.application_id, s.jkt, s.refresh_token_id, \
      s.sealed_refresh_token, s.sealed_access_token, s.device_label, s.created_at, \
