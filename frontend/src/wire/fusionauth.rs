@@ -120,27 +120,15 @@ pub struct VerifyEmailRequest<'a> {
     pub verification_id: &'a str,
 }
 
-/// `Debug` that shows only the type's name: these bodies carry passwords, codes and tokens.
-macro_rules! redacted_debug {
-    ($($name:ident $(<$lifetime:lifetime>)?),*) => {$(
-        impl std::fmt::Debug for $name $(<$lifetime>)? {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($name)).finish_non_exhaustive()
-            }
-        }
-    )*};
-}
-
-redacted_debug!(
-    LoginResponse,
-    LoginRequest<'_>,
-    TwoFactorLoginRequest<'_>,
-    LogoutRequest<'_>,
-    OneTimePasswordLogin<'_>,
-    ChangePasswordRequest<'_>,
-    ChangePasswordResponse,
-    VerifyEmailRequest<'_>
-);
+// `Debug` shows only the type's name: these bodies carry passwords, codes and tokens.
+shared::debug_fields!(LoginResponse {});
+shared::debug_fields!(LoginRequest<'_> {});
+shared::debug_fields!(TwoFactorLoginRequest<'_> {});
+shared::debug_fields!(LogoutRequest<'_> {});
+shared::debug_fields!(OneTimePasswordLogin<'_> {});
+shared::debug_fields!(ChangePasswordRequest<'_> {});
+shared::debug_fields!(ChangePasswordResponse {});
+shared::debug_fields!(VerifyEmailRequest<'_> {});
 
 impl Write for VerifyEmailRequest<'_> {
     fn write(&self) -> JsValue {
