@@ -194,13 +194,7 @@ pub struct Application {
     clock: Clock,
 }
 
-impl std::fmt::Debug for Application {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application")
-            .field("port", &self.port)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(Application { port });
 
 impl Application {
     /// Binds `settings.listen` (port 0 picks a free port), then as [`Application::build_on`].

@@ -83,14 +83,7 @@ pub struct ProofFor<'a> {
     pub nonce: Option<&'a str>,
 }
 
-impl std::fmt::Debug for ProofFor<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProofFor")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(ProofFor<'_> { method, url });
 
 fn subtle() -> Result<SubtleCrypto, JsValue> {
     Ok(web_sys::window().ok_or(JsValue::NULL)?.crypto()?.subtle())

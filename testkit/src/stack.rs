@@ -30,15 +30,7 @@ pub struct StackBuilder<'a> {
     configure: SettingsEdit<'a>,
 }
 
-impl std::fmt::Debug for StackBuilder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StackBuilder")
-            .field("emulator_in_memory", &self.emulator_in_memory)
-            .field("static_dir", &self.static_dir)
-            .field("relay", &self.relay)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(StackBuilder<'_> { emulator_in_memory, static_dir, relay });
 
 impl<'a> StackBuilder<'a> {
     /// Changes the project's Kickstart JSON before FusionAuth applies it (e.g. another signing

@@ -1,8 +1,6 @@
 //! [`ApiClient`]: the one handle every call goes through, shared through context. The store and
 //! FusionAuth calls are its methods in `store.rs` and `fusionauth.rs`; here is what they share.
 
-use std::fmt;
-
 use leptos::prelude::*;
 use shared::store::AppConfig;
 
@@ -28,11 +26,7 @@ pub struct ApiClient {
     pub(super) connectivity: Connectivity,
 }
 
-impl fmt::Debug for ApiClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiClient").finish_non_exhaustive()
-    }
-}
+shared::debug_fields!(ApiClient {});
 
 impl ApiClient {
     pub fn new(session: Session) -> Self {
