@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, Rule, TenantResponse};
 
-use super::input::{check_not_blank, object, validate_jwt_configuration};
+use super::input::{check_booleans, check_not_blank, object, validate_jwt_configuration};
 use super::table::Routes;
 use crate::domain::{events, lockout};
 use crate::infra::error::{ApiError, Result, found};
@@ -134,10 +134,7 @@ fn validate_event_configuration(tenant: &Value, errors: &mut Errors) {
     };
     for (event_type, config) in events {
         let prefix = format!("tenant.eventConfiguration.events['{event_type}']");
-        if config.get("enabled").is_some_and(|v| !v.is_boolean()) {
-            let path = format!("{prefix}.enabled");
-            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
-        }
+        check_booleans(config, &prefix, &["enabled"], errors);
         if let Some(value) = config.get("transactionType")
             && !value
                 .as_str()

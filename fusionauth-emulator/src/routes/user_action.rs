@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use shared::fusionauth::{Errors, Rule, UserActionResponse};
 
-use super::input::{Create, check_not_blank, object};
+use super::input::{Create, check_booleans, check_not_blank, object};
 use super::table::Routes;
 use crate::infra::error::{ApiError, Result, found};
 use crate::infra::http::ok_json;
@@ -29,12 +29,12 @@ async fn create(state: State, _key: ApiKey, new: Create) -> Result<HttpResponse>
     let mut errors = Errors::default();
     let name = data.get("name").and_then(Value::as_str);
     check_not_blank(&mut errors, name, "userAction.name");
-    for field in ["preventLogin", "temporal"] {
-        if data.get(field).is_some_and(|v| !v.is_boolean()) {
-            let path = format!("userAction.{field}");
-            errors.add_field(Rule::Invalid, &path, "Must be true or false.");
-        }
-    }
+    check_booleans(
+        &body["userAction"],
+        "userAction",
+        &["preventLogin", "temporal"],
+        &mut errors,
+    );
     if store::user_actions::find(&state.pool, &id).await?.is_some() {
         errors.add_field(
             Rule::Duplicate,

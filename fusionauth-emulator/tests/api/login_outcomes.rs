@@ -219,6 +219,24 @@ async fn a_lockout_naming_an_unknown_user_action_is_refused() {
 }
 
 #[tokio::test]
+async fn a_user_action_whose_flags_are_not_true_or_false_is_refused() {
+    let emulator = spawn_emulator().await;
+    let response = emulator
+        .admin(reqwest::Method::POST, "/api/user-action")
+        .json(&json!({"userAction": {"name": "Hold", "preventLogin": "yes", "temporal": 1}}))
+        .expect_status(400)
+        .await;
+    let body: Value = response.json().await.expect("JSON");
+    for path in ["userAction.preventLogin", "userAction.temporal"] {
+        assert_eq!(
+            body["fieldErrors"][path][0]["code"],
+            format!("[invalid]{path}"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_kickstart_alone_locks_an_account_after_ten_failed_logins_in_a_minute() {
     let emulator = spawn_emulator().await;
     wrong_passwords(&emulator, 10).await;

@@ -346,6 +346,18 @@ async fn webhook_and_event_configuration_are_validated() {
         .await;
     assert_eq!(response.status(), 400);
     let response = emulator
+        .try_patch_default_tenant(json!({"eventConfiguration": {"events": {"jwt.refresh":
+            {"enabled": "yes"}}}}))
+        .await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("JSON");
+    let path = "tenant.eventConfiguration.events['jwt.refresh'].enabled";
+    assert_eq!(
+        body["fieldErrors"][path][0]["code"],
+        format!("[invalid]{path}"),
+        "{body}"
+    );
+    let response = emulator
         .admin(
             reqwest::Method::GET,
             &format!("/api/webhook/{}", variable("webhookId")),
