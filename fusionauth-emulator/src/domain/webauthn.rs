@@ -284,12 +284,13 @@ async fn save_challenge(
     data: &impl Serialize,
 ) -> Result<()> {
     let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let now = state.clock.now_ms();
     let row = ChallengeRow {
         user_id: user.id.clone(),
-        expires_instant: state.clock.now_ms().saturating_add(ttl_ms),
+        expires_instant: now.saturating_add(ttl_ms),
         data: serde_json::to_string(data)?,
     };
-    store::webauthn::delete_expired_challenges(&state.pool, state.clock.now_ms()).await?;
+    store::webauthn::delete_expired_challenges(&state.pool, now).await?;
     store::webauthn::insert_challenge(&state.pool, challenge, kind, &row).await?;
     Ok(())
 }
